@@ -1,0 +1,122 @@
+/**
+ * One validated, typed configuration for Lambda, `npm start` and tests (design: configuration
+ * contract). Misconfiguration fails with one clear line naming the variable, never its value.
+ */
+
+export type LeavePolicy = 'disable' | 'delete' | 'ignore';
+
+export interface CallbackConfig {
+  token: string;
+  aesKey: string;
+  ownerKey: string;
+  /** 0 disables the freshness check. */
+  maxSkewSeconds: number;
+  /** Largest accepted request body, in bytes. */
+  maxBodyBytes: number;
+}
+
+export interface SyncConfig {
+  dingtalkAppKey: string;
+  dingtalkAppSecret: string;
+  dingtalkApiBase: string;
+  wecomCorpId: string;
+  wecomContactSecret: string;
+  wecomApiBase: string;
+  onLeave: LeavePolicy;
+  rootDeptIds: number[];
+  excludeDeptIds: number[];
+  toInvite: boolean;
+  maxDeleteRatio: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`configuration: ${variable} ${problem}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Default freshness window: DingTalk retries at +10 s and +30 s, so 5 minutes covers a retry plus clock drift. */
+export const DEFAULT_MAX_SKEW_SECONDS = 300;
+/** A contact event is a few hundred bytes; 64 KiB leaves room for large id lists. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+function required(env: Env, name: string): string {
+  const v = env[name];
+  if (v === undefined || v === '') throw new ConfigError(name, 'is not set');
+  return v;
+}
+
+function intIn(env: Env, name: string, dflt: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number from ${min} to ${max}`);
+  const n = Number(raw.trim());
+  if (n < min || n > max) throw new ConfigError(name, `must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+function idList(env: Env, name: string, dflt: number[]): number[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return dflt;
+  return raw.split(',').map((part) => {
+    const s = part.trim();
+    if (!/^\d+$/.test(s) || Number(s) < 1 || !Number.isSafeInteger(Number(s))) {
+      throw new ConfigError(name, 'must be a comma-separated list of positive department ids');
+    }
+    return Number(s);
+  });
+}
+
+export function loadCallbackConfig(env: Env = process.env): CallbackConfig {
+  const token = required(env, 'DINGTALK_TOKEN');
+  const aesKey = required(env, 'DINGTALK_AES_KEY');
+  if (!/^[A-Za-z0-9]{43}$/.test(aesKey)) {
+    throw new ConfigError('DINGTALK_AES_KEY', 'must be 43 letters or digits (the EncodingAESKey)');
+  }
+  const ownerKey = env.DINGTALK_OWNER_KEY || env.DINGTALK_APP_KEY;
+  if (!ownerKey) {
+    throw new ConfigError('DINGTALK_OWNER_KEY', 'is not set (nor DINGTALK_APP_KEY, its default)');
+  }
+  return {
+    token,
+    aesKey,
+    ownerKey,
+    maxSkewSeconds: intIn(env, 'CALLBACK_MAX_SKEW_SECONDS', DEFAULT_MAX_SKEW_SECONDS, 0, 7 * 24 * 3600),
+    maxBodyBytes: intIn(env, 'CALLBACK_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 256, 6 * 1024 * 1024),
+  };
+}
+
+export function loadSyncConfig(env: Env = process.env): SyncConfig {
+  const onLeave = (env.SYNC_ON_LEAVE || 'disable') as LeavePolicy;
+  if (!['disable', 'delete', 'ignore'].includes(onLeave)) {
+    throw new ConfigError('SYNC_ON_LEAVE', 'must be disable, delete or ignore');
+  }
+  const toInviteRaw = (env.WECOM_TO_INVITE || 'false').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(toInviteRaw)) {
+    throw new ConfigError('WECOM_TO_INVITE', 'must be true or false');
+  }
+  const ratioRaw = env.SYNC_MAX_DELETE_RATIO || '0.2';
+  const ratio = Number(ratioRaw);
+  if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) {
+    throw new ConfigError('SYNC_MAX_DELETE_RATIO', 'must be a number from 0 to 1');
+  }
+  return {
+    dingtalkAppKey: required(env, 'DINGTALK_APP_KEY'),
+    dingtalkAppSecret: required(env, 'DINGTALK_APP_SECRET'),
+    dingtalkApiBase: (env.DINGTALK_API_BASE || 'https://oapi.dingtalk.com').replace(/\/+$/, ''),
+    wecomCorpId: required(env, 'WECOM_CORP_ID'),
+    wecomContactSecret: required(env, 'WECOM_CONTACT_SECRET'),
+    wecomApiBase: (env.WECOM_API_BASE || 'https://qyapi.weixin.qq.com/cgi-bin').replace(/\/+$/, ''),
+    onLeave,
+    rootDeptIds: idList(env, 'SYNC_ROOT_DEPT_IDS', [1]),
+    excludeDeptIds: idList(env, 'SYNC_EXCLUDE_DEPT_IDS', []),
+    toInvite: toInviteRaw === 'true' || toInviteRaw === '1',
+    maxDeleteRatio: ratio,
+  };
+}

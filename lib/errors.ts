@@ -1,0 +1,32 @@
+/**
+ * Failures from DingTalk or WeCom, classified as design invariant 7 asks:
+ * - `retryable`: the message goes back to the queue (network, 5xx, -1, 45009, …);
+ * - `permanent`: bad data for this entity; recorded, not retried until the entity changes;
+ * - `configuration`: the operator must fix something (secret, trusted IP, app scope).
+ */
+export type FailureClass = 'retryable' | 'permanent' | 'configuration';
+
+export type Platform = 'dingtalk' | 'wecom';
+
+export class PlatformError extends Error {
+  override readonly name = 'PlatformError';
+  constructor(
+    readonly platform: Platform,
+    /** The API path that answered, e.g. `user/create` or `topapi/v2/user/get`. */
+    readonly api: string,
+    /** The platform's errcode; -1 also stands for network errors and timeouts, 5xx for HTTP status. */
+    readonly errcode: number,
+    readonly errmsg: string,
+    readonly failure: FailureClass,
+  ) {
+    super(`${platform} ${api} failed: errcode ${errcode} ${errmsg}`);
+  }
+
+  get retryable(): boolean {
+    return this.failure === 'retryable';
+  }
+}
+
+export function isPlatformError(e: unknown, errcode?: number): e is PlatformError {
+  return e instanceof PlatformError && (errcode === undefined || e.errcode === errcode);
+}

@@ -1,0 +1,236 @@
+/**
+ * The interfaces the core needs from the outside world. Lambda, `npm start` and the tests plug
+ * different adapters into the same core: SQS or an in-process queue, DynamoDB or an embedded
+ * store, the real DingTalk/WeCom APIs or the sandbox simulators.
+ *
+ * Nothing in this file does I/O; it only names shapes.
+ */
+
+/** A DingTalk entity the sync follows. */
+export type EntityKind = 'user' | 'dept';
+
+/**
+ * "This entity may have changed": the unit of work on the queue. It never carries a diff; the
+ * worker reads the entity's current state from DingTalk (design invariant 3).
+ */
+export interface ChangeMessage {
+  kind: EntityKind;
+  /** DingTalk userid (opaque string) or department id as a decimal string. */
+  id: string;
+  /** The DingTalk EventType that announced it, or `reconcile` / `failed_push_sweep`. */
+  eventType: string;
+  /** Epoch milliseconds of the event as DingTalk stated it (0 when unknown). */
+  eventTime: number;
+  corpId: string;
+  /** Envelope B's unique `eventId`, when present. */
+  eventId?: string;
+}
+
+/** Thrown by a ChangeQueue when not every message was accepted: the caller must not acknowledge. */
+export class QueueRejectedError extends Error {
+  override readonly name = 'QueueRejectedError';
+  constructor(
+    readonly accepted: number,
+    readonly rejected: number,
+    readonly reason: string,
+  ) {
+    super(`queue accepted ${accepted} of ${accepted + rejected} messages: ${reason}`);
+  }
+}
+
+export interface ChangeQueue {
+  /** Resolves only once every message is durably accepted; otherwise throws QueueRejectedError. */
+  enqueue(messages: readonly ChangeMessage[]): Promise<void>;
+}
+
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+// ---------------------------------------------------------------------------------------------
+// DingTalk (read side)
+
+/** `topapi/v2/user/get` result, and the entries of `topapi/v2/user/list`. Absent = no permission or empty. */
+export interface DingTalkUser {
+  userid: string;
+  name: string;
+  unionid?: string;
+  mobile?: string;
+  state_code?: string;
+  telephone?: string;
+  job_number?: string;
+  title?: string;
+  email?: string;
+  org_email?: string;
+  work_place?: string;
+  remark?: string;
+  active?: boolean;
+  admin?: boolean;
+  boss?: boolean;
+  manager_userid?: string;
+  dept_id_list: number[];
+  /** `order` may exceed 2^53: kept as its exact decimal string. */
+  dept_order_list?: { dept_id: number; order: string }[];
+  leader_in_dept?: { dept_id: number; leader: boolean }[];
+}
+
+export interface DingTalkDept {
+  dept_id: number;
+  name: string;
+  /** Absent for the root (1). */
+  parent_id?: number;
+  /** Exact decimal string (may exceed 2^53). */
+  order?: string;
+}
+
+export interface DingTalkUserPage {
+  hasMore: boolean;
+  nextCursor?: number;
+  list: DingTalkUser[];
+}
+
+/** One record of `call_back/get_call_back_failed_result`. */
+export interface FailedPush {
+  eventType: string;
+  eventTime: number;
+  corpId: string;
+  userIds: string[];
+  deptIds: string[];
+}
+
+export interface FailedPushPage {
+  hasMore: boolean;
+  failed: FailedPush[];
+}
+
+/** Errors are thrown as `PlatformError` (lib/errors.ts) carrying the errcode. */
+export interface DingTalkDirectory {
+  getUser(userid: string): Promise<DingTalkUser>;
+  getDept(deptId: number): Promise<DingTalkDept>;
+  /** Direct children only (`v2/department/listsub`). */
+  listSubDepts(deptId: number): Promise<DingTalkDept[]>;
+  /** One page of direct members (`v2/user/list`), size ≤ 100. */
+  listUsers(deptId: number, cursor: number, size: number): Promise<DingTalkUserPage>;
+  /** All direct member ids (`user/listid`). */
+  listUserIds(deptId: number): Promise<string[]>;
+  /** One page of failed pushes; each call forgets what the previous call returned. */
+  getFailedPushes(): Promise<FailedPushPage>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// WeCom (write side; the contact-sync secret can only list ids, never read details: 48009)
+
+export interface WeComDeptPayload {
+  id?: number;
+  name: string;
+  parentid: number;
+  order?: number;
+}
+
+export interface WeComUserPayload {
+  userid: string;
+  name: string;
+  department: number[];
+  order?: number[];
+  is_leader_in_dept?: number[];
+  mobile?: string;
+  email?: string;
+  position?: string;
+  telephone?: string;
+  direct_leader?: string[];
+  enable?: 0 | 1;
+  to_invite?: boolean;
+}
+
+export interface WeComDeptRef {
+  id: number;
+  parentid: number;
+  order?: number;
+}
+
+export interface WeComUserDeptRow {
+  userid: string;
+  department: number;
+}
+
+/** Errors are thrown as `PlatformError` (lib/errors.ts) carrying the errcode. */
+export interface WeComDirectory {
+  /** Returns the id WeCom used (the requested one, or one it assigned). */
+  createDept(payload: WeComDeptPayload): Promise<number>;
+  updateDept(payload: Partial<WeComDeptPayload> & { id: number }): Promise<void>;
+  deleteDept(id: number): Promise<void>;
+  /** `department/simplelist`: the whole tree below `rootId` (default: everything). */
+  listDepts(rootId?: number): Promise<WeComDeptRef[]>;
+  createUser(payload: WeComUserPayload): Promise<void>;
+  updateUser(payload: Partial<WeComUserPayload> & { userid: string }): Promise<void>;
+  deleteUser(userid: string): Promise<void>;
+  /** `user/list_id`, all pages: one row per user and department. */
+  listUserDepts(): Promise<WeComUserDeptRow[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// State store: what the sync wrote, because WeCom will not let it read back (invariant 6)
+
+export type EntityStatus = 'synced' | 'disabled' | 'deleted' | 'failed' | 'ignored';
+
+export interface EntityState {
+  kind: EntityKind;
+  /** DingTalk id (userid, or department id as a decimal string). */
+  id: string;
+  /** WeCom userid or department id (decimal string); absent until something exists in WeCom. */
+  wecomId?: string;
+  /** True when the sync created or adopted the WeCom object: only then may it change it. */
+  owned: boolean;
+  status: EntityStatus;
+  /** Hash of the last payload written to WeCom. */
+  payloadHash?: string;
+  /** The last payload written, so a reconcile can compare WeCom's id lists against it. */
+  payload?: WeComUserPayload | WeComDeptPayload;
+  lastErrcode?: number;
+  lastError?: string;
+  /** Epoch ms of this record. */
+  updatedAt: number;
+  /** Optimistic-concurrency counter, 1 on first write; maintained by the store. */
+  version: number;
+}
+
+/** Thrown by StateStore.put when `ifVersion` does not match what is stored. */
+export class StaleStateError extends Error {
+  override readonly name = 'StaleStateError';
+  constructor(
+    readonly kind: EntityKind,
+    readonly id: string,
+  ) {
+    super(`state of ${kind} ${id} was changed by someone else`);
+  }
+}
+
+export interface RunReport {
+  runId: string;
+  startedAt: number;
+  finishedAt: number;
+  status: 'success' | 'partial' | 'failed' | 'blocked' | 'locked';
+  dryRun: boolean;
+  counts: Record<string, number>;
+  errors: { kind: EntityKind; id: string; op: string; errcode?: number; message: string }[];
+  message?: string;
+}
+
+export interface StateStore {
+  get(kind: EntityKind, id: string): Promise<EntityState | undefined>;
+  /**
+   * Writes a record and returns it with `version` incremented. With `ifVersion`, the write only
+   * happens when the stored version equals it (0 = must not exist yet); else StaleStateError.
+   */
+  put(state: Omit<EntityState, 'version'>, opts?: { ifVersion?: number }): Promise<EntityState>;
+  /** Every record of one kind. */
+  list(kind: EntityKind): Promise<EntityState[]>;
+  /** Takes a named lock until `now + ttlMs`; false when someone else holds an unexpired one. */
+  acquireLock(name: string, owner: string, ttlMs: number, now: number): Promise<boolean>;
+  releaseLock(name: string, owner: string): Promise<void>;
+  putReport(report: RunReport): Promise<void>;
+  latestReport(): Promise<RunReport | undefined>;
+}
