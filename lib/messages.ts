@@ -1,0 +1,62 @@
+/**
+ * The queue's wire format for a ChangeMessage, shared by every ChangeQueue adapter and the worker.
+ * Pure: no I/O.
+ */
+import { createHash } from 'node:crypto';
+import type { ChangeMessage, EntityKind } from './ports';
+
+/** Bumped when the body's shape changes; the worker refuses versions it does not know. */
+export const MESSAGE_VERSION = 1;
+
+export class BadMessageError extends Error {
+  override readonly name = 'BadMessageError';
+}
+
+export function encodeMessage(m: ChangeMessage): string {
+  const body: Record<string, unknown> = {
+    v: MESSAGE_VERSION,
+    kind: m.kind,
+    id: m.id,
+    eventType: m.eventType,
+    eventTime: m.eventTime,
+    corpId: m.corpId,
+  };
+  if (m.eventId !== undefined) body.eventId = m.eventId;
+  return JSON.stringify(body);
+}
+
+export function decodeMessage(body: string): ChangeMessage {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new BadMessageError('message body is not JSON');
+  }
+  const o = parsed as Record<string, unknown>;
+  if (!o || typeof o !== 'object') throw new BadMessageError('message body is not an object');
+  if (o.v !== MESSAGE_VERSION) throw new BadMessageError(`unknown message version ${String(o.v)}`);
+  if (o.kind !== 'user' && o.kind !== 'dept') throw new BadMessageError('message kind must be user or dept');
+  if (typeof o.id !== 'string' || o.id === '') throw new BadMessageError('message id must be a non-empty string');
+  if (typeof o.eventType !== 'string') throw new BadMessageError('message eventType must be a string');
+  if (typeof o.eventTime !== 'number') throw new BadMessageError('message eventTime must be a number');
+  if (typeof o.corpId !== 'string') throw new BadMessageError('message corpId must be a string');
+  if (o.eventId !== undefined && typeof o.eventId !== 'string') throw new BadMessageError('message eventId must be a string');
+  const m: ChangeMessage = { kind: o.kind as EntityKind, id: o.id, eventType: o.eventType, eventTime: o.eventTime, corpId: o.corpId };
+  if (typeof o.eventId === 'string') m.eventId = o.eventId;
+  return m;
+}
+
+/** FIFO group: one per entity, so changes to one entity are processed in order and others in parallel. */
+export function messageGroupId(m: Pick<ChangeMessage, 'kind' | 'id'>): string {
+  return `${m.kind}:${m.id}`;
+}
+
+/**
+ * Deterministic: DingTalk's retries of one push (+10 s, +30 s) carry the same event, so they map
+ * to the same id and SQS drops them within its 5-minute window.
+ */
+export function deduplicationId(m: ChangeMessage): string {
+  return createHash('sha256')
+    .update([m.kind, m.id, m.eventType, m.eventTime, m.corpId, m.eventId ?? ''].join('\u0000'))
+    .digest('hex');
+}
