@@ -174,7 +174,12 @@ export interface WeComDirectory {
 // ---------------------------------------------------------------------------------------------
 // State store: what the sync wrote, because WeCom will not let it read back (invariant 6)
 
-export type EntityStatus = 'synced' | 'disabled' | 'deleted' | 'failed' | 'ignored';
+/**
+ * `pending` is a claim taken (conditionally) before creating something in WeCom, so two
+ * concurrent workers cannot both create it; `ignored` records a leaver under SYNC_ON_LEAVE=ignore
+ * or an entity the sync was told about but may not touch.
+ */
+export type EntityStatus = 'synced' | 'disabled' | 'deleted' | 'failed' | 'ignored' | 'pending';
 
 export interface EntityState {
   kind: EntityKind;
