@@ -1,0 +1,459 @@
+/**
+ * Syncing one user or department: read its current state from DingTalk, make WeCom match it,
+ * remember what was written. Messages only say "this may have changed" (invariant 3), so every
+ * path here is idempotent: duplicates and reordering converge on the same WeCom state.
+ *
+ * Failures: retryable and configuration errors are thrown (the message goes back to the queue;
+ * configuration ones are logged loudly with what to fix); permanent data errors are recorded in
+ * the store and returned as a `failed` outcome, so the message is acknowledged.
+ */
+import type { SyncConfig } from '../config';
+import { isDeptGone, isOutOfScope, isUserGone } from '../dingtalk/errors';
+import { isPlatformError, PlatformError } from '../errors';
+import type { Logger } from '../log';
+import { mapDept, mapUser, MappingError, payloadHash, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
+import {
+  StaleStateError,
+  systemClock,
+  type ChangeMessage,
+  type Clock,
+  type DingTalkDept,
+  type DingTalkDirectory,
+  type DingTalkUser,
+  type EntityKind,
+  type EntityState,
+  type StateStore,
+  type WeComDeptPayload,
+  type WeComDirectory,
+  type WeComUserPayload,
+} from '../ports';
+
+export type SyncResult =
+  | 'created'
+  | 'updated'
+  | 'adopted'
+  | 'unchanged'
+  | 'disabled'
+  | 'deleted'
+  | 'ignored'
+  | 'out_of_scope'
+  | 'failed';
+
+export interface SyncOutcome {
+  kind: EntityKind;
+  id: string;
+  result: SyncResult;
+  wecomId?: string;
+  errcode?: number;
+  message?: string;
+}
+
+export interface EntitySyncDeps {
+  dingtalk: DingTalkDirectory;
+  wecom: WeComDirectory;
+  store: StateStore;
+  config: Pick<SyncConfig, 'onLeave' | 'rootDeptIds' | 'excludeDeptIds' | 'toInvite'>;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** A claim older than this was left by a worker that died mid-create and may be taken over. */
+const PENDING_CLAIM_TTL_MS = 2 * 60_000;
+
+/** Thrown when another worker holds the claim on an entity: the message is retried later. */
+export class ConcurrentWriteError extends Error {
+  override readonly name = 'ConcurrentWriteError';
+}
+
+export class EntitySync {
+  private readonly clock: Clock;
+  private readonly roots: Set<number>;
+  private readonly excluded: Set<number>;
+
+  constructor(private readonly deps: EntitySyncDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.roots = new Set(deps.config.rootDeptIds);
+    this.excluded = new Set(deps.config.excludeDeptIds);
+  }
+
+  handle(message: ChangeMessage): Promise<SyncOutcome> {
+    if (message.kind === 'user') return this.syncUser(message.id);
+    const deptId = Number(message.id);
+    if (!Number.isSafeInteger(deptId) || deptId < 1) {
+      return Promise.resolve({ kind: 'dept', id: message.id, result: 'failed', message: 'department id is not a positive integer' });
+    }
+    return this.syncDept(deptId);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Users
+
+  async syncUser(userid: string): Promise<SyncOutcome> {
+    let user: DingTalkUser;
+    try {
+      user = await this.deps.dingtalk.getUser(userid);
+    } catch (e) {
+      if (isUserGone(e)) return this.userLeft(userid, 'no longer exists in DingTalk');
+      if (isOutOfScope(e)) {
+        // Not a departure: the DingTalk app simply cannot see this user. Change nothing in WeCom.
+        return this.recordConfigurationProblem('user', userid, e, "outside the DingTalk app's visible range: widen the app's contact scope in the DingTalk console");
+      }
+      throw e;
+    }
+    return this.applyUser(user);
+  }
+
+  /**
+   * Makes WeCom match a user already read from DingTalk (the reconcile reads whole departments
+   * at once and calls this). `force` writes even when the stored hash says nothing changed:
+   * for drift that only WeCom's id lists reveal, or an operator's rewrite-all.
+   */
+  async applyUser(user: DingTalkUser, opts: { force?: boolean } = {}): Promise<SyncOutcome> {
+    const { store } = this.deps;
+    const userid = user.userid;
+
+    const deptMap = new Map<number, number>();
+    for (const dingDeptId of user.dept_id_list) {
+      let wecomDeptId: number | undefined;
+      try {
+        wecomDeptId = await this.ensureDept(dingDeptId, new Set());
+      } catch (e) {
+        if (!(e instanceof PlatformError && e.failure === 'permanent')) throw e;
+        const state = await store.get('user', userid);
+        return this.recordPermanent('user', userid, state, { errcode: e.errcode, message: `cannot place the user: ${e.errmsg}`, payloadHash: undefined });
+      }
+      if (wecomDeptId !== undefined) deptMap.set(dingDeptId, wecomDeptId);
+    }
+    if (deptMap.size === 0) return this.userLeft(userid, 'is outside the sync scope');
+
+    const manager = user.manager_userid;
+    let managerSynced = false;
+    if (manager && manager !== userid) {
+      const m = await store.get('user', manager);
+      managerSynced = !!m && m.owned && m.status === 'synced';
+    }
+
+    const state = await store.get('user', userid);
+    let payload: WeComUserPayload;
+    try {
+      payload = mapUser(user, {
+        wecomDeptId: (id) => deptMap.get(id),
+        isSyncedUser: (id) => id === manager && managerSynced,
+        toInvite: this.deps.config.toInvite,
+      });
+    } catch (e) {
+      if (!(e instanceof MappingError)) throw e;
+      return this.recordPermanent('user', userid, state, { message: e.message, payloadHash: undefined });
+    }
+
+    const hash = payloadHash(payload);
+    // A permanent failure is not retried until the entity changes (or a reconcile runs).
+    if (!opts.force && state?.payloadHash === hash && (state.status === 'synced' || state.status === 'failed')) {
+      return { kind: 'user', id: userid, result: state.status === 'failed' ? 'failed' : 'unchanged', wecomId: state.wecomId, errcode: state.lastErrcode, message: state.lastError };
+    }
+
+    const { wecom } = this.deps;
+    const update = (): Promise<void> => {
+      const { to_invite: _invitationIsForCreateOnly, ...fields } = payload;
+      return wecom.updateUser(fields);
+    };
+    let result: SyncResult;
+    try {
+      if (state?.owned && state.wecomId && state.status !== 'deleted') {
+        try {
+          await update();
+          result = 'updated';
+        } catch (e) {
+          if (!isPlatformError(e, 60111)) throw e;
+          await wecom.createUser(payload); // removed in WeCom behind our back: create again
+          result = 'created';
+        }
+      } else {
+        try {
+          await wecom.createUser(payload);
+          result = 'created';
+        } catch (e) {
+          if (!isPlatformError(e, 60102)) throw e;
+          await update(); // the userid already exists: take it over (invariant 4)
+          result = 'adopted';
+        }
+      }
+    } catch (e) {
+      return this.onWriteError('user', userid, state, hash, e);
+    }
+    await this.save(state, { kind: 'user', id: userid, wecomId: userid, owned: true, status: 'synced', payloadHash: hash, payload });
+    this.deps.logger?.info('user synced', { userid, result });
+    return { kind: 'user', id: userid, result, wecomId: userid };
+  }
+
+  /** The user is gone from DingTalk or left the scope: apply SYNC_ON_LEAVE, only to what we own. */
+  async userLeft(userid: string, why: string): Promise<SyncOutcome> {
+    const { store, wecom, config } = this.deps;
+    const state = await store.get('user', userid);
+    if (!state?.owned || !state.wecomId) {
+      return { kind: 'user', id: userid, result: 'out_of_scope', message: `user ${why}; not owned by the sync, nothing to do` };
+    }
+    const policy = config.onLeave;
+    if (policy === 'ignore' || state.status === 'deleted' || (policy === 'disable' && state.status === 'disabled')) {
+      if (policy === 'ignore' && state.status !== 'ignored' && state.status !== 'deleted') {
+        await this.save(state, { ...state, status: 'ignored' });
+      }
+      return { kind: 'user', id: userid, result: 'unchanged', wecomId: state.wecomId };
+    }
+    try {
+      if (policy === 'delete') {
+        await wecom.deleteUser(state.wecomId);
+      } else {
+        try {
+          await wecom.updateUser({ userid: state.wecomId, enable: 0 });
+        } catch (e) {
+          if (!isPlatformError(e, 60111)) throw e;
+          await this.save(state, { ...state, status: 'deleted', payloadHash: undefined });
+          return { kind: 'user', id: userid, result: 'deleted', wecomId: state.wecomId, message: 'already gone from WeCom' };
+        }
+      }
+    } catch (e) {
+      return this.onWriteError('user', userid, state, state.payloadHash, e);
+    }
+    const status = policy === 'delete' ? 'deleted' : 'disabled';
+    // Clear the hash: a user who comes back must be written again (re-enabled).
+    await this.save(state, { ...state, status, payloadHash: undefined, lastErrcode: undefined, lastError: undefined });
+    this.deps.logger?.info('user left', { userid, why, result: status });
+    return { kind: 'user', id: userid, result: status, wecomId: state.wecomId };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Departments
+
+  async syncDept(deptId: number): Promise<SyncOutcome> {
+    const id = String(deptId);
+    if (this.isRootMappedToWeComRoot(deptId)) {
+      // WeCom's root is the company itself; the sync never renames it.
+      return { kind: 'dept', id, result: 'unchanged', wecomId: String(WECOM_ROOT_DEPT_ID) };
+    }
+    const state = await this.deps.store.get('dept', id);
+    if (this.excluded.has(deptId)) return this.deptLeft(deptId, state, 'is excluded by SYNC_EXCLUDE_DEPT_IDS', false);
+    let dept: DingTalkDept;
+    try {
+      dept = await this.deps.dingtalk.getDept(deptId);
+    } catch (e) {
+      if (isDeptGone(e)) return this.deptLeft(deptId, state, 'no longer exists in DingTalk', true);
+      if (isOutOfScope(e)) {
+        return this.recordConfigurationProblem('dept', id, e, "outside the DingTalk app's visible range: widen the app's contact scope in the DingTalk console");
+      }
+      throw e;
+    }
+    return this.applyDept(dept, { state });
+  }
+
+  /** Makes WeCom match a department already read from DingTalk; see applyUser for `force`. */
+  async applyDept(dept: DingTalkDept, opts: { force?: boolean; state?: EntityState } = {}): Promise<SyncOutcome> {
+    if (this.isRootMappedToWeComRoot(dept.dept_id)) {
+      return { kind: 'dept', id: String(dept.dept_id), result: 'unchanged', wecomId: String(WECOM_ROOT_DEPT_ID) };
+    }
+    const state = opts.state ?? (await this.deps.store.get('dept', String(dept.dept_id)));
+    const outcome = await this.writeDept(dept, state, new Set(), opts.force ?? false);
+    if (outcome.result === 'out_of_scope') return this.deptLeft(dept.dept_id, state, 'moved outside the sync scope', false);
+    return outcome;
+  }
+
+  /** A department that is gone from DingTalk: delete its WeCom department if the sync owns it. */
+  async removeDept(deptId: number): Promise<SyncOutcome> {
+    const state = await this.deps.store.get('dept', String(deptId));
+    return this.deptLeft(deptId, state, 'no longer exists in DingTalk', true);
+  }
+
+  private isRootMappedToWeComRoot(deptId: number): boolean {
+    return deptId === 1 && this.roots.has(1);
+  }
+
+  /**
+   * The WeCom id of a DingTalk department, creating it (and its missing ancestors, parent first)
+   * when needed; undefined when it lies outside the sync scope. A department the store knows as
+   * synced costs no call at all: that is what keeps one user change at one DingTalk read.
+   */
+  private async ensureDept(deptId: number, visiting: Set<number>): Promise<number | undefined> {
+    if (this.excluded.has(deptId)) return undefined;
+    if (this.isRootMappedToWeComRoot(deptId)) return WECOM_ROOT_DEPT_ID;
+    if (visiting.has(deptId)) return undefined; // a cycle in DingTalk's answers: refuse rather than loop
+    visiting.add(deptId);
+    const state = await this.deps.store.get('dept', String(deptId));
+    if (state?.owned && state.status === 'synced' && state.wecomId) return Number(state.wecomId);
+    let dept: DingTalkDept;
+    try {
+      dept = await this.deps.dingtalk.getDept(deptId);
+    } catch (e) {
+      if (isDeptGone(e) || isOutOfScope(e)) return undefined;
+      throw e;
+    }
+    const outcome = await this.writeDept(dept, state, visiting);
+    if (outcome.result === 'failed') {
+      // The user cannot be placed in a department that does not exist in WeCom.
+      throw new PlatformError('wecom', 'department/create', outcome.errcode ?? 0, `department ${deptId}: ${outcome.message}`, 'permanent');
+    }
+    return outcome.wecomId === undefined ? undefined : Number(outcome.wecomId);
+  }
+
+  private async parentWeComId(dept: DingTalkDept, visiting: Set<number>): Promise<number | undefined> {
+    // A configured root other than DingTalk's own is placed directly under WeCom's root.
+    if (this.roots.has(dept.dept_id)) return WECOM_ROOT_DEPT_ID;
+    if (dept.parent_id === undefined) return undefined;
+    return this.ensureDept(dept.parent_id, visiting);
+  }
+
+  private async writeDept(dept: DingTalkDept, state: EntityState | undefined, visiting: Set<number>, force = false): Promise<SyncOutcome> {
+    const id = String(dept.dept_id);
+    visiting.add(dept.dept_id);
+    const parentid = await this.parentWeComId(dept, visiting);
+    if (parentid === undefined) return { kind: 'dept', id, result: 'out_of_scope' };
+
+    const payload = mapDept(dept, parentid);
+    const hash = payloadHash({ name: payload.name, parentid: payload.parentid });
+    if (!force && state?.payloadHash === hash && (state.status === 'synced' || state.status === 'failed')) {
+      return { kind: 'dept', id, result: state.status === 'failed' ? 'failed' : 'unchanged', wecomId: state.wecomId, errcode: state.lastErrcode, message: state.lastError };
+    }
+
+    const { wecom } = this.deps;
+    let wecomId: number;
+    let result: SyncResult;
+    let current = state;
+    try {
+      if (state?.owned && state.wecomId && state.status !== 'deleted') {
+        wecomId = Number(state.wecomId);
+        try {
+          await wecom.updateDept({ id: wecomId, name: payload.name, parentid: payload.parentid });
+          result = 'updated';
+        } catch (e) {
+          if (!isPlatformError(e, 60003)) throw e;
+          wecomId = await wecom.createDept({ ...payload, id: wecomId }); // deleted in WeCom by hand: restore it
+          result = 'created';
+        }
+      } else {
+        current = await this.claim('dept', id, state);
+        ({ wecomId, result } = await this.createDept(dept, payload));
+      }
+    } catch (e) {
+      return this.onWriteError('dept', id, current, hash, e);
+    }
+    await this.save(current, { kind: 'dept', id, wecomId: String(wecomId), owned: true, status: 'synced', payloadHash: hash, payload: { ...payload, id: wecomId } });
+    this.deps.logger?.info('department synced', { deptId: id, wecomId, result });
+    return { kind: 'dept', id, result, wecomId: String(wecomId) };
+  }
+
+  /** Creates with the DingTalk id when WeCom can take it; adopts a WeCom department that already has it. */
+  private async createDept(dept: DingTalkDept, payload: WeComDeptPayload): Promise<{ wecomId: number; result: SyncResult }> {
+    const { wecom } = this.deps;
+    const wantedId = wecomDeptIdFor(dept.dept_id);
+    try {
+      return { wecomId: await wecom.createDept(wantedId === undefined ? payload : { ...payload, id: wantedId }), result: 'created' };
+    } catch (e) {
+      if (!isPlatformError(e, 60008) || wantedId === undefined) throw e;
+      // 60008 is "id or sibling name already exists": only the id list can tell which.
+      const existing = (await wecom.listDepts()).some((d) => d.id === wantedId);
+      if (!existing) throw e;
+      await wecom.updateDept({ id: wantedId, name: payload.name, parentid: payload.parentid });
+      return { wecomId: wantedId, result: 'adopted' };
+    }
+  }
+
+  /** The department is gone from DingTalk (members and children moved first), or left the scope. */
+  private async deptLeft(deptId: number, state: EntityState | undefined, why: string, gone: boolean): Promise<SyncOutcome> {
+    const id = String(deptId);
+    if (!state?.owned || !state.wecomId || state.status === 'deleted') {
+      return { kind: 'dept', id, result: state?.status === 'deleted' ? 'unchanged' : 'out_of_scope', message: `department ${why}` };
+    }
+    try {
+      await this.deps.wecom.deleteDept(Number(state.wecomId));
+    } catch (e) {
+      if (!gone && (isPlatformError(e, 60005) || isPlatformError(e, 60006))) {
+        // Moved out of scope with people still inside: no per-member events will come, so waiting
+        // on the queue would only end in the DLQ. Record it; the reconcile moves or disables them.
+        return this.recordPermanent('dept', id, state, { errcode: (e as PlatformError).errcode, message: `department ${why} but still has members or children in WeCom; the next reconcile will finish it`, payloadHash: state.payloadHash });
+      }
+      return this.onWriteError('dept', id, state, state.payloadHash, e);
+    }
+    await this.save(state, { ...state, status: 'deleted', payloadHash: undefined, lastErrcode: undefined, lastError: undefined });
+    this.deps.logger?.info('department deleted', { deptId: id, why });
+    return { kind: 'dept', id, result: 'deleted', wecomId: state.wecomId };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // State bookkeeping
+
+  /** Takes the conditional `pending` claim that keeps two workers from creating the same thing. */
+  private async claim(kind: EntityKind, id: string, state: EntityState | undefined): Promise<EntityState> {
+    const now = this.clock.now();
+    if (state?.status === 'pending' && now - state.updatedAt < PENDING_CLAIM_TTL_MS) {
+      throw new ConcurrentWriteError(`${kind} ${id} is being created by another worker`);
+    }
+    try {
+      return await this.deps.store.put(
+        { kind, id, owned: state?.owned ?? false, wecomId: state?.wecomId, status: 'pending', updatedAt: now },
+        { ifVersion: state?.version ?? 0 },
+      );
+    } catch (e) {
+      if (e instanceof StaleStateError) throw new ConcurrentWriteError(`${kind} ${id} is being created by another worker`);
+      throw e;
+    }
+  }
+
+  private async save(prev: EntityState | undefined, next: Omit<EntityState, 'version' | 'updatedAt'> & { updatedAt?: number }): Promise<void> {
+    const { version: _ignored, ...fields } = next as EntityState;
+    try {
+      await this.deps.store.put({ ...fields, updatedAt: this.clock.now() }, { ifVersion: prev?.version ?? 0 });
+    } catch (e) {
+      if (e instanceof StaleStateError) throw new ConcurrentWriteError(`${next.kind} ${next.id} was changed concurrently; retrying`);
+      throw e;
+    }
+  }
+
+  private async onWriteError(kind: EntityKind, id: string, state: EntityState | undefined, hash: string | undefined, e: unknown): Promise<SyncOutcome> {
+    if (e instanceof PlatformError && e.failure === 'permanent') {
+      return this.recordPermanent(kind, id, state, { errcode: e.errcode, message: `${e.api}: ${e.errmsg}`, payloadHash: hash });
+    }
+    if (e instanceof PlatformError && e.failure === 'configuration') {
+      this.deps.logger?.error('configuration error: fix it, then redrive the dead-letter queue', { kind, id, api: e.api, errcode: e.errcode, errmsg: e.errmsg });
+    }
+    // A claim we took must not block the retry.
+    if (state?.status === 'pending') await this.deps.store.put({ ...state, status: 'failed', updatedAt: this.clock.now(), lastError: 'creation interrupted' }, { ifVersion: state.version }).catch(() => undefined);
+    throw e;
+  }
+
+  private async recordPermanent(
+    kind: EntityKind,
+    id: string,
+    state: EntityState | undefined,
+    failure: { errcode?: number; message: string; payloadHash: string | undefined },
+  ): Promise<SyncOutcome> {
+    await this.save(state, {
+      kind,
+      id,
+      owned: state?.owned ?? false,
+      wecomId: state?.wecomId,
+      payload: state?.payload,
+      status: 'failed',
+      payloadHash: failure.payloadHash,
+      lastErrcode: failure.errcode,
+      lastError: failure.message,
+    });
+    this.deps.logger?.warn('permanent sync failure recorded', { kind, id, errcode: failure.errcode, error: failure.message, metric: 'PermanentFailure' });
+    return { kind, id, result: 'failed', wecomId: state?.wecomId, errcode: failure.errcode, message: failure.message };
+  }
+
+  private async recordConfigurationProblem(kind: EntityKind, id: string, e: PlatformError, hint: string): Promise<SyncOutcome> {
+    const state = await this.deps.store.get(kind, id);
+    await this.save(state, {
+      kind,
+      id,
+      owned: state?.owned ?? false,
+      wecomId: state?.wecomId,
+      payload: state?.payload,
+      payloadHash: state?.payloadHash,
+      status: state?.status === 'pending' || !state ? 'failed' : state.status,
+      lastErrcode: e.errcode,
+      lastError: hint,
+    });
+    this.deps.logger?.error('cannot read entity from DingTalk', { kind, id, errcode: e.errcode, hint });
+    return { kind, id, result: 'failed', errcode: e.errcode, message: hint };
+  }
+}

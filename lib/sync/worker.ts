@@ -1,0 +1,48 @@
+/**
+ * The sync worker's batch logic, shared by the Lambda (handlers/sync.ts) and the local loop:
+ * SQS FIFO batches with partial batch responses. A failed record fails the rest of its message
+ * group in the batch (`skipGroupOnError`), so one entity's changes never overtake each other,
+ * while other entities go on.
+ */
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Logger } from '../log';
+import { decodeMessage } from '../messages';
+import type { EntitySync, SyncOutcome } from './entity';
+
+export interface SyncBatchResult {
+  response: SQSBatchResponse;
+  outcomes: SyncOutcome[];
+}
+
+export function createSyncBatchProcessor(sync: EntitySync, logger?: Logger): (event: SQSEvent) => Promise<SyncBatchResult> {
+  return async (event) => {
+    const outcomes: SyncOutcome[] = [];
+    const handleRecord = async (record: SQSRecord): Promise<void> => {
+      // A body we cannot read is thrown, not dropped: after maxReceiveCount it rests in the DLQ.
+      const message = decodeMessage(record.body);
+      try {
+        const outcome = await sync.handle(message);
+        outcomes.push(outcome);
+        if (outcome.result === 'failed') {
+          logger?.warn('change recorded as failed', { ...outcome, messageId: record.messageId });
+        }
+      } catch (e) {
+        logger?.warn('change will be retried', {
+          kind: message.kind,
+          id: message.id,
+          messageId: record.messageId,
+          receiveCount: record.attributes?.ApproximateReceiveCount,
+          error: e instanceof Error ? e.message : String(e),
+        });
+        throw e;
+      }
+    };
+    const processor = new SqsFifoPartialProcessorAsync();
+    const response = await processPartialResponse(event, handleRecord, processor, {
+      skipGroupOnError: true,
+      throwOnFullBatchFailure: false,
+    });
+    return { response, outcomes };
+  };
+}
