@@ -65,6 +65,15 @@ export class ConcurrentWriteError extends Error {
   override readonly name = 'ConcurrentWriteError';
 }
 
+/**
+ * What is compared to decide whether a department must be written: everything sent except the
+ * id, which WeCom may have assigned. (Users hash their whole mapped payload.)
+ */
+export function deptPayloadHash(payload: WeComDeptPayload): string {
+  const { id: _assignedByWeCom, ...fields } = payload;
+  return payloadHash(fields);
+}
+
 export class EntitySync {
   private readonly clock: Clock;
   private readonly roots: Set<number>;
@@ -308,7 +317,7 @@ export class EntitySync {
     if (parentid === undefined) return { kind: 'dept', id, result: 'out_of_scope' };
 
     const payload = mapDept(dept, parentid);
-    const hash = payloadHash({ name: payload.name, parentid: payload.parentid });
+    const hash = deptPayloadHash(payload);
     if (!force && state?.payloadHash === hash && (state.status === 'synced' || state.status === 'failed')) {
       return { kind: 'dept', id, result: state.status === 'failed' ? 'failed' : 'unchanged', wecomId: state.wecomId, errcode: state.lastErrcode, message: state.lastError };
     }
@@ -321,7 +330,7 @@ export class EntitySync {
       if (state?.owned && state.wecomId && state.status !== 'deleted') {
         wecomId = Number(state.wecomId);
         try {
-          await wecom.updateDept({ id: wecomId, name: payload.name, parentid: payload.parentid });
+          await wecom.updateDept({ ...payload, id: wecomId });
           result = 'updated';
         } catch (e) {
           if (!isPlatformError(e, 60003)) throw e;
@@ -351,7 +360,7 @@ export class EntitySync {
       // 60008 is "id or sibling name already exists": only the id list can tell which.
       const existing = (await wecom.listDepts()).some((d) => d.id === wantedId);
       if (!existing) throw e;
-      await wecom.updateDept({ id: wantedId, name: payload.name, parentid: payload.parentid });
+      await wecom.updateDept({ ...payload, id: wantedId });
       return { wecomId: wantedId, result: 'adopted' };
     }
   }

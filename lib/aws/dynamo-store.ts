@@ -1,0 +1,206 @@
+/**
+ * The state store on DynamoDB (design invariant 6): what the sync wrote to WeCom, per entity, plus
+ * the reconcile lock and the latest run report.
+ *
+ * Table layout: ONE table, partition key `pk` (string) only, no sort key, no index.
+ *
+ * | item              | pk                  | other attributes                                       |
+ * |-------------------|---------------------|--------------------------------------------------------|
+ * | user state        | `user#<userid>`     | kind='user', id, owned, status, updatedAt, version, …  |
+ * | department state  | `dept#<dept id>`    | kind='dept', id, … (same as users)                     |
+ * | named lock        | `lock#<name>`       | kind='lock', owner, expiresAt (epoch ms)               |
+ * | latest run report | `report#latest`     | kind='report', report (the RunReport as a map)          |
+ *
+ * Why pk only: every hot path (one changed user or department) is a single-item GetItem or
+ * conditional write on a key spread across partitions. The only bulk read is `list(kind)`, done by
+ * the reconcile a few times a day: a consistent Scan filtered on `kind`, following
+ * LastEvaluatedKey page by page (1 MB each). For 10,000-30,000 entities of about 1 KB that is
+ * 10-30 pages, a few seconds and well under a cent, so a GSI on `kind` (which would funnel every
+ * write of a kind into one index partition and double the write cost) is not worth it.
+ *
+ * Only the latest run report is kept (CloudWatch logs hold the history).
+ *
+ * serverless.yml must declare the table exactly as `stateTableDefinition` below (key `pk`, type S,
+ * HASH, PAY_PER_REQUEST); test/store/dynamo-store.test.ts creates its table from the same object.
+ * The functions need dynamodb:GetItem, PutItem, UpdateItem, DeleteItem and Scan on it.
+ */
+import { type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { StaleStateError, type EntityKind, type EntityState, type RunReport, type StateStore } from '../ports';
+
+/** Key schema and billing of the state table; serverless.yml must match it. */
+export const stateTableDefinition: Required<Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema' | 'BillingMode'>> = {
+  AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+  KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+  BillingMode: 'PAY_PER_REQUEST',
+};
+
+const REPORT_PK = 'report#latest';
+
+/** Fields of EntityState the store writes besides `kind`, `id` and `version`, split by whether they may be absent. */
+const REQUIRED_FIELDS = ['owned', 'status', 'updatedAt'] as const;
+const OPTIONAL_FIELDS = ['wecomId', 'payloadHash', 'payload', 'lastErrcode', 'lastError'] as const;
+
+export interface DynamoStateStoreOptions {
+  tableName: string;
+  /** Defaults to a client configured from the environment (region, credentials), as in Lambda. */
+  client?: DynamoDBClient;
+}
+
+export class DynamoStateStore implements StateStore {
+  private readonly table: string;
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(options: DynamoStateStoreOptions) {
+    this.table = options.tableName;
+    this.doc = DynamoDBDocumentClient.from(options.client ?? new DynamoDBClient({}), {
+      // Optional fields are simply absent; the payload may carry undefined properties too.
+      marshallOptions: { removeUndefinedValues: true },
+    });
+  }
+
+  async get(kind: EntityKind, id: string): Promise<EntityState | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: entityKey(kind, id) }, ConsistentRead: true }));
+    return out.Item ? toEntityState(out.Item) : undefined;
+  }
+
+  /**
+   * One UpdateItem, so the version increment is atomic even without `ifVersion`: SET the fields
+   * present, REMOVE the optional ones absent (a put replaces the whole record, e.g. clears
+   * `lastError`), ADD 1 to `version` (which starts it at 1). With `ifVersion` the same call is
+   * conditional: 0 → the item must not exist, n → its version must be n.
+   */
+  async put(state: Omit<EntityState, 'version'>, opts: { ifVersion?: number } = {}): Promise<EntityState> {
+    const names: Record<string, string> = { '#kind': 'kind', '#id': 'id', '#version': 'version' };
+    const values: Record<string, unknown> = { ':kind': state.kind, ':id': state.id, ':one': 1 };
+    const sets = ['#kind = :kind', '#id = :id'];
+    const removes: string[] = [];
+    for (const field of REQUIRED_FIELDS) {
+      names[`#${field}`] = field;
+      values[`:${field}`] = state[field];
+      sets.push(`#${field} = :${field}`);
+    }
+    for (const field of OPTIONAL_FIELDS) {
+      names[`#${field}`] = field;
+      if (state[field] === undefined) {
+        removes.push(`#${field}`);
+      } else {
+        values[`:${field}`] = state[field];
+        sets.push(`#${field} = :${field}`);
+      }
+    }
+    let condition: string | undefined;
+    if (opts.ifVersion === 0) {
+      condition = 'attribute_not_exists(pk)';
+    } else if (opts.ifVersion !== undefined) {
+      condition = '#version = :expected';
+      values[':expected'] = opts.ifVersion;
+    }
+    const update = `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''} ADD #version :one`;
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: entityKey(state.kind, state.id) },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      if (!out.Attributes) throw new Error(`DynamoDB returned no attributes after writing ${state.kind} ${state.id}`);
+      return toEntityState(out.Attributes);
+    } catch (e) {
+      if (isConditionFailure(e)) throw new StaleStateError(state.kind, state.id);
+      throw e;
+    }
+  }
+
+  async list(kind: EntityKind): Promise<EntityState[]> {
+    const out: EntityState[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: '#kind = :kind',
+          ExpressionAttributeNames: { '#kind': 'kind' },
+          ExpressionAttributeValues: { ':kind': kind },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) out.push(toEntityState(item));
+      // A page can hold no matching item and still not be the last one: only the key tells.
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return out;
+  }
+
+  /** A conditional put: succeeds when there is no lock, it has expired, or `owner` already holds it (renewal). */
+  async acquireLock(name: string, owner: string, ttlMs: number, now: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: lockKey(name), kind: 'lock', name, owner, expiresAt: now + ttlMs },
+          ConditionExpression: 'attribute_not_exists(pk) OR #expiresAt <= :now OR #owner = :owner',
+          ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#owner': 'owner' },
+          ExpressionAttributeValues: { ':now': now, ':owner': owner },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Deletes the lock only if `owner` holds it: a worker whose lock expired and was taken over cannot free the new holder's. */
+  async releaseLock(name: string, owner: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: lockKey(name) },
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+  }
+
+  async putReport(report: RunReport): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: REPORT_PK, kind: 'report', report } }));
+  }
+
+  async latestReport(): Promise<RunReport | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: REPORT_PK }, ConsistentRead: true }));
+    return out.Item?.report as RunReport | undefined;
+  }
+}
+
+function entityKey(kind: EntityKind, id: string): string {
+  return `${kind}#${id}`;
+}
+
+function lockKey(name: string): string {
+  return `lock#${name}`;
+}
+
+function isConditionFailure(e: unknown): boolean {
+  return e instanceof Error && e.name === 'ConditionalCheckFailedException';
+}
+
+/** Picks the EntityState fields out of an item (dropping `pk`), leaving absent fields absent. */
+function toEntityState(item: Record<string, unknown>): EntityState {
+  const state: Record<string, unknown> = { kind: item.kind, id: item.id, version: item.version };
+  for (const field of [...REQUIRED_FIELDS, ...OPTIONAL_FIELDS]) {
+    if (item[field] !== undefined) state[field] = item[field];
+  }
+  return state as unknown as EntityState;
+}

@@ -1,0 +1,398 @@
+/**
+ * DingTalk → WeCom field mapping. Pure: no I/O, no clock, no configuration lookups; everything a
+ * function needs arrives in its arguments, so each rule is tested table by table.
+ *
+ * Limits quoted below come from /work/shared/platform/wecom.md §3-4 and dingtalk.md §3-4.
+ */
+import { createHash } from 'node:crypto';
+import type { DingTalkDept, DingTalkUser, WeComDeptPayload, WeComUserPayload } from '../ports';
+
+/** DingTalk's root department. */
+export const DINGTALK_ROOT_DEPT_ID = 1;
+/** WeCom's root department (the company itself); DingTalk's root maps onto it. */
+export const WECOM_ROOT_DEPT_ID = 1;
+
+/** Largest WeCom `order` value: the valid range is [0, 2^32). */
+export const WECOM_MAX_ORDER = 2 ** 32 - 1;
+/**
+ * Largest department id this sync asks WeCom for. WeCom documents the id as a "32-bit integer"
+ * without saying whether it is signed; every DingTalk id seen so far is below 2^31, so staying in
+ * the signed range costs nothing and cannot trip over a signed column on WeCom's side. Larger
+ * DingTalk ids still sync: WeCom then assigns the id.
+ */
+export const WECOM_MAX_DEPT_ID = 2 ** 31 - 1;
+
+const WECOM_MAX_NAME_CHARS = 64;
+const WECOM_MAX_POSITION_CHARS = 128;
+const WECOM_MAX_MOBILE_CHARS = 32;
+const WECOM_MAX_USER_DEPTS = 100;
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+export type MappingErrorCode =
+  | 'invalid_userid'
+  | 'no_name'
+  | 'no_contact'
+  | 'invalid_mobile'
+  | 'no_department'
+  | 'too_many_departments'
+  | 'invalid_order';
+
+/**
+ * A permanent data error for one entity: retrying will not help until the data changes in
+ * DingTalk. The message names the entity and says exactly what is wrong; it is stored as the
+ * entity's `lastError` and shown to the operator.
+ */
+export class MappingError extends Error {
+  override readonly name = 'MappingError';
+  constructor(
+    readonly code: MappingErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users
+
+/** WeCom userid: 1-64 bytes of [0-9A-Za-z_-@.], the first a letter or digit (ASCII only, so bytes = characters). */
+const WECOM_USERID = /^[0-9A-Za-z][0-9A-Za-z_\-@.]{0,63}$/;
+
+export function isValidWeComUserId(id: string): boolean {
+  return WECOM_USERID.test(id);
+}
+
+export interface UserMappingContext {
+  /** The WeCom department id a DingTalk department maps to; undefined when not synced or out of scope. */
+  wecomDeptId(dingDeptId: number): number | undefined;
+  /** True when this DingTalk userid is already synced to WeCom (so it can be a direct leader). */
+  isSyncedUser(userid: string): boolean;
+  /** WECOM_TO_INVITE: whether WeCom sends an invitation when the user is created. */
+  toInvite: boolean;
+}
+
+/**
+ * The WeCom user that should exist for a DingTalk user.
+ *
+ * - `userid` is DingTalk's userid unchanged: it is immutable on both sides, so it is the identity
+ *   that links them. (WeCom compares userids ignoring case; DingTalk ids that differ only in case
+ *   would collide there, which the create call reports as 60102.)
+ * - `position` and `telephone` are always sent, as "" when DingTalk has none, so that removing a
+ *   title in DingTalk also removes it in WeCom (`user/update` only changes the fields it is sent).
+ * - `mobile` and `email` are sent only when present: WeCom refuses to clear both (60129) and
+ *   ignores a mobile the member has verified, so clearing them is not something a sync can do.
+ * - `direct_leader` is always sent (`[]` when there is none or the manager is not synced yet), for
+ *   the same reason as `position`; a later sync of the user fills it in once the manager exists.
+ * - `department`, `order` and `is_leader_in_dept` are aligned index by index (60132 otherwise),
+ *   keeping DingTalk's department order and dropping departments outside the sync.
+ */
+export function mapUser(user: DingTalkUser, ctx: UserMappingContext): WeComUserPayload {
+  const userid = user.userid;
+  if (!isValidWeComUserId(userid)) {
+    throw new MappingError(
+      'invalid_userid',
+      `user ${JSON.stringify(userid)} cannot be created in WeCom: a WeCom userid is 1-64 characters of letters, digits, _ - @ . starting with a letter or digit, and cannot be changed later`,
+    );
+  }
+
+  const name = boundChars(cleanText(user.name), WECOM_MAX_NAME_CHARS).trim();
+  if (name === '') throw new MappingError('no_name', `user ${userid} has an empty name: WeCom requires 1-64 characters`);
+
+  const mobile = weComMobile(user);
+  const email = firstNonEmpty(user.email, user.org_email);
+  if (mobile === undefined && email === undefined) {
+    throw new MappingError('no_contact', `user ${userid} has neither mobile nor email: WeCom requires one (60129); check the DingTalk app's phone-number and personal-info permissions`);
+  }
+
+  const orders = new Map((user.dept_order_list ?? []).map((o) => [o.dept_id, o.order]));
+  const leads = new Map((user.leader_in_dept ?? []).map((l) => [l.dept_id, l.leader]));
+  const department: number[] = [];
+  const order: number[] = [];
+  const isLeader: number[] = [];
+  for (const dingDeptId of user.dept_id_list) {
+    const wecomId = ctx.wecomDeptId(dingDeptId);
+    // Two DingTalk departments can never map to one WeCom department, but a repeated id can appear.
+    if (wecomId === undefined || department.includes(wecomId)) continue;
+    department.push(wecomId);
+    const dingOrder = orders.get(dingDeptId);
+    order.push(dingOrder === undefined ? 0 : userOrder(userid, dingDeptId, dingOrder));
+    isLeader.push(leads.get(dingDeptId) ? 1 : 0);
+  }
+  if (department.length === 0) {
+    throw new MappingError(
+      'no_department',
+      `user ${userid} is in no synced department (DingTalk departments: ${user.dept_id_list.join(', ') || 'none'}): WeCom requires at least one`,
+    );
+  }
+  if (department.length > WECOM_MAX_USER_DEPTS) {
+    throw new MappingError('too_many_departments', `user ${userid} is in ${department.length} synced departments: WeCom allows at most ${WECOM_MAX_USER_DEPTS}`);
+  }
+
+  const manager = user.manager_userid;
+  const directLeader = manager && manager !== userid && ctx.isSyncedUser(manager) ? [manager] : [];
+
+  const payload: WeComUserPayload = {
+    userid,
+    name,
+    department,
+    order,
+    is_leader_in_dept: isLeader,
+    position: boundChars(cleanText(user.title), WECOM_MAX_POSITION_CHARS).trim(),
+    telephone: cleanText(user.telephone),
+    direct_leader: directLeader,
+    enable: 1,
+    to_invite: ctx.toInvite,
+  };
+  if (mobile !== undefined) payload.mobile = mobile;
+  if (email !== undefined) payload.email = email;
+  return payload;
+}
+
+function userOrder(userid: string, deptId: number, order: string): number {
+  try {
+    return boundedOrder(order);
+  } catch (e) {
+    if (e instanceof MappingError) throw new MappingError(e.code, `user ${userid}, department ${deptId}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * WeCom's mobile format is `+<country code> <number>` (e.g. `+86 13800000000`), at most 32
+ * characters of digits, `+`, `-` and that space.
+ *
+ * DingTalk gives the country code separately in `state_code` ("86" or "+86"), and may also put it
+ * inside `mobile` in its older `+852-12345678` form; then the code written in the number wins,
+ * because it was typed with the number. With neither, the number is taken as mainland Chinese
+ * (86), which is what DingTalk assumes for a bare 11-digit mobile.
+ */
+export function weComMobile(user: Pick<DingTalkUser, 'userid' | 'mobile' | 'state_code'>): string | undefined {
+  const raw = user.mobile?.trim();
+  if (!raw) return undefined;
+  const invalid = (why: string): MappingError =>
+    new MappingError('invalid_mobile', `user ${user.userid} has mobile ${JSON.stringify(raw)} that WeCom cannot take: ${why}`);
+
+  const state = user.state_code?.trim().replace(/^\+/, '') || '86';
+  let code: string;
+  let number: string;
+  const embedded = /^\+(\d{1,4})[-\s]+(.+)$/.exec(raw);
+  if (embedded) {
+    code = embedded[1]!;
+    number = embedded[2]!;
+  } else {
+    if (!/^\d{1,4}$/.test(state)) throw invalid(`its country code ${JSON.stringify(user.state_code)} is not 1-4 digits`);
+    code = state;
+    // "+8613800000000": a leading + without separator can only be split at the known code.
+    if (raw.startsWith('+')) {
+      if (!raw.startsWith(`+${state}`)) throw invalid(`it starts with + but not with its country code +${state}`);
+      number = raw.slice(state.length + 1);
+    } else {
+      number = raw;
+    }
+  }
+  number = number.replace(/[\s()]/g, '');
+  if (!/^\d[\d-]*$/.test(number)) throw invalid('a number may only contain digits and -');
+  const mobile = `+${code} ${number}`;
+  if (mobile.length > WECOM_MAX_MOBILE_CHARS) throw invalid(`"${mobile}" is longer than ${WECOM_MAX_MOBILE_CHARS} characters`);
+  return mobile;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Order
+
+const TWO_POW_31 = 1n << 31n;
+/** Bits of the large value kept below its leading 1 (the "mantissa"). */
+const MANTISSA_BITS = 25n;
+/** Bit length of the largest value that still has its own exponent slot; larger values saturate. */
+const MAX_BIT_LENGTH = 95n;
+
+/**
+ * Squeezes a DingTalk order (a decimal integer string, int64 in practice, seen around 1.76e17)
+ * into WeCom's order range [0, 2^32) while keeping DingTalk's relative order.
+ *
+ * Why not something else:
+ * - A good order would be a user's rank among the members of a department, but that needs every
+ *   member's order, and one user is mapped from one DingTalk read. So the mapping must be a fixed
+ *   function of the one value: only a monotone function keeps any two users in the same relative
+ *   order, whatever values their colleagues have.
+ * - "Use values below 2^32 as they are, shift larger ones" is not monotone: 2^32 - 1 would stay
+ *   2^32 - 1 while 2^32 would shrink below it. Keeping all of [0, 2^32) exact leaves no room
+ *   above it for anything larger.
+ *
+ * So it is a monotone non-decreasing, floating-point-like code computed on the exact BigInt (the
+ * value is never turned into a Number, which would round it above 2^53):
+ * - 0 … 2^31 - 1 map to themselves: small hand-set orders stay readable and exact;
+ * - a value v ≥ 2^31 with bit length L (32 ≤ L ≤ 95) maps to
+ *   2^31 + (L - 32)·2^25 + (the 25 bits right after its leading 1), which fills [2^31, 2^32)
+ *   exactly; a larger exponent always lands higher, so order between slots is kept;
+ * - v ≥ 2^95 saturates at 2^32 - 1; negative values (not seen, but int64 allows them) clamp to 0.
+ * Two values tie only when they share bit length and their first 26 significant bits: around
+ * 1.76e17 (58 bits) that means they differ by less than 2^32 ≈ 4.3e9. DingTalk's large orders look
+ * like a millisecond timestamp × 10^5, i.e. ties only for orders set within ~40 ms of each other.
+ *
+ * Direction: both platforms put the larger order first for members of a department (DingTalk:
+ * "列表是按order的倒序排列输出的，即从大到小排列输出的"; WeCom: "数值越大排序越前面"), so user
+ * orders are not inverted. Departments differ: see `deptOrder`.
+ */
+export function boundedOrder(order: string): number {
+  const text = order.trim();
+  if (!/^-?\d+$/.test(text)) throw new MappingError('invalid_order', `order ${JSON.stringify(order)} is not a whole number`);
+  const v = BigInt(text);
+  if (v < 0n) return 0;
+  if (v < TWO_POW_31) return Number(v);
+  const bitLength = BigInt(v.toString(2).length);
+  if (bitLength > MAX_BIT_LENGTH) return WECOM_MAX_ORDER;
+  const mantissa = (v >> (bitLength - 1n - MANTISSA_BITS)) & ((1n << MANTISSA_BITS) - 1n);
+  return Number(TWO_POW_31 + ((bitLength - 32n) << MANTISSA_BITS) + mantissa);
+}
+
+/**
+ * A department's WeCom order. DingTalk puts the smaller department order first ("order值小的排序
+ * 靠前") while WeCom puts the larger first ("order值大的排序靠前"), so the bounded value is
+ * mirrored: still monotone (non-increasing), so siblings keep their relative order.
+ */
+export function deptOrder(order: string): number {
+  return WECOM_MAX_ORDER - boundedOrder(order);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Departments
+
+/**
+ * Characters WeCom refuses in department names (60009). The ASCII set is documented; some
+ * versions of the same page print the bar and the quotes as full-width / curly characters
+ * (｜ ” “), so those are replaced too: replacing an allowed character only costs looks, sending a
+ * refused one would fail the department and every member placed in it.
+ *
+ * They become '_' rather than full-width look-alikes (：＊？…) because look-alikes are exactly
+ * what the ambiguous documentation might also refuse. Control characters (tabs, new lines)
+ * become spaces.
+ */
+const FORBIDDEN_IN_DEPT_NAME = /[\\:*?"<>|｜“”]/gu;
+
+/** The WeCom department that should exist for a DingTalk department under `parentWecomId`. */
+export function mapDept(dept: DingTalkDept, parentWecomId: number, opts: { id?: number } = {}): WeComDeptPayload {
+  const payload: WeComDeptPayload = { name: weComDeptName(dept), parentid: parentWecomId };
+  if (opts.id !== undefined) payload.id = opts.id;
+  if (dept.order !== undefined && dept.order.trim() !== '') {
+    try {
+      payload.order = deptOrder(dept.order);
+    } catch (e) {
+      if (e instanceof MappingError) throw new MappingError(e.code, `department ${dept.dept_id}: ${e.message}`);
+      throw e;
+    }
+  }
+  return payload;
+}
+
+/** Forbidden characters replaced, trimmed, at most 64 characters (code points); `dept-<id>` when nothing is left. */
+export function weComDeptName(dept: Pick<DingTalkDept, 'dept_id' | 'name'>): string {
+  const name = boundChars(cleanText(dept.name).replace(FORBIDDEN_IN_DEPT_NAME, '_'), WECOM_MAX_NAME_CHARS).trim();
+  return name === '' ? `dept-${dept.dept_id}` : name;
+}
+
+/**
+ * The id to request when creating the WeCom copy of a DingTalk department: the same id when
+ * WeCom can take it (2 … WECOM_MAX_DEPT_ID), so the two directories line up for anyone reading
+ * them; otherwise undefined and WeCom assigns one (recorded in the state store).
+ *
+ * The root is not "created": DingTalk's 1 is WeCom's 1 (WECOM_ROOT_DEPT_ID), and this returns
+ * undefined for it.
+ */
+export function wecomDeptIdFor(dingDeptId: number): number | undefined {
+  return Number.isSafeInteger(dingDeptId) && dingDeptId > WECOM_ROOT_DEPT_ID && dingDeptId <= WECOM_MAX_DEPT_ID ? dingDeptId : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scope
+
+export interface SyncScope {
+  /** SYNC_ROOT_DEPT_IDS: subtrees to include. */
+  rootDeptIds: readonly number[];
+  /** SYNC_EXCLUDE_DEPT_IDS: subtrees to leave out. */
+  excludeDeptIds: readonly number[];
+}
+
+/**
+ * Whether a department lies within the sync scope. `chain` is the department id followed by its
+ * ancestors, nearest first, up to DingTalk's root (see `ancestorChain`).
+ *
+ * Walking up from the department, the first configured root or excluded department decides:
+ * an excluded one (including the department itself, or a root that is also excluded) puts it out
+ * of scope; a root puts it in. So an excluded subtree inside a root is out, and a root listed
+ * inside an excluded subtree is back in, because it is the nearer, more specific rule.
+ * A chain that reaches no root is out of scope.
+ */
+export function deptInScope(chain: readonly number[], scope: SyncScope): boolean {
+  for (const id of chain) {
+    if (scope.excludeDeptIds.includes(id)) return false;
+    if (scope.rootDeptIds.includes(id)) return true;
+  }
+  return false;
+}
+
+/**
+ * `deptId` followed by its ancestors up to the root, from a parent lookup (undefined = root or
+ * unknown: the chain stops there). Stops on a cycle in the data instead of looping; a cycle can
+ * only come from inconsistent reads, and the resulting chain simply reaches no root.
+ */
+export function ancestorChain(deptId: number, parentOf: (deptId: number) => number | undefined): number[] {
+  const chain = [deptId];
+  for (let id = parentOf(deptId); id !== undefined && !chain.includes(id); id = parentOf(id)) chain.push(id);
+  return chain;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payload hashing
+
+/**
+ * SHA-256 (hex) of a canonical JSON form: object keys sorted at every depth, `undefined`
+ * properties left out (as JSON.stringify and the DynamoDB store do), array order kept. The same
+ * payload therefore hashes the same whatever order its keys were built in, and a payload read
+ * back from the store hashes like the one that was written.
+ */
+export function payloadHash(payload: object): string {
+  return createHash('sha256').update(canonicalJson(payload)).digest('hex');
+}
+
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'bigint') throw new TypeError('canonicalJson: bigint values have no JSON form');
+    // undefined / functions / symbols only reach here inside arrays, where JSON writes null.
+    return JSON.stringify(value) ?? 'null';
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.keys(value)
+    .sort()
+    .filter((k) => {
+      const v = (value as Record<string, unknown>)[k];
+      return v !== undefined && typeof v !== 'function' && typeof v !== 'symbol';
+    })
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+  return `{${entries.join(',')}}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text helpers
+
+/** Trimmed, control characters turned into spaces; '' for absent values. */
+function cleanText(s: string | undefined): string {
+  // eslint-disable-next-line no-control-regex
+  return (s ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+}
+
+/** At most `max` Unicode code points (WeCom counts characters, and a surrogate pair must not be cut). */
+function boundChars(s: string, max: number): string {
+  const chars = Array.from(s);
+  return chars.length <= max ? s : chars.slice(0, max).join('');
+}
+
+function firstNonEmpty(...values: (string | undefined)[]): string | undefined {
+  for (const v of values) {
+    const t = v?.trim();
+    if (t) return t;
+  }
+  return undefined;
+}

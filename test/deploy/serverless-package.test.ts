@@ -1,0 +1,97 @@
+/**
+ * `serverless package` must work offline with no AWS credentials; the generated CloudFormation
+ * template is then checked for the resources the design names.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: unknown };
+let template: { Resources: Record<string, Resource>; Outputs: Record<string, unknown> };
+let dir: string;
+
+const byType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+
+/** Resolves `{ 'Fn::GetAtt': [name, attr] }` / `{ Ref: name }` to the logical name. */
+const target = (v: any): string | undefined => v?.['Fn::GetAtt']?.[0] ?? v?.Ref;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sls-package-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', HOME: dir };
+  for (const k of Object.keys(env)) if (k.startsWith('AWS_')) delete env[k];
+  await promisify(execFile)(process.execPath, ['node_modules/serverless/bin/serverless.js', 'package', '--stage', 'test', '--package', dir], {
+    env,
+    timeout: 240_000,
+  });
+  template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
+}, 300_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('serverless package (offline)', () => {
+  it('routes POST /dingtalk/callback through an HTTP API to the callback function', () => {
+    const routes = byType('AWS::ApiGatewayV2::Route');
+    expect(routes.map(([, r]) => r.Properties.RouteKey)).toContain('POST /dingtalk/callback');
+    const integration = byType('AWS::ApiGatewayV2::Integration')[0]![1];
+    expect(integration.Properties.PayloadFormatVersion).toBe('2.0');
+    expect(JSON.stringify(integration.Properties.IntegrationUri)).toContain('CallbackLambdaFunction');
+  });
+
+  it('declares a FIFO change queue with a FIFO dead-letter queue after 5 receives', () => {
+    const queue = template.Resources.ChangeQueue!;
+    const dlq = template.Resources.ChangeDeadLetterQueue!;
+    expect(queue.Type).toBe('AWS::SQS::Queue');
+    expect(queue.Properties.FifoQueue).toBe(true);
+    expect(dlq.Properties.FifoQueue).toBe(true);
+    expect(queue.Properties.RedrivePolicy.maxReceiveCount).toBe(5);
+    expect(target(queue.Properties.RedrivePolicy.deadLetterTargetArn)).toBe('ChangeDeadLetterQueue');
+  });
+
+  it('gives the callback only SendMessage on that queue', () => {
+    const fn = template.Resources.CallbackLambdaFunction!;
+    expect(target(fn.Properties.Role)).toBe('CallbackRole');
+    const statements = template.Resources.CallbackRole!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    const sqs = statements.filter((s: any) => JSON.stringify(s.Action).includes('sqs:'));
+    expect(sqs).toHaveLength(1);
+    expect(sqs[0].Action).toBe('sqs:SendMessage');
+    expect(target(sqs[0].Resource)).toBe('ChangeQueue');
+    expect(JSON.stringify(statements)).not.toContain('"*"');
+  });
+
+  it('runs the functions on nodejs22.x from minified bundles', () => {
+    const fns = byType('AWS::Lambda::Function');
+    expect(fns.length).toBeGreaterThanOrEqual(3);
+    for (const [, fn] of fns) expect(fn.Properties.Runtime).toBe('nodejs22.x');
+    const zip = statSync(join(dir, 'callback.zip'));
+    expect(zip.size).toBeGreaterThan(0);
+  });
+
+  it('triggers the sync function from the queue with partial batch responses, batch size 10', () => {
+    const mapping = byType('AWS::Lambda::EventSourceMapping')[0]![1];
+    expect(target(mapping.Properties.EventSourceArn)).toBe('ChangeQueue');
+    expect(mapping.Properties.BatchSize).toBe(10);
+    expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(mapping.Properties.ScalingConfig.MaximumConcurrency).toBeGreaterThan(1);
+    const syncTimeout = template.Resources.SyncLambdaFunction!.Properties.Timeout;
+    expect(template.Resources.ChangeQueue!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * syncTimeout);
+  });
+
+  it('declares an on-demand state table the workers may use, and a schedule for the reconcile', () => {
+    const table = template.Resources.StateTable!;
+    expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+    const rules = byType('AWS::Events::Rule');
+    expect(rules.some(([, r]) => /rate|cron/.test(r.Properties.ScheduleExpression))).toBe(true);
+    const syncStatements = template.Resources.SyncRole!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
+    expect(syncStatements.some((s: any) => target(s.Resource) === 'StateTable')).toBe(true);
+  });
+
+  it('gives the workers a fixed egress IP for WeCom’s trusted-IP list', () => {
+    expect(byType('AWS::EC2::NatGateway')).toHaveLength(1);
+    expect(byType('AWS::EC2::EIP')).toHaveLength(1);
+    expect(template.Resources.SyncLambdaFunction!.Properties.VpcConfig).toBeDefined();
+    expect(template.Outputs).toHaveProperty('WeComTrustedIp');
+  });
+});

@@ -1,0 +1,294 @@
+/**
+ * The StateStore contract (lib/ports.ts), run against every implementation: the DynamoDB store on
+ * dynalite and the embedded file store. Each test gets a fresh, empty store.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { StaleStateError, type EntityState, type RunReport, type StateStore, type WeComUserPayload } from '../../lib/ports';
+
+export interface StoreUnderTest {
+  store: StateStore;
+  cleanup?: () => Promise<void>;
+}
+
+type NewState = Omit<EntityState, 'version'>;
+
+export function userState(id: string, over: Partial<NewState> = {}): NewState {
+  return { kind: 'user', id, owned: true, status: 'synced', updatedAt: 1_700_000_000_000, ...over };
+}
+
+export function userPayload(userid: string, filler = ''): WeComUserPayload {
+  return {
+    userid,
+    name: '张三',
+    department: [1, 3000],
+    order: [0, 4294967295],
+    is_leader_in_dept: [0, 1],
+    mobile: '+86 13800000000',
+    position: filler,
+    telephone: '',
+    direct_leader: [],
+    enable: 1,
+    to_invite: false,
+  };
+}
+
+async function expectStale(promise: Promise<unknown>, kind: string, id: string): Promise<void> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(StaleStateError);
+  expect(err).toMatchObject({ kind, id });
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight (enough to be quick, not enough to flood). */
+async function inBatches<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += limit) await Promise.all(items.slice(i, i + limit).map(fn));
+}
+
+export function stateStoreContract(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  describe(`StateStore contract: ${name}`, () => {
+    let current: StoreUnderTest | undefined;
+    const fresh = async (): Promise<StateStore> => {
+      current = await makeStore();
+      return current.store;
+    };
+    afterEach(async () => {
+      await current?.cleanup?.();
+      current = undefined;
+    });
+
+    describe('entities', () => {
+      it('returns undefined for an entity never written', async () => {
+        const store = await fresh();
+        expect(await store.get('user', 'nobody')).toBeUndefined();
+        expect(await store.get('dept', '42')).toBeUndefined();
+      });
+
+      it('round-trips a record with every optional field, payloads included', async () => {
+        const store = await fresh();
+        const user: NewState = userState('zhangsan', {
+          wecomId: 'zhangsan',
+          status: 'failed',
+          payloadHash: 'a'.repeat(64),
+          payload: userPayload('zhangsan'),
+          lastErrcode: 60104,
+          lastError: 'user/create: mobile existed',
+        });
+        const written = await store.put(user);
+        expect(written).toEqual({ ...user, version: 1 });
+        expect(await store.get('user', 'zhangsan')).toEqual({ ...user, version: 1 });
+
+        const dept: NewState = { kind: 'dept', id: '42', wecomId: '42', owned: false, status: 'synced', updatedAt: 5, payload: { id: 42, name: '研发', parentid: 1, order: 7 } };
+        await store.put(dept);
+        expect(await store.get('dept', '42')).toEqual({ ...dept, version: 1 });
+      });
+
+      it('round-trips a minimal record without inventing fields', async () => {
+        const store = await fresh();
+        await store.put(userState('u1'));
+        const got = await store.get('user', 'u1');
+        expect(got).toEqual({ ...userState('u1'), version: 1 });
+        expect(Object.keys(got!).sort()).toEqual(['id', 'kind', 'owned', 'status', 'updatedAt', 'version']);
+      });
+
+      it('replaces the whole record: optional fields absent from a put are cleared', async () => {
+        const store = await fresh();
+        await store.put(userState('u1', { wecomId: 'u1', payloadHash: 'h', lastErrcode: 60104, lastError: 'mobile taken', payload: userPayload('u1') }));
+        await store.put(userState('u1', { wecomId: 'u1', status: 'disabled' }));
+        const got = await store.get('user', 'u1');
+        expect(got).toMatchObject({ wecomId: 'u1', status: 'disabled', version: 2 });
+        for (const field of ['payloadHash', 'lastErrcode', 'lastError', 'payload']) expect(got).not.toHaveProperty(field);
+      });
+
+      it('keeps users and departments with the same id apart', async () => {
+        const store = await fresh();
+        await store.put(userState('5', { wecomId: 'user-five' }));
+        await store.put({ kind: 'dept', id: '5', wecomId: '5', owned: true, status: 'synced', updatedAt: 1 });
+        expect((await store.get('user', '5'))?.wecomId).toBe('user-five');
+        expect((await store.get('dept', '5'))?.wecomId).toBe('5');
+        expect((await store.get('user', '5'))?.version).toBe(1);
+      });
+
+      it('increments the version on every put and ignores a version passed in', async () => {
+        const store = await fresh();
+        expect((await store.put(userState('u1'))).version).toBe(1);
+        expect((await store.put(userState('u1'))).version).toBe(2);
+        const sneaky = { ...userState('u1'), version: 99 } as NewState;
+        expect((await store.put(sneaky)).version).toBe(3);
+        expect((await store.get('user', 'u1'))?.version).toBe(3);
+      });
+
+      it('writes with ifVersion 0 only when the entity does not exist yet', async () => {
+        const store = await fresh();
+        expect((await store.put(userState('u1', { wecomId: 'first' }), { ifVersion: 0 })).version).toBe(1);
+        await expectStale(store.put(userState('u1', { wecomId: 'second' }), { ifVersion: 0 }), 'user', 'u1');
+        expect(await store.get('user', 'u1')).toMatchObject({ wecomId: 'first', version: 1 });
+      });
+
+      it('writes with ifVersion n only when the stored version is n', async () => {
+        const store = await fresh();
+        await store.put(userState('u1'));
+        await store.put(userState('u1'));
+        expect((await store.put(userState('u1', { status: 'disabled' }), { ifVersion: 2 })).version).toBe(3);
+        await expectStale(store.put(userState('u1', { status: 'deleted' }), { ifVersion: 2 }), 'user', 'u1');
+        await expectStale(store.put(userState('u1', { status: 'deleted' }), { ifVersion: 4 }), 'user', 'u1');
+        expect(await store.get('user', 'u1')).toMatchObject({ status: 'disabled', version: 3 });
+        await expectStale(store.put(userState('ghost'), { ifVersion: 1 }), 'user', 'ghost');
+        expect(await store.get('user', 'ghost')).toBeUndefined();
+      });
+
+      it('lets exactly one of several concurrent creates (ifVersion 0) win', async () => {
+        const store = await fresh();
+        const workers = ['w1', 'w2', 'w3', 'w4', 'w5'];
+        const results = await Promise.allSettled(workers.map((w) => store.put(userState('u1', { wecomId: w }), { ifVersion: 0 })));
+        const won = results.filter((r) => r.status === 'fulfilled');
+        const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        expect(won).toHaveLength(1);
+        for (const r of lost) expect(r.reason).toBeInstanceOf(StaleStateError);
+        const winner = (won[0] as PromiseFulfilledResult<EntityState>).value;
+        expect(await store.get('user', 'u1')).toEqual(winner);
+        expect(winner.version).toBe(1);
+      });
+
+      it('lets exactly one of two concurrent updates of the same version win', async () => {
+        const store = await fresh();
+        await store.put(userState('u1'));
+        const results = await Promise.allSettled([
+          store.put(userState('u1', { status: 'disabled' }), { ifVersion: 1 }),
+          store.put(userState('u1', { status: 'deleted' }), { ifVersion: 1 }),
+        ]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        expect((await store.get('user', 'u1'))?.version).toBe(2);
+      });
+
+      it('hands out copies: changing a returned record does not change the store', async () => {
+        const store = await fresh();
+        const written = await store.put(userState('u1', { payload: userPayload('u1') }));
+        (written.payload as WeComUserPayload).department.push(999);
+        const got = await store.get('user', 'u1');
+        (got!.payload as WeComUserPayload).name = 'changed';
+        const again = await store.get('user', 'u1');
+        expect(again?.payload).toEqual(userPayload('u1'));
+      });
+    });
+
+    describe('list', () => {
+      it('returns nothing for an empty store', async () => {
+        const store = await fresh();
+        expect(await store.list('user')).toEqual([]);
+      });
+
+      it('returns every record of one kind, and only that kind, across more than 1 MB', { timeout: 120_000 }, async () => {
+        const store = await fresh();
+        // 1,500 users of ~1 KB each: more than one 1 MB DynamoDB scan page.
+        const userIds = Array.from({ length: 1500 }, (_, i) => `user${String(i).padStart(5, '0')}`);
+        await inBatches(userIds, 50, (id) => store.put(userState(id, { wecomId: id, payloadHash: id, payload: userPayload(id, `${id} `.repeat(80)) })));
+        const deptIds = Array.from({ length: 30 }, (_, i) => String(i + 2));
+        await inBatches(deptIds, 30, (id) => store.put({ kind: 'dept', id, wecomId: id, owned: true, status: 'synced', updatedAt: 1 }));
+        await store.acquireLock('reconcile', 'me', 60_000, 0);
+        await store.putReport(report('r1'));
+
+        const users = await store.list('user');
+        expect(users).toHaveLength(userIds.length);
+        expect(users.map((u) => u.id).sort()).toEqual(userIds);
+        expect(users.every((u) => u.kind === 'user' && u.version === 1)).toBe(true);
+        const sample = users.find((u) => u.id === 'user00742');
+        expect(sample?.payload).toEqual(userPayload('user00742', 'user00742 '.repeat(80)));
+
+        const depts = await store.list('dept');
+        expect(depts.map((d) => d.id).sort()).toEqual([...deptIds].sort());
+        expect(depts.every((d) => d.kind === 'dept')).toBe(true);
+      });
+    });
+
+    describe('locks', () => {
+      it('refuses a second owner until the lock expires, then hands it over', async () => {
+        const store = await fresh();
+        expect(await store.acquireLock('reconcile', 'a', 1_000, 10_000)).toBe(true);
+        expect(await store.acquireLock('reconcile', 'b', 1_000, 10_500)).toBe(false);
+        expect(await store.acquireLock('reconcile', 'b', 1_000, 10_999)).toBe(false);
+        expect(await store.acquireLock('reconcile', 'b', 1_000, 11_500)).toBe(true);
+        expect(await store.acquireLock('reconcile', 'a', 1_000, 11_600)).toBe(false);
+      });
+
+      it('treats a lock as expired from its expiry time on', async () => {
+        const store = await fresh();
+        expect(await store.acquireLock('reconcile', 'a', 1_000, 10_000)).toBe(true);
+        expect(await store.acquireLock('reconcile', 'b', 1_000, 11_000)).toBe(true);
+      });
+
+      it('lets the holder renew its own lock', async () => {
+        const store = await fresh();
+        expect(await store.acquireLock('reconcile', 'a', 1_000, 10_000)).toBe(true);
+        expect(await store.acquireLock('reconcile', 'a', 1_000, 10_800)).toBe(true);
+        // Renewed until 11,800: still held at 11,500.
+        expect(await store.acquireLock('reconcile', 'b', 1_000, 11_500)).toBe(false);
+      });
+
+      it('keeps locks with different names apart', async () => {
+        const store = await fresh();
+        expect(await store.acquireLock('reconcile', 'a', 1_000, 0)).toBe(true);
+        expect(await store.acquireLock('redrive', 'b', 1_000, 0)).toBe(true);
+      });
+
+      it('ignores a release by someone who does not hold the lock', async () => {
+        const store = await fresh();
+        await store.acquireLock('reconcile', 'a', 1_000, 10_000);
+        await store.acquireLock('reconcile', 'b', 1_000, 11_500); // a's lock expired, b took over
+        await store.releaseLock('reconcile', 'a');
+        expect(await store.acquireLock('reconcile', 'c', 1_000, 11_600)).toBe(false);
+        await store.releaseLock('never-taken', 'a'); // releasing a lock nobody holds is fine
+      });
+
+      it('is free again once released by its holder', async () => {
+        const store = await fresh();
+        await store.acquireLock('reconcile', 'a', 60_000, 10_000);
+        await store.releaseLock('reconcile', 'a');
+        expect(await store.acquireLock('reconcile', 'b', 60_000, 10_001)).toBe(true);
+        expect(await store.acquireLock('reconcile', 'a', 60_000, 10_002)).toBe(false);
+      });
+
+      it('gives a free lock to exactly one of several concurrent takers', async () => {
+        const store = await fresh();
+        const results = await Promise.all(['a', 'b', 'c', 'd'].map((o) => store.acquireLock('reconcile', o, 60_000, 0)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
+    describe('reports', () => {
+      it('has no report before the first run', async () => {
+        const store = await fresh();
+        expect(await store.latestReport()).toBeUndefined();
+      });
+
+      it('returns the latest report as written', async () => {
+        const store = await fresh();
+        await store.putReport(report('r1'));
+        const second: RunReport = {
+          ...report('r2'),
+          status: 'partial',
+          errors: [
+            { kind: 'user', id: 'u1', op: 'create', errcode: 60104, message: 'mobile existed' },
+            { kind: 'dept', id: '7', op: 'delete', message: 'has members' },
+          ],
+          message: 'two failures',
+        };
+        await store.putReport(second);
+        expect(await store.latestReport()).toEqual(second);
+      });
+    });
+  });
+}
+
+export function report(runId: string): RunReport {
+  return {
+    runId,
+    startedAt: 1_700_000_000_000,
+    finishedAt: 1_700_000_060_000,
+    status: 'success',
+    dryRun: false,
+    counts: { created: 3, unchanged: 10_000 },
+    errors: [],
+  };
+}

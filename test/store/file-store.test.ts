@@ -1,0 +1,100 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileStateStore } from '../../lib/local/file-store';
+import { StaleStateError } from '../../lib/ports';
+import { report, stateStoreContract, userPayload, userState } from './contract';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'state-store-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+stateStoreContract('FileStateStore on a file', async () => ({ store: new FileStateStore(join(tempDir(), '.data', 'state.json')) }));
+stateStoreContract('FileStateStore in memory', async () => ({ store: new FileStateStore(undefined) }));
+
+describe('FileStateStore persistence', () => {
+  let dir: string;
+  let path: string;
+  beforeEach(() => {
+    dir = tempDir();
+    path = join(dir, '.data', 'state.json');
+  });
+
+  it('starts empty when the file does not exist yet, and creates it on the first change', async () => {
+    const store = new FileStateStore(path);
+    expect(await store.list('user')).toEqual([]);
+    expect(readdirSync(dir)).toEqual([]);
+    await store.put(userState('u1'));
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ entities: [{ kind: 'user', id: 'u1', version: 1 }] });
+  });
+
+  it('gives a new store on the same file everything the old one wrote', async () => {
+    const before = new FileStateStore(path);
+    const user = userState('u1', { wecomId: 'u1', payloadHash: 'h1', payload: userPayload('u1') });
+    await before.put(user);
+    await before.put(user);
+    await before.put({ kind: 'dept', id: '42', wecomId: '42', owned: true, status: 'synced', updatedAt: 3 });
+    await before.acquireLock('reconcile', 'worker-1', 60_000, 1_000);
+    await before.putReport(report('r7'));
+
+    const after = new FileStateStore(path);
+    expect(await after.get('user', 'u1')).toEqual({ ...user, version: 2 });
+    expect(await after.list('dept')).toHaveLength(1);
+    expect(await after.latestReport()).toEqual(report('r7'));
+    expect(await after.acquireLock('reconcile', 'worker-2', 60_000, 2_000)).toBe(false);
+    // Versions carry on from the file, so optimistic writes stay correct across the restart.
+    await expect(after.put(user, { ifVersion: 1 })).rejects.toBeInstanceOf(StaleStateError);
+    expect((await after.put(user, { ifVersion: 2 })).version).toBe(3);
+  });
+
+  it('saves every one of many concurrent changes, and leaves no temporary file behind', async () => {
+    const store = new FileStateStore(path);
+    const ids = Array.from({ length: 300 }, (_, i) => `u${i}`);
+    await Promise.all(ids.map((id) => store.put(userState(id))));
+    await Promise.all(ids.slice(0, 100).map((id) => store.put(userState(id, { status: 'disabled' }), { ifVersion: 1 })));
+
+    const reopened = new FileStateStore(path);
+    const users = await reopened.list('user');
+    expect(users).toHaveLength(300);
+    expect(users.filter((u) => u.status === 'disabled' && u.version === 2)).toHaveLength(100);
+    expect(readdirSync(join(dir, '.data'))).toEqual(['state.json']);
+  });
+
+  it('refuses a file that is not JSON, naming the file, instead of starting empty', () => {
+    const file = join(dir, 'state.json');
+    writeFileSync(file, '{"format":"dingtalk-wecom-sync/state@1","entities":[{"kind":"us');
+    expect(() => new FileStateStore(file)).toThrow(/state file .*state\.json is not a valid state file \(invalid JSON/);
+  });
+
+  it.each([
+    ['an empty file', ''],
+    ['another JSON document', '{"hello":"world"}'],
+    ['a JSON array', '[]'],
+    ['entities without ids', '{"format":"dingtalk-wecom-sync/state@1","entities":[{"kind":"user","version":1}],"locks":{}}'],
+    ['a malformed lock', '{"format":"dingtalk-wecom-sync/state@1","entities":[],"locks":{"reconcile":{"owner":1}}}'],
+  ])('refuses %s', (_label, content) => {
+    const file = join(dir, 'state.json');
+    writeFileSync(file, content);
+    expect(() => new FileStateStore(file)).toThrow(/is not a valid state file/);
+    expect(readFileSync(file, 'utf8')).toBe(content); // and leaves it as it was
+  });
+
+  it('rejects a change that cannot be saved, and saves again once the disk is writable', async () => {
+    const sub = join(dir, 'sub');
+    const store = new FileStateStore(join(sub, 'state.json'));
+    writeFileSync(sub, ''); // a file where the directory should be
+    await expect(store.put(userState('u1'))).rejects.toThrow(/could not save state file .*state\.json/);
+
+    rmSync(sub);
+    await store.put(userState('u2'));
+    const reopened = new FileStateStore(join(sub, 'state.json'));
+    expect((await reopened.list('user')).map((u) => u.id).sort()).toEqual(['u1', 'u2']);
+  });
+});
