@@ -1,0 +1,542 @@
+/**
+ * DingTalk read client (platform/dingtalk.md §3): the users and departments the sync follows,
+ * and the failed-push list the reconcile sweeps.
+ *
+ * - Node's global fetch, one timeout per HTTP request (`AbortSignal.timeout`).
+ * - The access token is cached at module level per app credential, so warm Lambda invocations
+ *   and several instances share it; it is refreshed before it expires, concurrent callers share
+ *   one `gettoken`, and a token DingTalk rejects (40014/42001) is replaced once and the call
+ *   retried once.
+ * - Every answer's errcode is checked; every failure is a `PlatformError` classified by
+ *   `classifyDingTalkError` (network/timeout/non-JSON → -1, HTTP 5xx → the status).
+ * - Answers are parsed losslessly: `order` values (≈1.76e17, beyond 2^53) keep their exact
+ *   decimal text, ids must be safe integers, user ids stay strings.
+ * - The access token and app secret never appear in errors or logs.
+ */
+import { createHash } from 'node:crypto';
+import { isLosslessNumber, isSafeNumber, parse, parseLosslessNumber } from 'lossless-json';
+import { PlatformError } from '../errors';
+import { createLogger, type Logger } from '../log';
+import {
+  systemClock,
+  type Clock,
+  type DingTalkDept,
+  type DingTalkDirectory,
+  type DingTalkUser,
+  type DingTalkUserPage,
+  type FailedPush,
+  type FailedPushPage,
+} from '../ports';
+import {
+  classifyDingTalkError,
+  describeDingTalkConfigError,
+  DINGTALK_TOKEN_REJECTED,
+  ERRCODE_BAD_ANSWER,
+} from './errors';
+
+export interface DingTalkApiOptions {
+  appKey: string;
+  appSecret: string;
+  /** Origin of the server API, e.g. `https://oapi.dingtalk.com` (or a proxy, or the sandbox). */
+  baseUrl: string;
+  /** Per HTTP request, including reading the body. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export const DEFAULT_TIMEOUT_MS = 5_000;
+
+/** Refresh this long before DingTalk's stated expiry (or at half the lifetime, if sooner). */
+const REFRESH_MARGIN_MS = 5 * 60_000;
+/**
+ * After gettoken answers with a configuration error (wrong secret), callers in this container
+ * get that same error for this long instead of asking again: gettoken is throttled, and a burst
+ * of queue messages would otherwise repeat a call that cannot succeed.
+ */
+const CONFIG_FAILURE_HOLD_MS = 60_000;
+
+// ---------------------------------------------------------------------------------------------
+// Token cache, shared by every instance in this module (i.e. across warm Lambda invocations)
+
+interface CachedToken {
+  token: string;
+  /** Epoch ms after which the next caller fetches a new token. */
+  refreshAt: number;
+  /** Epoch ms after which the token must not be used at all. */
+  expiresAt: number;
+}
+
+interface TokenSlot {
+  current?: CachedToken;
+  /** The gettoken under way, shared by every concurrent caller (single flight). */
+  pending?: Promise<CachedToken>;
+  failure?: { error: PlatformError; until: number };
+}
+
+const tokenSlots = new Map<string, TokenSlot>();
+
+/** For tests: forget every cached DingTalk token. */
+export function resetDingTalkTokenCache(): void {
+  tokenSlots.clear();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+type Obj = Record<string, unknown>;
+
+export class DingTalkApi implements DingTalkDirectory {
+  /** HTTP requests made by this instance, per API path (gettoken included): for benchmarks. */
+  readonly calls: Record<string, number> = {};
+
+  private readonly appKey: string;
+  private readonly appSecret: string;
+  private readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  /** Base URL, app key and a hash of the secret: a rotated secret gets its own token. */
+  private readonly cacheKey: string;
+
+  constructor(opts: DingTalkApiOptions) {
+    this.appKey = opts.appKey;
+    this.appSecret = opts.appSecret;
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.fetchImpl = opts.fetch ?? globalThis.fetch;
+    this.clock = opts.clock ?? systemClock;
+    this.logger = opts.logger ?? createLogger('dingtalk-api');
+    const secretHash = createHash('sha256').update(opts.appSecret).digest('hex').slice(0, 16);
+    this.cacheKey = `${this.baseUrl}\n${opts.appKey}\n${secretHash}`;
+  }
+
+  getUser(userid: string): Promise<DingTalkUser> {
+    return this.read('topapi/v2/user/get', 'POST', { userid, language: 'zh_CN' }, (a) =>
+      userFrom(obj(a.result, 'result')),
+    );
+  }
+
+  getDept(deptId: number): Promise<DingTalkDept> {
+    return this.read('topapi/v2/department/get', 'POST', { dept_id: deptId }, (a) =>
+      deptFrom(obj(a.result, 'result')),
+    );
+  }
+
+  listSubDepts(deptId: number): Promise<DingTalkDept[]> {
+    return this.read('topapi/v2/department/listsub', 'POST', { dept_id: deptId }, (a) =>
+      arr(a.result, 'result').map((d) => deptFrom(obj(d, 'department'))),
+    );
+  }
+
+  listUsers(deptId: number, cursor: number, size: number): Promise<DingTalkUserPage> {
+    return this.read('topapi/v2/user/list', 'POST', { dept_id: deptId, cursor, size }, (a) => {
+      const r = obj(a.result, 'result');
+      const hasMore = r.has_more === true;
+      const page: DingTalkUserPage = {
+        hasMore,
+        list: (r.list === undefined ? [] : arr(r.list, 'list')).map((u) => userFrom(obj(u, 'user'))),
+      };
+      if (r.next_cursor !== undefined && r.next_cursor !== null) page.nextCursor = safeInt(r.next_cursor, 'next_cursor');
+      if (hasMore && page.nextCursor === undefined) throw new ShapeError('has_more without next_cursor');
+      return page;
+    });
+  }
+
+  listUserIds(deptId: number): Promise<string[]> {
+    return this.read('topapi/user/listid', 'POST', { dept_id: deptId }, (a) => {
+      const r = obj(a.result, 'result');
+      return (r.userid_list === undefined ? [] : arr(r.userid_list, 'userid_list')).map((u) => str(u, 'userid'));
+    });
+  }
+
+  /**
+   * One page of failed pushes. DingTalk forgets a page once it has returned it, so this method
+   * never throws over one odd record after a successful answer: it keeps what it can read.
+   */
+  getFailedPushes(): Promise<FailedPushPage> {
+    return this.read('call_back/get_call_back_failed_result', 'GET', undefined, (a) => ({
+      hasMore: a.has_more === true,
+      failed: (Array.isArray(a.failed_list) ? a.failed_list : []).filter(isObj).map(failedPushFrom),
+    }));
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** Calls an API with the token, checks the errcode, then maps the answer to the port's shape. */
+  private async read<T>(api: string, method: 'GET' | 'POST', body: Obj | undefined, map: (a: Obj) => T): Promise<T> {
+    const answer = await this.callWithToken(api, method, body);
+    try {
+      return map(answer);
+    } catch (e) {
+      if (e instanceof ShapeError) {
+        throw new PlatformError('dingtalk', api, ERRCODE_BAD_ANSWER, `unusable answer: ${e.message}`, classifyDingTalkError(ERRCODE_BAD_ANSWER));
+      }
+      throw e;
+    }
+  }
+
+  private async callWithToken(api: string, method: 'GET' | 'POST', body: Obj | undefined): Promise<Obj> {
+    let token = await this.accessToken();
+    let answer = await this.send(api, method, { access_token: token }, body);
+    const first = errorOf(answer);
+    if (DINGTALK_TOKEN_REJECTED.has(first.errcode)) {
+      // Once only: a second rejection is thrown below, never looped on.
+      this.logger.warn('dingtalk rejected the access token; fetching a new one', { api, errcode: first.errcode });
+      dropToken(this.cacheKey, token);
+      token = await this.accessToken();
+      answer = await this.send(api, method, { access_token: token }, body);
+    }
+    this.check(api, answer, token);
+    return answer;
+  }
+
+  private async accessToken(): Promise<string> {
+    let slot = tokenSlots.get(this.cacheKey);
+    if (!slot) tokenSlots.set(this.cacheKey, (slot = {}));
+    const now = this.clock.now();
+    const current = slot.current;
+    if (current && now < current.refreshAt) return current.token;
+    if (slot.failure && now < slot.failure.until) throw slot.failure.error;
+
+    const s = slot;
+    s.pending ??= this.fetchToken()
+      .then(
+        (fresh) => {
+          s.current = fresh;
+          s.failure = undefined;
+          return fresh;
+        },
+        (err: unknown) => {
+          if (err instanceof PlatformError && err.failure === 'configuration') {
+            s.failure = { error: err, until: this.clock.now() + CONFIG_FAILURE_HOLD_MS };
+          }
+          throw err;
+        },
+      )
+      .finally(() => {
+        s.pending = undefined;
+      });
+    try {
+      return (await s.pending).token;
+    } catch (err) {
+      // A refresh that failed for a passing reason must not fail calls while the old token is
+      // still valid.
+      if (current && now < current.expiresAt && err instanceof PlatformError && err.retryable) return current.token;
+      throw err;
+    }
+  }
+
+  private async fetchToken(): Promise<CachedToken> {
+    const requestedAt = this.clock.now();
+    const answer = await this.send('gettoken', 'GET', { appkey: this.appKey, appsecret: this.appSecret }, undefined);
+    this.check('gettoken', answer, undefined);
+    const token = answer.access_token;
+    if (typeof token !== 'string' || token === '') {
+      throw new PlatformError('dingtalk', 'gettoken', ERRCODE_BAD_ANSWER, 'unusable answer: no access_token', classifyDingTalkError(ERRCODE_BAD_ANSWER));
+    }
+    const seconds = typeof answer.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in : 7200;
+    const lifetime = seconds * 1000;
+    this.logger.debug('dingtalk access token fetched', { expiresInSeconds: seconds });
+    return {
+      token,
+      // Counted from when we asked, so network time only makes us refresh earlier.
+      refreshAt: requestedAt + Math.max(lifetime - REFRESH_MARGIN_MS, lifetime / 2),
+      expiresAt: requestedAt + lifetime,
+    };
+  }
+
+  /** Throws the answer's error, if any, as a classified PlatformError. */
+  private check(api: string, answer: Obj, token: string | undefined): void {
+    const { errcode, errmsg } = errorOf(answer);
+    if (errcode === 0) return;
+    const failure = classifyDingTalkError(errcode);
+    const safeMsg = scrub(errmsg, [token, this.appSecret]);
+    if (failure === 'configuration') {
+      // Out-of-scope answers are expected now and then (events fire for users the app cannot
+      // see), so they are not logged as loudly as a broken credential.
+      const level = errcode === 50002 || errcode === 50004 ? 'warn' : 'error';
+      this.logger[level]('dingtalk configuration error', { api, errcode, errmsg: safeMsg, fix: describeDingTalkConfigError(errcode) });
+    }
+    throw new PlatformError('dingtalk', api, errcode, safeMsg, failure);
+  }
+
+  /** One HTTP request; transport failures become retryable PlatformErrors. Never puts the URL in an error. */
+  private async send(api: string, method: 'GET' | 'POST', query: Record<string, string>, body: Obj | undefined): Promise<Obj> {
+    this.calls[api] = (this.calls[api] ?? 0) + 1;
+    const url = `${this.baseUrl}/${api}?${new URLSearchParams(query).toString()}`;
+    let status: number;
+    let text: string;
+    try {
+      const res = await this.fetchImpl(url, {
+        method,
+        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      status = res.status;
+      text = await res.text();
+    } catch (err) {
+      throw new PlatformError('dingtalk', api, -1, transportFailure(err, this.timeoutMs), 'retryable');
+    }
+    if (status >= 500) throw new PlatformError('dingtalk', api, status, `HTTP ${status}`, classifyDingTalkError(status));
+    if (status === 429 || status === 403) {
+      // Throttling, or (unconfirmed) the per-IP ban's status: both pass if we wait.
+      throw new PlatformError('dingtalk', api, -1, `HTTP ${status}: throttled or the caller IP is banned for a while`, 'retryable');
+    }
+    if (status < 200 || status > 299) {
+      // DingTalk answers 200 even for errors: another status means the request went somewhere
+      // else than DingTalk's API (a wrong DINGTALK_API_BASE, a proxy).
+      throw new PlatformError('dingtalk', api, status, `HTTP ${status}: check DINGTALK_API_BASE and any proxy in between`, 'configuration');
+    }
+    let parsed: unknown;
+    try {
+      parsed = parse(text, null, parseLosslessNumber);
+    } catch {
+      // DingTalk's 5-minute ban after 10,000 calls per 20 s from one IP answers with a page,
+      // not JSON: waiting is the cure.
+      throw new PlatformError('dingtalk', api, -1, `answer is not JSON (HTTP ${status}): DingTalk answers so while it bans the caller IP for too many calls`, 'retryable');
+    }
+    const plain = toPlain(parsed, '');
+    if (!isObj(plain)) {
+      throw new PlatformError('dingtalk', api, ERRCODE_BAD_ANSWER, 'unusable answer: not a JSON object', classifyDingTalkError(ERRCODE_BAD_ANSWER));
+    }
+    return plain;
+  }
+}
+
+function dropToken(cacheKey: string, rejected: string): void {
+  const slot = tokenSlots.get(cacheKey);
+  // Only if nobody replaced it already: a concurrent caller may have refreshed it.
+  if (slot?.current?.token === rejected) slot.current = undefined;
+}
+
+/**
+ * The answer's errcode and errmsg. DingTalk's 88 ("auth exception") carries the real reason in
+ * `sub_code`/`sub_msg` (e.g. 60011 no permission, 40014 bad token): when that sub_code is a
+ * number it becomes the errcode, so classification and the `isUserGone`-style helpers see it.
+ */
+function errorOf(answer: Obj): { errcode: number; errmsg: string } {
+  const errmsg = typeof answer.errmsg === 'string' ? answer.errmsg : '';
+  const raw = answer.errcode;
+  if (raw === undefined || raw === null) return { errcode: 0, errmsg };
+  const errcode = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : ERRCODE_BAD_ANSWER;
+  const sub = answer.sub_code;
+  const subCode = typeof sub === 'number' ? sub : typeof sub === 'string' && /^\d+$/.test(sub) ? Number(sub) : undefined;
+  if (errcode === 88 && subCode !== undefined) {
+    const subMsg = typeof answer.sub_msg === 'string' ? answer.sub_msg : errmsg;
+    return { errcode: subCode, errmsg: `errcode 88, sub_code ${subCode}: ${subMsg}` };
+  }
+  return { errcode, errmsg };
+}
+
+/** Removes an access token or secret that a platform message (or a proxy) might echo. */
+function scrub(text: string, secrets: (string | undefined)[]): string {
+  let out = text.replace(/(access_token|appsecret|corpsecret)=[^&\s"']*/gi, '$1=***');
+  for (const s of secrets) if (s) out = out.split(s).join('***');
+  return out;
+}
+
+function transportFailure(err: unknown, timeoutMs: number): string {
+  const name = err instanceof Error || err instanceof DOMException ? err.name : '';
+  if (name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
+  // undici puts the socket error (ECONNREFUSED, ECONNRESET, ENOTFOUND…) in `cause`; its message
+  // is not used, so no URL (and no token in its query string) can leak from here.
+  const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
+  const code = typeof cause?.code === 'string' ? cause.code : name || 'unknown';
+  return `network error (${code})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lossless JSON → plain values → the port's shapes
+
+/**
+ * Turns lossless-json's tree into plain values. A field named `order` keeps its exact decimal
+ * text (DingTalk's orders exceed 2^53). Other numbers become JS numbers when that is exact, or
+ * else their exact decimal text, so nothing is ever silently rounded; the shape readers below
+ * then refuse such a value where an id is expected. Array elements inherit the array's key.
+ */
+function toPlain(value: unknown, key: string): unknown {
+  if (isLosslessNumber(value)) {
+    const text = value.toString();
+    if (key === 'order') return exactDecimal(text);
+    return isSafeNumber(text) ? Number(text) : text;
+  }
+  if (Array.isArray(value)) return value.map((v) => toPlain(v, key));
+  if (isObj(value)) {
+    const out: Obj = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toPlain(v, k);
+    return out;
+  }
+  return value;
+}
+
+/** JSON integer text is already exact (JSON has no leading zeros); other forms are normalised when safe. */
+function exactDecimal(text: string): string {
+  if (/^-?\d+$/.test(text)) return text === '-0' ? '0' : text;
+  return isSafeNumber(text) ? String(Number(text)) : text;
+}
+
+/** A shape problem found while mapping an answer; becomes a PlatformError with the API name. */
+class ShapeError extends Error {}
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function obj(v: unknown, what: string): Obj {
+  if (!isObj(v)) throw new ShapeError(`${what} is not an object`);
+  return v;
+}
+
+function arr(v: unknown, what: string): unknown[] {
+  if (!Array.isArray(v)) throw new ShapeError(`${what} is not an array`);
+  return v;
+}
+
+/** A string; a number is accepted as its decimal text (toPlain kept big ones exact). */
+function str(v: unknown, what: string): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  throw new ShapeError(`${what} is not a string`);
+}
+
+/** An id: a safe integer, as a number or numeric string. Beyond 2^53 it is refused, never rounded. */
+function safeInt(v: unknown, what: string): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n)) throw new ShapeError(`${what} ${typeof v === 'string' ? v : String(v)} is not a safe integer`);
+  return n;
+}
+
+function orderOf(v: unknown): string | undefined {
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return undefined;
+}
+
+const USER_TEXT_FIELDS = [
+  'unionid',
+  'mobile',
+  'state_code',
+  'telephone',
+  'job_number',
+  'title',
+  'email',
+  'org_email',
+  'work_place',
+  'remark',
+  'manager_userid',
+] as const;
+
+const USER_FLAGS = ['active', 'admin', 'boss'] as const;
+
+function userFrom(o: Obj): DingTalkUser {
+  const user: DingTalkUser = {
+    userid: str(o.userid, 'userid'),
+    // DingTalk always sends a name; an absent one is left for the mapping to refuse, rather
+    // than failing a whole page of users here.
+    name: o.name === undefined ? '' : str(o.name, 'name'),
+    dept_id_list: (o.dept_id_list === undefined ? [] : arr(o.dept_id_list, 'dept_id_list')).map((d) => safeInt(d, 'dept_id_list entry')),
+  };
+  // Absent means "no permission, or empty" (dingtalk.md §3): keep it absent.
+  for (const f of USER_TEXT_FIELDS) {
+    const v = o[f];
+    if (v !== undefined && v !== null) user[f] = str(v, f);
+  }
+  for (const f of USER_FLAGS) {
+    const v = o[f];
+    if (typeof v === 'boolean') user[f] = v;
+  }
+  if (o.dept_order_list !== undefined) {
+    user.dept_order_list = arr(o.dept_order_list, 'dept_order_list').map((e) => {
+      const entry = obj(e, 'dept_order_list entry');
+      const order = orderOf(entry.order);
+      if (order === undefined) throw new ShapeError('dept_order_list entry has no order');
+      return { dept_id: safeInt(entry.dept_id, 'dept_order_list dept_id'), order };
+    });
+  }
+  if (o.leader_in_dept !== undefined) {
+    user.leader_in_dept = arr(o.leader_in_dept, 'leader_in_dept').map((e) => {
+      const entry = obj(e, 'leader_in_dept entry');
+      return { dept_id: safeInt(entry.dept_id, 'leader_in_dept dept_id'), leader: entry.leader === true };
+    });
+  }
+  return user;
+}
+
+function deptFrom(o: Obj): DingTalkDept {
+  const dept: DingTalkDept = {
+    dept_id: safeInt(o.dept_id, 'dept_id'),
+    name: o.name === undefined ? '' : str(o.name, 'name'),
+  };
+  if (o.parent_id !== undefined && o.parent_id !== null) dept.parent_id = safeInt(o.parent_id, 'parent_id');
+  const order = orderOf(o.order);
+  if (order !== undefined) dept.order = order;
+  return dept;
+}
+
+/**
+ * One `failed_list` record: `{call_back_tag, event_time, <data key>: {userid:[…] | deptid:[…], corpid}}`.
+ * The data key is usually named after the tag but not reliably, so every object-valued field
+ * (and one given as a JSON string) is searched for user and department id lists, in any of the
+ * spellings DingTalk uses elsewhere (`userid`, `userId`, `UserId`, `userIdList`, `deptid`, `dept_id`, …).
+ */
+function failedPushFrom(rec: Obj): FailedPush {
+  const userIds = new Set<string>();
+  const deptIds = new Set<string>();
+  let corpId = '';
+  const scan = (o: Obj): void => {
+    for (const [k, v] of Object.entries(o)) {
+      const key = k.toLowerCase().replace(/_/g, '');
+      if (key === 'userid' || key === 'useridlist') {
+        for (const u of asList(v)) {
+          if (typeof u === 'string' ? u !== '' : typeof u === 'number') userIds.add(String(u));
+        }
+      } else if (key === 'deptid' || key === 'deptidlist') {
+        for (const d of asList(v)) {
+          // Kept as exact decimal text (toPlain left any unsafe one as a string): nothing read
+          // here may be lost, because DingTalk will not list this record again.
+          const text = typeof d === 'number' && Number.isSafeInteger(d) ? String(d) : typeof d === 'string' ? d.trim() : '';
+          if (/^\d+$/.test(text)) deptIds.add(text);
+        }
+      } else if (key === 'corpid' && typeof v === 'string' && corpId === '') {
+        corpId = v;
+      }
+    }
+  };
+  scan(rec);
+  for (const v of Object.values(rec)) {
+    const data = isObj(v) ? v : jsonObjectIn(v);
+    if (data) scan(data);
+  }
+  const rawTime = rec.event_time;
+  const eventTime =
+    typeof rawTime === 'number' && Number.isSafeInteger(rawTime)
+      ? rawTime
+      : typeof rawTime === 'string' && /^\d+$/.test(rawTime) && Number.isSafeInteger(Number(rawTime))
+        ? Number(rawTime)
+        : 0;
+  return {
+    eventType: typeof rec.call_back_tag === 'string' ? rec.call_back_tag : '',
+    eventTime,
+    corpId,
+    userIds: [...userIds],
+    deptIds: [...deptIds],
+  };
+}
+
+function asList(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
+}
+
+/** A record field that holds its data as a JSON text rather than an object. */
+function jsonObjectIn(v: unknown): Obj | undefined {
+  if (typeof v !== 'string' || !v.trimStart().startsWith('{')) return undefined;
+  try {
+    const parsed = toPlain(parse(v, null, parseLosslessNumber), '');
+    return isObj(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}

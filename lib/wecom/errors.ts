@@ -1,0 +1,78 @@
+/**
+ * WeCom errcodes, classified as design invariant 7 asks (platform/wecom.md §5).
+ *
+ * Pure: no I/O. The write client (lib/wecom/api.ts) throws every failure as a `PlatformError`
+ * whose `failure` comes from `classifyWeComError`.
+ *
+ * Codes that do not come from WeCom's JSON, by the convention of lib/errors.ts:
+ * - `-1`: network error, timeout, or an answer that is not JSON: try again later (WeCom's own
+ *   -1 means "system busy", which calls for the same treatment);
+ * - `500`-`599`: the HTTP status of a 5xx answer (WeCom has no errcodes in that range);
+ * - `ERRCODE_BAD_ANSWER` (-2): JSON that lacks what the documentation promises.
+ */
+import type { FailureClass } from '../errors';
+
+/** A JSON answer this client cannot use (e.g. `department/create` without an `id`). */
+export const ERRCODE_BAD_ANSWER = -2;
+
+/** 40014 invalid access token, 42001 expired: drop the cached token, fetch once, retry once. */
+export const WECOM_TOKEN_REJECTED: ReadonlySet<number> = new Set([40014, 42001]);
+
+const RETRYABLE = new Set([
+  -1, // system busy; also network errors and timeouts
+  45009, // frequency limit (10,000 calls/min per API per company)
+  45033, // too many concurrent calls
+  6000, // data version conflict
+  // A department that still has members (60005) or children (60006): the messages that move or
+  // remove them are on the queue too, so deleting again a little later succeeds.
+  60005, 60006,
+  // A token rejected again right after a fresh one was fetched: WeCom's tokens "may expire
+  // early"; the client never loops on it, the queue retries later.
+  40014, 42001,
+]);
+
+/**
+ * Configuration errors and what the operator must change. 60020 gets its caller IP filled in
+ * by `describeWeComConfigError`.
+ */
+const CONFIGURATION: ReadonlyMap<number, string> = new Map([
+  [60020, 'add the sync\'s egress IP (the NAT gateway\'s Elastic IP) to WeCom\'s trusted IPs (企业可信IP) of the contact-sync tool'],
+  [40001, 'WECOM_CONTACT_SECRET is wrong: copy the secret from WeCom admin → 管理工具 → 通讯录同步'],
+  [40013, 'WECOM_CORP_ID is not a valid corp id: copy it from WeCom admin → 我的企业 → 企业信息'],
+  [41001, 'the access token is missing from the request: a proxy in front of WECOM_API_BASE may drop query strings'],
+  [48002, 'this secret may not edit contacts: use the contact-sync secret and enable 通讯录同步 → API编辑通讯录'],
+  [60011, 'no permission for this contact: use the contact-sync secret (an app secret cannot write contacts)'],
+  [48009, 'the contact-sync secret may not read contact details from this IP (WeCom rule of 2022-08-15): the sync must only use id lists'],
+  [45024, 'the WeCom account limit is reached: add seats or remove members in WeCom'],
+]);
+
+/**
+ * Retryable, configuration, or (everything else) permanent: a problem with this entity's data
+ * (60104 mobile taken, 60112 bad name, 60129 neither mobile nor email, …) that the same call
+ * will keep hitting until the entity changes.
+ */
+export function classifyWeComError(errcode: number): FailureClass {
+  if (RETRYABLE.has(errcode) || (errcode >= 500 && errcode <= 599)) return 'retryable';
+  if (CONFIGURATION.has(errcode)) return 'configuration';
+  return 'permanent';
+}
+
+/**
+ * The caller's IP as WeCom states it in a 60020 errmsg
+ * (`not allow to access from your ip, hint: [...], from ip: 203.0.113.7, more info at ...`).
+ */
+export function callerIpFrom60020(errmsg: string): string | undefined {
+  const m = /from ip:\s*([0-9A-Fa-f:.]*[0-9A-Fa-f])/i.exec(errmsg);
+  return m?.[1];
+}
+
+/** One line telling the operator what to fix, for configuration errcodes; undefined otherwise. */
+export function describeWeComConfigError(errcode: number, errmsg = ''): string | undefined {
+  if (errcode === 60020) {
+    const ip = callerIpFrom60020(errmsg);
+    if (ip) {
+      return `add the caller IP ${ip} to WeCom's trusted IPs (企业可信IP) of the contact-sync tool; it should be the NAT gateway's Elastic IP`;
+    }
+  }
+  return CONFIGURATION.get(errcode);
+}

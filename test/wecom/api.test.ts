@@ -1,0 +1,407 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PlatformError } from '../../lib/errors';
+import { createMemoryLogger } from '../../lib/log';
+import { LIST_ID_LIMIT, resetWeComTokenCache, WeComApi } from '../../lib/wecom/api';
+import { callerIpFrom60020 } from '../../lib/wecom/errors';
+
+// A minimal stand-in for WeCom's API on loopback (under /cgi-bin, like the real base URL): it
+// issues tokens, rejects unknown ones with 40014 and answers each API path as the test asks.
+
+interface Seen {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: Record<string, unknown> | undefined;
+}
+type Reply = { status?: number; json?: unknown; raw?: string } | 'hang';
+type Route = (req: Seen) => Reply;
+
+const CORP_ID = 'ww0123456789abcdef';
+const SECRET = 'contact-sync-SECRET-value';
+
+interface FakeWeCom {
+  baseUrl: string;
+  seen: Seen[];
+  count(api: string): number;
+  valid: Set<string>;
+  routes: Record<string, Route>;
+  gettoken?: Route;
+}
+
+let servers: Server[] = [];
+
+async function fakeWeCom(routes: Record<string, Route> = {}): Promise<FakeWeCom> {
+  const seen: Seen[] = [];
+  let issued = 0;
+  const fake: Omit<FakeWeCom, 'baseUrl'> = {
+    seen,
+    count: (api) => seen.filter((s) => s.path === `/cgi-bin/${api}`).length,
+    valid: new Set(),
+    routes,
+  };
+  const server = createServer((req, res) => {
+    let data = '';
+    req.on('data', (c: Buffer) => (data += c.toString('utf8')));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const s: Seen = {
+        method: req.method ?? '',
+        path: url.pathname,
+        query: url.searchParams,
+        body: data ? (JSON.parse(data) as Record<string, unknown>) : undefined,
+      };
+      seen.push(s);
+      const api = s.path.replace(/^\/cgi-bin\//, '');
+      let reply: Reply;
+      if (api === 'gettoken') {
+        if (fake.gettoken) {
+          reply = fake.gettoken(s);
+        } else if (s.query.get('corpid') !== CORP_ID || s.query.get('corpsecret') !== SECRET) {
+          reply = { json: { errcode: 40001, errmsg: 'invalid credential, hint: [1700000000_1_abc]' } };
+        } else {
+          const token = `wx-tok-${++issued}`;
+          fake.valid.add(token);
+          reply = { json: { errcode: 0, errmsg: 'ok', access_token: token, expires_in: 7200 } };
+        }
+      } else if (!fake.valid.has(s.query.get('access_token') ?? '')) {
+        reply = { json: { errcode: 40014, errmsg: 'invalid access_token' } };
+      } else {
+        const route = fake.routes[api];
+        reply = route ? route(s) : { json: { errcode: 0, errmsg: 'ok' } };
+      }
+      if (reply === 'hang') return;
+      res.writeHead(reply.status ?? 200, { 'content-type': 'application/json' });
+      res.end(reply.raw ?? JSON.stringify(reply.json));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(server);
+  const { port } = server.address() as AddressInfo;
+  return Object.assign(fake, { baseUrl: `http://127.0.0.1:${port}/cgi-bin` });
+}
+
+function fakeClock(start = 1_700_000_000_000) {
+  const clock = { t: start, now: () => clock.t };
+  return clock;
+}
+
+function client(fake: FakeWeCom, extra: Partial<ConstructorParameters<typeof WeComApi>[0]> = {}) {
+  return new WeComApi({ corpId: CORP_ID, secret: SECRET, baseUrl: fake.baseUrl, logger: createMemoryLogger(), ...extra });
+}
+
+async function failure(p: Promise<unknown>): Promise<PlatformError> {
+  const e: unknown = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  if (!(e instanceof PlatformError)) throw new Error(`expected a PlatformError, got ${String(e)}`);
+  return e;
+}
+
+const err = (errcode: number, errmsg: string): Route => () => ({ json: { errcode, errmsg } });
+const alice = { userid: 'alice', name: 'Alice', department: [2], mobile: '+86 13800000000' };
+
+beforeEach(() => resetWeComTokenCache());
+afterEach(async () => {
+  await Promise.all(
+    servers.map((s) => {
+      s.closeAllConnections();
+      return new Promise<void>((resolve) => s.close(() => resolve()));
+    }),
+  );
+  servers = [];
+});
+
+describe('WeComApi access token', () => {
+  it('fetches one token and reuses it across calls and instances', async () => {
+    const fake = await fakeWeCom();
+    const a = client(fake);
+    await a.updateUser({ userid: 'alice', name: 'A' });
+    await a.updateUser({ userid: 'alice', name: 'B' });
+    await client(fake).updateUser({ userid: 'alice', name: 'C' });
+    expect(fake.count('gettoken')).toBe(1);
+    expect(fake.seen.filter((s) => !s.path.endsWith('gettoken')).map((s) => s.query.get('access_token'))).toEqual([
+      'wx-tok-1',
+      'wx-tok-1',
+      'wx-tok-1',
+    ]);
+    expect(a.calls).toEqual({ gettoken: 1, 'user/update': 2 });
+  });
+
+  it('keeps tokens of different secrets apart', async () => {
+    const fake = await fakeWeCom();
+    await client(fake).deleteUser('alice');
+    const other = client(fake, { secret: 'another-secret' });
+    expect(await failure(other.deleteUser('alice'))).toMatchObject({ api: 'gettoken', errcode: 40001 });
+    expect(fake.count('gettoken')).toBe(2);
+  });
+
+  it('shares one gettoken among concurrent callers', async () => {
+    const fake = await fakeWeCom();
+    const api = client(fake);
+    await Promise.all([api.deleteUser('a'), api.deleteUser('b'), client(fake).deleteUser('c')]);
+    expect(fake.count('gettoken')).toBe(1);
+  });
+
+  it('refreshes the token before it expires, not long before', async () => {
+    const fake = await fakeWeCom();
+    const clock = fakeClock();
+    const api = client(fake, { clock });
+    await api.deleteUser('alice');
+    clock.t += 60 * 60_000;
+    await api.deleteUser('alice');
+    expect(fake.count('gettoken')).toBe(1);
+    clock.t += 56 * 60_000; // 4 min before the 2 h expiry
+    await api.deleteUser('alice');
+    expect(fake.count('gettoken')).toBe(2);
+    expect(fake.seen.at(-1)?.query.get('access_token')).toBe('wx-tok-2');
+  });
+
+  it('keeps using a still-valid token when an early refresh fails for a passing reason', async () => {
+    const fake = await fakeWeCom();
+    const clock = fakeClock();
+    const api = client(fake, { clock });
+    await api.deleteUser('alice');
+    clock.t += 116 * 60_000; // inside the refresh margin, not yet expired
+    fake.gettoken = () => ({ json: { errcode: -1, errmsg: 'system busy' } });
+    await api.deleteUser('alice');
+    expect(fake.seen.at(-1)?.query.get('access_token')).toBe('wx-tok-1');
+    clock.t += 5 * 60_000; // now expired: the failure shows
+    expect(await failure(api.deleteUser('alice'))).toMatchObject({ api: 'gettoken', errcode: -1, failure: 'retryable' });
+  });
+
+  it('on 40014 fetches a new token once and retries the call once', async () => {
+    const fake = await fakeWeCom();
+    const api = client(fake);
+    await api.deleteUser('alice');
+    fake.valid.clear(); // WeCom expired wx-tok-1 early
+    await api.updateUser({ userid: 'alice', name: 'Alice' });
+    expect(fake.seen.map((s) => `${s.path.replace('/cgi-bin/', '')} ${s.query.get('access_token') ?? ''}`)).toEqual([
+      'gettoken ',
+      'user/delete wx-tok-1',
+      'user/update wx-tok-1',
+      'gettoken ',
+      'user/update wx-tok-2',
+    ]);
+  });
+
+  it('throws when the fresh token is rejected too, without looping', async () => {
+    const fake = await fakeWeCom({ 'user/update': err(42001, 'access_token expired') });
+    const e = await failure(client(fake).updateUser({ userid: 'alice', name: 'A' }));
+    expect(e).toMatchObject({ platform: 'wecom', api: 'user/update', errcode: 42001, failure: 'retryable' });
+    expect(fake.count('gettoken')).toBe(2);
+    expect(fake.count('user/update')).toBe(2);
+  });
+
+  it('reports a wrong secret (40001) as a configuration error, once', async () => {
+    const fake = await fakeWeCom();
+    const logger = createMemoryLogger();
+    const api = client(fake, { secret: 'wrong', logger });
+    const e = await failure(api.createUser(alice));
+    expect(e).toMatchObject({ api: 'gettoken', errcode: 40001, failure: 'configuration' });
+    expect(await failure(api.createUser(alice))).toMatchObject({ errcode: 40001 });
+    // Repeated wrong secrets get the IP banned: the second call must not ask again.
+    expect(fake.count('gettoken')).toBe(1);
+    expect(fake.count('user/create')).toBe(0);
+    expect(logger.entries.find((l) => l.level === 'error')?.fix).toMatch(/WECOM_CONTACT_SECRET/);
+  });
+});
+
+describe('WeComApi calls', () => {
+  it('sends the documented requests and reads the answers', async () => {
+    const fake = await fakeWeCom({
+      'department/create': () => ({ json: { errcode: 0, errmsg: 'created', id: 42 } }),
+      'department/simplelist': (s) => ({
+        json: {
+          errcode: 0,
+          errmsg: 'ok',
+          department_id: s.query.has('id') ? [{ id: 42, parentid: 1, order: 10 }] : [{ id: 1, parentid: 0, order: 100000000 }, { id: 42, parentid: 1, order: 10 }],
+        },
+      }),
+    });
+    const api = client(fake);
+    await expect(api.createDept({ name: '研发', parentid: 1 })).resolves.toBe(42);
+    await api.updateDept({ id: 42, name: '研发部' });
+    await api.deleteDept(42);
+    await expect(api.listDepts()).resolves.toEqual([
+      { id: 1, parentid: 0, order: 100000000 },
+      { id: 42, parentid: 1, order: 10 },
+    ]);
+    await expect(api.listDepts(42)).resolves.toEqual([{ id: 42, parentid: 1, order: 10 }]);
+    await api.createUser(alice);
+    await api.createUser({ ...alice, userid: 'bob', to_invite: true });
+    await api.updateUser({ userid: 'alice', enable: 0, to_invite: true });
+    await api.deleteUser('a.b@c');
+
+    const requests = fake.seen
+      .filter((s) => !s.path.endsWith('gettoken'))
+      .map((s) => {
+        const q = new URLSearchParams(s.query);
+        q.delete('access_token');
+        return [s.method, s.path.replace('/cgi-bin/', ''), q.toString(), s.body];
+      });
+    expect(requests).toEqual([
+      ['POST', 'department/create', '', { name: '研发', parentid: 1 }],
+      ['POST', 'department/update', '', { id: 42, name: '研发部' }],
+      ['GET', 'department/delete', 'id=42', undefined],
+      ['GET', 'department/simplelist', '', undefined],
+      ['GET', 'department/simplelist', 'id=42', undefined],
+      // to_invite is always explicit: WeCom's default would send an invitation.
+      ['POST', 'user/create', '', { ...alice, to_invite: false }],
+      ['POST', 'user/create', '', { ...alice, userid: 'bob', to_invite: true }],
+      ['POST', 'user/update', '', { userid: 'alice', enable: 0 }],
+      ['GET', 'user/delete', 'userid=a.b%40c', undefined],
+    ]);
+    expect(api.calls).toEqual({
+      gettoken: 1,
+      'department/create': 1,
+      'department/update': 1,
+      'department/delete': 1,
+      'department/simplelist': 2,
+      'user/create': 2,
+      'user/update': 1,
+      'user/delete': 1,
+    });
+  });
+
+  it('checks the errcode of every call and names the API', async () => {
+    const fake = await fakeWeCom({
+      'department/create': err(60008, 'department existed'),
+      'department/update': err(60010, 'department circular'),
+      'department/delete': err(60005, 'department contains user'),
+      'department/simplelist': err(48009, 'api forbidden for contact sync'),
+      'user/create': err(60104, 'mobile existed'),
+      'user/update': err(60112, 'invalid username'),
+      'user/delete': err(45009, 'api freq out of limit'),
+      'user/list_id': err(60011, 'no privilege to access/modify contact'),
+    });
+    const api = client(fake);
+    const outcomes = [
+      await failure(api.createDept({ name: 'x', parentid: 1 })),
+      await failure(api.updateDept({ id: 2, parentid: 3 })),
+      await failure(api.deleteDept(2)),
+      await failure(api.listDepts()),
+      await failure(api.createUser(alice)),
+      await failure(api.updateUser({ userid: 'alice', name: '?' })),
+      await failure(api.deleteUser('alice')),
+      await failure(api.listUserDepts()),
+    ].map((e) => [e.platform, e.api, e.errcode, e.failure]);
+    expect(outcomes).toEqual([
+      ['wecom', 'department/create', 60008, 'permanent'],
+      ['wecom', 'department/update', 60010, 'permanent'],
+      ['wecom', 'department/delete', 60005, 'retryable'],
+      ['wecom', 'department/simplelist', 48009, 'configuration'],
+      ['wecom', 'user/create', 60104, 'permanent'],
+      ['wecom', 'user/update', 60112, 'permanent'],
+      ['wecom', 'user/delete', 45009, 'retryable'],
+      ['wecom', 'user/list_id', 60011, 'configuration'],
+    ]);
+  });
+
+  it('treats deleting what is already gone as success', async () => {
+    let userGone = 60111;
+    const fake = await fakeWeCom({
+      'department/delete': err(60003, 'department not found'),
+      'user/delete': () => ({ json: { errcode: userGone, errmsg: 'userid not found' } }),
+    });
+    const api = client(fake);
+    await expect(api.deleteDept(9)).resolves.toBeUndefined();
+    await expect(api.deleteUser('gone')).resolves.toBeUndefined();
+    userGone = 46004;
+    await expect(api.deleteUser('gone')).resolves.toBeUndefined();
+    // …but a missing department is still an error where it is not a delete.
+    fake.routes['department/update'] = err(60003, 'department not found');
+    expect(await failure(api.updateDept({ id: 9, name: 'x' }))).toMatchObject({ errcode: 60003 });
+  });
+
+  it('surfaces the caller IP of 60020 with the full errmsg', async () => {
+    const errmsg = 'not allow to access from your ip, hint: [1700000000_9_xyz], from ip: 203.0.113.7, more info at https://open.work.weixin.qq.com/devtool/query?e=60020';
+    const logger = createMemoryLogger();
+    const fake = await fakeWeCom({ 'user/create': err(60020, errmsg) });
+    const e = await failure(client(fake, { logger }).createUser(alice));
+    expect(e).toMatchObject({ errcode: 60020, failure: 'configuration', errmsg });
+    expect(callerIpFrom60020(e.errmsg)).toBe('203.0.113.7');
+    expect(logger.entries.find((l) => l.level === 'error')?.fix).toContain('203.0.113.7');
+  });
+
+  it('pages user/list_id until next_cursor is empty', async () => {
+    const pages: Record<string, { next_cursor: string; dept_user: { userid: string; department: number }[] }> = {
+      '': { next_cursor: 'c1', dept_user: [{ userid: 'a', department: 1 }, { userid: 'a', department: 2 }] },
+      c1: { next_cursor: 'c2', dept_user: [{ userid: 'b', department: 2 }] },
+      c2: { next_cursor: '', dept_user: [{ userid: '007', department: 3 }] },
+    };
+    const fake = await fakeWeCom({
+      'user/list_id': (s) => {
+        const page = pages[String(s.body?.cursor ?? '')];
+        return page ? { json: { errcode: 0, errmsg: 'ok', ...page } } : { json: { errcode: 40058, errmsg: 'bad cursor' } };
+      },
+    });
+    const api = client(fake);
+    await expect(api.listUserDepts()).resolves.toEqual([
+      { userid: 'a', department: 1 },
+      { userid: 'a', department: 2 },
+      { userid: 'b', department: 2 },
+      { userid: '007', department: 3 },
+    ]);
+    expect(fake.seen.filter((s) => s.path.endsWith('user/list_id')).map((s) => [s.method, s.body])).toEqual([
+      ['POST', { limit: LIST_ID_LIMIT }],
+      ['POST', { cursor: 'c1', limit: LIST_ID_LIMIT }],
+      ['POST', { cursor: 'c2', limit: LIST_ID_LIMIT }],
+    ]);
+    expect(api.calls['user/list_id']).toBe(3);
+  });
+
+  it('stops paging when WeCom repeats a cursor', async () => {
+    const fake = await fakeWeCom({
+      'user/list_id': () => ({ json: { errcode: 0, errmsg: 'ok', next_cursor: 'same', dept_user: [] } }),
+    });
+    const e = await failure(client(fake).listUserDepts());
+    expect(e).toMatchObject({ api: 'user/list_id', failure: 'permanent' });
+    expect(fake.count('user/list_id')).toBe(2);
+  });
+});
+
+describe('WeComApi transport failures', () => {
+  it('turns a timeout into retryable -1', async () => {
+    const fake = await fakeWeCom({ 'user/create': () => 'hang' });
+    const e = await failure(client(fake, { timeoutMs: 100 }).createUser(alice));
+    expect(e).toMatchObject({ api: 'user/create', errcode: -1, failure: 'retryable' });
+  });
+
+  it('turns HTTP 502 into a retryable error carrying the status', async () => {
+    const fake = await fakeWeCom({ 'user/create': () => ({ status: 502, raw: 'Bad Gateway' }) });
+    expect(await failure(client(fake).createUser(alice))).toMatchObject({ errcode: 502, failure: 'retryable' });
+  });
+
+  it('turns a non-JSON answer into retryable -1', async () => {
+    const fake = await fakeWeCom({ 'user/create': () => ({ raw: '<html>busy</html>' }) });
+    expect(await failure(client(fake).createUser(alice))).toMatchObject({ errcode: -1, failure: 'retryable' });
+  });
+
+  it('never puts the access token or secret in errors or logs', async () => {
+    const logger = createMemoryLogger();
+    const fake = await fakeWeCom({
+      'user/create': (s) => ({ json: { errcode: 40003, errmsg: `invalid userid, url ${s.path}?access_token=${s.query.get('access_token') ?? ''}` } }),
+      'user/update': () => 'hang',
+      'user/delete': () => ({ status: 504, raw: 'timeout' }),
+      'user/list_id': (s) => ({ json: { errcode: 60020, errmsg: `from ip: 198.51.100.1 token ${s.query.get('access_token') ?? ''}` } }),
+    });
+    const api = client(fake, { timeoutMs: 100, logger });
+    const errors = [
+      await failure(api.createUser(alice)),
+      await failure(api.updateUser({ userid: 'alice', name: 'A' })),
+      await failure(api.deleteUser('alice')),
+      await failure(api.listUserDepts()),
+    ];
+    fake.gettoken = (s) => ({ json: { errcode: 40001, errmsg: `invalid corpsecret ${s.query.get('corpsecret') ?? ''}` } });
+    resetWeComTokenCache();
+    errors.push(await failure(api.deleteUser('alice')));
+    expect(errors.map((e) => e.errcode)).toEqual([40003, -1, 504, 60020, 40001]);
+    const text = JSON.stringify([errors.map((e) => [e.message, e.errmsg, e.stack]), logger.entries]);
+    expect(text).not.toContain('wx-tok-1');
+    expect(text).not.toContain(SECRET);
+    expect(text).toContain('access_token=***');
+  });
+});
