@@ -1,0 +1,95 @@
+/**
+ * The whole pipeline against the simulators, over real HTTP on loopback: DingTalk simulator →
+ * signed push → callback handler behind the local dev server → in-process FIFO queue → sync
+ * worker → WeCom simulator, with the embedded state store. For end-to-end tests and the figures
+ * script; `npm start` wires the same parts for a long-running process.
+ */
+import type { Server } from 'node:http';
+import { loadCallbackConfig, loadSyncConfig } from '../config';
+import { DingTalkApi, resetDingTalkTokenCache } from '../dingtalk/api';
+import { createCallbackHandler } from '../dingtalk/receiver';
+import { startDevServer } from '../local/dev-server';
+import { FileStateStore } from '../local/file-store';
+import { InProcessQueue } from '../local/memory-queue';
+import { drain } from '../local/worker-loop';
+import { createMemoryLogger } from '../log';
+import { DingTalkSimulator } from './dingtalk-sim';
+import { SANDBOX_ENV, seedSandboxOrg } from './seed';
+import { WeComSimulator } from './wecom-sim';
+import { EntitySync } from '../sync/entity';
+import { createSyncBatchProcessor, type SyncBatchResult } from '../sync/worker';
+import { resetWeComTokenCache, WeComApi } from '../wecom/api';
+
+export interface SandboxPipeline {
+  dt: DingTalkSimulator;
+  wc: WeComSimulator;
+  dingtalk: DingTalkApi;
+  wecom: WeComApi;
+  queue: InProcessQueue;
+  store: FileStateStore;
+  sync: EntitySync;
+  logger: ReturnType<typeof createMemoryLogger>;
+  /** Waits for the simulator's pushes, then runs the worker until the queue is empty. */
+  settle(): Promise<SyncBatchResult[]>;
+  /** Runs exactly one worker batch. */
+  process: ReturnType<typeof createSyncBatchProcessor>;
+  close(): Promise<void>;
+}
+
+export async function startSandboxPipeline(env: Record<string, string> = {}, opts: { seed?: boolean; wecomTimeoutMs?: number } = {}): Promise<SandboxPipeline> {
+  resetDingTalkTokenCache();
+  resetWeComTokenCache();
+  const dt = new DingTalkSimulator({ appKey: SANDBOX_ENV.DINGTALK_APP_KEY, appSecret: SANDBOX_ENV.DINGTALK_APP_SECRET, corpId: SANDBOX_ENV.SANDBOX_CORP_ID, retryDelaysMs: [] });
+  const wc = new WeComSimulator({ corpId: SANDBOX_ENV.WECOM_CORP_ID, contactSecret: SANDBOX_ENV.WECOM_CONTACT_SECRET, rateLimitPerMinute: null });
+  const fullEnv = {
+    ...SANDBOX_ENV,
+    DINGTALK_API_BASE: await dt.start(0),
+    WECOM_API_BASE: await wc.start(0),
+    CALLBACK_MAX_SKEW_SECONDS: '300',
+    ...env,
+  };
+  if (opts.seed !== false) seedSandboxOrg(dt);
+  const syncConfig = loadSyncConfig(fullEnv);
+  const logger = createMemoryLogger();
+  const dingtalk = new DingTalkApi({ appKey: syncConfig.dingtalkAppKey, appSecret: syncConfig.dingtalkAppSecret, baseUrl: syncConfig.dingtalkApiBase });
+  const wecom = new WeComApi({ corpId: syncConfig.wecomCorpId, secret: syncConfig.wecomContactSecret, baseUrl: syncConfig.wecomApiBase, timeoutMs: opts.wecomTimeoutMs });
+  const store = new FileStateStore(undefined);
+  const queue = new InProcessQueue();
+  const sync = new EntitySync({ dingtalk, wecom, store, config: syncConfig, logger });
+  const process = createSyncBatchProcessor(sync, logger);
+  const handler = createCallbackHandler({ config: loadCallbackConfig(fullEnv), queue, logger });
+  const { server, url } = await startDevServer([{ method: 'POST', path: '/dingtalk/callback', handler }], 0);
+  dt.setCallback({ url: `${url}/dingtalk/callback`, token: SANDBOX_ENV.DINGTALK_TOKEN, aesKey: SANDBOX_ENV.DINGTALK_AES_KEY, ownerKey: SANDBOX_ENV.DINGTALK_OWNER_KEY });
+  return {
+    dt,
+    wc,
+    dingtalk,
+    wecom,
+    queue,
+    store,
+    sync,
+    logger,
+    process,
+    async settle() {
+      await dt.idle();
+      return drain(queue, process, 50);
+    },
+    async close() {
+      await new Promise<void>((resolve) => (server as Server).close(() => resolve()));
+      await Promise.all([dt.stop(), wc.stop()]);
+    },
+  };
+}
+
+/** WeCom writes counted by the simulator: every contact API but the token and the id lists. */
+export function wecomWrites(wc: WeComSimulator): number {
+  return Object.entries(wc.calls)
+    .filter(([api]) => /^(user|department)\/(create|update|delete|batchdelete)$/.test(api))
+    .reduce((n, [, c]) => n + c, 0);
+}
+
+export function dingtalkReads(dt: DingTalkSimulator): number {
+  return Object.entries(dt.calls)
+    .filter(([api]) => api !== 'gettoken')
+    .reduce((n, [, c]) => n + c, 0);
+}
