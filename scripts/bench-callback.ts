@@ -24,7 +24,7 @@ const env = {
 };
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 5000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const CONCURRENCY_LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 15);
 
 function percentile(sorted: number[], p: number): number {
@@ -35,7 +35,7 @@ function median(values: number[]): number {
   return percentile([...values].sort((a, b) => a - b), 50);
 }
 
-async function throughput(): Promise<void> {
+async function throughput(CONCURRENCY: number): Promise<void> {
   const config = loadCallbackConfig(env);
   const queue = new InProcessQueue();
   const handler = createCallbackHandler({ config, queue, logger: createLogger('bench', { level: 'error' }) });
@@ -66,7 +66,7 @@ async function throughput(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   server.close();
   latencies.sort((a, b) => a - b);
-  console.log(`callback through the local HTTP server: ${REQUESTS} signed user events, ${CONCURRENCY} in flight`);
+  console.log(`callback through the local HTTP server: ${REQUESTS} signed user events, ${CONCURRENCY} in flight (client in the same process)`);
   console.log(`  throughput   ${(REQUESTS / seconds).toFixed(0)} requests/s`);
   console.log(`  latency      p50 ${percentile(latencies, 50).toFixed(2)} ms   p99 ${percentile(latencies, 99).toFixed(2)} ms   max ${latencies[latencies.length - 1]!.toFixed(2)} ms`);
   console.log(`  non-200      ${failures};  messages enqueued ${queue.depth}`);
@@ -134,5 +134,5 @@ async function bundleAndColdStart(): Promise<void> {
   }
 }
 
-await throughput();
+for (const c of CONCURRENCY_LEVELS) await throughput(c);
 await bundleAndColdStart();
