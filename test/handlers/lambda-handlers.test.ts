@@ -1,0 +1,117 @@
+/**
+ * The Lambda entry points themselves, configured only through the environment as in AWS:
+ * callback → local-aws-sqs, sync worker → dynalite state table and the two simulators. What
+ * AWS would inject (endpoints, region, credentials) comes from the SDK's own env variables.
+ */
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
+import { createSqsServer } from 'local-aws-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoStateStore, stateTableDefinition } from '../../lib/aws/dynamo-store';
+import { signedRequest } from '../../lib/dingtalk/push';
+import { encodeMessage } from '../../lib/messages';
+import { DingTalkSimulator } from '../../lib/sandbox/dingtalk-sim';
+import { SANDBOX_ENV, seedSandboxOrg } from '../../lib/sandbox/seed';
+import { WeComSimulator } from '../../lib/sandbox/wecom-sim';
+
+const dynalite = createRequire(import.meta.url)('dynalite') as (o: { createTableMs?: number }) => Server;
+
+let dynamo: Server;
+let sqs: Server;
+let dt: DingTalkSimulator;
+let wc: WeComSimulator;
+let queueUrl: string;
+let sqsClient: SQSClient;
+const saved = { ...process.env };
+
+const listen = (s: Server) => new Promise<number>((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port)));
+
+beforeAll(async () => {
+  dynamo = dynalite({ createTableMs: 0 });
+  const dynamoPort = await listen(dynamo);
+  sqs = await createSqsServer({ port: 0, hostname: '127.0.0.1' });
+  const sqsPort = (sqs.address() as AddressInfo).port;
+  dt = new DingTalkSimulator({ appKey: SANDBOX_ENV.DINGTALK_APP_KEY, appSecret: SANDBOX_ENV.DINGTALK_APP_SECRET });
+  wc = new WeComSimulator({ corpId: SANDBOX_ENV.WECOM_CORP_ID, contactSecret: SANDBOX_ENV.WECOM_CONTACT_SECRET });
+  seedSandboxOrg(dt);
+  Object.assign(process.env, SANDBOX_ENV, {
+    DINGTALK_API_BASE: await dt.start(0),
+    WECOM_API_BASE: await wc.start(0),
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${dynamoPort}`,
+    AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${sqsPort}`,
+    STATE_TABLE: 'state',
+    CALLBACK_MAX_SKEW_SECONDS: '300',
+    LOG_LEVEL: 'error',
+  });
+  delete process.env.SECRETS_SSM_PATH;
+  await new DynamoDBClient({}).send(new CreateTableCommand({ TableName: 'state', ...stateTableDefinition }));
+  sqsClient = new SQSClient({});
+  queueUrl = (await sqsClient.send(new CreateQueueCommand({ QueueName: 'changes.fifo', Attributes: { FifoQueue: 'true' } }))).QueueUrl!;
+  process.env.QUEUE_URL = queueUrl;
+});
+
+afterAll(async () => {
+  process.env = saved;
+  await Promise.all([dt.stop(), wc.stop(), new Promise((r) => dynamo.close(r)), new Promise((r) => sqs.close(r))]);
+});
+
+describe('handlers/callback', () => {
+  it('verifies, enqueues to SQS and answers success, configured from the environment', async () => {
+    const { handler } = await import('../../handlers/callback');
+    const { query, body } = signedRequest(JSON.stringify({ EventType: 'user_add_org', CorpId: 'c', UserId: ['zhangsan', 'lisi'] }), {
+      token: SANDBOX_ENV.DINGTALK_TOKEN,
+      aesKey: SANDBOX_ENV.DINGTALK_AES_KEY,
+      ownerKey: SANDBOX_ENV.DINGTALK_OWNER_KEY,
+    });
+    const res = await handler({
+      version: '2.0',
+      routeKey: 'POST /dingtalk/callback',
+      rawPath: '/dingtalk/callback',
+      rawQueryString: query.toString(),
+      headers: {},
+      queryStringParameters: Object.fromEntries(query),
+      requestContext: { requestId: 'r', http: { method: 'POST', path: '/dingtalk/callback', sourceIp: '127.0.0.1' } } as APIGatewayProxyEventV2['requestContext'],
+      body,
+      isBase64Encoded: false,
+    });
+    expect(res.statusCode).toBe(200);
+    const got = await sqsClient.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    expect(got.Messages?.map((m) => JSON.parse(m.Body!).id).sort()).toEqual(['lisi', 'zhangsan']);
+  });
+});
+
+describe('handlers/sync', () => {
+  const record = (id: string, kind: 'user' | 'dept', messageId: string) => ({
+    messageId,
+    receiptHandle: messageId,
+    body: encodeMessage({ kind, id, eventType: 'user_add_org', eventTime: 0, corpId: 'c' }),
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: `${kind}:${id}`, MessageDeduplicationId: messageId },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:changes.fifo',
+    awsRegion: 'us-east-1',
+  });
+
+  it('syncs a batch into WeCom, records state in DynamoDB, and reports only retryable failures', async () => {
+    const { handler } = await import('../../handlers/sync');
+    wc.failNext('user/create', 45009); // the first user create: lisi's group is retried
+    const event: SQSEvent = { Records: [record('lisi', 'user', 'm1'), record('zhangsan', 'user', 'm2'), record('not-a-json-body', 'user', 'm3')] };
+    event.Records[2]!.body = '{"v":99}';
+    const res = await handler(event);
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m1', 'm3']);
+    expect(wc.getUser('zhangsan')?.department).toEqual([3]);
+    const store = new DynamoStateStore({ tableName: 'state' });
+    expect(await store.get('user', 'zhangsan')).toMatchObject({ status: 'synced', owned: true });
+    const again = await handler({ Records: [record('lisi', 'user', 'm4')] });
+    expect(again.batchItemFailures).toEqual([]);
+    expect(wc.getUser('lisi')?.enable).toBe(1);
+  });
+});
