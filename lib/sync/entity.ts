@@ -11,7 +11,7 @@ import type { SyncConfig } from '../config';
 import { isDeptGone, isOutOfScope, isUserGone } from '../dingtalk/errors';
 import { isPlatformError, PlatformError } from '../errors';
 import type { Logger } from '../log';
-import { mapDept, mapUser, MappingError, payloadHash, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
+import { deptPayloadHash, mapDept, mapUser, MappingError, payloadHash, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
 import {
   StaleStateError,
   systemClock,
@@ -63,15 +63,6 @@ const PENDING_CLAIM_TTL_MS = 2 * 60_000;
 /** Thrown when another worker holds the claim on an entity: the message is retried later. */
 export class ConcurrentWriteError extends Error {
   override readonly name = 'ConcurrentWriteError';
-}
-
-/**
- * What is compared to decide whether a department must be written: everything sent except the
- * id, which WeCom may have assigned. (Users hash their whole mapped payload.)
- */
-export function deptPayloadHash(payload: WeComDeptPayload): string {
-  const { id: _assignedByWeCom, ...fields } = payload;
-  return payloadHash(fields);
 }
 
 export class EntitySync {

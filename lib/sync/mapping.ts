@@ -357,6 +357,15 @@ export function payloadHash(payload: object): string {
   return createHash('sha256').update(canonicalJson(payload)).digest('hex');
 }
 
+/**
+ * What is compared to decide whether a department must be written: everything sent except the
+ * id, which WeCom may have assigned. (Users hash their whole mapped payload.)
+ */
+export function deptPayloadHash(payload: WeComDeptPayload): string {
+  const { id: _assignedByWeCom, ...fields } = payload;
+  return payloadHash(fields);
+}
+
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
     if (typeof value === 'bigint') throw new TypeError('canonicalJson: bigint values have no JSON form');

@@ -1,0 +1,260 @@
+/**
+ * The full reconcile's plan: from DingTalk's scope, the state store and WeCom's id lists, the
+ * operations that make WeCom match — and nothing for what already does. Pure: no I/O.
+ *
+ * What WeCom lets the contact-sync secret see is ids only (48009 on detail reads), so drift is
+ * judged two ways: fields against the hash of what the sync last wrote (the store), and structure
+ * (which departments exist, their parents, each user's departments) against WeCom's id lists.
+ * Field edits made by hand in WeCom are invisible; `rewriteAll` rewrites every owned entity.
+ *
+ * Ownership (invariant 5): only entities the store records as owned are updated, disabled or
+ * deleted; a WeCom object whose id matches a DingTalk entity but that the store does not know is
+ * adopted (recorded as owned, then updated); anything else in WeCom is never touched.
+ */
+import type { LeavePolicy } from '../config';
+import type { DingTalkDept, DingTalkUser, EntityState, WeComDeptRef, WeComUserDeptRow, WeComUserPayload } from '../ports';
+import { deptPayloadHash, mapDept, mapUser, MappingError, payloadHash, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
+
+export type DeptOpKind = 'create_dept' | 'adopt_dept' | 'update_dept' | 'restore_dept' | 'move_dept' | 'rewrite_dept' | 'delete_dept';
+export type UserOpKind =
+  | 'create_user'
+  | 'adopt_user'
+  | 'update_user'
+  | 'reenable_user'
+  | 'restore_user'
+  | 'rewrite_user'
+  | 'retry_user'
+  | 'disable_user'
+  | 'delete_user';
+
+export type PlanOp =
+  | { op: Exclude<DeptOpKind, 'delete_dept'>; kind: 'dept'; id: string; wecomId?: string; changes: string; dept: DingTalkDept; force: boolean }
+  | { op: 'delete_dept'; kind: 'dept'; id: string; wecomId: string; changes: string }
+  | { op: Exclude<UserOpKind, 'disable_user' | 'delete_user'>; kind: 'user'; id: string; wecomId?: string; changes: string; user: DingTalkUser; force: boolean }
+  | { op: 'disable_user' | 'delete_user'; kind: 'user'; id: string; wecomId: string; changes: string };
+
+export interface PlanInput {
+  /** Departments in scope (not DingTalk's root when it maps to WeCom's root), with parents. */
+  dingtalkDepts: readonly DingTalkDept[];
+  /** Users in scope, each once. */
+  dingtalkUsers: readonly DingTalkUser[];
+  deptStates: readonly EntityState[];
+  userStates: readonly EntityState[];
+  wecomDepts: readonly WeComDeptRef[];
+  wecomUserDepts: readonly WeComUserDeptRow[];
+  config: { onLeave: LeavePolicy; rootDeptIds: readonly number[]; toInvite: boolean };
+  rewriteAll?: boolean;
+}
+
+export interface Plan {
+  ops: PlanOp[];
+  /** Owned entities the removal counts are judged against (for the deletion guard). */
+  ownedUsers: number;
+  ownedDepts: number;
+  userRemovals: number;
+  deptRemovals: number;
+}
+
+const REMOVED: ReadonlySet<string> = new Set(['deleted']);
+
+export function planReconcile(input: PlanInput): Plan {
+  const roots = new Set(input.config.rootDeptIds);
+  const deptState = new Map(input.deptStates.map((s) => [s.id, s]));
+  const userState = new Map(input.userStates.map((s) => [s.id, s]));
+  const wecomDept = new Map(input.wecomDepts.map((d) => [d.id, d]));
+  const wecomUserDepts = new Map<string, Set<number>>();
+  for (const row of input.wecomUserDepts) {
+    const set = wecomUserDepts.get(row.userid) ?? new Set<number>();
+    set.add(row.department);
+    wecomUserDepts.set(row.userid, set);
+  }
+  const owns = (s: EntityState | undefined): s is EntityState & { wecomId: string } => !!s?.owned && !!s.wecomId && !REMOVED.has(s.status);
+
+  // ---- Departments, parent first
+  const dingDepts = new Map(input.dingtalkDepts.map((d) => [d.dept_id, d]));
+  const depthOf = memoDepth((id) => dingDepts.get(id)?.parent_id, (id) => roots.has(id) || !dingDepts.has(id));
+  const deptOps: PlanOp[] = [];
+  /** The WeCom id a DingTalk department has now, when known; new departments get theirs on apply. */
+  const mappedDept = (dingId: number): number | undefined => {
+    if (dingId === 1 && roots.has(1)) return WECOM_ROOT_DEPT_ID;
+    const s = deptState.get(String(dingId));
+    return owns(s) && s.status !== 'failed' && wecomDept.has(Number(s.wecomId)) ? Number(s.wecomId) : undefined;
+  };
+  for (const dept of [...input.dingtalkDepts].sort((a, b) => depthOf(a.dept_id) - depthOf(b.dept_id) || a.dept_id - b.dept_id)) {
+    const id = String(dept.dept_id);
+    const state = deptState.get(id);
+    const push = (op: Exclude<DeptOpKind, 'delete_dept'>, changes: string, force: boolean) =>
+      deptOps.push({ op, kind: 'dept', id, wecomId: state?.wecomId, changes, dept, force });
+    if (!owns(state)) {
+      const wanted = wecomDeptIdFor(dept.dept_id);
+      if (wanted !== undefined && wecomDept.has(wanted)) push('adopt_dept', `adopt WeCom department ${wanted} as "${dept.name}"`, false);
+      else push('create_dept', `create "${dept.name}"`, false);
+      continue;
+    }
+    const wecomId = Number(state.wecomId);
+    const inWeCom = wecomDept.get(wecomId);
+    if (!inWeCom) {
+      push('restore_dept', `deleted in WeCom: create "${dept.name}" again`, true);
+      continue;
+    }
+    const parentid = roots.has(dept.dept_id) ? WECOM_ROOT_DEPT_ID : dept.parent_id === undefined ? undefined : mappedDept(dept.parent_id);
+    if (parentid === undefined) {
+      push('update_dept', `parent ${dept.parent_id} is new: place under it`, false);
+      continue;
+    }
+    const payload = mapDept(dept, parentid);
+    if (state.status === 'failed' || deptPayloadHash(payload) !== state.payloadHash) {
+      push('update_dept', describeDeptChange(state, payload) || `retry after ${state.lastErrcode ?? 'an error'}`, false);
+    } else if (inWeCom.parentid !== parentid) {
+      push('move_dept', `moved in WeCom to ${inWeCom.parentid}: move back under ${parentid}`, true);
+    } else if (input.rewriteAll) {
+      push('rewrite_dept', 'rewrite (--rewrite-all)', true);
+    }
+  }
+
+  // ---- Users
+  const dingUsers = new Map(input.dingtalkUsers.map((u) => [u.userid, u]));
+  const syncedUsers = new Set(input.userStates.filter((s) => owns(s) && s.status === 'synced').map((s) => s.id));
+  const userOps: PlanOp[] = [];
+  for (const user of input.dingtalkUsers) {
+    const id = user.userid;
+    const state = userState.get(id);
+    const push = (op: Exclude<UserOpKind, 'disable_user' | 'delete_user'>, changes: string, force: boolean) =>
+      userOps.push({ op, kind: 'user', id, wecomId: state?.wecomId ?? id, changes, user, force });
+    if (!owns(state)) {
+      if (wecomUserDepts.has(id)) push('adopt_user', 'adopt the WeCom user with this userid', false);
+      else if (state?.status === 'failed') push('retry_user', `retry create after ${state.lastErrcode ?? ''} ${state.lastError ?? ''}`.trim(), false);
+      else push('create_user', `create "${user.name}"`, false);
+      continue;
+    }
+    if (state.status === 'disabled' || state.status === 'ignored') {
+      push('reenable_user', `back in DingTalk's scope: re-enable`, false);
+      continue;
+    }
+    if (state.status === 'failed') {
+      push('retry_user', `retry after ${state.lastErrcode ?? ''} ${state.lastError ?? ''}`.trim(), false);
+      continue;
+    }
+    const inWeCom = wecomUserDepts.get(state.wecomId);
+    if (!inWeCom) {
+      push('restore_user', 'deleted in WeCom: create again', true);
+      continue;
+    }
+    let payload: WeComUserPayload | undefined;
+    const unmapped = user.dept_id_list.some((d) => dingDepts.has(d) && mappedDept(d) === undefined);
+    if (!unmapped) {
+      try {
+        payload = mapUser(user, { wecomDeptId: mappedDept, isSyncedUser: (u) => syncedUsers.has(u), toInvite: input.config.toInvite });
+      } catch (e) {
+        if (!(e instanceof MappingError)) throw e;
+      }
+    }
+    const written = new Set((state.payload as WeComUserPayload | undefined)?.department ?? []);
+    const drifted = !sameSet(written, inWeCom);
+    if (!payload || payloadHash(payload) !== state.payloadHash) {
+      // Forced when WeCom's departments drifted too: the write must happen even if the new
+      // payload turns out to hash like the stored one (a restored department keeps its id).
+      push('update_user', payload ? describeUserChange(state, payload) : 'changed in DingTalk', drifted);
+      continue;
+    }
+    if (drifted) {
+      push('restore_user', `departments changed in WeCom (${[...inWeCom].join(',')}): put back to ${[...written].join(',')}`, true);
+    } else if (input.rewriteAll) {
+      push('rewrite_user', 'rewrite (--rewrite-all)', true);
+    }
+  }
+
+  // ---- Leavers: owned users no longer in DingTalk's scope
+  const removalOps: PlanOp[] = [];
+  let ownedUsers = 0;
+  for (const state of input.userStates) {
+    if (!owns(state)) continue;
+    ownedUsers++;
+    if (dingUsers.has(state.id) || input.config.onLeave === 'ignore') continue;
+    if (input.config.onLeave === 'disable' && state.status !== 'disabled' && state.status !== 'ignored') {
+      removalOps.push({ op: 'disable_user', kind: 'user', id: state.id, wecomId: state.wecomId, changes: 'left DingTalk or the scope: disable' });
+    } else if (input.config.onLeave === 'delete') {
+      removalOps.push({ op: 'delete_user', kind: 'user', id: state.id, wecomId: state.wecomId, changes: 'left DingTalk or the scope: delete' });
+    }
+  }
+
+  // ---- Departments gone from DingTalk's scope, children first (depth in WeCom's tree)
+  const wecomDepth = memoDepth((id) => wecomDept.get(id)?.parentid, (id) => id === WECOM_ROOT_DEPT_ID || !wecomDept.has(id));
+  const deptDeletes: (PlanOp & { op: 'delete_dept' })[] = [];
+  let ownedDepts = 0;
+  for (const state of input.deptStates) {
+    if (!owns(state)) continue;
+    ownedDepts++;
+    if (dingDepts.has(Number(state.id))) continue;
+    if (!wecomDept.has(Number(state.wecomId))) continue; // already gone from WeCom too: nothing to write
+    deptDeletes.push({ op: 'delete_dept', kind: 'dept', id: state.id, wecomId: state.wecomId, changes: 'gone from DingTalk or the scope: delete' });
+  }
+  deptDeletes.sort((a, b) => wecomDepth(Number(b.wecomId)) - wecomDepth(Number(a.wecomId)));
+
+  return {
+    ops: [...deptOps, ...userOps, ...removalOps, ...deptDeletes],
+    ownedUsers,
+    ownedDepts,
+    userRemovals: removalOps.length,
+    deptRemovals: deptDeletes.length,
+  };
+}
+
+export interface GuardDecision {
+  blocked: boolean;
+  reason?: string;
+}
+
+/**
+ * The deletion guard (invariant 8): removing more than `maxRatio` of the owned users or
+ * departments in one run looks like a misconfiguration (a wrong root, an app that lost its
+ * contact permission), so the run stops unless the operator allows it. Up to `floor` removals are
+ * always allowed, so a small organisation can still lose a person or a department.
+ */
+export const DELETE_GUARD_FLOOR = 5;
+
+export function deletionGuard(plan: Plan, maxRatio: number, allowDeletes: boolean, floor = DELETE_GUARD_FLOOR): GuardDecision {
+  if (allowDeletes) return { blocked: false };
+  const over = (removals: number, owned: number) => removals > Math.max(floor, Math.floor(maxRatio * owned));
+  const reasons: string[] = [];
+  if (over(plan.userRemovals, plan.ownedUsers)) reasons.push(`${plan.userRemovals} of ${plan.ownedUsers} owned users would be disabled or deleted`);
+  if (over(plan.deptRemovals, plan.ownedDepts)) reasons.push(`${plan.deptRemovals} of ${plan.ownedDepts} owned departments would be deleted`);
+  if (reasons.length === 0) return { blocked: false };
+  return {
+    blocked: true,
+    reason: `${reasons.join('; ')}: more than SYNC_MAX_DELETE_RATIO=${maxRatio} (at least ${floor} always allowed). Check the scope and the DingTalk app's permissions; rerun with --allow-deletes (or {"allowDeletes":true}) if this is intended.`,
+  };
+}
+
+function describeDeptChange(state: EntityState, payload: { name: string; parentid: number; order?: number }): string {
+  const before = state.payload as { name?: string; parentid?: number; order?: number } | undefined;
+  const parts: string[] = [];
+  if (before?.name !== payload.name) parts.push(`name "${before?.name ?? ''}" → "${payload.name}"`);
+  if (before?.parentid !== payload.parentid) parts.push(`parent ${before?.parentid ?? '?'} → ${payload.parentid}`);
+  if (before?.order !== payload.order) parts.push('order');
+  return parts.join(', ');
+}
+
+function describeUserChange(state: EntityState, payload: WeComUserPayload): string {
+  const before = (state.payload ?? {}) as Record<string, unknown>;
+  const changed = Object.keys(payload).filter((k) => JSON.stringify(before[k]) !== JSON.stringify((payload as unknown as Record<string, unknown>)[k]));
+  return changed.length ? `changed: ${changed.join(', ')}` : 'changed';
+}
+
+function sameSet<T>(a: Set<T>, b: Set<T>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x));
+}
+
+/** Depth in a parent-linked tree, memoised, safe against cycles in inconsistent data. */
+function memoDepth(parentOf: (id: number) => number | undefined, isTop: (id: number) => boolean): (id: number) => number {
+  const memo = new Map<number, number>();
+  const depth = (id: number, guard = 0): number => {
+    const known = memo.get(id);
+    if (known !== undefined) return known;
+    const parent = parentOf(id);
+    const d = isTop(id) || parent === undefined || guard > 64 ? 0 : depth(parent, guard + 1) + 1;
+    memo.set(id, d);
+    return d;
+  };
+  return (id) => depth(id);
+}

@@ -1,0 +1,339 @@
+/**
+ * The full reconcile: first import, drift repair, failed-push recovery (issue 4).
+ *
+ * lock → read DingTalk's scope → read WeCom's id lists → plan (pure) → deletion guard → apply
+ * through EntitySync (so outcomes are recorded exactly as the worker records them) → sweep
+ * DingTalk's failed-push list onto the queue → report.
+ *
+ * A dry run reads and plans only: no lock, no WeCom write, no store write, and no failed-push
+ * sweep (reading that list empties it, so only a run that enqueues may read it).
+ */
+import { randomUUID } from 'node:crypto';
+import type { SyncConfig } from '../config';
+import { PlatformError } from '../errors';
+import type { Logger } from '../log';
+import {
+  systemClock,
+  type ChangeMessage,
+  type ChangeQueue,
+  type Clock,
+  type DingTalkDept,
+  type DingTalkDirectory,
+  type DingTalkUser,
+  type RunReport,
+  type StateStore,
+  type WeComDirectory,
+} from '../ports';
+import type { EntitySync, SyncOutcome } from './entity';
+import { deletionGuard, planReconcile, type Plan, type PlanOp } from './plan';
+
+export interface ReconcileDeps {
+  dingtalk: DingTalkDirectory;
+  wecom: WeComDirectory;
+  store: StateStore;
+  sync: EntitySync;
+  queue: ChangeQueue;
+  config: Pick<SyncConfig, 'rootDeptIds' | 'excludeDeptIds' | 'onLeave' | 'toInvite' | 'maxDeleteRatio'>;
+  clock?: Clock;
+  logger?: Logger;
+  /** DingTalk allows 20 calls/s per app per API; kept below it by default. */
+  dingtalkCallsPerSecond?: number;
+  /** Parallel DingTalk reads; parallel user writes to WeCom (departments are always serial). */
+  readConcurrency?: number;
+  writeConcurrency?: number;
+}
+
+export interface ReconcileOptions {
+  dryRun?: boolean;
+  allowDeletes?: boolean;
+  rewriteAll?: boolean;
+  onProgress?: (phase: 'read' | 'apply' | 'sweep', done: number, total: number) => void;
+}
+
+export interface ReconcileResult {
+  report: RunReport;
+  plan?: Plan;
+  /** Milliseconds per phase, for the benchmark and the log. */
+  timings: Record<string, number>;
+}
+
+const LOCK_NAME = 'reconcile';
+/** Longer than the Lambda's 15-minute limit, so a crashed run's lock expires on its own. */
+const LOCK_TTL_MS = 16 * 60_000;
+const MAX_SWEEP_PAGES = 10_000;
+const USER_PAGE = 100;
+
+export async function runReconcile(deps: ReconcileDeps, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
+  const clock = deps.clock ?? systemClock;
+  const runId = randomUUID();
+  const startedAt = clock.now();
+  const timings: Record<string, number> = {};
+  const dryRun = opts.dryRun ?? false;
+  const report = (status: RunReport['status'], counts: Record<string, number>, errors: RunReport['errors'], message?: string): RunReport => ({
+    runId,
+    startedAt,
+    finishedAt: clock.now(),
+    status,
+    dryRun,
+    counts,
+    errors,
+    ...(message ? { message } : {}),
+  });
+
+  if (!dryRun && !(await deps.store.acquireLock(LOCK_NAME, runId, LOCK_TTL_MS, startedAt))) {
+    deps.logger?.warn('reconcile already running; this run exits without doing anything');
+    return { report: report('locked', {}, [], 'another reconcile is already running'), timings };
+  }
+  try {
+    let plan: Plan;
+    let t = performance.now();
+    try {
+      const scope = await readDingTalkScope(deps, opts.onProgress);
+      timings.readDingTalk = performance.now() - t;
+      t = performance.now();
+      const [wecomDepts, wecomUserDepts, deptStates, userStates] = await Promise.all([
+        deps.wecom.listDepts(),
+        deps.wecom.listUserDepts(),
+        deps.store.list('dept'),
+        deps.store.list('user'),
+      ]);
+      timings.readWeComAndStore = performance.now() - t;
+      t = performance.now();
+      plan = planReconcile({
+        dingtalkDepts: scope.depts,
+        dingtalkUsers: scope.users,
+        deptStates,
+        userStates,
+        wecomDepts,
+        wecomUserDepts,
+        config: deps.config,
+        rewriteAll: opts.rewriteAll,
+      });
+      timings.plan = performance.now() - t;
+    } catch (e) {
+      const message = `could not read the directories: ${describe(e)}`;
+      deps.logger?.error('reconcile failed', { error: message });
+      const r = report('failed', {}, [], message);
+      if (!dryRun) await deps.store.putReport(r);
+      return { report: r, timings };
+    }
+
+    const counts = countOps(plan.ops);
+    const guard = deletionGuard(plan, deps.config.maxDeleteRatio, opts.allowDeletes ?? false);
+    if (guard.blocked) {
+      deps.logger?.error('reconcile blocked by the deletion guard', { reason: guard.reason, ...counts });
+      const r = report('blocked', counts, [], guard.reason);
+      if (!dryRun) await deps.store.putReport(r);
+      return { report: r, plan, timings };
+    }
+    if (dryRun) return { report: report('success', counts, [], 'dry run: nothing was written'), plan, timings };
+
+    t = performance.now();
+    const applied = await applyPlan(deps, plan.ops, opts.onProgress);
+    timings.apply = performance.now() - t;
+
+    t = performance.now();
+    const sweep = await sweepFailedPushes(deps, opts.onProgress);
+    timings.sweep = performance.now() - t;
+
+    const errors = [...applied.errors, ...sweep.errors];
+    const allCounts: Record<string, number> = { ...applied.counts, failed_push_enqueued: sweep.enqueued };
+    const attempted = plan.ops.length + (sweep.errors.length ? 1 : 0);
+    const status: RunReport['status'] = errors.length === 0 ? 'success' : errors.length >= attempted ? 'failed' : 'partial';
+    const r = report(status, allCounts, errors, `${plan.ops.length} operations planned`);
+    await deps.store.putReport(r);
+    deps.logger?.info('reconcile finished', { status, ...allCounts, errors: errors.length });
+    return { report: r, plan, timings };
+  } finally {
+    if (!dryRun) await deps.store.releaseLock(LOCK_NAME, runId).catch(() => undefined);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/** Every department in scope (breadth-first from the roots) and every member of each, all pages. */
+export async function readDingTalkScope(
+  deps: Pick<ReconcileDeps, 'dingtalk' | 'config' | 'dingtalkCallsPerSecond' | 'readConcurrency'>,
+  onProgress?: ReconcileOptions['onProgress'],
+): Promise<{ depts: DingTalkDept[]; users: DingTalkUser[] }> {
+  const { dingtalk } = deps;
+  const limiter = new PerApiRateLimiter(deps.dingtalkCallsPerSecond ?? 18);
+  const excluded = new Set(deps.config.excludeDeptIds);
+  const depts = new Map<number, DingTalkDept>();
+  let frontier: number[] = [];
+  for (const root of deps.config.rootDeptIds) {
+    if (excluded.has(root)) continue;
+    if (root !== 1) depts.set(root, await limiter.run('department/get', () => dingtalk.getDept(root)));
+    frontier.push(root);
+  }
+  while (frontier.length > 0) {
+    const children = await mapLimit(frontier, deps.readConcurrency ?? 8, (id) => limiter.run('department/listsub', () => dingtalk.listSubDepts(id)));
+    frontier = [];
+    for (const list of children) {
+      for (const d of list) {
+        if (excluded.has(d.dept_id) || depts.has(d.dept_id)) continue;
+        depts.set(d.dept_id, d);
+        frontier.push(d.dept_id);
+      }
+    }
+    onProgress?.('read', depts.size, depts.size);
+  }
+
+  const users = new Map<string, DingTalkUser>();
+  const memberDepts = [...deps.config.rootDeptIds.filter((r) => !excluded.has(r)), ...[...depts.keys()].filter((d) => !deps.config.rootDeptIds.includes(d))];
+  let done = 0;
+  await mapLimit(memberDepts, deps.readConcurrency ?? 8, async (deptId) => {
+    // Never stop at the first page: a department of 250 people is three pages.
+    for (let cursor: number | undefined = 0; cursor !== undefined; ) {
+      const page = await limiter.run('user/list', () => dingtalk.listUsers(deptId, cursor!, USER_PAGE));
+      for (const u of page.list) if (!users.has(u.userid)) users.set(u.userid, u);
+      cursor = page.hasMore ? page.nextCursor : undefined;
+    }
+    onProgress?.('read', ++done, memberDepts.length);
+  });
+  return { depts: [...depts.values()].filter((d) => !(d.dept_id === 1)), users: [...users.values()] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Applying
+
+async function applyPlan(deps: ReconcileDeps, ops: PlanOp[], onProgress?: ReconcileOptions['onProgress']) {
+  const counts: Record<string, number> = {};
+  const errors: RunReport['errors'] = [];
+  let done = 0;
+  const run = async (op: PlanOp): Promise<void> => {
+    try {
+      const outcome = await applyOp(deps.sync, op);
+      if (outcome.result === 'failed') {
+        errors.push({ kind: op.kind, id: op.id, op: op.op, errcode: outcome.errcode, message: outcome.message ?? 'failed' });
+      } else {
+        counts[op.op] = (counts[op.op] ?? 0) + 1;
+      }
+    } catch (e) {
+      errors.push({ kind: op.kind, id: op.id, op: op.op, errcode: e instanceof PlatformError ? e.errcode : undefined, message: describe(e) });
+    }
+    onProgress?.('apply', ++done, ops.length);
+  };
+  // WeCom asks for departments to be created one at a time, parent first.
+  const depts = ops.filter((o) => o.kind === 'dept' && o.op !== 'delete_dept');
+  for (const op of depts) await run(op);
+  // Managers before the people who report to them, so direct_leader is set in the same run.
+  for (const wave of managerWaves(ops.filter((o) => o.kind === 'user'))) await mapLimit(wave, deps.writeConcurrency ?? 8, run);
+  for (const op of ops.filter((o) => o.op === 'delete_dept')) await run(op);
+  return { counts, errors };
+}
+
+/**
+ * Splits user operations into waves: a user whose manager is also written in this run goes in a
+ * later wave than the manager (EntitySync only sets direct_leader to a synced user). Cycles in
+ * DingTalk's data end up in the last wave rather than looping.
+ */
+export function managerWaves(ops: readonly PlanOp[]): PlanOp[][] {
+  const byId = new Map(ops.map((o) => [o.id, o]));
+  const managerOf = (o: PlanOp) => ('user' in o ? o.user.manager_userid : undefined);
+  const level = new Map<string, number>();
+  const levelOf = (o: PlanOp, depth = 0): number => {
+    const known = level.get(o.id);
+    if (known !== undefined) return known;
+    const m = managerOf(o);
+    const managerOp = m && m !== o.id ? byId.get(m) : undefined;
+    const l = managerOp && depth < 32 ? levelOf(managerOp, depth + 1) + 1 : 0;
+    level.set(o.id, l);
+    return l;
+  };
+  const waves: PlanOp[][] = [];
+  for (const o of ops) (waves[levelOf(o)] ??= []).push(o);
+  return waves.filter((w) => w !== undefined);
+}
+
+function applyOp(sync: EntitySync, op: PlanOp): Promise<SyncOutcome> {
+  switch (op.op) {
+    case 'disable_user':
+    case 'delete_user':
+      // Read the user again: it may have come back since the scan; syncUser applies SYNC_ON_LEAVE otherwise.
+      return sync.syncUser(op.id);
+    case 'delete_dept':
+      return sync.syncDept(Number(op.id));
+    default:
+      return op.kind === 'dept' ? sync.applyDept(op.dept, { force: op.force }) : sync.applyUser(op.user, { force: op.force });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Failed-push sweep
+
+async function sweepFailedPushes(deps: ReconcileDeps, onProgress?: ReconcileOptions['onProgress']) {
+  const errors: RunReport['errors'] = [];
+  let enqueued = 0;
+  for (let page = 0; page < MAX_SWEEP_PAGES; page++) {
+    let result;
+    try {
+      result = await deps.dingtalk.getFailedPushes();
+    } catch (e) {
+      errors.push({ kind: 'user', id: '*', op: 'failed_push_sweep', message: `could not read the failed-push list: ${describe(e)}` });
+      break;
+    }
+    const messages: ChangeMessage[] = result.failed.flatMap((f) => [
+      ...f.userIds.map((id): ChangeMessage => ({ kind: 'user', id, eventType: f.eventType, eventTime: f.eventTime, corpId: f.corpId })),
+      ...f.deptIds.map((id): ChangeMessage => ({ kind: 'dept', id, eventType: f.eventType, eventTime: f.eventTime, corpId: f.corpId })),
+    ]);
+    if (messages.length > 0) {
+      try {
+        // Enqueue this page before asking for the next: the API forgets what it returned.
+        await deps.queue.enqueue(messages);
+        enqueued += messages.length;
+      } catch (e) {
+        // These entities are now known only to this report: name them so nothing is silently lost.
+        for (const m of messages) errors.push({ kind: m.kind, id: m.id, op: 'failed_push_sweep', message: `could not enqueue: ${describe(e)}` });
+        break;
+      }
+    }
+    onProgress?.('sweep', enqueued, enqueued);
+    if (!result.hasMore) break;
+  }
+  return { enqueued, errors };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export function countOps(ops: readonly PlanOp[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const op of ops) counts[op.op] = (counts[op.op] ?? 0) + 1;
+  return counts;
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight, keeping results in input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** Spaces the starts of calls to each API so no API exceeds `perSecond` (DingTalk's 20/s/API). */
+export class PerApiRateLimiter {
+  private readonly nextStart = new Map<string, number>();
+  constructor(private readonly perSecond: number) {}
+
+  async run<T>(api: string, fn: () => Promise<T>): Promise<T> {
+    if (this.perSecond > 0 && Number.isFinite(this.perSecond)) {
+      const gap = 1000 / this.perSecond;
+      const now = performance.now();
+      const start = Math.max(now, this.nextStart.get(api) ?? now);
+      this.nextStart.set(api, start + gap);
+      if (start > now) await new Promise((r) => setTimeout(r, start - now));
+    }
+    return fn();
+  }
+}
