@@ -120,7 +120,7 @@ export function planReconcile(input: PlanInput): Plan {
     const id = user.userid;
     const state = userState.get(id);
     const push = (op: Exclude<UserOpKind, 'disable_user' | 'delete_user'>, changes: string, force: boolean) =>
-      userOps.push({ op, kind: 'user', id, wecomId: state?.wecomId ?? id, changes, user, force });
+      userOps.push({ op, kind: 'user', id, wecomId: state?.wecomId ?? (op === 'adopt_user' ? id : undefined), changes, user, force });
     if (!owns(state)) {
       if (wecomUserDepts.has(id)) push('adopt_user', 'adopt the WeCom user with this userid', false);
       else if (state?.status === 'failed') push('retry_user', `retry create after ${state.lastErrcode ?? ''} ${state.lastError ?? ''}`.trim(), false);

@@ -226,19 +226,23 @@ async function applyPlan(deps: ReconcileDeps, ops: PlanOp[], onProgress?: Reconc
 
 /**
  * Splits user operations into waves: a user whose manager is also written in this run goes in a
- * later wave than the manager (EntitySync only sets direct_leader to a synced user). Cycles in
- * DingTalk's data end up in the last wave rather than looping.
+ * later wave than the manager (EntitySync only sets direct_leader to a synced user). A reporting
+ * cycle in DingTalk's data is broken where it is found rather than looped on.
  */
 export function managerWaves(ops: readonly PlanOp[]): PlanOp[][] {
   const byId = new Map(ops.map((o) => [o.id, o]));
   const managerOf = (o: PlanOp) => ('user' in o ? o.user.manager_userid : undefined);
   const level = new Map<string, number>();
-  const levelOf = (o: PlanOp, depth = 0): number => {
+  const visiting = new Set<string>();
+  const levelOf = (o: PlanOp): number => {
     const known = level.get(o.id);
     if (known !== undefined) return known;
+    if (visiting.has(o.id)) return 0; // a reporting cycle: break it here
+    visiting.add(o.id);
     const m = managerOf(o);
     const managerOp = m && m !== o.id ? byId.get(m) : undefined;
-    const l = managerOp && depth < 32 ? levelOf(managerOp, depth + 1) + 1 : 0;
+    const l = managerOp ? levelOf(managerOp) + 1 : 0;
+    visiting.delete(o.id);
     level.set(o.id, l);
     return l;
   };

@@ -1,0 +1,125 @@
+/**
+ * `npm run reconcile -- --dry-run | --apply [--allow-deletes] [--rewrite-all] [--sandbox]`
+ *
+ * Runs the full reconcile from this machine with the DINGTALK_* / WECOM_* settings of the
+ * environment, against the state the local server uses (.data/state.json, or STATE_TABLE in
+ * DynamoDB when set). Failed-push sweep messages go to QUEUE_URL when set; otherwise they are
+ * processed here by the same worker code once the run is done.
+ * `--sandbox` runs against freshly seeded simulators instead, to see what a run looks like.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DynamoStateStore } from '../lib/aws/dynamo-store';
+import { SqsChangeQueue } from '../lib/aws/sqs-queue';
+import { ConfigError, loadSyncConfig } from '../lib/config';
+import { FileStateStore } from '../lib/local/file-store';
+import { InProcessQueue } from '../lib/local/memory-queue';
+import { drain } from '../lib/local/worker-loop';
+import { createLogger } from '../lib/log';
+import type { ChangeQueue, StateStore } from '../lib/ports';
+import { createSyncRuntime } from '../lib/runtime';
+import { DingTalkSimulator } from '../lib/sandbox/dingtalk-sim';
+import { SANDBOX_ENV, seedSandboxOrg } from '../lib/sandbox/seed';
+import { WeComSimulator } from '../lib/sandbox/wecom-sim';
+import { formatPlanTable } from '../lib/sync/plan-table';
+import { runReconcile, type ReconcileOptions } from '../lib/sync/reconcile';
+import { createSyncBatchProcessor } from '../lib/sync/worker';
+
+const USAGE = 'usage: npm run reconcile -- (--dry-run | --apply) [--allow-deletes] [--rewrite-all] [--sandbox]';
+
+function fail(message: string): never {
+  process.stderr.write(`reconcile: ${message}\n`);
+  process.exit(2);
+}
+
+/** A one-line progress bar on a terminal; occasional plain lines otherwise (logs, CI). */
+function progressReporter(): NonNullable<ReconcileOptions['onProgress']> & { end(): void } {
+  const tty = process.stderr.isTTY;
+  let lastPhase = '';
+  let lastPlain = 0;
+  const report = (phase: string, done: number, total: number) => {
+    if (tty) {
+      const width = 30;
+      const filled = total > 0 ? Math.round((done / total) * width) : width;
+      process.stderr.write(`\r${phase.padEnd(6)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}   `);
+    } else if (phase !== lastPhase || done === total || Date.now() - lastPlain > 5000) {
+      process.stderr.write(`${phase}: ${done}/${total}\n`);
+      lastPlain = Date.now();
+    }
+    lastPhase = phase;
+  };
+  return Object.assign(report, { end: () => tty && process.stderr.write('\n') });
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        'dry-run': { type: 'boolean' },
+        apply: { type: 'boolean' },
+        'allow-deletes': { type: 'boolean' },
+        'rewrite-all': { type: 'boolean' },
+        sandbox: { type: 'boolean' },
+      },
+    }).values;
+  } catch (e) {
+    fail(`${(e as Error).message}\n${USAGE}`);
+  }
+  if (!!args['dry-run'] === !!args.apply) fail(`give exactly one of --dry-run and --apply\n${USAGE}`);
+
+  const env: Record<string, string | undefined> = { ...process.env };
+  const sims: { stop(): Promise<void> }[] = [];
+  if (args.sandbox) {
+    const dt = new DingTalkSimulator({ appKey: SANDBOX_ENV.DINGTALK_APP_KEY, appSecret: SANDBOX_ENV.DINGTALK_APP_SECRET });
+    const wc = new WeComSimulator({ corpId: SANDBOX_ENV.WECOM_CORP_ID, contactSecret: SANDBOX_ENV.WECOM_CONTACT_SECRET });
+    seedSandboxOrg(dt);
+    Object.assign(env, SANDBOX_ENV, { DINGTALK_API_BASE: await dt.start(0), WECOM_API_BASE: await wc.start(0), STATE_TABLE: '', QUEUE_URL: '' });
+    sims.push(dt, wc);
+  }
+
+  let config;
+  try {
+    config = loadSyncConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) fail(`${e.message} (or try --sandbox)`);
+    throw e;
+  }
+  const logger = createLogger('reconcile', { level: 'warn' });
+  let store: StateStore;
+  if (env.STATE_TABLE) {
+    store = new DynamoStateStore({ tableName: env.STATE_TABLE });
+  } else {
+    const file = args.sandbox ? undefined : env.STATE_FILE || '.data/state.json';
+    if (file) mkdirSync(dirname(file), { recursive: true });
+    store = new FileStateStore(file);
+  }
+  const localQueue = env.QUEUE_URL ? undefined : new InProcessQueue();
+  const queue: ChangeQueue = localQueue ?? new SqsChangeQueue({ queueUrl: env.QUEUE_URL! });
+  const { dingtalk, wecom, sync } = createSyncRuntime(config, { store, logger });
+
+  const progress = progressReporter();
+  const { report, plan, timings } = await runReconcile(
+    { dingtalk, wecom, store, sync, queue, config, logger },
+    { dryRun: !!args['dry-run'], allowDeletes: !!args['allow-deletes'], rewriteAll: !!args['rewrite-all'], onProgress: progress },
+  );
+  progress.end();
+
+  if (plan && (args['dry-run'] || report.status === 'blocked')) process.stdout.write(formatPlanTable(plan.ops) + '\n\n');
+  if (localQueue && localQueue.depth > 0) {
+    const batches = await drain(localQueue, createSyncBatchProcessor(sync, logger), 1000);
+    process.stdout.write(`processed ${batches.reduce((n, b) => n + b.outcomes.length, 0)} changes from DingTalk's failed-push list\n`);
+  }
+  const counts = Object.entries(report.counts).map(([k, v]) => `${k} ${v}`).join(', ') || 'no operations';
+  process.stdout.write(`status: ${report.status}${report.dryRun ? ' (dry run)' : ''} — ${counts}\n`);
+  if (report.message) process.stdout.write(`${report.message}\n`);
+  for (const e of report.errors.slice(0, 50)) process.stdout.write(`  ${e.op} ${e.kind} ${e.id}: ${e.errcode ?? ''} ${e.message}\n`);
+  if (report.errors.length > 50) process.stdout.write(`  … and ${report.errors.length - 50} more (see the stored report)\n`);
+  process.stdout.write(`time: ${Object.entries(timings).map(([k, v]) => `${k} ${Math.round(v)} ms`).join(', ')}\n`);
+
+  await Promise.all(sims.map((s) => s.stop()));
+  process.exitCode = report.status === 'failed' || report.status === 'blocked' ? 1 : 0;
+}
+
+main().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));

@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import type { DingTalkDept, DingTalkUser, EntityState, WeComDeptRef, WeComUserDeptRow } from '../../lib/ports';
+import { deptPayloadHash, mapDept, mapUser, payloadHash } from '../../lib/sync/mapping';
+import { deletionGuard, planReconcile, type PlanInput } from '../../lib/sync/plan';
+import { managerWaves } from '../../lib/sync/reconcile';
+
+// DingTalk: 1 ─┬─ 2 研发部 ── 3 后端组
+//              └─ 4 市场部
+const depts: DingTalkDept[] = [
+  { dept_id: 2, name: '研发部', parent_id: 1 },
+  { dept_id: 3, name: '后端组', parent_id: 2 },
+  { dept_id: 4, name: '市场部', parent_id: 1 },
+];
+const users: DingTalkUser[] = [
+  { userid: 'lisi', name: '李四', mobile: '13800000002', dept_id_list: [2] },
+  { userid: 'zhangsan', name: '张三', mobile: '13800000001', dept_id_list: [3], manager_userid: 'lisi' },
+];
+
+const parentOf = (d: DingTalkDept) => (d.parent_id === 1 ? 1 : d.parent_id!);
+
+/** The store and WeCom as they are after a successful sync of `depts` and `users`. */
+function converged() {
+  const deptStates: EntityState[] = depts.map((d) => {
+    const payload = mapDept(d, parentOf(d));
+    return { kind: 'dept', id: String(d.dept_id), wecomId: String(d.dept_id), owned: true, status: 'synced', payload: { ...payload, id: d.dept_id }, payloadHash: deptPayloadHash(payload), updatedAt: 1, version: 1 };
+  });
+  const userStates: EntityState[] = users.map((u) => {
+    const payload = mapUser(u, { wecomDeptId: (d) => d, isSyncedUser: () => true, toInvite: false });
+    return { kind: 'user', id: u.userid, wecomId: u.userid, owned: true, status: 'synced', payload, payloadHash: payloadHash(payload), updatedAt: 1, version: 1 };
+  });
+  const wecomDepts: WeComDeptRef[] = [{ id: 1, parentid: 0 }, ...depts.map((d) => ({ id: d.dept_id, parentid: parentOf(d) }))];
+  const wecomUserDepts: WeComUserDeptRow[] = users.flatMap((u) => u.dept_id_list.map((d) => ({ userid: u.userid, department: d })));
+  return { deptStates, userStates, wecomDepts, wecomUserDepts };
+}
+
+function input(over: Partial<PlanInput> = {}): PlanInput {
+  return {
+    dingtalkDepts: depts,
+    dingtalkUsers: users,
+    ...converged(),
+    config: { onLeave: 'disable', rootDeptIds: [1], toInvite: false },
+    ...over,
+  };
+}
+
+const ops = (i: PlanInput) => planReconcile(i).ops.map((o) => `${o.op} ${o.id}${'force' in o && o.force ? ' (force)' : ''}`);
+
+describe('planReconcile', () => {
+  it('first import: departments parent first, then users', () => {
+    expect(ops(input({ deptStates: [], userStates: [], wecomDepts: [{ id: 1, parentid: 0 }], wecomUserDepts: [] }))).toEqual([
+      'create_dept 2',
+      'create_dept 4',
+      'create_dept 3',
+      'create_user lisi',
+      'create_user zhangsan',
+    ]);
+  });
+
+  it('a converged organisation plans nothing', () => {
+    expect(ops(input())).toEqual([]);
+  });
+
+  it('adopts WeCom objects whose ids match DingTalk entities the store does not know', () => {
+    const c = converged();
+    expect(ops(input({ deptStates: c.deptStates.filter((s) => s.id !== '4'), userStates: c.userStates.filter((s) => s.id !== 'lisi') }))).toEqual(['adopt_dept 4', 'adopt_user lisi', 'update_user zhangsan']); // lisi is not synced yet, so zhangsan's direct_leader changes
+  });
+
+  it('updates what changed in DingTalk and says what changed', () => {
+    const plan = planReconcile(input({ dingtalkDepts: depts.map((d) => (d.dept_id === 3 ? { ...d, name: '平台组', parent_id: 4 } : d)), dingtalkUsers: users.map((u) => (u.userid === 'lisi' ? { ...u, title: '总监' } : u)) }));
+    expect(plan.ops.map((o) => [o.op, o.id, o.changes])).toEqual([
+      ['update_dept', '3', 'name "后端组" → "平台组", parent 2 → 4'],
+      ['update_user', 'lisi', 'changed: position'],
+    ]);
+  });
+
+  it('repairs structural drift WeCom’s id lists show, with force', () => {
+    const c = converged();
+    const wecomDepts = c.wecomDepts.filter((d) => d.id !== 4).map((d) => (d.id === 3 ? { ...d, parentid: 1 } : d));
+    const wecomUserDepts = c.wecomUserDepts.filter((r) => r.userid !== 'lisi').concat({ userid: 'lisi', department: 4 });
+    expect(ops(input({ wecomDepts, wecomUserDepts }))).toEqual(['restore_dept 4 (force)', 'move_dept 3 (force)', 'restore_user lisi (force)']);
+  });
+
+  it('restores an owned user deleted in WeCom', () => {
+    expect(ops(input({ wecomUserDepts: converged().wecomUserDepts.filter((r) => r.userid !== 'zhangsan') }))).toEqual(['restore_user zhangsan (force)']);
+  });
+
+  it('applies SYNC_ON_LEAVE to owned users gone from DingTalk; never to users it does not own', () => {
+    const c = converged();
+    const stranger: EntityState = { kind: 'user', id: 'stranger', wecomId: 'stranger', owned: false, status: 'failed', updatedAt: 1, version: 1 };
+    const base = { dingtalkUsers: users.filter((u) => u.userid !== 'zhangsan'), userStates: [...c.userStates, stranger] };
+    expect(ops(input({ ...base }))).toEqual(['disable_user zhangsan']);
+    expect(ops(input({ ...base, config: { onLeave: 'delete', rootDeptIds: [1], toInvite: false } }))).toEqual(['delete_user zhangsan']);
+    expect(ops(input({ ...base, config: { onLeave: 'ignore', rootDeptIds: [1], toInvite: false } }))).toEqual([]);
+  });
+
+  it('does not disable twice, and re-enables a disabled user who is back', () => {
+    const c = converged();
+    const disabled = c.userStates.map((s) => (s.id === 'zhangsan' ? { ...s, status: 'disabled' as const } : s));
+    expect(ops(input({ userStates: disabled, dingtalkUsers: users.filter((u) => u.userid !== 'zhangsan') }))).toEqual([]);
+    expect(ops(input({ userStates: disabled }))).toEqual(['reenable_user zhangsan']);
+  });
+
+  it('deletes owned departments gone from DingTalk children first, after the users', () => {
+    const plan = planReconcile(input({ dingtalkDepts: depts.filter((d) => d.dept_id === 4), dingtalkUsers: [{ ...users[0]!, dept_id_list: [4] }] }));
+    expect(plan.ops.map((o) => `${o.op} ${o.id}`)).toEqual(['update_user lisi', 'disable_user zhangsan', 'delete_dept 3', 'delete_dept 2']);
+    expect([plan.userRemovals, plan.ownedUsers, plan.deptRemovals, plan.ownedDepts]).toEqual([1, 2, 2, 3]);
+  });
+
+  it('never deletes a department it does not own', () => {
+    const c = converged();
+    const deptStates = c.deptStates.map((s) => (s.id === '3' ? { ...s, owned: false } : s));
+    expect(ops(input({ deptStates, dingtalkDepts: depts.filter((d) => d.dept_id !== 3), dingtalkUsers: users.filter((u) => u.userid !== 'zhangsan') }))).toEqual(['disable_user zhangsan']);
+  });
+
+  it('retries entities recorded as failed', () => {
+    const c = converged();
+    const userStates = c.userStates.map((s) => (s.id === 'zhangsan' ? { ...s, status: 'failed' as const, lastErrcode: 60104 } : s));
+    expect(ops(input({ userStates }))).toEqual(['retry_user zhangsan']);
+  });
+
+  it('--rewrite-all rewrites every owned entity', () => {
+    expect(ops(input({ rewriteAll: true }))).toEqual(['rewrite_dept 2 (force)', 'rewrite_dept 4 (force)', 'rewrite_dept 3 (force)', 'rewrite_user lisi (force)', 'rewrite_user zhangsan (force)']);
+  });
+
+  it('places a configured root directly under WeCom’s root', () => {
+    const plan = planReconcile(input({ dingtalkDepts: depts.filter((d) => d.dept_id !== 4), dingtalkUsers: users, config: { onLeave: 'disable', rootDeptIds: [2], toInvite: false }, deptStates: [], userStates: [], wecomDepts: [{ id: 1, parentid: 0 }], wecomUserDepts: [] }));
+    expect(plan.ops.slice(0, 2).map((o) => `${o.op} ${o.id}`)).toEqual(['create_dept 2', 'create_dept 3']);
+  });
+});
+
+describe('deletionGuard', () => {
+  const plan = (userRemovals: number, ownedUsers: number, deptRemovals = 0, ownedDepts = 100) => ({ ops: [], userRemovals, ownedUsers, deptRemovals, ownedDepts });
+  it.each([
+    [plan(5, 6), false, 'up to the floor of 5 is always allowed'],
+    [plan(6, 10), true, '60% of 10'],
+    [plan(20, 100), false, 'exactly 20%'],
+    [plan(21, 100), true, 'just over 20%'],
+    [plan(0, 100, 21, 100), true, 'departments count too'],
+  ])('%o → blocked %s (%s)', (p, blocked) => {
+    expect(deletionGuard(p, 0.2, false).blocked).toBe(blocked);
+  });
+  it('is overridden by allowDeletes, and explains itself when it blocks', () => {
+    expect(deletionGuard(plan(50, 100), 0.2, true).blocked).toBe(false);
+    expect(deletionGuard(plan(50, 100), 0.2, false).reason).toMatch(/50 of 100 owned users.*--allow-deletes/);
+  });
+});
+
+describe('managerWaves', () => {
+  it('puts managers before their reports and survives cycles', () => {
+    const op = (id: string, manager?: string) => ({ op: 'create_user' as const, kind: 'user' as const, id, changes: '', force: false, user: { userid: id, name: id, dept_id_list: [2], manager_userid: manager } });
+    const waves = managerWaves([op('c', 'b'), op('b', 'a'), op('a'), op('x', 'y'), op('y', 'x')]);
+    expect(waves.map((w) => w.map((o) => o.id).sort())).toEqual([['a'], ['b', 'y'], ['c', 'x']]);
+  });
+});
