@@ -41,6 +41,12 @@ export interface ReconcileDeps {
   /** Parallel DingTalk reads; parallel user writes to WeCom (departments are always serial). */
   readConcurrency?: number;
   writeConcurrency?: number;
+  /**
+   * WeCom allows 10,000 calls/min per API per company and blocks the rest of the window when it
+   * is exceeded; operations of one kind start no faster than this (default 9,000/min, leaving
+   * room for the event-driven worker running at the same time).
+   */
+  wecomOpsPerMinute?: number;
 }
 
 export interface ReconcileOptions {
@@ -201,10 +207,11 @@ export async function readDingTalkScope(
 async function applyPlan(deps: ReconcileDeps, ops: PlanOp[], onProgress?: ReconcileOptions['onProgress']) {
   const counts: Record<string, number> = {};
   const errors: RunReport['errors'] = [];
+  const limiter = new PerApiRateLimiter((deps.wecomOpsPerMinute ?? 9000) / 60);
   let done = 0;
   const run = async (op: PlanOp): Promise<void> => {
     try {
-      const outcome = await applyOp(deps.sync, op);
+      const outcome = await limiter.run(op.op, () => applyOp(deps.sync, op));
       if (outcome.result === 'failed') {
         errors.push({ kind: op.kind, id: op.id, op: op.op, errcode: outcome.errcode, message: outcome.message ?? 'failed' });
       } else {
