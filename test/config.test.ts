@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_MAX_SKEW_SECONDS, loadCallbackConfig, loadSyncConfig } from '../lib/config';
+
+const callbackEnv = { DINGTALK_TOKEN: 'tok', DINGTALK_AES_KEY: 'a'.repeat(43), DINGTALK_APP_KEY: 'dingapp' };
+const syncEnv = { DINGTALK_APP_KEY: 'dingapp', DINGTALK_APP_SECRET: 'secret-value-1', WECOM_CORP_ID: 'wwcorp', WECOM_CONTACT_SECRET: 'secret-value-2' };
+
+function variableOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConfigError) return e.variable;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadCallbackConfig', () => {
+  it('defaults the owner key to the AppKey and the freshness window to 5 minutes', () => {
+    expect(loadCallbackConfig(callbackEnv)).toMatchObject({ ownerKey: 'dingapp', maxSkewSeconds: DEFAULT_MAX_SKEW_SECONDS, maxBodyBytes: 65536 });
+    expect(loadCallbackConfig({ ...callbackEnv, DINGTALK_OWNER_KEY: 'dingcorpid', CALLBACK_MAX_SKEW_SECONDS: '0' })).toMatchObject({ ownerKey: 'dingcorpid', maxSkewSeconds: 0 });
+  });
+
+  it.each([
+    [{ ...callbackEnv, DINGTALK_TOKEN: '' }, 'DINGTALK_TOKEN'],
+    [{ ...callbackEnv, DINGTALK_AES_KEY: 'short' }, 'DINGTALK_AES_KEY'],
+    [{ ...callbackEnv, DINGTALK_AES_KEY: `${'a'.repeat(42)}=` }, 'DINGTALK_AES_KEY'],
+    [{ DINGTALK_TOKEN: 't', DINGTALK_AES_KEY: 'a'.repeat(43) }, 'DINGTALK_OWNER_KEY'],
+    [{ ...callbackEnv, CALLBACK_MAX_SKEW_SECONDS: '-1' }, 'CALLBACK_MAX_SKEW_SECONDS'],
+    [{ ...callbackEnv, CALLBACK_MAX_SKEW_SECONDS: 'five' }, 'CALLBACK_MAX_SKEW_SECONDS'],
+    [{ ...callbackEnv, CALLBACK_MAX_BODY_BYTES: '10' }, 'CALLBACK_MAX_BODY_BYTES'],
+  ])('names the variable that is wrong (%#)', (env, variable) => {
+    expect(variableOf(() => loadCallbackConfig(env))).toBe(variable);
+  });
+
+  it('never puts a value in the message', () => {
+    try {
+      loadCallbackConfig({ ...callbackEnv, DINGTALK_AES_KEY: 'not-a-valid-key-but-secret' });
+    } catch (e) {
+      expect((e as Error).message).not.toContain('not-a-valid-key-but-secret');
+      expect((e as Error).message).toMatch(/^configuration: DINGTALK_AES_KEY /);
+    }
+  });
+});
+
+describe('loadSyncConfig', () => {
+  it('has the documented defaults', () => {
+    expect(loadSyncConfig(syncEnv)).toMatchObject({
+      dingtalkApiBase: 'https://oapi.dingtalk.com',
+      wecomApiBase: 'https://qyapi.weixin.qq.com/cgi-bin',
+      onLeave: 'disable',
+      rootDeptIds: [1],
+      excludeDeptIds: [],
+      toInvite: false,
+      maxDeleteRatio: 0.2,
+    });
+  });
+
+  it('parses scope lists, policies and flags', () => {
+    expect(loadSyncConfig({ ...syncEnv, SYNC_ROOT_DEPT_IDS: '2, 5', SYNC_EXCLUDE_DEPT_IDS: '9', SYNC_ON_LEAVE: 'delete', WECOM_TO_INVITE: 'true', WECOM_API_BASE: 'http://127.0.0.1:1/cgi-bin/' })).toMatchObject({
+      rootDeptIds: [2, 5],
+      excludeDeptIds: [9],
+      onLeave: 'delete',
+      toInvite: true,
+      wecomApiBase: 'http://127.0.0.1:1/cgi-bin',
+    });
+  });
+
+  it.each([
+    [{ ...syncEnv, DINGTALK_APP_SECRET: undefined }, 'DINGTALK_APP_SECRET'],
+    [{ ...syncEnv, WECOM_CONTACT_SECRET: '' }, 'WECOM_CONTACT_SECRET'],
+    [{ ...syncEnv, WECOM_CORP_ID: undefined }, 'WECOM_CORP_ID'],
+    [{ ...syncEnv, SYNC_ON_LEAVE: 'archive' }, 'SYNC_ON_LEAVE'],
+    [{ ...syncEnv, SYNC_ROOT_DEPT_IDS: '1,x' }, 'SYNC_ROOT_DEPT_IDS'],
+    [{ ...syncEnv, SYNC_EXCLUDE_DEPT_IDS: '0' }, 'SYNC_EXCLUDE_DEPT_IDS'],
+    [{ ...syncEnv, WECOM_TO_INVITE: 'yes' }, 'WECOM_TO_INVITE'],
+    [{ ...syncEnv, SYNC_MAX_DELETE_RATIO: '1.5' }, 'SYNC_MAX_DELETE_RATIO'],
+  ])('names the variable that is wrong (%#)', (env, variable) => {
+    expect(variableOf(() => loadSyncConfig(env))).toBe(variable);
+  });
+});
