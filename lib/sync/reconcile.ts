@@ -158,47 +158,74 @@ export async function runReconcile(deps: ReconcileDeps, opts: ReconcileOptions =
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-/** Every department in scope (breadth-first from the roots) and every member of each, all pages. */
+/**
+ * Every department in scope (breadth-first from the roots) and every member of each, all pages.
+ * Listing a department's members starts as soon as the department is found, so the two APIs'
+ * separate rate limits (20/s each) are used at the same time.
+ */
 export async function readDingTalkScope(
   deps: Pick<ReconcileDeps, 'dingtalk' | 'config' | 'dingtalkCallsPerSecond' | 'readConcurrency'>,
   onProgress?: ReconcileOptions['onProgress'],
 ): Promise<{ depts: DingTalkDept[]; users: DingTalkUser[] }> {
   const { dingtalk } = deps;
   const limiter = new PerApiRateLimiter(deps.dingtalkCallsPerSecond ?? 18);
+  const concurrency = deps.readConcurrency ?? 8;
+  const treeSlots = concurrencyLimit(concurrency);
+  const memberSlots = concurrencyLimit(concurrency);
   const excluded = new Set(deps.config.excludeDeptIds);
   const depts = new Map<number, DingTalkDept>();
+  const users = new Map<string, DingTalkUser>();
+  const memberLists: Promise<void>[] = [];
+  let listed = 0;
+
+  const listMembers = (deptId: number) =>
+    memberLists.push(
+      memberSlots(async () => {
+        // Never stop at the first page: a department of 250 people is three pages.
+        for (let cursor: number | undefined = 0; cursor !== undefined; ) {
+          const page = await limiter.run('user/list', () => dingtalk.listUsers(deptId, cursor!, USER_PAGE));
+          for (const u of page.list) if (!users.has(u.userid)) users.set(u.userid, u);
+          cursor = page.hasMore ? page.nextCursor : undefined;
+        }
+        onProgress?.('read', ++listed, depts.size + 1);
+      }),
+    );
+
   let frontier: number[] = [];
   for (const root of deps.config.rootDeptIds) {
-    if (excluded.has(root)) continue;
+    if (excluded.has(root) || frontier.includes(root)) continue;
     if (root !== 1) depts.set(root, await limiter.run('department/get', () => dingtalk.getDept(root)));
     frontier.push(root);
+    listMembers(root);
   }
   while (frontier.length > 0) {
-    const children = await mapLimit(frontier, deps.readConcurrency ?? 8, (id) => limiter.run('department/listsub', () => dingtalk.listSubDepts(id)));
+    const children = await Promise.all(frontier.map((id) => treeSlots(() => limiter.run('department/listsub', () => dingtalk.listSubDepts(id)))));
     frontier = [];
-    for (const list of children) {
-      for (const d of list) {
-        if (excluded.has(d.dept_id) || depts.has(d.dept_id)) continue;
-        depts.set(d.dept_id, d);
-        frontier.push(d.dept_id);
-      }
+    for (const d of children.flat()) {
+      if (excluded.has(d.dept_id) || depts.has(d.dept_id)) continue;
+      depts.set(d.dept_id, d);
+      frontier.push(d.dept_id);
+      listMembers(d.dept_id);
     }
-    onProgress?.('read', depts.size, depts.size);
   }
+  await Promise.all(memberLists);
+  return { depts: [...depts.values()].filter((d) => d.dept_id !== 1), users: [...users.values()] };
+}
 
-  const users = new Map<string, DingTalkUser>();
-  const memberDepts = [...deps.config.rootDeptIds.filter((r) => !excluded.has(r)), ...[...depts.keys()].filter((d) => !deps.config.rootDeptIds.includes(d))];
-  let done = 0;
-  await mapLimit(memberDepts, deps.readConcurrency ?? 8, async (deptId) => {
-    // Never stop at the first page: a department of 250 people is three pages.
-    for (let cursor: number | undefined = 0; cursor !== undefined; ) {
-      const page = await limiter.run('user/list', () => dingtalk.listUsers(deptId, cursor!, USER_PAGE));
-      for (const u of page.list) if (!users.has(u.userid)) users.set(u.userid, u);
-      cursor = page.hasMore ? page.nextCursor : undefined;
+/** Wraps async work so that at most `limit` run at once; the rest wait their turn in order. */
+export function concurrencyLimit(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (fn) => {
+    while (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      waiting.shift()?.();
     }
-    onProgress?.('read', ++done, memberDepts.length);
-  });
-  return { depts: [...depts.values()].filter((d) => !(d.dept_id === 1)), users: [...users.values()] };
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -319,17 +346,9 @@ function describe(e: unknown): string {
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight, keeping results in input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+export function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const slot = concurrencyLimit(limit);
+  return Promise.all(items.map((item) => slot(() => fn(item))));
 }
 
 /** Spaces the starts of calls to each API so no API exceeds `perSecond` (DingTalk's 20/s/API). */
