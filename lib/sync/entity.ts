@@ -246,13 +246,17 @@ export class EntitySync {
     return this.applyDept(dept, { state });
   }
 
-  /** Makes WeCom match a department already read from DingTalk; see applyUser for `force`. */
-  async applyDept(dept: DingTalkDept, opts: { force?: boolean; state?: EntityState } = {}): Promise<SyncOutcome> {
+  /**
+   * Makes WeCom match a department already read from DingTalk; see applyUser for `force`.
+   * `adopt`: the reconcile found a WeCom department with this department's id that the store
+   * does not know, and takes it over rather than creating a second one.
+   */
+  async applyDept(dept: DingTalkDept, opts: { force?: boolean; state?: EntityState; adopt?: boolean } = {}): Promise<SyncOutcome> {
     if (this.isRootMappedToWeComRoot(dept.dept_id)) {
       return { kind: 'dept', id: String(dept.dept_id), result: 'unchanged', wecomId: String(WECOM_ROOT_DEPT_ID) };
     }
     const state = opts.state ?? (await this.deps.store.get('dept', String(dept.dept_id)));
-    const outcome = await this.writeDept(dept, state, new Set(), opts.force ?? false);
+    const outcome = await this.writeDept(dept, state, new Set(), opts.force ?? false, opts.adopt ?? false);
     if (outcome.result === 'out_of_scope') return this.deptLeft(dept.dept_id, state, 'moved outside the sync scope', false);
     return outcome;
   }
@@ -301,7 +305,7 @@ export class EntitySync {
     return this.ensureDept(dept.parent_id, visiting);
   }
 
-  private async writeDept(dept: DingTalkDept, state: EntityState | undefined, visiting: Set<number>, force = false): Promise<SyncOutcome> {
+  private async writeDept(dept: DingTalkDept, state: EntityState | undefined, visiting: Set<number>, force = false, adopt = false): Promise<SyncOutcome> {
     const id = String(dept.dept_id);
     visiting.add(dept.dept_id);
     const parentid = await this.parentWeComId(dept, visiting);
@@ -330,7 +334,7 @@ export class EntitySync {
         }
       } else {
         current = await this.claim('dept', id, state);
-        ({ wecomId, result } = await this.createDept(dept, payload));
+        ({ wecomId, result } = await this.createDept(dept, payload, adopt));
       }
     } catch (e) {
       return this.onWriteError('dept', id, current, hash, e);
@@ -340,19 +344,27 @@ export class EntitySync {
     return { kind: 'dept', id, result, wecomId: String(wecomId) };
   }
 
-  /** Creates with the DingTalk id when WeCom can take it; adopts a WeCom department that already has it. */
-  private async createDept(dept: DingTalkDept, payload: WeComDeptPayload): Promise<{ wecomId: number; result: SyncResult }> {
+  /**
+   * Creates with the DingTalk id when WeCom can take it, else lets WeCom assign one. A WeCom
+   * department that already has the id is adopted when the reconcile says so, or when it sits
+   * under the same parent — which is what a create whose state write was lost leaves behind.
+   */
+  private async createDept(dept: DingTalkDept, payload: WeComDeptPayload, adopt: boolean): Promise<{ wecomId: number; result: SyncResult }> {
     const { wecom } = this.deps;
     const wantedId = wecomDeptIdFor(dept.dept_id);
+    if (wantedId === undefined) return { wecomId: await wecom.createDept(payload), result: 'created' };
     try {
-      return { wecomId: await wecom.createDept(wantedId === undefined ? payload : { ...payload, id: wantedId }), result: 'created' };
+      return { wecomId: await wecom.createDept({ ...payload, id: wantedId }), result: 'created' };
     } catch (e) {
-      if (!isPlatformError(e, 60008) || wantedId === undefined) throw e;
+      if (!isPlatformError(e, 60008)) throw e;
       // 60008 is "id or sibling name already exists": only the id list can tell which.
-      const existing = (await wecom.listDepts()).some((d) => d.id === wantedId);
+      const existing = (await wecom.listDepts()).find((d) => d.id === wantedId);
       if (!existing) throw e;
-      await wecom.updateDept({ ...payload, id: wantedId });
-      return { wecomId: wantedId, result: 'adopted' };
+      if (adopt || existing.parentid === payload.parentid) {
+        await wecom.updateDept({ ...payload, id: wantedId });
+        return { wecomId: wantedId, result: 'adopted' };
+      }
+      return { wecomId: await wecom.createDept(payload), result: 'created' }; // the id is someone else's
     }
   }
 

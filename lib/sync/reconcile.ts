@@ -294,7 +294,7 @@ function applyOp(sync: EntitySync, op: PlanOp): Promise<SyncOutcome> {
     case 'delete_dept':
       return sync.syncDept(Number(op.id));
     default:
-      return op.kind === 'dept' ? sync.applyDept(op.dept, { force: op.force }) : sync.applyUser(op.user, { force: op.force });
+      return op.kind === 'dept' ? sync.applyDept(op.dept, { force: op.force, adopt: op.op === 'adopt_dept' }) : sync.applyUser(op.user, { force: op.force });
   }
 }
 

@@ -170,6 +170,27 @@ describe('department events', () => {
     expect(wc.getDept(created.dept_id)).toBeUndefined();
   });
 
+  it('lets WeCom assign an id when the DingTalk id belongs to an unrelated WeCom department', async () => {
+    const { dt, wc, store, settle } = await harness();
+    wc.seedDept({ id: 3, name: '手工部门', parentid: 1 }); // made by hand, elsewhere in the tree
+    dt.pushEvent('user_add_org', { userIds: ['zhangsan'] });
+    await settle();
+    const mapped = Number((await store.get('dept', '3'))?.wecomId);
+    expect(mapped).not.toBe(3);
+    expect(wc.getDept(mapped)).toMatchObject({ name: '后端组', parentid: 2 });
+    expect(wc.getDept(3)).toMatchObject({ name: '手工部门', parentid: 1 });
+    expect(wc.getUser('zhangsan')?.department).toEqual([mapped]);
+  });
+
+  it('adopts its own department after a lost state write (same id, same parent)', async () => {
+    const { dt, wc, store, settle } = await harness();
+    wc.seedDept({ id: 2, name: '研发部', parentid: 1 });
+    dt.pushEvent('org_dept_modify', { deptIds: [2] });
+    await settle();
+    expect(wc.listDepts().filter((d) => d.name === '研发部')).toHaveLength(1);
+    expect(await store.get('dept', '2')).toMatchObject({ owned: true, wecomId: '2', status: 'synced' });
+  });
+
   it('removes a department after its members moved out', async () => {
     const { dt, wc, store, settle } = await harness();
     dt.addDept({ dept_id: 5, name: '临时组', parent_id: 1 }, { push: false });
