@@ -13,9 +13,9 @@
  *   decimal text, ids must be safe integers, user ids stay strings.
  * - The access token and app secret never appear in errors or logs.
  */
-import { createHash } from 'node:crypto';
 import { isLosslessNumber, isSafeNumber, parse, parseLosslessNumber } from 'lossless-json';
 import { PlatformError } from '../errors';
+import { isObj, scrub, tokenCacheKey, TokenCache, transportFailure, type IssuedToken } from '../platform-http';
 import { createLogger, type Logger } from '../log';
 import {
   systemClock,
@@ -48,38 +48,15 @@ export interface DingTalkApiOptions {
 
 export const DEFAULT_TIMEOUT_MS = 5_000;
 
-/** Refresh this long before DingTalk's stated expiry (or at half the lifetime, if sooner). */
-const REFRESH_MARGIN_MS = 5 * 60_000;
-/**
- * After gettoken answers with a configuration error (wrong secret), callers in this container
- * get that same error for this long instead of asking again: gettoken is throttled, and a burst
- * of queue messages would otherwise repeat a call that cannot succeed.
- */
-const CONFIG_FAILURE_HOLD_MS = 60_000;
 
 // ---------------------------------------------------------------------------------------------
 // Token cache, shared by every instance in this module (i.e. across warm Lambda invocations)
 
-interface CachedToken {
-  token: string;
-  /** Epoch ms after which the next caller fetches a new token. */
-  refreshAt: number;
-  /** Epoch ms after which the token must not be used at all. */
-  expiresAt: number;
-}
-
-interface TokenSlot {
-  current?: CachedToken;
-  /** The gettoken under way, shared by every concurrent caller (single flight). */
-  pending?: Promise<CachedToken>;
-  failure?: { error: PlatformError; until: number };
-}
-
-const tokenSlots = new Map<string, TokenSlot>();
+const tokens = new TokenCache();
 
 /** For tests: forget every cached DingTalk token. */
 export function resetDingTalkTokenCache(): void {
-  tokenSlots.clear();
+  tokens.clear();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -108,8 +85,7 @@ export class DingTalkApi implements DingTalkDirectory {
     this.fetchImpl = opts.fetch ?? globalThis.fetch;
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger ?? createLogger('dingtalk-api');
-    const secretHash = createHash('sha256').update(opts.appSecret).digest('hex').slice(0, 16);
-    this.cacheKey = `${this.baseUrl}\n${opts.appKey}\n${secretHash}`;
+    this.cacheKey = tokenCacheKey(this.baseUrl, opts.appKey, opts.appSecret);
   }
 
   getUser(userid: string): Promise<DingTalkUser> {
@@ -184,7 +160,7 @@ export class DingTalkApi implements DingTalkDirectory {
     if (DINGTALK_TOKEN_REJECTED.has(first.errcode)) {
       // Once only: a second rejection is thrown below, never looped on.
       this.logger.warn('dingtalk rejected the access token; fetching a new one', { api, errcode: first.errcode });
-      dropToken(this.cacheKey, token);
+      tokens.drop(this.cacheKey, token);
       token = await this.accessToken();
       answer = await this.send(api, method, { access_token: token }, body);
     }
@@ -192,44 +168,11 @@ export class DingTalkApi implements DingTalkDirectory {
     return answer;
   }
 
-  private async accessToken(): Promise<string> {
-    let slot = tokenSlots.get(this.cacheKey);
-    if (!slot) tokenSlots.set(this.cacheKey, (slot = {}));
-    const now = this.clock.now();
-    const current = slot.current;
-    if (current && now < current.refreshAt) return current.token;
-    if (slot.failure && now < slot.failure.until) throw slot.failure.error;
-
-    const s = slot;
-    s.pending ??= this.fetchToken()
-      .then(
-        (fresh) => {
-          s.current = fresh;
-          s.failure = undefined;
-          return fresh;
-        },
-        (err: unknown) => {
-          if (err instanceof PlatformError && err.failure === 'configuration') {
-            s.failure = { error: err, until: this.clock.now() + CONFIG_FAILURE_HOLD_MS };
-          }
-          throw err;
-        },
-      )
-      .finally(() => {
-        s.pending = undefined;
-      });
-    try {
-      return (await s.pending).token;
-    } catch (err) {
-      // A refresh that failed for a passing reason must not fail calls while the old token is
-      // still valid.
-      if (current && now < current.expiresAt && err instanceof PlatformError && err.retryable) return current.token;
-      throw err;
-    }
+  private accessToken(): Promise<string> {
+    return tokens.get(this.cacheKey, this.clock, () => this.fetchToken());
   }
 
-  private async fetchToken(): Promise<CachedToken> {
-    const requestedAt = this.clock.now();
+  private async fetchToken(): Promise<IssuedToken> {
     const answer = await this.send('gettoken', 'GET', { appkey: this.appKey, appsecret: this.appSecret }, undefined);
     this.check('gettoken', answer, undefined);
     const token = answer.access_token;
@@ -237,14 +180,8 @@ export class DingTalkApi implements DingTalkDirectory {
       throw new PlatformError('dingtalk', 'gettoken', ERRCODE_BAD_ANSWER, 'unusable answer: no access_token', classifyDingTalkError(ERRCODE_BAD_ANSWER));
     }
     const seconds = typeof answer.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in : 7200;
-    const lifetime = seconds * 1000;
     this.logger.debug('dingtalk access token fetched', { expiresInSeconds: seconds });
-    return {
-      token,
-      // Counted from when we asked, so network time only makes us refresh earlier.
-      refreshAt: requestedAt + Math.max(lifetime - REFRESH_MARGIN_MS, lifetime / 2),
-      expiresAt: requestedAt + lifetime,
-    };
+    return { token, expiresInSeconds: seconds };
   }
 
   /** Throws the answer's error, if any, as a classified PlatformError. */
@@ -306,12 +243,6 @@ export class DingTalkApi implements DingTalkDirectory {
   }
 }
 
-function dropToken(cacheKey: string, rejected: string): void {
-  const slot = tokenSlots.get(cacheKey);
-  // Only if nobody replaced it already: a concurrent caller may have refreshed it.
-  if (slot?.current?.token === rejected) slot.current = undefined;
-}
-
 /**
  * The answer's errcode and errmsg. DingTalk's 88 ("auth exception") carries the real reason in
  * `sub_code`/`sub_msg` (e.g. 60011 no permission, 40014 bad token): when that sub_code is a
@@ -331,22 +262,7 @@ function errorOf(answer: Obj): { errcode: number; errmsg: string } {
   return { errcode, errmsg };
 }
 
-/** Removes an access token or secret that a platform message (or a proxy) might echo. */
-function scrub(text: string, secrets: (string | undefined)[]): string {
-  let out = text.replace(/(access_token|appsecret|corpsecret)=[^&\s"']*/gi, '$1=***');
-  for (const s of secrets) if (s) out = out.split(s).join('***');
-  return out;
-}
 
-function transportFailure(err: unknown, timeoutMs: number): string {
-  const name = err instanceof Error || err instanceof DOMException ? err.name : '';
-  if (name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
-  // undici puts the socket error (ECONNREFUSED, ECONNRESET, ENOTFOUND…) in `cause`; its message
-  // is not used, so no URL (and no token in its query string) can leak from here.
-  const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
-  const code = typeof cause?.code === 'string' ? cause.code : name || 'unknown';
-  return `network error (${code})`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Lossless JSON → plain values → the port's shapes
@@ -381,9 +297,6 @@ function exactDecimal(text: string): string {
 /** A shape problem found while mapping an answer; becomes a PlatformError with the API name. */
 class ShapeError extends Error {}
 
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function obj(v: unknown, what: string): Obj {
   if (!isObj(v)) throw new ShapeError(`${what} is not an object`);

@@ -15,8 +15,8 @@
  * - The access token and secret never appear in errors or logs (the token travels in the query
  *   string, so no URL is ever put in a message).
  */
-import { createHash } from 'node:crypto';
 import { PlatformError } from '../errors';
+import { isObj, scrub, tokenCacheKey, TokenCache, transportFailure, type IssuedToken } from '../platform-http';
 import { createLogger, type Logger } from '../log';
 import {
   systemClock,
@@ -47,10 +47,6 @@ export const DEFAULT_TIMEOUT_MS = 5_000;
 /** `user/list_id` page size: WeCom's maximum. */
 export const LIST_ID_LIMIT = 10_000;
 
-/** Refresh this long before WeCom's stated expiry (or at half the lifetime, if sooner). */
-const REFRESH_MARGIN_MS = 5 * 60_000;
-/** How long a configuration failure of gettoken is answered from memory (see the file comment). */
-const CONFIG_FAILURE_HOLD_MS = 60_000;
 
 /** Department already gone. */
 const DEPT_GONE = new Set([60003]);
@@ -60,27 +56,11 @@ const USER_GONE = new Set([60111, 46004]);
 // ---------------------------------------------------------------------------------------------
 // Token cache, shared by every instance in this module (i.e. across warm Lambda invocations)
 
-interface CachedToken {
-  token: string;
-  /** Epoch ms after which the next caller fetches a new token. */
-  refreshAt: number;
-  /** Epoch ms after which the token must not be used at all. */
-  expiresAt: number;
-}
-
-interface TokenSlot {
-  current?: CachedToken;
-  /** The gettoken under way, shared by every concurrent caller (single flight). */
-  pending?: Promise<CachedToken>;
-  failure?: { error: PlatformError; until: number };
-}
-
-/** Keyed by base URL, corp id and a hash of the secret: the raw secret is never a key. */
-const tokenSlots = new Map<string, TokenSlot>();
+const tokens = new TokenCache();
 
 /** For tests: forget every cached WeCom token. */
 export function resetWeComTokenCache(): void {
-  tokenSlots.clear();
+  tokens.clear();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -116,8 +96,7 @@ export class WeComApi implements WeComDirectory {
     this.fetchImpl = opts.fetch ?? globalThis.fetch;
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger ?? createLogger('wecom-api');
-    const secretHash = createHash('sha256').update(opts.secret).digest('hex').slice(0, 16);
-    this.cacheKey = `${this.baseUrl}\n${opts.corpId}\n${secretHash}`;
+    this.cacheKey = tokenCacheKey(this.baseUrl, opts.corpId, opts.secret);
   }
 
   async createDept(payload: WeComDeptPayload): Promise<number> {
@@ -196,7 +175,7 @@ export class WeComApi implements WeComDirectory {
     if (WECOM_TOKEN_REJECTED.has(first)) {
       // Once only: a second rejection is thrown below, never looped on.
       this.logger.warn('wecom rejected the access token; fetching a new one', { api, errcode: first });
-      dropToken(this.cacheKey, token);
+      tokens.drop(this.cacheKey, token);
       token = await this.accessToken();
       answer = await this.send(api, method, { ...opts.query, access_token: token }, opts.body);
     }
@@ -209,57 +188,18 @@ export class WeComApi implements WeComDirectory {
     return answer;
   }
 
-  private async accessToken(): Promise<string> {
-    let slot = tokenSlots.get(this.cacheKey);
-    if (!slot) tokenSlots.set(this.cacheKey, (slot = {}));
-    const now = this.clock.now();
-    const current = slot.current;
-    if (current && now < current.refreshAt) return current.token;
-    if (slot.failure && now < slot.failure.until) throw slot.failure.error;
-
-    const s = slot;
-    s.pending ??= this.fetchToken()
-      .then(
-        (fresh) => {
-          s.current = fresh;
-          s.failure = undefined;
-          return fresh;
-        },
-        (err: unknown) => {
-          if (err instanceof PlatformError && err.failure === 'configuration') {
-            s.failure = { error: err, until: this.clock.now() + CONFIG_FAILURE_HOLD_MS };
-          }
-          throw err;
-        },
-      )
-      .finally(() => {
-        s.pending = undefined;
-      });
-    try {
-      return (await s.pending).token;
-    } catch (err) {
-      // A refresh that failed for a passing reason must not fail calls while the old token is
-      // still valid.
-      if (current && now < current.expiresAt && err instanceof PlatformError && err.retryable) return current.token;
-      throw err;
-    }
+  private accessToken(): Promise<string> {
+    return tokens.get(this.cacheKey, this.clock, () => this.fetchToken());
   }
 
-  private async fetchToken(): Promise<CachedToken> {
-    const requestedAt = this.clock.now();
+  private async fetchToken(): Promise<IssuedToken> {
     const answer = await this.send('gettoken', 'GET', { corpid: this.corpId, corpsecret: this.secret }, undefined);
     this.check('gettoken', answer, undefined);
     const token = answer.access_token;
     if (typeof token !== 'string' || token === '') throw badAnswer('gettoken', 'no access_token');
     const seconds = typeof answer.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in : 7200;
-    const lifetime = seconds * 1000;
     this.logger.debug('wecom access token fetched', { expiresInSeconds: seconds });
-    return {
-      token,
-      // Counted from when we asked, so network time only makes us refresh earlier.
-      refreshAt: requestedAt + Math.max(lifetime - REFRESH_MARGIN_MS, lifetime / 2),
-      expiresAt: requestedAt + lifetime,
-    };
+    return { token, expiresInSeconds: seconds };
   }
 
   /** Throws the answer's error, if any, as a classified PlatformError. */
@@ -311,12 +251,6 @@ export class WeComApi implements WeComDirectory {
   }
 }
 
-function dropToken(cacheKey: string, rejected: string): void {
-  const slot = tokenSlots.get(cacheKey);
-  // Only if nobody replaced it already: a concurrent caller may have refreshed it.
-  if (slot?.current?.token === rejected) slot.current = undefined;
-}
-
 /** The answer's errcode; absent means success (gettoken's older answers omit it). */
 function errcodeOf(answer: Obj): number {
   const raw = answer.errcode;
@@ -334,23 +268,5 @@ function int(api: string, v: unknown, what: string): number {
   throw badAnswer(api, `${what} is not an integer`);
 }
 
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
-/** Removes an access token or secret that a platform message (or a proxy) might echo. */
-function scrub(text: string, secrets: (string | undefined)[]): string {
-  let out = text.replace(/(access_token|corpsecret)=[^&\s"']*/gi, '$1=***');
-  for (const s of secrets) if (s) out = out.split(s).join('***');
-  return out;
-}
 
-function transportFailure(err: unknown, timeoutMs: number): string {
-  const name = err instanceof Error || err instanceof DOMException ? err.name : '';
-  if (name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
-  // undici puts the socket error (ECONNREFUSED, ECONNRESET, ENOTFOUND…) in `cause`; its message
-  // is not used, so no URL (and no token in its query string) can leak from here.
-  const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
-  const code = typeof cause?.code === 'string' ? cause.code : name || 'unknown';
-  return `network error (${code})`;
-}
