@@ -1,0 +1,57 @@
+/**
+ * The Quick start's `npm start` with no credentials: a real child process, the printed simulate
+ * command's settings, a signed event over HTTP, and WeCom's state as the printed URL shows it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { postSignedEvent } from '../../lib/dingtalk/push';
+
+let child: ChildProcess;
+let output = '';
+
+beforeAll(async () => {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'warn' };
+  child = spawn(process.execPath, ['--import', 'tsx', 'lib/local/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const check = setInterval(() => {
+      if (/curl http:\/\/\S+/.test(output)) {
+        clearInterval(check);
+        resolve();
+      } else if (child.exitCode !== null) {
+        clearInterval(check);
+        reject(new Error(`npm start exited: ${output}`));
+      }
+    }, 50);
+  });
+}, 60_000);
+
+afterAll(() => {
+  child.kill('SIGTERM');
+});
+
+it('prints a working simulate command and the URL that shows WeCom’s state', async () => {
+  const command = /(DINGTALK_TOKEN=\S+) (DINGTALK_AES_KEY=\S+) (DINGTALK_OWNER_KEY=\S+) npm run simulate -- --url (\S+) --event user_add_org --user (\S+)/.exec(output);
+  expect(command).not.toBeNull();
+  const setting = (i: number) => command![i]!.split('=')[1]!;
+  const stateUrl = /curl (\S+)/.exec(output)![1]!;
+
+  const before = (await (await fetch(stateUrl)).json()) as { users: { userid: string }[] };
+  expect(before.users).toEqual([]);
+
+  const push = await postSignedEvent(command[4]!, { EventType: 'user_add_org', CorpId: 'c', UserId: [command[5]], TimeStamp: String(Date.now()) }, {
+    token: setting(1),
+    aesKey: setting(2),
+    ownerKey: setting(3),
+  });
+  expect(push).toMatchObject({ delivered: true, status: 200 });
+
+  // The worker runs in the background of the same process: poll (bounded) until it has written.
+  let users: { userid: string; name: string; enable: number }[] = [];
+  for (let i = 0; i < 100 && users.length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    users = ((await (await fetch(stateUrl)).json()) as { users: typeof users }).users;
+  }
+  expect(users).toEqual([expect.objectContaining({ userid: 'zhangsan', name: '张三', enable: 1 })]);
+}, 60_000);
