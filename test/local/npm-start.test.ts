@@ -33,8 +33,8 @@ afterAll(() => {
 
 it('prints a working simulate command and the URL that shows WeCom’s state', async () => {
   const command = /(DINGTALK_TOKEN=\S+) (DINGTALK_AES_KEY=\S+) (DINGTALK_OWNER_KEY=\S+) npm run simulate -- --url (\S+) --event user_add_org --user (\S+)/.exec(output);
-  expect(command).not.toBeNull();
-  const setting = (i: number) => command![i]!.split('=')[1]!;
+  if (!command) throw new Error(`npm start printed no simulate command:\n${output}`);
+  const setting = (i: number) => command[i]!.split('=')[1]!;
   const stateUrl = /curl (\S+)/.exec(output)![1]!;
 
   const before = (await (await fetch(stateUrl)).json()) as { users: { userid: string }[] };
