@@ -22,6 +22,7 @@ import {
   type DingTalkUser,
   type EntityKind,
   type EntityState,
+  type EntityStatus,
   type StateStore,
   type WeComDeptPayload,
   type WeComDirectory,
@@ -437,35 +438,38 @@ export class EntitySync {
     state: EntityState | undefined,
     failure: { errcode?: number; message: string; payloadHash: string | undefined },
   ): Promise<SyncOutcome> {
-    await this.save(state, {
-      kind,
-      id,
-      owned: state?.owned ?? false,
-      wecomId: state?.wecomId,
-      payload: state?.payload,
-      status: 'failed',
-      payloadHash: failure.payloadHash,
-      lastErrcode: failure.errcode,
-      lastError: failure.message,
-    });
+    const outcome = await this.recordFailure(kind, id, state, { status: 'failed', ...failure });
     this.deps.logger?.warn('permanent sync failure recorded', { kind, id, errcode: failure.errcode, error: failure.message, metric: 'PermanentFailure' });
-    return { kind, id, result: 'failed', wecomId: state?.wecomId, errcode: failure.errcode, message: failure.message };
+    return outcome;
   }
 
+  /** DingTalk will not show the entity to this app: note why, and leave its WeCom side as it is. */
   private async recordConfigurationProblem(kind: EntityKind, id: string, e: PlatformError, hint: string): Promise<SyncOutcome> {
     const state = await this.deps.store.get(kind, id);
+    const status = !state || state.status === 'pending' ? 'failed' : state.status;
+    const outcome = await this.recordFailure(kind, id, state, { status, payloadHash: state?.payloadHash, errcode: e.errcode, message: hint });
+    this.deps.logger?.error('cannot read entity from DingTalk', { kind, id, errcode: e.errcode, hint });
+    return outcome;
+  }
+
+  /** Keeps what the store knew of the WeCom side (ownership, id, last payload) and adds the failure. */
+  private async recordFailure(
+    kind: EntityKind,
+    id: string,
+    state: EntityState | undefined,
+    f: { status: EntityStatus; payloadHash: string | undefined; errcode?: number; message: string },
+  ): Promise<SyncOutcome> {
     await this.save(state, {
       kind,
       id,
       owned: state?.owned ?? false,
       wecomId: state?.wecomId,
       payload: state?.payload,
-      payloadHash: state?.payloadHash,
-      status: state?.status === 'pending' || !state ? 'failed' : state.status,
-      lastErrcode: e.errcode,
-      lastError: hint,
+      status: f.status,
+      payloadHash: f.payloadHash,
+      lastErrcode: f.errcode,
+      lastError: f.message,
     });
-    this.deps.logger?.error('cannot read entity from DingTalk', { kind, id, errcode: e.errcode, hint });
-    return { kind, id, result: 'failed', errcode: e.errcode, message: hint };
+    return { kind, id, result: 'failed', wecomId: state?.wecomId, errcode: f.errcode, message: f.message };
   }
 }

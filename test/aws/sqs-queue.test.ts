@@ -15,6 +15,7 @@ import { signedRequest } from '../../lib/dingtalk/push';
 import { createCallbackHandler } from '../../lib/dingtalk/receiver';
 import { decodeMessage, deduplicationId } from '../../lib/messages';
 import { QueueRejectedError, type ChangeMessage } from '../../lib/ports';
+import { callbackEvent } from '../support/http-api-event';
 
 let server: Server;
 let client: SQSClient;
@@ -57,19 +58,9 @@ const message = (id: string, kind: 'user' | 'dept' = 'user'): ChangeMessage => (
 
 const creds = { token: 'sqstesttoken', aesKey: 'Zq8mN3vR7tY1uI5oP9aS2dF6gH0jK4lX8cV3bN7mQ1w', ownerKey: 'dingsqsapp' };
 
-function callbackEvent(plaintext: string): APIGatewayProxyEventV2 {
+function signedEvent(plaintext: string): APIGatewayProxyEventV2 {
   const { query, body } = signedRequest(plaintext, creds, '1700000000000', 'nonce123');
-  return {
-    version: '2.0',
-    routeKey: 'POST /dingtalk/callback',
-    rawPath: '/dingtalk/callback',
-    rawQueryString: query.toString(),
-    headers: {},
-    queryStringParameters: Object.fromEntries(query),
-    requestContext: { requestId: 'r', http: { method: 'POST', path: '/dingtalk/callback', sourceIp: '127.0.0.1' } } as APIGatewayProxyEventV2['requestContext'],
-    body,
-    isBase64Encoded: false,
-  };
+  return callbackEvent(query, body);
 }
 
 function receiver(queue: SqsChangeQueue) {
@@ -90,7 +81,7 @@ describe('SqsChangeQueue against local-aws-sqs', () => {
 
   it('turns an event with 25 user ids into 25 messages (three SendMessageBatch calls)', async () => {
     const ids = Array.from({ length: 25 }, (_, i) => `u${i}`);
-    const res = await receiver(new SqsChangeQueue({ queueUrl, client }))(callbackEvent(JSON.stringify({ EventType: 'user_add_org', CorpId: 'c', UserId: ids, TimeStamp: '1700000000000' })));
+    const res = await receiver(new SqsChangeQueue({ queueUrl, client }))(signedEvent(JSON.stringify({ EventType: 'user_add_org', CorpId: 'c', UserId: ids, TimeStamp: '1700000000000' })));
     expect(res.statusCode).toBe(200);
     const got = await receiveAll();
     expect(got.map((m) => m.Attributes?.MessageGroupId).sort()).toEqual(ids.map((id) => `user:${id}`).sort());
@@ -99,15 +90,15 @@ describe('SqsChangeQueue against local-aws-sqs', () => {
   it('drops DingTalk’s retry of the same push (same event → same dedup ids)', async () => {
     const handler = receiver(new SqsChangeQueue({ queueUrl, client }));
     const plaintext = JSON.stringify({ EventType: 'user_modify_org', CorpId: 'c', UserId: ['zhangsan', 'lisi'], TimeStamp: '1700000000000' });
-    expect((await handler(callbackEvent(plaintext))).statusCode).toBe(200);
-    expect((await handler(callbackEvent(plaintext))).statusCode).toBe(200);
+    expect((await handler(signedEvent(plaintext))).statusCode).toBe(200);
+    expect((await handler(signedEvent(plaintext))).statusCode).toBe(200);
     expect(await receiveAll()).toHaveLength(2);
   });
 
   it('answers 503 with no success when the queue refuses the send', async () => {
     const queue = new SqsChangeQueue({ queueUrl: queueUrl.replace(/changes-\d+\.fifo$/, 'missing.fifo'), client, backoffMs: 1 });
     await expect(queue.enqueue([message('zhangsan')])).rejects.toBeInstanceOf(QueueRejectedError);
-    const res = await receiver(queue)(callbackEvent(JSON.stringify({ EventType: 'user_add_org', CorpId: 'c', UserId: ['a'] })));
+    const res = await receiver(queue)(signedEvent(JSON.stringify({ EventType: 'user_add_org', CorpId: 'c', UserId: ['a'] })));
     expect(res.statusCode).toBe(503);
     expect(res.body).not.toContain('encrypt');
   });
@@ -115,7 +106,7 @@ describe('SqsChangeQueue against local-aws-sqs', () => {
   it('answers 503 when a 200 answer still lists failed entries that keep failing', async () => {
     const flaky = new FailingEntriesClient(client, Infinity);
     const queue = new SqsChangeQueue({ queueUrl, client: flaky as unknown as SQSClient, backoffMs: 1 });
-    const res = await receiver(queue)(callbackEvent(JSON.stringify({ EventType: 'user_add_org', CorpId: 'c', UserId: ['a', 'b', 'c'] })));
+    const res = await receiver(queue)(signedEvent(JSON.stringify({ EventType: 'user_add_org', CorpId: 'c', UserId: ['a', 'b', 'c'] })));
     expect(res.statusCode).toBe(503);
     await expect(queue.enqueue([message('x'), message('y')])).rejects.toMatchObject({ rejected: 1, accepted: 1 });
     expect(flaky.attempts).toBeGreaterThan(2); // it did retry

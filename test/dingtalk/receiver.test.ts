@@ -11,6 +11,7 @@ import { decodeAesKey, decryptMessage, encryptMessage, sign, verifySignature } f
 import { createCallbackHandler } from '../../lib/dingtalk/receiver';
 import { InProcessQueue } from '../../lib/local/memory-queue';
 import { createMemoryLogger } from '../../lib/log';
+import { callbackEvent } from '../support/http-api-event';
 
 const TOKEN = 'receivertoken';
 const AES_KEY = 'Zq8mN3vR7tY1uI5oP9aS2dF6gH0jK4lX8cV3bN7mQ1w';
@@ -41,17 +42,7 @@ function request(plaintext: string, opts: { timestamp?: string; nonce?: string; 
 }
 
 function event(r: Req): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: 'POST /dingtalk/callback',
-    rawPath: '/dingtalk/callback',
-    rawQueryString: new URLSearchParams(r.query).toString(),
-    headers: { 'content-type': 'application/json' },
-    queryStringParameters: r.query,
-    requestContext: { requestId: 'req-1', http: { method: 'POST', path: '/dingtalk/callback', sourceIp: '203.119.1.1' } } as APIGatewayProxyEventV2['requestContext'],
-    body: r.body,
-    isBase64Encoded: r.isBase64Encoded ?? false,
-  };
+  return callbackEvent(r.query, r.body, { isBase64Encoded: r.isBase64Encoded });
 }
 
 /** Re-signs a request whose `encrypt` was changed, as an attacker who knew the token could. */

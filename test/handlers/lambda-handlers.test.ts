@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStateStore, stateTableDefinition } from '../../lib/aws/dynamo-store';
@@ -17,6 +17,7 @@ import { encodeMessage } from '../../lib/messages';
 import { DingTalkSimulator } from '../../lib/sandbox/dingtalk-sim';
 import { SANDBOX_ENV, seedSandboxOrg } from '../../lib/sandbox/seed';
 import { WeComSimulator } from '../../lib/sandbox/wecom-sim';
+import { callbackEvent } from '../support/http-api-event';
 
 const dynalite = createRequire(import.meta.url)('dynalite') as (o: { createTableMs?: number }) => Server;
 
@@ -70,17 +71,7 @@ describe('handlers/callback', () => {
       aesKey: SANDBOX_ENV.DINGTALK_AES_KEY,
       ownerKey: SANDBOX_ENV.DINGTALK_OWNER_KEY,
     });
-    const res = await handler({
-      version: '2.0',
-      routeKey: 'POST /dingtalk/callback',
-      rawPath: '/dingtalk/callback',
-      rawQueryString: query.toString(),
-      headers: {},
-      queryStringParameters: Object.fromEntries(query),
-      requestContext: { requestId: 'r', http: { method: 'POST', path: '/dingtalk/callback', sourceIp: '127.0.0.1' } } as APIGatewayProxyEventV2['requestContext'],
-      body,
-      isBase64Encoded: false,
-    });
+    const res = await handler(callbackEvent(query, body));
     expect(res.statusCode).toBe(200);
     const got = await sqsClient.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
     expect(got.Messages?.map((m) => JSON.parse(m.Body!).id).sort()).toEqual(['lisi', 'zhangsan']);
