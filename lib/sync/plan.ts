@@ -104,7 +104,8 @@ export function planReconcile(input: PlanInput): Plan {
     }
     const payload = mapDept(dept, parentid);
     if (state.status === 'failed' || deptPayloadHash(payload) !== state.payloadHash) {
-      push('update_dept', describeDeptChange(state, payload) || `retry after ${state.lastErrcode ?? 'an error'}`, false);
+      // A recorded failure is retried here even if nothing changed (the worker does not retry it).
+      push('update_dept', describeDeptChange(state, payload) || `retry after ${state.lastErrcode ?? 'an error'}`, state.status === 'failed');
     } else if (inWeCom.parentid !== parentid) {
       push('move_dept', `moved in WeCom to ${inWeCom.parentid}: move back under ${parentid}`, true);
     } else if (input.rewriteAll) {
@@ -123,7 +124,7 @@ export function planReconcile(input: PlanInput): Plan {
       userOps.push({ op, kind: 'user', id, wecomId: state?.wecomId ?? (op === 'adopt_user' ? id : undefined), changes, user, force });
     if (!owns(state)) {
       if (wecomUserDepts.has(id)) push('adopt_user', 'adopt the WeCom user with this userid', false);
-      else if (state?.status === 'failed') push('retry_user', `retry create after ${state.lastErrcode ?? ''} ${state.lastError ?? ''}`.trim(), false);
+      else if (state?.status === 'failed') push('retry_user', `retry create after ${state.lastErrcode ?? ''} ${state.lastError ?? ''}`.trim(), true);
       else push('create_user', `create "${user.name}"`, false);
       continue;
     }
@@ -132,7 +133,7 @@ export function planReconcile(input: PlanInput): Plan {
       continue;
     }
     if (state.status === 'failed') {
-      push('retry_user', `retry after ${state.lastErrcode ?? ''} ${state.lastError ?? ''}`.trim(), false);
+      push('retry_user', `retry after ${state.lastErrcode ?? ''} ${state.lastError ?? ''}`.trim(), true);
       continue;
     }
     const inWeCom = wecomUserDepts.get(state.wecomId);

@@ -115,7 +115,7 @@ describe('planReconcile', () => {
   it('retries entities recorded as failed', () => {
     const c = converged();
     const userStates = c.userStates.map((s) => (s.id === 'zhangsan' ? { ...s, status: 'failed' as const, lastErrcode: 60104 } : s));
-    expect(ops(input({ userStates }))).toEqual(['retry_user zhangsan']);
+    expect(ops(input({ userStates }))).toEqual(['retry_user zhangsan (force)']);
   });
 
   it('--rewrite-all rewrites every owned entity', () => {

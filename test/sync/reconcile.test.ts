@@ -232,6 +232,11 @@ describe('failures', () => {
     const result = await runReconcile(deps);
     expect(result.report.status).toBe('partial');
     expect(result.report.errors).toEqual([expect.objectContaining({ kind: 'user', id: 'zhangsan', errcode: 60104 })]);
+    // The worker does not retry a permanent failure; the next reconcile does, and it now succeeds.
+    wc.removeUserByHand('other');
+    const next = await runReconcile(deps);
+    expect(next.report).toMatchObject({ status: 'success', counts: { retry_user: 1 } });
+    expect(wc.getUser('zhangsan')?.enable).toBe(1);
   });
 
   it('reports failed when DingTalk cannot be read', async () => {
