@@ -1,11 +1,13 @@
 /**
- * What the DingTalk and WeCom clients share: the access-token cache and the care taken to keep
- * secrets out of messages. Both platforms hand out 7,200-second tokens from a throttled
- * `gettoken` and reject stale ones with 40014/42001, so one mechanism serves both.
+ * What the DingTalk and WeCom clients share: the HTTP plumbing under their APIs. Both platforms
+ * hand out 7,200-second tokens from a throttled `gettoken`, take the token in the query string,
+ * answer HTTP 200 with an `errcode` for their own errors and reject stale tokens with 40014/42001,
+ * so one mechanism serves both; a `PlatformProfile` holds what differs.
  */
 import { createHash } from 'node:crypto';
-import { PlatformError } from './errors';
-import type { Clock } from './ports';
+import { PlatformError, type FailureClass, type Platform } from './errors';
+import { createLogger, type Logger } from './log';
+import { systemClock, type Clock } from './ports';
 
 /** Refresh this long before the stated expiry (or at half the lifetime, if sooner). */
 const REFRESH_MARGIN_MS = 5 * 60_000;
@@ -17,7 +19,7 @@ const REFRESH_MARGIN_MS = 5 * 60_000;
  */
 const CONFIG_FAILURE_HOLD_MS = 60_000;
 
-export interface IssuedToken {
+interface IssuedToken {
   token: string;
   expiresInSeconds: number;
 }
@@ -39,7 +41,7 @@ interface TokenSlot {
 
 /**
  * Tokens per credential. Each client module keeps one instance at module level, so warm Lambda
- * invocations and several client instances share a token.
+ * invocations and several client instances share a token; tests clear it through that module.
  */
 export class TokenCache {
   private readonly slots = new Map<string, TokenSlot>();
@@ -96,19 +98,19 @@ export class TokenCache {
 }
 
 /** Base URL, credential id and a hash of the secret: the raw secret is never a key, and a rotated secret gets its own token. */
-export function tokenCacheKey(baseUrl: string, id: string, secret: string): string {
+function tokenCacheKey(baseUrl: string, id: string, secret: string): string {
   return `${baseUrl}\n${id}\n${createHash('sha256').update(secret).digest('hex').slice(0, 16)}`;
 }
 
 /** Removes an access token or secret that a platform message (or a proxy) might echo. */
-export function scrub(text: string, secrets: (string | undefined)[]): string {
+function scrub(text: string, secrets: (string | undefined)[]): string {
   let out = text.replace(/(access_token|appsecret|corpsecret)=[^&\s"']*/gi, '$1=***');
   for (const s of secrets) if (s) out = out.split(s).join('***');
   return out;
 }
 
 /** A transport failure described without its message, so no URL (and no token in its query) can leak. */
-export function transportFailure(err: unknown, timeoutMs: number): string {
+function transportFailure(err: unknown, timeoutMs: number): string {
   const name = err instanceof Error || err instanceof DOMException ? err.name : '';
   if (name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
   // undici puts the socket error (ECONNREFUSED, ECONNRESET, ENOTFOUND…) in `cause`.
@@ -119,4 +121,200 @@ export function transportFailure(err: unknown, timeoutMs: number): string {
 
 export function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+type Obj = Record<string, unknown>;
+
+/** What sets one platform's API apart from the other's: one constant per client module. */
+export interface PlatformProfile {
+  platform: Platform;
+  classify(errcode: number): FailureClass;
+  /** The client's errcode for JSON without the documented shape. */
+  badAnswerErrcode: number;
+  token: {
+    /** `gettoken`'s query parameter names for the credential id and the secret. */
+    idParam: string;
+    secretParam: string;
+    /** Errcodes that mean the token is no good: the call gets one fresh token and one retry. */
+    rejected: ReadonlySet<number>;
+  };
+  /** JSON text to plain values, throwing on anything else, when `JSON.parse` would lose something. */
+  parse?(text: string): unknown;
+  /** The answer's errcode (0 = success) and errmsg, when `answerError` is not the whole story. */
+  errorOf?(answer: Obj): { errcode: number; errmsg: string };
+  /** One line telling the operator what to fix, for configuration errcodes. */
+  describeConfigError(errcode: number, errmsg: string): string | undefined;
+  /** Configuration errcodes that turn up in normal running, so logged as warnings, not errors. */
+  quietConfigErrors?: ReadonlySet<number>;
+  /** HTTP statuses that pass if we wait, each with its errmsg. */
+  throttleStatuses: ReadonlyMap<number, string>;
+  /** The setting holding the base URL: an answer the platform would never give points at it. */
+  baseUrlSetting: string;
+  /** What a body that is not JSON usually means on this platform, added to the errmsg. */
+  notJsonHint?: string;
+}
+
+export const DEFAULT_TIMEOUT_MS = 5_000;
+
+/** What either client's constructor takes besides its credentials. */
+export interface PlatformClientOptions {
+  baseUrl: string;
+  /** Per HTTP request, including reading the body. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface PlatformHttpOptions extends PlatformClientOptions {
+  /** The app key or corp id the token is issued for. */
+  credentialId: string;
+  secret: string;
+}
+
+export interface CallOptions {
+  query?: Record<string, string>;
+  body?: object;
+  /** Errcodes that mean the goal is already reached (idempotent deletes): not errors. */
+  alreadyDone?: ReadonlySet<number>;
+}
+
+/**
+ * Token-authenticated calls to one platform's API for one credential. Every failure is a
+ * `PlatformError` classified by the profile; no URL is ever put in a message, since the token
+ * travels in the query string.
+ */
+export class PlatformHttp {
+  /** HTTP requests made, per API path (gettoken included): for benchmarks. */
+  readonly calls: Record<string, number> = {};
+
+  private readonly credentialId: string;
+  private readonly secret: string;
+  private readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly cacheKey: string;
+
+  constructor(
+    private readonly profile: PlatformProfile,
+    private readonly tokens: TokenCache,
+    opts: PlatformHttpOptions,
+  ) {
+    this.credentialId = opts.credentialId;
+    this.secret = opts.secret;
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.fetchImpl = opts.fetch ?? globalThis.fetch;
+    this.clock = opts.clock ?? systemClock;
+    this.logger = opts.logger ?? createLogger(`${profile.platform}-api`);
+    this.cacheKey = tokenCacheKey(this.baseUrl, opts.credentialId, opts.secret);
+  }
+
+  /** Calls an API with the token, retrying once with a fresh token if the platform rejects it, and checks the errcode. */
+  async call(api: string, method: 'GET' | 'POST', opts: CallOptions = {}): Promise<Obj> {
+    let token = await this.accessToken();
+    let answer = await this.send(api, method, { ...opts.query, access_token: token }, opts.body);
+    const first = this.errorOf(answer).errcode;
+    if (this.profile.token.rejected.has(first)) {
+      // Once only: a second rejection is thrown below, never looped on.
+      this.logger.warn(`${this.profile.platform} rejected the access token; fetching a new one`, { api, errcode: first });
+      this.tokens.drop(this.cacheKey, token);
+      token = await this.accessToken();
+      answer = await this.send(api, method, { ...opts.query, access_token: token }, opts.body);
+    }
+    const errcode = this.errorOf(answer).errcode;
+    if (errcode !== 0 && opts.alreadyDone?.has(errcode)) {
+      this.logger.debug(`${this.profile.platform}: already done`, { api, errcode });
+      return answer;
+    }
+    this.check(api, answer, token);
+    return answer;
+  }
+
+  private accessToken(): Promise<string> {
+    return this.tokens.get(this.cacheKey, this.clock, () => this.fetchToken());
+  }
+
+  private async fetchToken(): Promise<IssuedToken> {
+    const { idParam, secretParam } = this.profile.token;
+    const answer = await this.send('gettoken', 'GET', { [idParam]: this.credentialId, [secretParam]: this.secret }, undefined);
+    this.check('gettoken', answer, undefined);
+    const token = answer.access_token;
+    if (typeof token !== 'string' || token === '') throw unusableAnswer(this.profile, 'gettoken', 'no access_token');
+    const seconds = typeof answer.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in : 7200;
+    this.logger.debug(`${this.profile.platform} access token fetched`, { expiresInSeconds: seconds });
+    return { token, expiresInSeconds: seconds };
+  }
+
+  private errorOf(answer: Obj): { errcode: number; errmsg: string } {
+    return this.profile.errorOf ? this.profile.errorOf(answer) : answerError(answer, this.profile.badAnswerErrcode);
+  }
+
+  /** Throws the answer's error, if any, as a classified PlatformError. */
+  private check(api: string, answer: Obj, token: string | undefined): void {
+    const { errcode, errmsg: raw } = this.errorOf(answer);
+    if (errcode === 0) return;
+    const { platform } = this.profile;
+    const errmsg = scrub(raw, [token, this.secret]);
+    const failure = this.profile.classify(errcode);
+    if (failure === 'configuration') {
+      const level = this.profile.quietConfigErrors?.has(errcode) ? 'warn' : 'error';
+      this.logger[level](`${platform} configuration error`, { api, errcode, errmsg, fix: this.profile.describeConfigError(errcode, errmsg) });
+    }
+    throw new PlatformError(platform, api, errcode, errmsg, failure);
+  }
+
+  /** One HTTP request; transport failures become retryable PlatformErrors. */
+  private async send(api: string, method: 'GET' | 'POST', query: Record<string, string>, body: object | undefined): Promise<Obj> {
+    const { platform } = this.profile;
+    this.calls[api] = (this.calls[api] ?? 0) + 1;
+    const url = `${this.baseUrl}/${api}?${new URLSearchParams(query).toString()}`;
+    let status: number;
+    let text: string;
+    try {
+      const res = await this.fetchImpl(url, {
+        method,
+        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      status = res.status;
+      text = await res.text();
+    } catch (err) {
+      throw new PlatformError(platform, api, -1, transportFailure(err, this.timeoutMs), 'retryable');
+    }
+    if (status >= 500) throw new PlatformError(platform, api, status, `HTTP ${status}`, this.profile.classify(status));
+    const throttled = this.profile.throttleStatuses.get(status);
+    if (throttled !== undefined) throw new PlatformError(platform, api, -1, throttled, 'retryable');
+    if (status < 200 || status > 299) {
+      // Both platforms answer 200 even for their own errors: another status means the request
+      // went somewhere else than the platform's API (a wrong base URL, a proxy).
+      throw new PlatformError(platform, api, status, `HTTP ${status}: check ${this.profile.baseUrlSetting} and any proxy in between`, 'configuration');
+    }
+    let parsed: unknown;
+    try {
+      parsed = this.profile.parse ? this.profile.parse(text) : JSON.parse(text);
+    } catch {
+      const hint = this.profile.notJsonHint === undefined ? '' : `: ${this.profile.notJsonHint}`;
+      throw new PlatformError(platform, api, -1, `answer is not JSON (HTTP ${status})${hint}`, 'retryable');
+    }
+    if (!isObj(parsed)) throw unusableAnswer(this.profile, api, 'not a JSON object');
+    return parsed;
+  }
+}
+
+/** The errcode and errmsg as both platforms state them. An absent errcode means success: gettoken's older answers omit it. */
+export function answerError(answer: Obj, badAnswerErrcode: number): { errcode: number; errmsg: string } {
+  const errmsg = typeof answer.errmsg === 'string' ? answer.errmsg : '';
+  const raw = answer.errcode;
+  if (raw === undefined || raw === null) return { errcode: 0, errmsg };
+  const errcode = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : badAnswerErrcode;
+  return { errcode, errmsg };
+}
+
+/** An answer that came back fine but lacks what the documentation promises. */
+export function unusableAnswer(profile: PlatformProfile, api: string, what: string): PlatformError {
+  return new PlatformError(profile.platform, api, profile.badAnswerErrcode, `unusable answer: ${what}`, profile.classify(profile.badAnswerErrcode));
 }

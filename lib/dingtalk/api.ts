@@ -14,18 +14,14 @@
  * - The access token and app secret never appear in errors or logs.
  */
 import { isLosslessNumber, isSafeNumber, parse, parseLosslessNumber } from 'lossless-json';
-import { PlatformError } from '../errors';
-import { isObj, scrub, tokenCacheKey, TokenCache, transportFailure, type IssuedToken } from '../platform-http';
-import { createLogger, type Logger } from '../log';
-import {
-  systemClock,
-  type Clock,
-  type DingTalkDept,
-  type DingTalkDirectory,
-  type DingTalkUser,
-  type DingTalkUserPage,
-  type FailedPush,
-  type FailedPushPage,
+import { answerError, isObj, PlatformHttp, TokenCache, unusableAnswer, type PlatformClientOptions, type PlatformProfile } from '../platform-http';
+import type {
+  DingTalkDept,
+  DingTalkDirectory,
+  DingTalkUser,
+  DingTalkUserPage,
+  FailedPush,
+  FailedPushPage,
 } from '../ports';
 import {
   classifyDingTalkError,
@@ -34,24 +30,40 @@ import {
   ERRCODE_BAD_ANSWER,
 } from './errors';
 
-export interface DingTalkApiOptions {
+export interface DingTalkApiOptions extends PlatformClientOptions {
   appKey: string;
   appSecret: string;
   /** Origin of the server API, e.g. `https://oapi.dingtalk.com` (or a proxy, or the sandbox). */
   baseUrl: string;
-  /** Per HTTP request, including reading the body. */
-  timeoutMs?: number;
-  fetch?: typeof fetch;
-  clock?: Clock;
-  logger?: Logger;
 }
 
-export const DEFAULT_TIMEOUT_MS = 5_000;
+export { DEFAULT_TIMEOUT_MS } from '../platform-http';
 
+const BANNED_OR_THROTTLED = 'throttled or the caller IP is banned for a while';
 
-// ---------------------------------------------------------------------------------------------
-// Token cache, shared by every instance in this module (i.e. across warm Lambda invocations)
+const DINGTALK: PlatformProfile = {
+  platform: 'dingtalk',
+  classify: classifyDingTalkError,
+  badAnswerErrcode: ERRCODE_BAD_ANSWER,
+  token: { idParam: 'appkey', secretParam: 'appsecret', rejected: DINGTALK_TOKEN_REJECTED },
+  parse: (text) => toPlain(parse(text, null, parseLosslessNumber), ''),
+  errorOf,
+  describeConfigError: describeDingTalkConfigError,
+  // Out-of-scope answers are expected now and then (events fire for users the app cannot see),
+  // so they are not logged as loudly as a broken credential.
+  quietConfigErrors: new Set([50002, 50004]),
+  // Throttling, or (unconfirmed) the per-IP ban's status: both pass if we wait.
+  throttleStatuses: new Map([
+    [429, `HTTP 429: ${BANNED_OR_THROTTLED}`],
+    [403, `HTTP 403: ${BANNED_OR_THROTTLED}`],
+  ]),
+  baseUrlSetting: 'DINGTALK_API_BASE',
+  // DingTalk's 5-minute ban after 10,000 calls per 20 s from one IP answers with a page, not
+  // JSON: waiting is the cure.
+  notJsonHint: 'DingTalk answers so while it bans the caller IP for too many calls',
+};
 
+// Shared by every instance in this module, i.e. across warm Lambda invocations.
 const tokens = new TokenCache();
 
 /** For tests: forget every cached DingTalk token. */
@@ -65,27 +77,14 @@ type Obj = Record<string, unknown>;
 
 export class DingTalkApi implements DingTalkDirectory {
   /** HTTP requests made by this instance, per API path (gettoken included): for benchmarks. */
-  readonly calls: Record<string, number> = {};
+  readonly calls: Record<string, number>;
 
-  private readonly appKey: string;
-  private readonly appSecret: string;
-  private readonly baseUrl: string;
-  private readonly timeoutMs: number;
-  private readonly fetchImpl: typeof fetch;
-  private readonly clock: Clock;
-  private readonly logger: Logger;
-  /** Base URL, app key and a hash of the secret: a rotated secret gets its own token. */
-  private readonly cacheKey: string;
+  private readonly http: PlatformHttp;
 
   constructor(opts: DingTalkApiOptions) {
-    this.appKey = opts.appKey;
-    this.appSecret = opts.appSecret;
-    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
-    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.fetchImpl = opts.fetch ?? globalThis.fetch;
-    this.clock = opts.clock ?? systemClock;
-    this.logger = opts.logger ?? createLogger('dingtalk-api');
-    this.cacheKey = tokenCacheKey(this.baseUrl, opts.appKey, opts.appSecret);
+    const { appKey, appSecret, ...rest } = opts;
+    this.http = new PlatformHttp(DINGTALK, tokens, { ...rest, credentialId: appKey, secret: appSecret });
+    this.calls = this.http.calls;
   }
 
   getUser(userid: string): Promise<DingTalkUser> {
@@ -140,106 +139,15 @@ export class DingTalkApi implements DingTalkDirectory {
 
   // -------------------------------------------------------------------------------------------
 
-  /** Calls an API with the token, checks the errcode, then maps the answer to the port's shape. */
+  /** Calls an API, then maps the answer to the port's shape. */
   private async read<T>(api: string, method: 'GET' | 'POST', body: Obj | undefined, map: (a: Obj) => T): Promise<T> {
-    const answer = await this.callWithToken(api, method, body);
+    const answer = await this.http.call(api, method, { body });
     try {
       return map(answer);
     } catch (e) {
-      if (e instanceof ShapeError) {
-        throw new PlatformError('dingtalk', api, ERRCODE_BAD_ANSWER, `unusable answer: ${e.message}`, classifyDingTalkError(ERRCODE_BAD_ANSWER));
-      }
+      if (e instanceof ShapeError) throw unusableAnswer(DINGTALK, api, e.message);
       throw e;
     }
-  }
-
-  private async callWithToken(api: string, method: 'GET' | 'POST', body: Obj | undefined): Promise<Obj> {
-    let token = await this.accessToken();
-    let answer = await this.send(api, method, { access_token: token }, body);
-    const first = errorOf(answer);
-    if (DINGTALK_TOKEN_REJECTED.has(first.errcode)) {
-      // Once only: a second rejection is thrown below, never looped on.
-      this.logger.warn('dingtalk rejected the access token; fetching a new one', { api, errcode: first.errcode });
-      tokens.drop(this.cacheKey, token);
-      token = await this.accessToken();
-      answer = await this.send(api, method, { access_token: token }, body);
-    }
-    this.check(api, answer, token);
-    return answer;
-  }
-
-  private accessToken(): Promise<string> {
-    return tokens.get(this.cacheKey, this.clock, () => this.fetchToken());
-  }
-
-  private async fetchToken(): Promise<IssuedToken> {
-    const answer = await this.send('gettoken', 'GET', { appkey: this.appKey, appsecret: this.appSecret }, undefined);
-    this.check('gettoken', answer, undefined);
-    const token = answer.access_token;
-    if (typeof token !== 'string' || token === '') {
-      throw new PlatformError('dingtalk', 'gettoken', ERRCODE_BAD_ANSWER, 'unusable answer: no access_token', classifyDingTalkError(ERRCODE_BAD_ANSWER));
-    }
-    const seconds = typeof answer.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in : 7200;
-    this.logger.debug('dingtalk access token fetched', { expiresInSeconds: seconds });
-    return { token, expiresInSeconds: seconds };
-  }
-
-  /** Throws the answer's error, if any, as a classified PlatformError. */
-  private check(api: string, answer: Obj, token: string | undefined): void {
-    const { errcode, errmsg } = errorOf(answer);
-    if (errcode === 0) return;
-    const failure = classifyDingTalkError(errcode);
-    const safeMsg = scrub(errmsg, [token, this.appSecret]);
-    if (failure === 'configuration') {
-      // Out-of-scope answers are expected now and then (events fire for users the app cannot
-      // see), so they are not logged as loudly as a broken credential.
-      const level = errcode === 50002 || errcode === 50004 ? 'warn' : 'error';
-      this.logger[level]('dingtalk configuration error', { api, errcode, errmsg: safeMsg, fix: describeDingTalkConfigError(errcode) });
-    }
-    throw new PlatformError('dingtalk', api, errcode, safeMsg, failure);
-  }
-
-  /** One HTTP request; transport failures become retryable PlatformErrors. Never puts the URL in an error. */
-  private async send(api: string, method: 'GET' | 'POST', query: Record<string, string>, body: Obj | undefined): Promise<Obj> {
-    this.calls[api] = (this.calls[api] ?? 0) + 1;
-    const url = `${this.baseUrl}/${api}?${new URLSearchParams(query).toString()}`;
-    let status: number;
-    let text: string;
-    try {
-      const res = await this.fetchImpl(url, {
-        method,
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      status = res.status;
-      text = await res.text();
-    } catch (err) {
-      throw new PlatformError('dingtalk', api, -1, transportFailure(err, this.timeoutMs), 'retryable');
-    }
-    if (status >= 500) throw new PlatformError('dingtalk', api, status, `HTTP ${status}`, classifyDingTalkError(status));
-    if (status === 429 || status === 403) {
-      // Throttling, or (unconfirmed) the per-IP ban's status: both pass if we wait.
-      throw new PlatformError('dingtalk', api, -1, `HTTP ${status}: throttled or the caller IP is banned for a while`, 'retryable');
-    }
-    if (status < 200 || status > 299) {
-      // DingTalk answers 200 even for errors: another status means the request went somewhere
-      // else than DingTalk's API (a wrong DINGTALK_API_BASE, a proxy).
-      throw new PlatformError('dingtalk', api, status, `HTTP ${status}: check DINGTALK_API_BASE and any proxy in between`, 'configuration');
-    }
-    let parsed: unknown;
-    try {
-      parsed = parse(text, null, parseLosslessNumber);
-    } catch {
-      // DingTalk's 5-minute ban after 10,000 calls per 20 s from one IP answers with a page,
-      // not JSON: waiting is the cure.
-      throw new PlatformError('dingtalk', api, -1, `answer is not JSON (HTTP ${status}): DingTalk answers so while it bans the caller IP for too many calls`, 'retryable');
-    }
-    const plain = toPlain(parsed, '');
-    if (!isObj(plain)) {
-      throw new PlatformError('dingtalk', api, ERRCODE_BAD_ANSWER, 'unusable answer: not a JSON object', classifyDingTalkError(ERRCODE_BAD_ANSWER));
-    }
-    return plain;
   }
 }
 
@@ -249,20 +157,15 @@ export class DingTalkApi implements DingTalkDirectory {
  * number it becomes the errcode, so classification and the `isUserGone`-style helpers see it.
  */
 function errorOf(answer: Obj): { errcode: number; errmsg: string } {
-  const errmsg = typeof answer.errmsg === 'string' ? answer.errmsg : '';
-  const raw = answer.errcode;
-  if (raw === undefined || raw === null) return { errcode: 0, errmsg };
-  const errcode = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : ERRCODE_BAD_ANSWER;
+  const plain = answerError(answer, ERRCODE_BAD_ANSWER);
   const sub = answer.sub_code;
   const subCode = typeof sub === 'number' ? sub : typeof sub === 'string' && /^\d+$/.test(sub) ? Number(sub) : undefined;
-  if (errcode === 88 && subCode !== undefined) {
-    const subMsg = typeof answer.sub_msg === 'string' ? answer.sub_msg : errmsg;
+  if (plain.errcode === 88 && subCode !== undefined) {
+    const subMsg = typeof answer.sub_msg === 'string' ? answer.sub_msg : plain.errmsg;
     return { errcode: subCode, errmsg: `errcode 88, sub_code ${subCode}: ${subMsg}` };
   }
-  return { errcode, errmsg };
+  return plain;
 }
-
-
 
 // ---------------------------------------------------------------------------------------------
 // Lossless JSON → plain values → the port's shapes
