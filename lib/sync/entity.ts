@@ -58,6 +58,9 @@ export interface EntitySyncDeps {
   logger?: Logger;
 }
 
+/** Where a disabled leaver is kept in WeCom: the root, out of every department that may go. */
+const LEAVERS_PLACEMENT = { department: [WECOM_ROOT_DEPT_ID], order: [0], is_leader_in_dept: [0] };
+
 /** A claim older than this was left by a worker that died mid-create and may be taken over. */
 const PENDING_CLAIM_TTL_MS = 2 * 60_000;
 
@@ -206,9 +209,11 @@ export class EntitySync {
         await wecom.deleteUser(state.wecomId);
       } else {
         try {
-          await wecom.updateUser({ userid: state.wecomId, enable: 0 });
+          // Disabled members stay members: moved to WeCom's root, they no longer keep their old
+          // departments from being deleted (60005) once those go in DingTalk.
+          await wecom.updateUser({ userid: state.wecomId, enable: 0, ...LEAVERS_PLACEMENT });
         } catch (e) {
-          if (!isPlatformError(e, 60111)) throw e;
+          if (!isPlatformError(e, 60111) && !isPlatformError(e, 46004)) throw e;
           await this.save(state, { ...state, status: 'deleted', payloadHash: undefined });
           return { kind: 'user', id: userid, result: 'deleted', wecomId: state.wecomId, message: 'already gone from WeCom' };
         }
@@ -217,8 +222,9 @@ export class EntitySync {
       return this.onWriteError('user', userid, state, state.payloadHash, e);
     }
     const status = policy === 'delete' ? 'deleted' : 'disabled';
+    const payload = policy === 'delete' ? state.payload : { ...(state.payload as WeComUserPayload), enable: 0 as const, ...LEAVERS_PLACEMENT };
     // Clear the hash: a user who comes back must be written again (re-enabled).
-    await this.save(state, { ...state, status, payloadHash: undefined, lastErrcode: undefined, lastError: undefined });
+    await this.save(state, { ...state, status, payload, payloadHash: undefined, lastErrcode: undefined, lastError: undefined });
     this.deps.logger?.info('user left', { userid, why, result: status });
     return { kind: 'user', id: userid, result: status, wecomId: state.wecomId };
   }
@@ -283,7 +289,8 @@ export class EntitySync {
     if (visiting.has(deptId)) return undefined; // a cycle in DingTalk's answers: refuse rather than loop
     visiting.add(deptId);
     const state = await this.deps.store.get('dept', String(deptId));
-    if (state?.owned && state.status === 'synced' && state.wecomId) return Number(state.wecomId);
+    // A department whose last update failed (a sibling name clash, say) still exists: people can be placed in it.
+    if (state?.owned && state.wecomId && (state.status === 'synced' || state.status === 'failed')) return Number(state.wecomId);
     let dept: DingTalkDept;
     try {
       dept = await this.deps.dingtalk.getDept(deptId);
@@ -321,9 +328,11 @@ export class EntitySync {
     const { wecom } = this.deps;
     let wecomId: number;
     let result: SyncResult;
-    let current = state;
+    // Only a claim this call took may be released on failure: another worker's stays untouched.
+    const creating = !(state?.owned && state.wecomId && state.status !== 'deleted' && state.status !== 'pending');
+    const current = creating ? await this.claim('dept', id, state) : state;
     try {
-      if (state?.owned && state.wecomId && state.status !== 'deleted') {
+      if (!creating) {
         wecomId = Number(state.wecomId);
         try {
           await wecom.updateDept({ ...payload, id: wecomId });
@@ -334,7 +343,6 @@ export class EntitySync {
           result = 'created';
         }
       } else {
-        current = await this.claim('dept', id, state);
         ({ wecomId, result } = await this.createDept(dept, payload, adopt));
       }
     } catch (e) {

@@ -358,12 +358,13 @@ export function payloadHash(payload: object): string {
 }
 
 /**
- * What is compared to decide whether a department must be written: everything sent except the
- * id, which WeCom may have assigned. (Users hash their whole mapped payload.)
+ * What is compared to decide whether a department must be written: its name and parent. Not the
+ * id, which WeCom may have assigned, and not the order: `department/get` carries it but the
+ * reconcile's `listsub` does not, so comparing it would make the two rewrite each other. The
+ * order is still sent whenever DingTalk gives it. (Users hash their whole mapped payload.)
  */
 export function deptPayloadHash(payload: WeComDeptPayload): string {
-  const { id: _assignedByWeCom, ...fields } = payload;
-  return payloadHash(fields);
+  return payloadHash({ name: payload.name, parentid: payload.parentid });
 }
 
 export function canonicalJson(value: unknown): string {

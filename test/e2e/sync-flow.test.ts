@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { runOneBatch } from '../../lib/local/worker-loop';
+import { runReconcile } from '../../lib/sync/reconcile';
 import { dingtalkReads, startSandboxPipeline, wecomWrites, type SandboxPipeline as Harness } from '../../lib/sandbox/pipeline';
 
 let h: Harness | undefined;
@@ -350,3 +351,48 @@ describe('failures', () => {
     expect(wc.getUser('zhangsan')?.position).toBe('新职位');
   });
 });
+
+describe('review findings', () => {
+  it('moves a disabled leaver to the root, so the department they left can still be deleted', async () => {
+    const { dt, wc, store, settle } = await harness();
+    dt.pushEvent('user_add_org', { userIds: ['wangwu', 'lisi'] });
+    await settle();
+    dt.removeUser('wangwu');
+    await settle();
+    expect(wc.getUser('wangwu')).toMatchObject({ enable: 0, department: [1] });
+    dt.updateUser('lisi', { dept_id_list: [2], leader_in_dept: [{ dept_id: 2, leader: true }] });
+    dt.removeDept(4);
+    const batches = await settle();
+    expect(batches.flatMap((b) => b.response.batchItemFailures)).toEqual([]);
+    expect(wc.getDept(4)).toBeUndefined();
+    expect((await store.get('dept', '4'))?.status).toBe('deleted');
+  });
+
+  it('a department whose rename failed still holds its members’ updates', async () => {
+    const { dt, wc, store, settle } = await harness();
+    dt.pushEvent('user_add_org', { userIds: ['wangwu'] });
+    await settle();
+    wc.seedDept({ id: 9001, name: '销售部', parentid: 1 }); // a sibling takes the new name first
+    dt.updateDept(4, { name: '销售部' });
+    await settle();
+    expect((await store.get('dept', '4'))?.lastErrcode).toBe(60008);
+    dt.updateUser('wangwu', { title: '销售经理' });
+    await settle();
+    expect(wc.getUser('wangwu')?.position).toBe('销售经理');
+  });
+
+  it('after the worker synced everything, a reconcile plans nothing (department order is not compared)', async () => {
+    const { dt, wc, store, queue, dingtalk, wecom, sync, settle } = await harness();
+    dt.pushEvent('org_dept_create', { deptIds: [2, 3, 4] });
+    dt.pushEvent('user_add_org', { userIds: ['lisi'] });
+    await settle();
+    dt.pushEvent('user_add_org', { userIds: ['zhangsan', 'wangwu'] });
+    await settle();
+    wc.resetCalls();
+    const config = { rootDeptIds: [1], excludeDeptIds: [], onLeave: 'disable' as const, toInvite: false, maxDeleteRatio: 0.2 };
+    const { plan } = await runReconcile({ dingtalk, wecom, store, sync, queue, config, dingtalkCallsPerSecond: Infinity }, { dryRun: true });
+    expect(plan?.ops.map((o) => `${o.op} ${o.id}`)).toEqual([]);
+    expect(wecomWrites(wc)).toBe(0);
+  });
+});
+
