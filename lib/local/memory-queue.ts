@@ -38,10 +38,17 @@ export class InProcessQueue implements ChangeQueue {
     }
     const now = (this.opts.clock ?? systemClock).now();
     const window = this.opts.dedupWindowMs ?? 5 * 60_000;
+    // Forget ids past the window, so a long `npm start` does not grow without bound. Map
+    // iteration follows insertion order, which is time order here.
+    for (const [id, at] of this.seen) {
+      if (now - at < window) break;
+      this.seen.delete(id);
+    }
     for (const m of messages) {
       const dedupId = deduplicationId(m);
       const seenAt = this.seen.get(dedupId);
       if (seenAt !== undefined && now - seenAt < window) continue;
+      this.seen.delete(dedupId); // re-inserted at the end, keeping the map in time order
       this.seen.set(dedupId, now);
       this.ready.push({
         messageId: `local-${++this.seq}`,

@@ -74,9 +74,10 @@ export function startWorkerLoop(queue: InProcessQueue, process: BatchProcessor, 
       let hadFailure = false;
       while (!stopped && queue.depth > 0) {
         const r = await runOneBatch(queue, process);
-        if (!r) break;
-        if (r.response.batchItemFailures.length > 0) {
-          hadFailure = true;
+        // Nothing processed while messages wait means the batch itself failed (they were
+        // returned to the queue): back off and try again, as the visibility timeout would.
+        if (!r || r.response.batchItemFailures.length > 0) {
+          hadFailure = queue.depth > 0;
           break;
         }
       }
