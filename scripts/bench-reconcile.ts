@@ -5,7 +5,8 @@
  * Prints time per phase, calls per API and peak memory for the first import and a second run.
  *
  * BENCH_USERS, BENCH_DEPTS, BENCH_DEPTH, DINGTALK_CALLS_PER_SECOND and WECOM_OPS_PER_MINUTE
- * override the defaults (e.g. to see the code's own cost without the platforms' limits).
+ * override the defaults; `DINGTALK_CALLS_PER_SECOND=Infinity WECOM_OPS_PER_MINUTE=Infinity` also
+ * lifts the simulators' limits, to see the code's own cost.
  */
 import { loadSyncConfig } from '../lib/config';
 import { DingTalkApi } from '../lib/dingtalk/api';
@@ -28,8 +29,10 @@ let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
 
 const org = generateOrg({ users: USERS, depts: DEPTS, maxDepth: DEPTH, seed: 7 });
-const dt = new DingTalkSimulator({ appKey: SANDBOX_ENV.DINGTALK_APP_KEY, appSecret: SANDBOX_ENV.DINGTALK_APP_SECRET });
-const wc = new WeComSimulator({ corpId: SANDBOX_ENV.WECOM_CORP_ID, contactSecret: SANDBOX_ENV.WECOM_CONTACT_SECRET });
+// The simulators enforce the platforms' own limits (DingTalk 20/s, WeCom 10,000/min per API), so a
+// run that exceeded them would show errors; with the client-side limits lifted, so are theirs.
+const dt = new DingTalkSimulator({ appKey: SANDBOX_ENV.DINGTALK_APP_KEY, appSecret: SANDBOX_ENV.DINGTALK_APP_SECRET, rateLimitPerSecond: Number.isFinite(DT_RATE) ? 20 : undefined });
+const wc = new WeComSimulator({ corpId: SANDBOX_ENV.WECOM_CORP_ID, contactSecret: SANDBOX_ENV.WECOM_CONTACT_SECRET, rateLimitPerMinute: Number.isFinite(WC_RATE) ? 10_000 : null });
 dt.seed(org);
 const config = loadSyncConfig({ ...SANDBOX_ENV, DINGTALK_API_BASE: await dt.start(0), WECOM_API_BASE: await wc.start(0) });
 const dingtalk = new DingTalkApi({ appKey: config.dingtalkAppKey, appSecret: config.dingtalkAppSecret, baseUrl: config.dingtalkApiBase, timeoutMs: 30_000 });
@@ -46,7 +49,7 @@ for (const d of org.depts) {
   depthCount.set(depth, (depthCount.get(depth) ?? 0) + 1);
 }
 console.log(`organisation: ${org.users.length} users, ${org.depts.length} departments (+ root), levels ${[...depthCount.keys()].sort().join(',')} (root = 1), ${org.users.filter((u) => u.dept_id_list.length > 1).length} users in 2+ departments`);
-console.log(`limits: DingTalk ${DT_RATE} calls/s per API, WeCom ${WC_RATE} operations/min per kind`);
+console.log(`limits: DingTalk ${DT_RATE} calls/s per API, WeCom ${WC_RATE} operations/min in total; simulators enforce ${Number.isFinite(DT_RATE) ? '20/s' : 'no limit'} and ${Number.isFinite(WC_RATE) ? '10,000/min' : 'no limit'} per API`);
 
 const calls = (c: Record<string, number>) => Object.entries(c).filter(([, n]) => n > 0).sort().map(([k, n]) => `${k} ${n}`).join(', ');
 const writes = (c: Record<string, number>) => Object.entries(c).filter(([k]) => /\/(create|update|delete|batchdelete)$/.test(k)).reduce((n, [, v]) => n + v, 0);

@@ -6,6 +6,9 @@
  * DynamoDB when set). Failed-push sweep messages go to QUEUE_URL when set; otherwise they are
  * processed here by the same worker code once the run is done.
  * `--sandbox` runs against freshly seeded simulators instead, to see what a run looks like.
+ *
+ * Stop `npm start` before an --apply on the local state file: the embedded store is one process
+ * per file, and two processes would overwrite each other's records.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';

@@ -48,7 +48,11 @@ export interface PlanInput {
 
 export interface Plan {
   ops: PlanOp[];
-  /** Owned entities the removal counts are judged against (for the deletion guard). */
+  /**
+   * What the deletion guard judges removals against: owned users the leave policy could still
+   * remove (under `disable`, users already disabled or ignored are not counted), and owned
+   * departments not yet deleted.
+   */
   ownedUsers: number;
   ownedDepts: number;
   userRemovals: number;
@@ -77,6 +81,10 @@ export function planReconcile(input: PlanInput): Plan {
   /** The WeCom id a DingTalk department has now, when known; new departments get theirs on apply. */
   const mappedDept = (dingId: number): number | undefined => {
     if (dingId === 1 && roots.has(1)) return WECOM_ROOT_DEPT_ID;
+    // A department the sync once wrote but that is now excluded or outside the roots is not a
+    // place to put people (EntitySync drops it too); keeping it would leave members in a
+    // department about to be deleted, and plan an update on every run.
+    if (!dingDepts.has(dingId)) return undefined;
     const s = deptState.get(String(dingId));
     return owns(s) && s.status !== 'failed' && wecomDept.has(Number(s.wecomId)) ? Number(s.wecomId) : undefined;
   };
@@ -170,7 +178,11 @@ export function planReconcile(input: PlanInput): Plan {
   let ownedUsers = 0;
   for (const state of input.userStates) {
     if (!owns(state)) continue;
-    ownedUsers++;
+    // The guard's denominator is the people this policy could still remove: under `disable`,
+    // leavers disabled in earlier runs do not count, or years of them would dilute the ratio
+    // until a wrong root could disable most of the active company unnoticed.
+    const alreadyRemoved = input.config.onLeave !== 'delete' && (state.status === 'disabled' || state.status === 'ignored');
+    if (!alreadyRemoved) ownedUsers++;
     if (dingUsers.has(state.id) || input.config.onLeave === 'ignore') continue;
     if (input.config.onLeave === 'disable' && state.status !== 'disabled' && state.status !== 'ignored') {
       removalOps.push({ op: 'disable_user', kind: 'user', id: state.id, wecomId: state.wecomId, changes: 'left DingTalk or the scope: disable' });

@@ -7,6 +7,11 @@
  *
  * A dry run reads and plans only: no lock, no WeCom write, no store write, and no failed-push
  * sweep (reading that list empties it, so only a run that enqueues may read it).
+ *
+ * Rates: DingTalk reads (and the removals, which read the entity again) stay under 20 calls/s per
+ * API; WeCom operations under 10,000/min. A read DingTalk throttles is retried; a read that
+ * still fails fails the run before anything is written. A configuration error while applying
+ * (untrusted IP, wrong secret) stops the run: every other operation would fail the same way.
  */
 import { randomUUID } from 'node:crypto';
 import type { SyncConfig } from '../config';
@@ -42,9 +47,16 @@ export interface ReconcileDeps {
   readConcurrency?: number;
   writeConcurrency?: number;
   /**
+   * Waits before retrying a DingTalk read that failed retryably (throttled 90018, network, 5xx),
+   * one retry per entry. Default [1000, 3000]. A read that still fails fails the run: a plan
+   * made from a partial read would take the people it missed for leavers.
+   */
+  readRetryDelaysMs?: readonly number[];
+  /**
    * WeCom allows 10,000 calls/min per API per company and blocks the rest of the window when it
-   * is exceeded; operations of one kind start no faster than this (default 9,000/min, leaving
-   * room for the event-driven worker running at the same time).
+   * is exceeded. Operations start no faster than this in total (default 9,000/min, leaving room
+   * for the event-driven worker running at the same time); an operation is one call per API,
+   * apart from the fallbacks of invariant 4 (create that finds the object becomes update, …).
    */
   wecomOpsPerMinute?: number;
 }
@@ -144,9 +156,15 @@ export async function runReconcile(deps: ReconcileDeps, opts: ReconcileOptions =
 
     const errors = [...applied.errors, ...sweep.errors];
     const allCounts: Record<string, number> = { ...applied.counts, failed_push_enqueued: sweep.enqueued };
+    if (applied.skipped > 0) allCounts.skipped = applied.skipped;
     const attempted = plan.ops.length + (sweep.errors.length ? 1 : 0);
-    const status: RunReport['status'] = errors.length === 0 ? 'success' : errors.length >= attempted ? 'failed' : 'partial';
-    const r = report(status, allCounts, errors, `${plan.ops.length} operations planned`);
+    const status: RunReport['status'] =
+      applied.stoppedBy !== undefined ? 'failed' : errors.length === 0 ? 'success' : errors.length >= attempted ? 'failed' : 'partial';
+    const message =
+      applied.stoppedBy !== undefined
+        ? `stopped after a configuration error, ${applied.skipped} of ${plan.ops.length} operations not attempted: ${applied.stoppedBy}`
+        : `${plan.ops.length} operations planned`;
+    const r = report(status, allCounts, errors, message);
     await deps.store.putReport(r);
     deps.logger?.info('reconcile finished', { status, ...allCounts, errors: errors.length });
     return { report: r, plan, timings };
@@ -164,11 +182,24 @@ export async function runReconcile(deps: ReconcileDeps, opts: ReconcileOptions =
  * separate rate limits (20/s each) are used at the same time.
  */
 export async function readDingTalkScope(
-  deps: Pick<ReconcileDeps, 'dingtalk' | 'config' | 'dingtalkCallsPerSecond' | 'readConcurrency'>,
+  deps: Pick<ReconcileDeps, 'dingtalk' | 'config' | 'dingtalkCallsPerSecond' | 'readConcurrency' | 'readRetryDelaysMs'>,
   onProgress?: ReconcileOptions['onProgress'],
 ): Promise<{ depts: DingTalkDept[]; users: DingTalkUser[] }> {
   const { dingtalk } = deps;
   const limiter = new PerApiRateLimiter(deps.dingtalkCallsPerSecond ?? 18);
+  const retryDelays = deps.readRetryDelaysMs ?? [1000, 3000];
+  /** One rate-limited read, retried when DingTalk says "later" rather than "no". */
+  const read = async <T>(api: string, fn: () => Promise<T>): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await limiter.run(api, fn);
+      } catch (e) {
+        const delay = retryDelays[attempt];
+        if (!(e instanceof PlatformError && e.retryable) || delay === undefined) throw e;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  };
   const concurrency = deps.readConcurrency ?? 8;
   const treeSlots = concurrencyLimit(concurrency);
   const memberSlots = concurrencyLimit(concurrency);
@@ -178,28 +209,31 @@ export async function readDingTalkScope(
   const memberLists: Promise<void>[] = [];
   let listed = 0;
 
-  const listMembers = (deptId: number) =>
-    memberLists.push(
-      memberSlots(async () => {
-        // Never stop at the first page: a department of 250 people is three pages.
-        for (let cursor: number | undefined = 0; cursor !== undefined; ) {
-          const page = await limiter.run('user/list', () => dingtalk.listUsers(deptId, cursor!, USER_PAGE));
-          for (const u of page.list) if (!users.has(u.userid)) users.set(u.userid, u);
-          cursor = page.hasMore ? page.nextCursor : undefined;
-        }
-        onProgress?.('read', ++listed, depts.size + 1);
-      }),
-    );
+  const listMembers = (deptId: number) => {
+    const listing = memberSlots(async () => {
+      // Never stop at the first page: a department of 250 people is three pages.
+      for (let cursor: number | undefined = 0; cursor !== undefined; ) {
+        const page = await read('user/list', () => dingtalk.listUsers(deptId, cursor!, USER_PAGE));
+        for (const u of page.list) if (!users.has(u.userid)) users.set(u.userid, u);
+        cursor = page.hasMore ? page.nextCursor : undefined;
+      }
+      onProgress?.('read', ++listed, depts.size + 1);
+    });
+    // Observed now, judged below: a member read that fails while the tree walk is still running
+    // (or after it failed) must not become an unhandled rejection, which would kill the process.
+    listing.catch(() => undefined);
+    memberLists.push(listing);
+  };
 
   let frontier: number[] = [];
   for (const root of deps.config.rootDeptIds) {
     if (excluded.has(root) || frontier.includes(root)) continue;
-    if (root !== 1) depts.set(root, await limiter.run('department/get', () => dingtalk.getDept(root)));
+    if (root !== 1) depts.set(root, await read('department/get', () => dingtalk.getDept(root)));
     frontier.push(root);
     listMembers(root);
   }
   while (frontier.length > 0) {
-    const children = await Promise.all(frontier.map((id) => treeSlots(() => limiter.run('department/listsub', () => dingtalk.listSubDepts(id)))));
+    const children = await Promise.all(frontier.map((id) => treeSlots(() => read('department/listsub', () => dingtalk.listSubDepts(id)))));
     frontier = [];
     for (const d of children.flat()) {
       if (excluded.has(d.dept_id) || depts.has(d.dept_id)) continue;
@@ -234,17 +268,38 @@ export function concurrencyLimit(limit: number): <T>(fn: () => Promise<T>) => Pr
 async function applyPlan(deps: ReconcileDeps, ops: PlanOp[], onProgress?: ReconcileOptions['onProgress']) {
   const counts: Record<string, number> = {};
   const errors: RunReport['errors'] = [];
-  const limiter = new PerApiRateLimiter((deps.wecomOpsPerMinute ?? 9000) / 60);
+  const wecomPace = new PerApiRateLimiter((deps.wecomOpsPerMinute ?? 9000) / 60);
+  // Removals read the entity from DingTalk again first (it may have come back since the scan),
+  // so they are also held to DingTalk's per-API rate.
+  const dingtalkPace = new PerApiRateLimiter(deps.dingtalkCallsPerSecond ?? 18);
+  const paced = (op: PlanOp): Promise<SyncOutcome> => {
+    const apply = () => wecomPace.run('wecom', () => applyOp(deps.sync, op));
+    if (op.op === 'disable_user' || op.op === 'delete_user') return dingtalkPace.run('user/get', apply);
+    if (op.op === 'delete_dept') return dingtalkPace.run('department/get', apply);
+    return apply();
+  };
   let done = 0;
+  let skipped = 0;
+  /**
+   * A configuration error (untrusted IP, wrong secret, …) fails every remaining operation the
+   * same way: stop starting new ones rather than make thousands of doomed calls, and say why.
+   */
+  let stoppedBy: string | undefined;
   const run = async (op: PlanOp): Promise<void> => {
+    if (stoppedBy !== undefined) {
+      skipped++;
+      onProgress?.('apply', ++done, ops.length);
+      return;
+    }
     try {
-      const outcome = await limiter.run(op.op, () => applyOp(deps.sync, op));
+      const outcome = await paced(op);
       if (outcome.result === 'failed') {
         errors.push({ kind: op.kind, id: op.id, op: op.op, errcode: outcome.errcode, message: outcome.message ?? 'failed' });
       } else {
         counts[op.op] = (counts[op.op] ?? 0) + 1;
       }
     } catch (e) {
+      if (e instanceof PlatformError && e.failure === 'configuration') stoppedBy ??= describe(e);
       errors.push({ kind: op.kind, id: op.id, op: op.op, errcode: e instanceof PlatformError ? e.errcode : undefined, message: describe(e) });
     }
     onProgress?.('apply', ++done, ops.length);
@@ -255,7 +310,7 @@ async function applyPlan(deps: ReconcileDeps, ops: PlanOp[], onProgress?: Reconc
   // Managers before the people who report to them, so direct_leader is set in the same run.
   for (const wave of managerWaves(ops.filter((o) => o.kind === 'user'))) await mapLimit(wave, deps.writeConcurrency ?? 8, run);
   for (const op of ops.filter((o) => o.op === 'delete_dept')) await run(op);
-  return { counts, errors };
+  return { counts, errors, skipped, stoppedBy };
 }
 
 /**

@@ -112,6 +112,19 @@ describe('planReconcile', () => {
     expect(ops(input({ deptStates, dingtalkDepts: depts.filter((d) => d.dept_id !== 3), dingtalkUsers: users.filter((u) => u.userid !== 'zhangsan') }))).toEqual(['disable_user zhangsan']);
   });
 
+  it('takes users out of an owned department that left the scope before deleting it', () => {
+    // 4 excluded: DingTalk reads no longer list it; lisi is in 2 and 4, so only 2 remains for him.
+    const lisi = { ...users[0]!, dept_id_list: [2, 4] };
+    const c = converged();
+    const userStates = c.userStates.map((s) => {
+      if (s.id !== 'lisi') return s;
+      const payload = mapUser(lisi, { wecomDeptId: (d) => d, isSyncedUser: () => true, toInvite: false });
+      return { ...s, payload, payloadHash: payloadHash(payload) };
+    });
+    const plan = planReconcile(input({ dingtalkDepts: depts.filter((d) => d.dept_id !== 4), dingtalkUsers: [lisi, users[1]!], userStates, wecomUserDepts: [...c.wecomUserDepts, { userid: 'lisi', department: 4 }] }));
+    expect(plan.ops.map((o) => `${o.op} ${o.id}`)).toEqual(['update_user lisi', 'delete_dept 4']);
+  });
+
   it('retries entities recorded as failed', () => {
     const c = converged();
     const userStates = c.userStates.map((s) => (s.id === 'zhangsan' ? { ...s, status: 'failed' as const, lastErrcode: 60104 } : s));
@@ -139,6 +152,21 @@ describe('deletionGuard', () => {
   ])('%o → blocked %s (%s)', (p, blocked) => {
     expect(deletionGuard(p, 0.2, false).blocked).toBe(blocked);
   });
+  it('judges against the users the policy can still remove, not leavers disabled earlier', () => {
+    // 10 active owned users, 40 disabled long ago; DingTalk still lists a0-a3, so a4-a9 left.
+    const owned = (id: string, status: EntityState['status']): EntityState => ({ kind: 'user', id, wecomId: id, owned: true, status, updatedAt: 1, version: 1 });
+    const userStates = [...Array.from({ length: 10 }, (_, i) => owned(`a${i}`, 'synced')), ...Array.from({ length: 40 }, (_, i) => owned(`d${i}`, 'disabled'))];
+    const stayers: DingTalkUser[] = ['a0', 'a1', 'a2', 'a3'].map((id) => ({ userid: id, name: id, mobile: '13800000000', dept_id_list: [1] }));
+    const plan = (onLeave: 'disable' | 'delete') =>
+      planReconcile({ dingtalkDepts: [], dingtalkUsers: stayers, deptStates: [], userStates, wecomDepts: [{ id: 1, parentid: 0 }], wecomUserDepts: [], config: { onLeave, rootDeptIds: [1], toInvite: false } });
+    const disabling = plan('disable');
+    expect([disabling.userRemovals, disabling.ownedUsers]).toEqual([6, 10]); // 60%, not 6 of 50 = 12%
+    expect(deletionGuard(disabling, 0.2, false).blocked).toBe(true);
+    // Under `delete` the disabled ones are removed too, so they count on both sides.
+    const deleting = plan('delete');
+    expect([deleting.userRemovals, deleting.ownedUsers]).toEqual([46, 50]);
+  });
+
   it('is overridden by allowDeletes, and explains itself when it blocks', () => {
     expect(deletionGuard(plan(50, 100), 0.2, true).blocked).toBe(false);
     expect(deletionGuard(plan(50, 100), 0.2, false).reason).toMatch(/50 of 100 owned users.*--allow-deletes/);

@@ -170,6 +170,23 @@ describe('events that never arrived', () => {
     expect(wc.getUser('zhangsan')?.department).toEqual([2]);
   });
 
+  it('takes people out of a department newly excluded from the scope, then deletes it', async () => {
+    const { dt, wc, store, deps } = await setup();
+    await runReconcile(deps);
+    dt.pushEnabled = false;
+    dt.updateUser('wangwu', { dept_id_list: [2] }); // lisi stays in 2 and 4 in DingTalk
+    const config = { ...deps.config, excludeDeptIds: [4] };
+    const narrowed: ReconcileDeps = { ...deps, config, sync: new EntitySync({ dingtalk: deps.dingtalk, wecom: deps.wecom, store, config }) };
+    const result = await runReconcile(narrowed);
+    expect(result.report.status).toBe('success');
+    expect(result.plan?.ops.map((o) => `${o.op} ${o.id}`)).toEqual(['update_user lisi', 'update_user wangwu', 'delete_dept 4']);
+    expect(wc.getUser('lisi')?.department).toEqual([2]);
+    expect(wc.getDept(4)).toBeUndefined();
+    wc.resetCalls();
+    expect((await runReconcile(narrowed)).plan?.ops).toEqual([]);
+    expect(wecomWrites(wc)).toBe(0);
+  });
+
   it('sweeps every page of the failed-push list onto the queue', async () => {
     const { dt, queue, deps } = await setup();
     for (let i = 0; i < 450; i++) dt.recordFailedPush('user_modify_org', { userIds: [`u${i}`] });
@@ -208,6 +225,19 @@ describe('deletion guard and lock', () => {
     expect(allowed.report.counts.disable_user).toBe(12);
   });
 
+  it('holds the removals, which read DingTalk again first, to DingTalk\'s 20 calls/s', async () => {
+    const { dt, wc, deps } = await setup();
+    addMembers(dt, 4, 30, 'r');
+    await runReconcile(deps);
+    dt.pushEnabled = false;
+    for (let i = 0; i < 30; i++) dt.removeUser(`r${i}`);
+    dt.setRateLimit({ limit: 20, windowMs: 1000 }); // DingTalk's own limit: 90018 beyond it
+    const result = await runReconcile({ ...deps, dingtalkCallsPerSecond: 18 }, { allowDeletes: true });
+    expect(result.report.errors).toEqual([]);
+    expect(result.report.counts.disable_user).toBe(30);
+    expect(wc.listUsers().filter((u) => u.userid.startsWith('r') && u.enable === 0)).toHaveLength(30);
+  });
+
   it('lets a small organisation lose a few people (the floor)', async () => {
     const { dt, deps } = await setup();
     await runReconcile(deps);
@@ -237,6 +267,35 @@ describe('failures', () => {
     const next = await runReconcile(deps);
     expect(next.report).toMatchObject({ status: 'success', counts: { retry_user: 1 } });
     expect(wc.getUser('zhangsan')?.enable).toBe(1);
+  });
+
+  it('stops at a configuration error instead of failing every remaining operation', async () => {
+    const { wc, deps } = await setup();
+    wc.failNext('department/create', 60020, 1, 'not allow to access from your ip, from ip: 203.0.113.7');
+    const result = await runReconcile(deps);
+    expect(result.report.status).toBe('failed');
+    expect(result.report.message).toMatch(/configuration error, 5 of 6 operations not attempted.*60020/);
+    expect(result.report.counts.skipped).toBe(5);
+    expect(wc.calls['department/create']).toBe(1);
+    expect(wc.calls['user/create'] ?? 0).toBe(0);
+  });
+
+  it('retries a throttled DingTalk read instead of failing the run', async () => {
+    const { dt, wc, deps } = await setup();
+    dt.failNext('topapi/v2/user/list', 90018, 1);
+    dt.failNext('topapi/v2/department/listsub', 90018, 1);
+    const result = await runReconcile({ ...deps, readRetryDelaysMs: [0] });
+    expect(result.report.status).toBe('success');
+    expect(wc.listUsers()).toHaveLength(3);
+  });
+
+  it('fails cleanly when both DingTalk list APIs refuse (no stray rejection from member reads)', async () => {
+    const { dt, wc, deps } = await setup();
+    dt.failNext('topapi/v2/user/list', 40089, 5);
+    dt.failNext('topapi/v2/department/listsub', 40089, 5);
+    const result = await runReconcile(deps);
+    expect(result.report.status).toBe('failed');
+    expect(wecomWrites(wc)).toBe(0);
   });
 
   it('reports failed when DingTalk cannot be read', async () => {
