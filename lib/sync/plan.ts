@@ -86,7 +86,8 @@ export function planReconcile(input: PlanInput): Plan {
     // department about to be deleted, and plan an update on every run.
     if (!dingDepts.has(dingId)) return undefined;
     const s = deptState.get(String(dingId));
-    return owns(s) && s.status !== 'failed' && wecomDept.has(Number(s.wecomId)) ? Number(s.wecomId) : undefined;
+    // As in EntitySync: a department whose last update failed still exists and still holds people.
+    return owns(s) && s.status !== 'pending' && wecomDept.has(Number(s.wecomId)) ? Number(s.wecomId) : undefined;
   };
   for (const dept of [...input.dingtalkDepts].sort((a, b) => depthOf(a.dept_id) - depthOf(b.dept_id) || a.dept_id - b.dept_id)) {
     const id = String(dept.dept_id);
