@@ -69,6 +69,14 @@ export class ConcurrentWriteError extends Error {
   override readonly name = 'ConcurrentWriteError';
 }
 
+/**
+ * `ifVersion` callers (the reconcile) read DingTalk before someone else — the worker, on a newer
+ * event — wrote this entity: that write came from a newer read, so it stands.
+ */
+function changedSinceRead(kind: EntityKind, id: string, state: EntityState | undefined): SyncOutcome {
+  return { kind, id, result: 'unchanged', wecomId: state?.wecomId, message: 'written by the worker since this data was read; left as it is' };
+}
+
 export class EntitySync {
   private readonly clock: Clock;
   private readonly roots: Set<number>;
@@ -112,7 +120,7 @@ export class EntitySync {
    * at once and calls this). `force` writes even when the stored hash says nothing changed:
    * for drift that only WeCom's id lists reveal, or an operator's rewrite-all.
    */
-  async applyUser(user: DingTalkUser, opts: { force?: boolean } = {}): Promise<SyncOutcome> {
+  async applyUser(user: DingTalkUser, opts: { force?: boolean; ifVersion?: number } = {}): Promise<SyncOutcome> {
     const { store } = this.deps;
     const userid = user.userid;
 
@@ -138,6 +146,7 @@ export class EntitySync {
     }
 
     const state = await store.get('user', userid);
+    if (opts.ifVersion !== undefined && (state?.version ?? 0) !== opts.ifVersion) return changedSinceRead('user', userid, state);
     let payload: WeComUserPayload;
     try {
       payload = mapUser(user, {
@@ -258,11 +267,12 @@ export class EntitySync {
    * `adopt`: the reconcile found a WeCom department with this department's id that the store
    * does not know, and takes it over rather than creating a second one.
    */
-  async applyDept(dept: DingTalkDept, opts: { force?: boolean; state?: EntityState; adopt?: boolean } = {}): Promise<SyncOutcome> {
+  async applyDept(dept: DingTalkDept, opts: { force?: boolean; state?: EntityState; adopt?: boolean; ifVersion?: number } = {}): Promise<SyncOutcome> {
     if (this.isRootMappedToWeComRoot(dept.dept_id)) {
       return { kind: 'dept', id: String(dept.dept_id), result: 'unchanged', wecomId: String(WECOM_ROOT_DEPT_ID) };
     }
     const state = opts.state ?? (await this.deps.store.get('dept', String(dept.dept_id)));
+    if (opts.ifVersion !== undefined && (state?.version ?? 0) !== opts.ifVersion) return changedSinceRead('dept', String(dept.dept_id), state);
     const outcome = await this.writeDept(dept, state, new Set(), opts.force ?? false, opts.adopt ?? false);
     if (outcome.result === 'out_of_scope') return this.deptLeft(dept.dept_id, state, 'moved outside the sync scope', false);
     return outcome;

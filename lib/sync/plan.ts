@@ -28,9 +28,9 @@ export type UserOpKind =
   | 'delete_user';
 
 export type PlanOp =
-  | { op: Exclude<DeptOpKind, 'delete_dept'>; kind: 'dept'; id: string; wecomId?: string; changes: string; dept: DingTalkDept; force: boolean }
+  | { op: Exclude<DeptOpKind, 'delete_dept'>; kind: 'dept'; id: string; wecomId?: string; changes: string; dept: DingTalkDept; force: boolean; stateVersion: number }
   | { op: 'delete_dept'; kind: 'dept'; id: string; wecomId: string; changes: string }
-  | { op: Exclude<UserOpKind, 'disable_user' | 'delete_user'>; kind: 'user'; id: string; wecomId?: string; changes: string; user: DingTalkUser; force: boolean }
+  | { op: Exclude<UserOpKind, 'disable_user' | 'delete_user'>; kind: 'user'; id: string; wecomId?: string; changes: string; user: DingTalkUser; force: boolean; stateVersion: number }
   | { op: 'disable_user' | 'delete_user'; kind: 'user'; id: string; wecomId: string; changes: string };
 
 export interface PlanInput {
@@ -93,7 +93,7 @@ export function planReconcile(input: PlanInput): Plan {
     const id = String(dept.dept_id);
     const state = deptState.get(id);
     const push = (op: Exclude<DeptOpKind, 'delete_dept'>, changes: string, force: boolean) =>
-      deptOps.push({ op, kind: 'dept', id, wecomId: state?.wecomId, changes, dept, force });
+      deptOps.push({ op, kind: 'dept', id, wecomId: state?.wecomId, changes, dept, force, stateVersion: state?.version ?? 0 });
     if (!owns(state)) {
       const wanted = wecomDeptIdFor(dept.dept_id);
       if (wanted !== undefined && wecomDept.has(wanted)) push('adopt_dept', `adopt WeCom department ${wanted} as "${dept.name}"`, false);
@@ -124,13 +124,15 @@ export function planReconcile(input: PlanInput): Plan {
 
   // ---- Users
   const dingUsers = new Map(input.dingtalkUsers.map((u) => [u.userid, u]));
+  // A manager counts as synced if the store says so or this run writes them: managers are
+  // applied before their reports (managerWaves), so the report's direct_leader is set this run.
   const syncedUsers = new Set(input.userStates.filter((s) => owns(s) && s.status === 'synced').map((s) => s.id));
   const userOps: PlanOp[] = [];
   for (const user of input.dingtalkUsers) {
     const id = user.userid;
     const state = userState.get(id);
     const push = (op: Exclude<UserOpKind, 'disable_user' | 'delete_user'>, changes: string, force: boolean) =>
-      userOps.push({ op, kind: 'user', id, wecomId: state?.wecomId ?? (op === 'adopt_user' ? id : undefined), changes, user, force });
+      userOps.push({ op, kind: 'user', id, wecomId: state?.wecomId ?? (op === 'adopt_user' ? id : undefined), changes, user, force, stateVersion: state?.version ?? 0 });
     if (!owns(state)) {
       if (wecomUserDepts.has(id)) push('adopt_user', 'adopt the WeCom user with this userid', false);
       else if (state?.status === 'failed') push('retry_user', `retry create after ${state.lastErrcode ?? ''} ${state.lastError ?? ''}`.trim(), true);
@@ -154,7 +156,7 @@ export function planReconcile(input: PlanInput): Plan {
     const unmapped = user.dept_id_list.some((d) => dingDepts.has(d) && mappedDept(d) === undefined);
     if (!unmapped) {
       try {
-        payload = mapUser(user, { wecomDeptId: mappedDept, isSyncedUser: (u) => syncedUsers.has(u), toInvite: input.config.toInvite });
+        payload = mapUser(user, { wecomDeptId: mappedDept, isSyncedUser: (u) => syncedUsers.has(u) || dingUsers.has(u), toInvite: input.config.toInvite });
       } catch (e) {
         if (!(e instanceof MappingError)) throw e;
       }

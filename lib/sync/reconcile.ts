@@ -349,7 +349,10 @@ function applyOp(sync: EntitySync, op: PlanOp): Promise<SyncOutcome> {
     case 'delete_dept':
       return sync.syncDept(Number(op.id));
     default:
-      return op.kind === 'dept' ? sync.applyDept(op.dept, { force: op.force, adopt: op.op === 'adopt_dept' }) : sync.applyUser(op.user, { force: op.force });
+      // ifVersion: a worker that wrote the entity after the scan read newer data; its write stands.
+      return op.kind === 'dept'
+        ? sync.applyDept(op.dept, { force: op.force, adopt: op.op === 'adopt_dept', ifVersion: op.stateVersion })
+        : sync.applyUser(op.user, { force: op.force, ifVersion: op.stateVersion });
   }
 }
 

@@ -394,5 +394,19 @@ describe('review findings', () => {
     expect(plan?.ops.map((o) => `${o.op} ${o.id}`)).toEqual([]);
     expect(wecomWrites(wc)).toBe(0);
   });
-});
 
+  it('a reconcile write prepared before a newer worker write is skipped (ifVersion)', async () => {
+    const { dt, wc, store, sync, settle } = await harness();
+    dt.pushEvent('user_add_org', { userIds: ['zhangsan'] });
+    await settle();
+    const scanned = dt.getUser('zhangsan')!; // what a reconcile read
+    const version = (await store.get('user', 'zhangsan'))!.version;
+    dt.updateUser('zhangsan', { title: '新职位' }); // …then HR changed it and the worker wrote it
+    await settle();
+    wc.resetCalls();
+    const outcome = await sync.applyUser(scanned, { ifVersion: version });
+    expect(outcome.result).toBe('unchanged');
+    expect(wecomWrites(wc)).toBe(0);
+    expect(wc.getUser('zhangsan')?.position).toBe('新职位');
+  });
+});

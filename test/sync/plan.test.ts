@@ -62,7 +62,7 @@ describe('planReconcile', () => {
 
   it('adopts WeCom objects whose ids match DingTalk entities the store does not know', () => {
     const c = converged();
-    expect(ops(input({ deptStates: c.deptStates.filter((s) => s.id !== '4'), userStates: c.userStates.filter((s) => s.id !== 'lisi') }))).toEqual(['adopt_dept 4', 'adopt_user lisi', 'update_user zhangsan']); // lisi is not synced yet, so zhangsan's direct_leader changes
+    expect(ops(input({ deptStates: c.deptStates.filter((s) => s.id !== '4'), userStates: c.userStates.filter((s) => s.id !== 'lisi') }))).toEqual(['adopt_dept 4', 'adopt_user lisi']); // lisi is written this run, so zhangsan's direct_leader stays
   });
 
   it('updates what changed in DingTalk and says what changed', () => {
@@ -175,7 +175,7 @@ describe('deletionGuard', () => {
 
 describe('managerWaves', () => {
   it('puts managers before their reports and survives cycles', () => {
-    const op = (id: string, manager?: string) => ({ op: 'create_user' as const, kind: 'user' as const, id, changes: '', force: false, user: { userid: id, name: id, dept_id_list: [2], manager_userid: manager } });
+    const op = (id: string, manager?: string) => ({ op: 'create_user' as const, kind: 'user' as const, id, changes: '', force: false, stateVersion: 0, user: { userid: id, name: id, dept_id_list: [2], manager_userid: manager } });
     const waves = managerWaves([op('c', 'b'), op('b', 'a'), op('a'), op('x', 'y'), op('y', 'x')]);
     expect(waves.map((w) => w.map((o) => o.id).sort())).toEqual([['a'], ['b', 'y'], ['c', 'x']]);
   });
