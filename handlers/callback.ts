@@ -1,7 +1,12 @@
 /**
- * API Gateway HTTP API → DingTalk callback receiver. A thin adapter: configuration and the SQS
- * queue are built once per container, on the first request; everything else is in lib/.
- * Its import graph is kept to crypto, event parsing and the SQS client, for the cold start.
+ * API Gateway HTTP API → DingTalk callback receiver (lib/dingtalk/receiver.ts). A thin adapter:
+ * configuration, the SQS queue and the receiver are built once per container, on the first
+ * request, so a cold start loads modules but does no work before it has to.
+ *
+ * The import graph is kept to the receiver (crypto, event parsing), the SQS adapter, config and
+ * log, plus the SSM secrets reader: in AWS, DINGTALK_TOKEN and DINGTALK_AES_KEY live in SSM
+ * Parameter Store (serverless.yml sets only SECRETS_SSM_PATH), so without it the deployed
+ * function could not start. Locally, with SECRETS_SSM_PATH unset, it reads process.env alone.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { SqsChangeQueue } from '../lib/aws/sqs-queue';
@@ -16,19 +21,20 @@ let ready: Promise<CallbackHandler> | undefined;
 async function init(): Promise<CallbackHandler> {
   const env = await environmentWithSecrets();
   const config = loadCallbackConfig(env);
-  return createCallbackHandler({ config, queue: new SqsChangeQueue({ queueUrl: env.QUEUE_URL ?? '' }), logger });
+  const queue = new SqsChangeQueue({ queueUrl: env.QUEUE_URL ?? '' });
+  return createCallbackHandler({ config, queue, logger });
 }
 
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   ready ??= init().catch((e: unknown) => {
-    ready = undefined; // try again on the next request rather than failing forever
+    ready = undefined; // a fixed parameter or a transient SSM failure should not need a redeploy
     throw e;
   });
   let handle: CallbackHandler;
   try {
     handle = await ready;
   } catch (e) {
-    // Misconfiguration: one clear line naming the variable; DingTalk sees a 500 and retries.
+    // One line naming the variable (ConfigError) or the SSM path; DingTalk sees 500 and retries.
     logger.error('callback cannot start', { error: e instanceof Error ? e.message : String(e) });
     return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: '{"error":"internal error"}' };
   }

@@ -1,51 +1,86 @@
 /**
- * The SQS FIFO adapter of ChangeQueue. `SendMessageBatch` in chunks of 10; a 200 answer can
- * still fail individual entries, so the `Failed` list is checked and only those entries are
- * retried, briefly (the callback has about 1.5 s in all). Anything still not accepted makes
- * `enqueue` throw, so the callback does not acknowledge.
+ * The SQS FIFO adapter of ChangeQueue.
+ *
+ * `SendMessageBatch` takes at most 10 entries, and an HTTP 200 answer can still list entries as
+ * `Failed`: each chunk's `Successful` list is the only proof of acceptance. Failed entries (and
+ * any entry in neither list) are retried briefly, alone; whatever is still not accepted makes
+ * `enqueue` throw QueueRejectedError, so the callback does not acknowledge (invariant 1).
+ *
+ * Re-sending is always safe: every entry carries a deterministic MessageDeduplicationId, so an
+ * entry that SQS did accept although the answer said otherwise is dropped as a duplicate (within
+ * SQS's 5-minute window), as are DingTalk's own retries of the whole push.
  */
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { ConfigError } from '../config';
 import { deduplicationId, encodeMessage, messageGroupId } from '../messages';
 import { QueueRejectedError, type ChangeMessage, type ChangeQueue } from '../ports';
 
-const BATCH = 10;
+/** SendMessageBatch's limit. */
+const BATCH_SIZE = 10;
 
 export interface SqsQueueOptions {
   queueUrl: string;
+  /** Defaults to `new SQSClient({})`: region, credentials and endpoint from the environment. */
   client?: SQSClient;
-  /** Tries per entry, counting the first; default 3. */
+  /** Sends per entry that SQS answered as failed, counting the first; default 3. */
   attempts?: number;
-  /** Pause before a retry, doubled each time; default 50 ms. */
+  /** Pause before the first retry, doubled for each further one; default 50 ms. */
   backoffMs?: number;
+  /** Batches in flight at once; default 5. */
+  concurrency?: number;
+}
+
+interface ChunkResult {
+  accepted: number;
+  rejected: number;
+  reasons: string[];
 }
 
 export class SqsChangeQueue implements ChangeQueue {
-  private readonly client: SQSClient;
+  private readonly queueUrl: string;
+  private readonly attempts: number;
+  private readonly backoffMs: number;
+  private readonly concurrency: number;
+  private client: SQSClient | undefined;
 
-  constructor(private readonly opts: SqsQueueOptions) {
-    if (!opts.queueUrl) throw new Error('configuration: QUEUE_URL is not set');
-    this.client = opts.client ?? new SQSClient({});
+  constructor(opts: SqsQueueOptions) {
+    if (!opts.queueUrl) throw new ConfigError('QUEUE_URL', 'is not set');
+    this.queueUrl = opts.queueUrl;
+    this.client = opts.client;
+    this.attempts = Math.max(1, opts.attempts ?? 3);
+    this.backoffMs = opts.backoffMs ?? 50;
+    this.concurrency = Math.max(1, opts.concurrency ?? 5);
   }
 
   async enqueue(messages: readonly ChangeMessage[]): Promise<void> {
-    let accepted = 0;
-    let rejected = 0;
-    const reasons = new Set<string>();
-    for (let i = 0; i < messages.length; i += BATCH) {
-      const result = await this.sendChunk(messages.slice(i, i + BATCH));
-      accepted += result.accepted;
-      rejected += result.rejected.length;
-      for (const r of result.rejected) reasons.add(r);
-      // Later chunks would only be orphans of an event that will be retried whole.
-      if (result.rejected.length > 0) {
-        rejected += Math.max(0, messages.length - i - BATCH);
-        break;
-      }
+    const chunks: ChangeMessage[][] = [];
+    for (let i = 0; i < messages.length; i += BATCH_SIZE) chunks.push(messages.slice(i, i + BATCH_SIZE));
+
+    // Chunks go out in parallel for the callback's deadline. Ordering across chunks does not
+    // matter: a message only says "this entity may have changed" (invariant 3).
+    const results: ChunkResult[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < chunks.length) results.push(await this.sendChunk(chunks[next++]!));
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, chunks.length) }, worker));
+
+    const accepted = results.reduce((n, r) => n + r.accepted, 0);
+    const rejected = results.reduce((n, r) => n + r.rejected, 0);
+    if (rejected > 0) {
+      const reasons = [...new Set(results.flatMap((r) => r.reasons))].join('; ');
+      throw new QueueRejectedError(accepted, rejected, reasons);
     }
-    if (rejected > 0) throw new QueueRejectedError(accepted, rejected, [...reasons].join('; '));
   }
 
-  private async sendChunk(chunk: readonly ChangeMessage[]): Promise<{ accepted: number; rejected: string[] }> {
+  private sqs(): SQSClient {
+    // Created on first send: constructing the handler stays cheap, and tests can inject one.
+    this.client ??= new SQSClient({});
+    return this.client;
+  }
+
+  private async sendChunk(chunk: readonly ChangeMessage[]): Promise<ChunkResult> {
+    // Ids only need to be unique within one request; the position is.
     let pending: SendMessageBatchRequestEntry[] = chunk.map((m, index) => ({
       Id: String(index),
       MessageBody: encodeMessage(m),
@@ -54,26 +89,39 @@ export class SqsChangeQueue implements ChangeQueue {
     }));
     let accepted = 0;
     let reasons: string[] = [];
-    const attempts = this.opts.attempts ?? 3;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1) await new Promise((r) => setTimeout(r, (this.opts.backoffMs ?? 50) * 2 ** (attempt - 2)));
+
+    for (let attempt = 1; attempt <= this.attempts && pending.length > 0; attempt++) {
+      if (attempt > 1) await sleep(this.backoffMs * 2 ** (attempt - 2));
+      let out;
       try {
-        const out = await this.client.send(new SendMessageBatchCommand({ QueueUrl: this.opts.queueUrl, Entries: pending }));
-        const confirmed = new Set((out.Successful ?? []).map((s) => s.Id));
-        const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
-        accepted += confirmed.size;
-        // An entry in neither list was not confirmed: count it as failed rather than trust it.
-        pending = pending.filter((entry) => !confirmed.has(entry.Id));
-        reasons = pending.map((entry) => {
-          const f = failed.get(entry.Id);
-          return f ? `${f.Code ?? 'error'}${f.SenderFault ? ' (sender fault)' : ''}` : 'not confirmed';
-        });
-        // A sender fault (a bad entry) fails the same way again: do not spend the deadline on it.
-        if (pending.length === 0 || pending.some((entry) => failed.get(entry.Id)?.SenderFault)) break;
+        out = await this.sqs().send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending }));
       } catch (e) {
-        reasons = pending.map(() => (e instanceof Error ? e.name : 'error'));
+        // The SDK has already retried what its retry strategy considers transient; what is left
+        // (missing queue, access denied, an invalid request, or retries exhausted) would only
+        // spend the callback's deadline.
+        return { accepted, rejected: pending.length, reasons: [`SendMessageBatch failed: ${describeError(e)}`] };
       }
+      const confirmed = new Set((out.Successful ?? []).map((s) => s.Id));
+      const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
+      accepted += pending.filter((entry) => confirmed.has(entry.Id)).length;
+      pending = pending.filter((entry) => !confirmed.has(entry.Id));
+      reasons = pending.map((entry) => {
+        const f = failed.get(entry.Id);
+        if (!f) return 'entry neither accepted nor failed';
+        return `${f.Code ?? 'failed'}${f.SenderFault ? ' (sender fault)' : ''}${f.Message ? `: ${f.Message}` : ''}`;
+      });
+      // A sender fault is the request's own fault: sending it again fails the same way.
+      if (pending.some((entry) => failed.get(entry.Id)?.SenderFault)) break;
     }
-    return { accepted, rejected: pending.length > 0 ? reasons : [] };
+    return { accepted, rejected: pending.length, reasons };
   }
+}
+
+function describeError(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  return e.message && e.message !== e.name ? `${e.name}: ${e.message}` : e.name;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

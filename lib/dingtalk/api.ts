@@ -111,7 +111,7 @@ export class DingTalkApi implements DingTalkDirectory {
       const hasMore = r.has_more === true;
       const page: DingTalkUserPage = {
         hasMore,
-        list: (r.list === undefined ? [] : arr(r.list, 'list')).map((u) => userFrom(obj(u, 'user'))),
+        list: (r.list === undefined ? [] : arr(r.list, 'list')).map((u) => listedUserFrom(obj(u, 'user'), deptId)),
       };
       if (r.next_cursor !== undefined && r.next_cursor !== null) page.nextCursor = safeInt(r.next_cursor, 'next_cursor');
       if (hasMore && page.nextCursor === undefined) throw new ShapeError('has_more without next_cursor');
@@ -278,6 +278,22 @@ function userFrom(o: Obj): DingTalkUser {
       return { dept_id: safeInt(entry.dept_id, 'leader_in_dept dept_id'), leader: entry.leader === true };
     });
   }
+  return user;
+}
+
+/**
+ * A `v2/user/list` entry. Some descriptions of this API give the member's order and leadership
+ * only for the listed department, as `dept_order` and `leader`, instead of `user/get`'s
+ * `dept_order_list` and `leader_in_dept`: both shapes are read, so a full scan does not lose
+ * orders and leaders (the reconcile merges a person's entries across departments).
+ */
+function listedUserFrom(o: Obj, deptId: number): DingTalkUser {
+  const user = userFrom(o);
+  if (user.dept_order_list === undefined) {
+    const order = orderOf(o.dept_order);
+    if (order !== undefined) user.dept_order_list = [{ dept_id: deptId, order }];
+  }
+  if (user.leader_in_dept === undefined && typeof o.leader === 'boolean') user.leader_in_dept = [{ dept_id: deptId, leader: o.leader }];
   return user;
 }
 

@@ -214,7 +214,7 @@ export async function readDingTalkScope(
       // Never stop at the first page: a department of 250 people is three pages.
       for (let cursor: number | undefined = 0; cursor !== undefined; ) {
         const page = await read('user/list', () => dingtalk.listUsers(deptId, cursor!, USER_PAGE));
-        for (const u of page.list) if (!users.has(u.userid)) users.set(u.userid, u);
+        for (const u of page.list) users.set(u.userid, mergeListings(users.get(u.userid), u));
         cursor = page.hasMore ? page.nextCursor : undefined;
       }
       onProgress?.('read', ++listed, depts.size + 1);
@@ -244,6 +244,21 @@ export async function readDingTalkScope(
   }
   await Promise.all(memberLists);
   return { depts: [...depts.values()].filter((d) => d.dept_id !== 1), users: [...users.values()] };
+}
+
+/**
+ * One person listed in several departments: where a listing gives order and leadership only for
+ * its own department, the entries are combined; full lists, when given, are kept as they are.
+ */
+export function mergeListings(seen: DingTalkUser | undefined, listed: DingTalkUser): DingTalkUser {
+  if (!seen) return listed;
+  const union = <T extends { dept_id: number }>(a: T[] | undefined, b: T[] | undefined): T[] | undefined => {
+    if (!a || !b) return a ?? b;
+    const byDept = new Map(a.map((e) => [e.dept_id, e]));
+    for (const e of b) if (!byDept.has(e.dept_id)) byDept.set(e.dept_id, e);
+    return [...byDept.values()];
+  };
+  return { ...seen, dept_order_list: union(seen.dept_order_list, listed.dept_order_list), leader_in_dept: union(seen.leader_in_dept, listed.leader_in_dept) };
 }
 
 /** Wraps async work so that at most `limit` run at once; the rest wait their turn in order. */

@@ -1,39 +1,58 @@
 /**
  * The SQS adapter against a real SQS-compatible server (local-aws-sqs, JSON protocol) started in
  * this process. local-aws-sqs does not lock FIFO groups and forgets dedup ids after delete, so
- * these tests read with WaitTimeSeconds 0 and do not delete between duplicate sends.
+ * these tests read with WaitTimeSeconds 0 and never delete between duplicate sends.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+  type Message,
+  type SendMessageBatchCommandOutput,
+  type SendMessageBatchRequestEntry,
+} from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SqsChangeQueue } from '../../lib/aws/sqs-queue';
 import { loadCallbackConfig } from '../../lib/config';
+import { decodeAesKey, decryptMessage } from '../../lib/dingtalk/crypto';
 import { signedRequest } from '../../lib/dingtalk/push';
 import { createCallbackHandler } from '../../lib/dingtalk/receiver';
-import { decodeMessage, deduplicationId } from '../../lib/messages';
+import { createMemoryLogger } from '../../lib/log';
+import { decodeMessage, deduplicationId, messageGroupId } from '../../lib/messages';
 import { QueueRejectedError, type ChangeMessage } from '../../lib/ports';
 import { callbackEvent } from '../support/http-api-event';
 
 let server: Server;
+let endpoint: string;
 let client: SQSClient;
 let queueUrl: string;
+let dlqUrl: string;
 let n = 0;
+
+const clientConfig = () => ({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 
 beforeAll(async () => {
   server = await createSqsServer({ port: 0, hostname: '127.0.0.1', emulateQueueCreationLifecycle: false });
-  const { port } = server.address() as AddressInfo;
-  client = new SQSClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${port}`, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  client = new SQSClient(clientConfig());
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(async () => {
+  client.destroy();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
 
+// A fresh FIFO queue (and FIFO dead-letter queue) per test, as serverless.yml declares them.
 beforeEach(async () => {
   n++;
-  const dlq = await client.send(new CreateQueueCommand({ QueueName: `changes-dlq-${n}.fifo`, Attributes: { FifoQueue: 'true' } }));
-  const dlqArn = (await client.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  dlqUrl = (await client.send(new CreateQueueCommand({ QueueName: `changes-dlq-${n}.fifo`, Attributes: { FifoQueue: 'true' } }))).QueueUrl!;
+  const dlqArn = (await client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
   const q = await client.send(
     new CreateQueueCommand({
       QueueName: `changes-${n}.fifo`,
@@ -43,106 +62,194 @@ beforeEach(async () => {
   queueUrl = q.QueueUrl!;
 });
 
-async function receiveAll(): Promise<Message[]> {
+async function receiveAll(url = queueUrl): Promise<Message[]> {
   const out: Message[] = [];
+  // Both names: AWS reads MessageSystemAttributeNames; local-aws-sqs only the older AttributeNames.
   for (;;) {
     const r = await client.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60, MessageSystemAttributeNames: ['All'], AttributeNames: ['All'] }),
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60, MessageSystemAttributeNames: ['All'], AttributeNames: ['All'] }),
     );
     if (!r.Messages?.length) return out;
     out.push(...r.Messages);
   }
 }
 
-const message = (id: string, kind: 'user' | 'dept' = 'user'): ChangeMessage => ({ kind, id, eventType: 'user_modify_org', eventTime: 1700000000000, corpId: 'dingcorp' });
+const groupsOf = (messages: Message[]) => messages.map((m) => m.Attributes?.MessageGroupId).sort();
+
+const change = (id: string, kind: 'user' | 'dept' = 'user'): ChangeMessage => ({ kind, id, eventType: 'user_modify_org', eventTime: 1700000000000, corpId: 'dingcorp' });
 
 const creds = { token: 'sqstesttoken', aesKey: 'Zq8mN3vR7tY1uI5oP9aS2dF6gH0jK4lX8cV3bN7mQ1w', ownerKey: 'dingsqsapp' };
 
-function signedEvent(plaintext: string): APIGatewayProxyEventV2 {
-  const { query, body } = signedRequest(plaintext, creds, '1700000000000', 'nonce123');
+function signedEvent(plaintext: string, timestamp = '1700000000000', nonce = 'nonce123'): APIGatewayProxyEventV2 {
+  const { query, body } = signedRequest(plaintext, creds, timestamp, nonce);
   return callbackEvent(query, body);
 }
 
 function receiver(queue: SqsChangeQueue) {
   const config = loadCallbackConfig({ DINGTALK_TOKEN: creds.token, DINGTALK_AES_KEY: creds.aesKey, DINGTALK_OWNER_KEY: creds.ownerKey, CALLBACK_MAX_SKEW_SECONDS: '0' });
-  return createCallbackHandler({ config, queue });
+  const logger = createMemoryLogger();
+  return Object.assign(createCallbackHandler({ config, queue, logger }), { logger });
+}
+
+function expectSuccess(res: { statusCode?: number; body?: string }) {
+  expect(res.statusCode).toBe(200);
+  const reply = JSON.parse(res.body!) as { encrypt: string };
+  expect(decryptMessage(reply.encrypt, decodeAesKey(creds.aesKey), creds.ownerKey)).toBe('success');
+}
+
+function expectNotAcknowledged(res: { statusCode?: number; body?: string }) {
+  expect(res.statusCode).toBe(503);
+  expect(res.body).not.toMatch(/success|encrypt/);
+}
+
+/** A real client that counts the SendMessageBatch requests it makes and the entries in each. */
+function countingClient() {
+  const c = new SQSClient(clientConfig());
+  const batches: SendMessageBatchRequestEntry[][] = [];
+  c.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'SendMessageBatchCommand') batches.push((args.input as { Entries: SendMessageBatchRequestEntry[] }).Entries);
+      return next(args);
+    },
+    { step: 'initialize' },
+  );
+  return { client: c, batches };
 }
 
 describe('SqsChangeQueue against local-aws-sqs', () => {
-  it('sends each message with its entity group, a deterministic dedup id and a versioned body', async () => {
-    await new SqsChangeQueue({ queueUrl, client }).enqueue([message('zhangsan'), message('42', 'dept')]);
+  it('sends each message with its entity group, a deterministic dedup id and a decodable body', async () => {
+    await new SqsChangeQueue({ queueUrl, client }).enqueue([change('zhangsan'), change('42', 'dept')]);
     const got = await receiveAll();
-    expect(got.map((m) => m.Attributes?.MessageGroupId).sort()).toEqual(['dept:42', 'user:zhangsan']);
-    const user = got.find((m) => m.Attributes?.MessageGroupId === 'user:zhangsan')!;
-    expect(user.Attributes?.MessageDeduplicationId).toBe(deduplicationId(message('zhangsan')));
-    expect(JSON.parse(user.Body!).v).toBe(1);
-    expect(decodeMessage(user.Body!)).toEqual(message('zhangsan'));
+    expect(groupsOf(got)).toEqual(['dept:42', 'user:zhangsan']);
+    for (const m of got) {
+      const decoded = decodeMessage(m.Body!);
+      expect(m.Attributes?.MessageGroupId).toBe(messageGroupId(decoded));
+      expect(m.Attributes?.MessageDeduplicationId).toBe(deduplicationId(decoded));
+    }
+    expect(decodeMessage(got.find((m) => m.Attributes?.MessageGroupId === 'user:zhangsan')!.Body!)).toEqual(change('zhangsan'));
   });
 
-  it('turns an event with 25 user ids into 25 messages (three SendMessageBatch calls)', async () => {
+  it('sends nothing, and succeeds, for no messages', async () => {
+    const { client: counted, batches } = countingClient();
+    await new SqsChangeQueue({ queueUrl, client: counted }).enqueue([]);
+    expect(batches).toHaveLength(0);
+  });
+
+  it('turns an event with 25 user ids into 25 messages, in batches of at most 10 with unique entry ids', async () => {
+    const { client: counted, batches } = countingClient();
     const ids = Array.from({ length: 25 }, (_, i) => `u${i}`);
-    const res = await receiver(new SqsChangeQueue({ queueUrl, client }))(signedEvent(JSON.stringify({ EventType: 'user_add_org', CorpId: 'c', UserId: ids, TimeStamp: '1700000000000' })));
-    expect(res.statusCode).toBe(200);
+    const handler = receiver(new SqsChangeQueue({ queueUrl, client: counted }));
+    expectSuccess(await handler(signedEvent(JSON.stringify({ EventType: 'user_add_org', CorpId: 'c', UserId: ids, TimeStamp: '1700000000000' }))));
+    expect(batches.map((b) => b.length).sort((a, b) => a - b)).toEqual([5, 10, 10]);
+    for (const b of batches) expect(new Set(b.map((e) => e.Id)).size).toBe(b.length);
     const got = await receiveAll();
-    expect(got.map((m) => m.Attributes?.MessageGroupId).sort()).toEqual(ids.map((id) => `user:${id}`).sort());
+    expect(got.map((m) => decodeMessage(m.Body!).id).sort()).toEqual([...ids].sort());
+    expect(groupsOf(got)).toEqual(ids.map((id) => `user:${id}`).sort());
+    expect(handler.logger.entries).toEqual([expect.objectContaining({ message: 'callback accepted', messages: 25 })]);
   });
 
-  it('drops DingTalk’s retry of the same push (same event → same dedup ids)', async () => {
+  it('drops DingTalk’s retries of the same push: re-posted as is, or re-encrypted with a new nonce', async () => {
     const handler = receiver(new SqsChangeQueue({ queueUrl, client }));
     const plaintext = JSON.stringify({ EventType: 'user_modify_org', CorpId: 'c', UserId: ['zhangsan', 'lisi'], TimeStamp: '1700000000000' });
-    expect((await handler(signedEvent(plaintext))).statusCode).toBe(200);
-    expect((await handler(signedEvent(plaintext))).statusCode).toBe(200);
-    expect(await receiveAll()).toHaveLength(2);
+    const first = signedEvent(plaintext);
+    expectSuccess(await handler(first));
+    expectSuccess(await handler(first));
+    expectSuccess(await handler(signedEvent(plaintext, '1700000010000', 'retry002')));
+    expect(groupsOf(await receiveAll())).toEqual(['user:lisi', 'user:zhangsan']);
+  });
+});
+
+describe('when the queue does not accept everything', () => {
+  it('a standard (non-FIFO) queue fails every entry in a 200 answer: QueueRejectedError, not retried, 503', async () => {
+    // A real per-entry failure: MessageDeduplicationId is only valid on FIFO queues, so the
+    // server answers HTTP 200 with each entry under `Failed` (InvalidParameterValue, sender fault),
+    // exactly the case a caller that only checks the HTTP status would take for success.
+    const standardUrl = (await client.send(new CreateQueueCommand({ QueueName: `standard-${n}` }))).QueueUrl!;
+    const { client: counted, batches } = countingClient();
+    const queue = new SqsChangeQueue({ queueUrl: standardUrl, client: counted, backoffMs: 1 });
+
+    const err = await queue.enqueue([change('zhangsan'), change('lisi')]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(QueueRejectedError);
+    expect(err).toMatchObject({ accepted: 0, rejected: 2 });
+    expect((err as Error).message).toContain('InvalidParameterValue (sender fault)');
+    expect(batches).toHaveLength(1); // a sender fault fails the same way again: no retry
+
+    const handler = receiver(queue);
+    expectNotAcknowledged(await handler(signedEvent(JSON.stringify({ EventType: 'user_add_org', CorpId: 'c', UserId: ['a'] }))));
+    expect(handler.logger.entries).toEqual([
+      expect.objectContaining({ level: 'error', eventType: 'user_add_org', messages: 1, error: expect.stringContaining('InvalidParameterValue') }),
+    ]);
+    expect(await receiveAll(standardUrl)).toHaveLength(0);
   });
 
-  it('answers 503 with no success when the queue refuses the send', async () => {
-    const queue = new SqsChangeQueue({ queueUrl: queueUrl.replace(/changes-\d+\.fifo$/, 'missing.fifo'), client, backoffMs: 1 });
-    await expect(queue.enqueue([message('zhangsan')])).rejects.toBeInstanceOf(QueueRejectedError);
-    const res = await receiver(queue)(signedEvent(JSON.stringify({ EventType: 'user_add_org', CorpId: 'c', UserId: ['a'] })));
-    expect(res.statusCode).toBe(503);
-    expect(res.body).not.toContain('encrypt');
+  it('a queue that does not exist makes the whole call fail: QueueRejectedError and 503', async () => {
+    const queue = new SqsChangeQueue({ queueUrl: `${endpoint}/123456789012/missing.fifo`, client, backoffMs: 1 });
+    const err = await queue.enqueue([change('zhangsan')]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(QueueRejectedError);
+    expect(err).toMatchObject({ accepted: 0, rejected: 1 });
+    expect((err as Error).message).toContain('SendMessageBatch failed: QueueDoesNotExist');
+    expectNotAcknowledged(await receiver(queue)(signedEvent(JSON.stringify({ EventType: 'user_add_org', CorpId: 'c', UserId: ['a'] }))));
   });
 
-  it('answers 503 when a 200 answer still lists failed entries that keep failing', async () => {
+  it('entries that keep failing after the retries: 503, and the error counts what was accepted', async () => {
     const flaky = new FailingEntriesClient(client, Infinity);
-    const queue = new SqsChangeQueue({ queueUrl, client: flaky as unknown as SQSClient, backoffMs: 1 });
-    const res = await receiver(queue)(signedEvent(JSON.stringify({ EventType: 'user_add_org', CorpId: 'c', UserId: ['a', 'b', 'c'] })));
-    expect(res.statusCode).toBe(503);
-    await expect(queue.enqueue([message('x'), message('y')])).rejects.toMatchObject({ rejected: 1, accepted: 1 });
-    expect(flaky.attempts).toBeGreaterThan(2); // it did retry
+    const queue = new SqsChangeQueue({ queueUrl, client: flaky.asSqsClient(), backoffMs: 1 });
+    expectNotAcknowledged(await receiver(queue)(signedEvent(JSON.stringify({ EventType: 'user_add_org', CorpId: 'c', UserId: ['a', 'b', 'c'] }))));
+    // First send: 3 entries, the first failed; then two retries of that one entry alone.
+    expect(flaky.sent).toEqual([['0', '1', '2'], ['0'], ['0']]);
+
+    const err = await queue.enqueue(Array.from({ length: 25 }, (_, i) => change(`x${i}`))).catch((e: unknown) => e);
+    // One entry per batch of 10 keeps failing: 3 rejected, 22 accepted.
+    expect(err).toMatchObject({ name: 'QueueRejectedError', accepted: 22, rejected: 3 });
+    expect((err as Error).message).toContain('InternalError');
   });
 
-  it('retries only the failed entries and succeeds when they are accepted on the retry', async () => {
+  it('a failed entry that succeeds on the retry is accepted, and only it is sent again', async () => {
     const flaky = new FailingEntriesClient(client, 1);
-    const queue = new SqsChangeQueue({ queueUrl, client: flaky as unknown as SQSClient, backoffMs: 1 });
-    await queue.enqueue([message('x'), message('y'), message('z')]);
-    const got = await receiveAll();
-    expect(got.map((m) => m.Attributes?.MessageGroupId).sort()).toEqual(['user:x', 'user:y', 'user:z']);
-    expect(flaky.sentEntries).toEqual([3, 1]);
+    const handler = receiver(new SqsChangeQueue({ queueUrl, client: flaky.asSqsClient(), backoffMs: 1 }));
+    expectSuccess(await handler(signedEvent(JSON.stringify({ EventType: 'user_add_org', CorpId: 'c', UserId: ['x', 'y', 'z'] }))));
+    expect(flaky.sent).toEqual([['0', '1', '2'], ['0']]);
+    expect(groupsOf(await receiveAll())).toEqual(['user:x', 'user:y', 'user:z']);
+  });
+
+  it('an entry in neither list is not taken as accepted: it is sent again', async () => {
+    const flaky = new FailingEntriesClient(client, 1, 'omit');
+    await new SqsChangeQueue({ queueUrl, client: flaky.asSqsClient(), backoffMs: 1 }).enqueue([change('x'), change('y')]);
+    expect(flaky.sent).toEqual([['0', '1'], ['0']]);
+    expect(groupsOf(await receiveAll())).toEqual(['user:x', 'user:y']);
   });
 });
 
 /**
- * Behaves as SQS documents for a partly failed SendMessageBatch: HTTP 200, the first entry in
- * `Failed` (InternalError, not a sender fault), the rest really sent to the server.
+ * Answers as SQS documents for a partly failed SendMessageBatch: HTTP 200 with the first entry
+ * under `Failed` (InternalError, not a sender fault; or, with 'omit', in neither list) while the
+ * other entries really go to the server. After `failures` such answers it passes requests through.
  */
 class FailingEntriesClient {
-  attempts = 0;
-  sentEntries: number[] = [];
+  /** The entry ids of every SendMessageBatch request, in order. */
+  readonly sent: string[][] = [];
+
   constructor(
     private readonly real: SQSClient,
-    private failuresLeft: number,
+    private failures: number,
+    private readonly mode: 'fail' | 'omit' = 'fail',
   ) {}
 
-  async send(command: { input: { QueueUrl: string; Entries: { Id: string }[] } }) {
-    this.attempts++;
-    const entries = command.input.Entries;
-    this.sentEntries.push(entries.length);
-    if (this.failuresLeft <= 0) return this.real.send(command as never);
-    this.failuresLeft--;
-    const [first, ...rest] = entries;
-    const { SendMessageBatchCommand } = await import('@aws-sdk/client-sqs');
-    const out = rest.length ? await this.real.send(new SendMessageBatchCommand({ QueueUrl: command.input.QueueUrl, Entries: rest as never })) : { Successful: [] };
-    return { Successful: out.Successful ?? [], Failed: [{ Id: first!.Id, Code: 'InternalError', SenderFault: false, Message: 'try again' }] };
+  asSqsClient(): SQSClient {
+    return this as unknown as SQSClient;
+  }
+
+  async send(command: SendMessageBatchCommand): Promise<SendMessageBatchCommandOutput> {
+    const { QueueUrl, Entries = [] } = command.input;
+    this.sent.push(Entries.map((e) => e.Id!));
+    if (this.failures <= 0) return this.real.send(command);
+    this.failures--;
+    const [first, ...rest] = Entries;
+    const out = rest.length > 0 ? await this.real.send(new SendMessageBatchCommand({ QueueUrl, Entries: rest })) : undefined;
+    return {
+      $metadata: { httpStatusCode: 200 },
+      Successful: out?.Successful ?? [],
+      Failed: this.mode === 'fail' ? [{ Id: first!.Id!, Code: 'InternalError', SenderFault: false, Message: 'try again' }] : [],
+    };
   }
 }

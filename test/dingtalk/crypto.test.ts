@@ -23,6 +23,12 @@ function encryptRaw(plain: Buffer): string {
   return Buffer.concat([c.update(plain), c.final()]).toString('base64');
 }
 
+/** Decrypts without looking at the frame: to inspect what encryptMessage produced. */
+function decryptRaw(encrypted: string): Buffer {
+  const d = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false);
+  return Buffer.concat([d.update(Buffer.from(encrypted, 'base64')), d.final()]);
+}
+
 function frame(msg: Buffer, owner: string, opts: { length?: number } = {}): Buffer {
   const len = Buffer.alloc(4);
   len.writeUInt32BE(opts.length ?? msg.length);
@@ -73,7 +79,12 @@ function decryptFrameRandom(encrypted: string, k: Buffer): Buffer {
 
 describe('key', () => {
   it('tolerates trailing bits in the last character (the official FAQ key)', () => {
-    expect(decodeAesKey('1234567890123456789012345678901234567890123')).toHaveLength(32);
+    // 43 characters carry 258 bits for a 256-bit key: the last character's low 2 bits are spare.
+    // '3' is 110111 in base64, with spare bits 11; '0' is 110100, the same key with them cleared.
+    const faq = decodeAesKey('1234567890123456789012345678901234567890123');
+    expect(faq).toHaveLength(32);
+    expect(faq.equals(decodeAesKey('1234567890123456789012345678901234567890120'))).toBe(true);
+    expect(decryptMessage(encryptMessage('{"EventType":"check_url"}', faq, 'dingowner'), faq, 'dingowner')).toBe('{"EventType":"check_url"}');
   });
   it.each(['short', `${AES_KEY}x`, `${AES_KEY.slice(0, 42)}=`, `${AES_KEY.slice(0, 42)}+`])('rejects %s', (bad) => {
     expect(failure(() => decodeAesKey(bad))).toBe('bad_aes_key');
@@ -85,17 +96,20 @@ describe('round trips', () => {
     const msg = '{"EventType":"user_add_org","name":"张三丰 👩‍💻"}';
     const enc = encryptMessage(msg, key, 'dingowner');
     expect(decryptMessage(enc, key, 'dingowner')).toBe(msg);
-    const d = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false);
-    const plain: Buffer = Buffer.concat([d.update(Buffer.from(enc, 'base64')), d.final()]);
+    const plain = decryptRaw(enc);
     expect(plain.readUInt32BE(16)).toBe(Buffer.byteLength(msg));
     expect(plain.readUInt32BE(16)).toBeGreaterThan(msg.length);
     expect(plain.length % 32).toBe(0);
   });
 
-  it('round-trips a long message (100 KB of Chinese text)', () => {
+  it('round-trips a long message (100 KB of Chinese text), its length field counting bytes', () => {
     const msg = '钉钉企业微信通讯录同步'.repeat(3400);
     expect(Buffer.byteLength(msg)).toBeGreaterThan(100_000);
-    expect(decryptMessage(encryptMessage(msg, key, 'dingowner'), key, 'dingowner')).toBe(msg);
+    const enc = encryptMessage(msg, key, '钉钉owner');
+    expect(decryptMessage(enc, key, '钉钉owner')).toBe(msg);
+    const plain = decryptRaw(enc);
+    expect(plain.readUInt32BE(16)).toBe(Buffer.byteLength(msg)); // 3 bytes per character
+    expect(plain.readUInt32BE(16)).toBe(msg.length * 3);
   });
 
   it('pads a frame that is already a multiple of 32 bytes with a whole block of 32', () => {
@@ -112,7 +126,7 @@ describe('round trips', () => {
 });
 
 describe('signature', () => {
-  it('is constant-time compared and rejects any other value', () => {
+  it('accepts the expected value in either case and rejects any other value', () => {
     const s = sign('tok', '1', 'n', 'e');
     expect(verifySignature('tok', '1', 'n', 'e', s)).toBe(true);
     expect(verifySignature('tok', '1', 'n', 'e', s.toUpperCase())).toBe(true);
@@ -142,6 +156,9 @@ describe('strict decoding: each failure has its own code', () => {
     ['length field beyond the frame', () => encryptRaw(pad(frame(Buffer.from('{}'), 'dingowner', { length: 500 }))), 'bad_length_field'],
     ['frame shorter than its header', () => encryptRaw(pad(Buffer.alloc(10, 1))), 'bad_length_field'],
     ['invalid UTF-8 in the message', () => encryptRaw(pad(frame(Buffer.from([0xff, 0xfe, 0x41]), 'dingowner'))), 'bad_utf8'],
+    ['a UTF-8 character cut by the length field', () => encryptRaw(pad(frame(Buffer.from('张'), 'dingowner', { length: 2 }))), 'bad_utf8'],
+    ['invalid UTF-8 in the owner key', () => encryptRaw(pad(Buffer.concat([frame(Buffer.from('{}'), ''), Buffer.from([0xc3, 0x28])]))), 'bad_utf8'],
+    ['padding longer than the data', () => encryptRaw(Buffer.alloc(16, 32)), 'bad_padding'],
     ['wrong owner key', () => encryptRaw(pad(frame(Buffer.from('{}'), 'dingsomeoneelse'))), 'owner_key_mismatch'],
   ])('%s', (_name, make, code) => {
     expect(failure(() => decryptMessage(make(), key, 'dingowner'))).toBe(code);
