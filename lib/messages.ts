@@ -46,9 +46,19 @@ export function decodeMessage(body: string): ChangeMessage {
   return m;
 }
 
-/** FIFO group: one per entity, so changes to one entity are processed in order and others in parallel. */
+/** SQS accepts at most 128 characters of ASCII letters, digits and punctuation in a group id. */
+const MAX_GROUP_ID = 128;
+
+/**
+ * FIFO group: one per entity, so changes to one entity are processed in order and others in
+ * parallel. DingTalk does not document its userid characters, and SQS refuses anything but
+ * ASCII punctuation and alphanumerics, so the id is percent-encoded (plain ids stay readable),
+ * and hashed when that would be too long.
+ */
 export function messageGroupId(m: Pick<ChangeMessage, 'kind' | 'id'>): string {
-  return `${m.kind}:${m.id}`;
+  const readable = `${m.kind}:${encodeURIComponent(m.id)}`;
+  if (readable.length <= MAX_GROUP_ID) return readable;
+  return `${m.kind}:#${createHash('sha256').update(m.id).digest('hex')}`;
 }
 
 /**

@@ -75,7 +75,9 @@ export class SqsChangeQueue implements ChangeQueue {
 
   private sqs(): SQSClient {
     // Created on first send: constructing the handler stays cheap, and tests can inject one.
-    this.client ??= new SQSClient({});
+    // DingTalk gives up after about 1.5 s: an SQS call that hangs longer helps nobody, and a
+    // retried push is deduplicated anyway. The SDK's own retries stay on.
+    this.client ??= new SQSClient({ requestHandler: { connectionTimeout: 500, requestTimeout: 1000 } });
     return this.client;
   }
 

@@ -129,6 +129,15 @@ describe('SqsChangeQueue against local-aws-sqs', () => {
     expect(decodeMessage(got.find((m) => m.Attributes?.MessageGroupId === 'user:zhangsan')!.Body!)).toEqual(change('zhangsan'));
   });
 
+  it('accepts user ids SQS would refuse as group ids (non-ASCII, spaces, very long)', async () => {
+    const ids = ['员工1', 'a b', '张'.repeat(64)];
+    await new SqsChangeQueue({ queueUrl, client }).enqueue(ids.map((id) => change(id)));
+    const got = await receiveAll();
+    expect(got.map((m) => decodeMessage(m.Body!).id).sort()).toEqual([...ids].sort());
+    expect(groupsOf(got)).toContain('user:%E5%91%98%E5%B7%A51');
+    expect(got.every((m) => m.Attributes!.MessageGroupId!.length <= 128)).toBe(true);
+  });
+
   it('sends nothing, and succeeds, for no messages', async () => {
     const { client: counted, batches } = countingClient();
     await new SqsChangeQueue({ queueUrl, client: counted }).enqueue([]);
