@@ -15,11 +15,12 @@ export interface SyncRuntime {
   sync: EntitySync;
 }
 
-export function createSyncRuntime(config: SyncConfig, deps: { store: StateStore; logger?: Logger; clock?: Clock }): SyncRuntime {
+export function createSyncRuntime(config: SyncConfig, deps: { store: StateStore; logger?: Logger; clock?: Clock; timeoutMs?: number }): SyncRuntime {
   const dingtalk = new DingTalkApi({
     appKey: config.dingtalkAppKey,
     appSecret: config.dingtalkAppSecret,
     baseUrl: config.dingtalkApiBase,
+    timeoutMs: deps.timeoutMs,
     logger: deps.logger,
     clock: deps.clock,
   });
@@ -27,6 +28,7 @@ export function createSyncRuntime(config: SyncConfig, deps: { store: StateStore;
     corpId: config.wecomCorpId,
     secret: config.wecomContactSecret,
     baseUrl: config.wecomApiBase,
+    timeoutMs: deps.timeoutMs,
     logger: deps.logger,
     clock: deps.clock,
   });

@@ -9,15 +9,12 @@
  * lifts the simulators' limits, to see the code's own cost.
  */
 import { loadSyncConfig } from '../lib/config';
-import { DingTalkApi } from '../lib/dingtalk/api';
 import { FileStateStore } from '../lib/local/file-store';
 import { InProcessQueue } from '../lib/local/memory-queue';
-import { DingTalkSimulator, generateOrg } from '../lib/sandbox/dingtalk-sim';
-import { SANDBOX_ENV } from '../lib/sandbox/seed';
-import { WeComSimulator } from '../lib/sandbox/wecom-sim';
-import { EntitySync } from '../lib/sync/entity';
+import { createSyncRuntime } from '../lib/runtime';
+import { generateOrg } from '../lib/sandbox/org-generator';
+import { startSimulators } from '../lib/sandbox/simulators';
 import { runReconcile } from '../lib/sync/reconcile';
-import { WeComApi } from '../lib/wecom/api';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const DEPTS = Number(process.env.BENCH_DEPTS ?? 1_000);
@@ -31,14 +28,16 @@ const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsa
 const org = generateOrg({ users: USERS, depts: DEPTS, maxDepth: DEPTH, seed: 7 });
 // The simulators enforce the platforms' own limits (DingTalk 20/s, WeCom 10,000/min per API), so a
 // run that exceeded them would show errors; with the client-side limits lifted, so are theirs.
-const dt = new DingTalkSimulator({ appKey: SANDBOX_ENV.DINGTALK_APP_KEY, appSecret: SANDBOX_ENV.DINGTALK_APP_SECRET, rateLimitPerSecond: Number.isFinite(DT_RATE) ? 20 : undefined });
-const wc = new WeComSimulator({ corpId: SANDBOX_ENV.WECOM_CORP_ID, contactSecret: SANDBOX_ENV.WECOM_CONTACT_SECRET, rateLimitPerMinute: Number.isFinite(WC_RATE) ? 10_000 : null });
+const sims = await startSimulators({
+  dingtalk: { rateLimitPerSecond: Number.isFinite(DT_RATE) ? 20 : undefined },
+  wecom: { rateLimitPerMinute: Number.isFinite(WC_RATE) ? 10_000 : null },
+  seed: false,
+});
+const { dingtalk: dt, wecom: wc } = sims;
 dt.seed(org);
-const config = loadSyncConfig({ ...SANDBOX_ENV, DINGTALK_API_BASE: await dt.start(0), WECOM_API_BASE: await wc.start(0) });
-const dingtalk = new DingTalkApi({ appKey: config.dingtalkAppKey, appSecret: config.dingtalkAppSecret, baseUrl: config.dingtalkApiBase, timeoutMs: 30_000 });
-const wecom = new WeComApi({ corpId: config.wecomCorpId, secret: config.wecomContactSecret, baseUrl: config.wecomApiBase, timeoutMs: 30_000 });
+const config = loadSyncConfig(sims.env);
 const store = new FileStateStore(undefined);
-const sync = new EntitySync({ dingtalk, wecom, store, config });
+const { dingtalk, wecom, sync } = createSyncRuntime(config, { store, timeoutMs: 30_000 });
 const deps = { dingtalk, wecom, store, sync, queue: new InProcessQueue(), config, dingtalkCallsPerSecond: DT_RATE, wecomOpsPerMinute: WC_RATE };
 
 const depthCount = new Map<number, number>();
@@ -70,4 +69,4 @@ for (const label of ['first import', 'second run (no changes)']) {
 }
 console.log(`\nWeCom now: ${wc.listUsers().length} users, ${wc.listDepts().length} departments`);
 clearInterval(sampler);
-await Promise.all([dt.stop(), wc.stop()]);
+await sims.stop();

@@ -22,9 +22,7 @@ import { drain } from '../lib/local/worker-loop';
 import { createLogger } from '../lib/log';
 import type { ChangeQueue, StateStore } from '../lib/ports';
 import { createSyncRuntime } from '../lib/runtime';
-import { DingTalkSimulator } from '../lib/sandbox/dingtalk-sim';
-import { SANDBOX_ENV, seedSandboxOrg } from '../lib/sandbox/seed';
-import { WeComSimulator } from '../lib/sandbox/wecom-sim';
+import { startSimulators } from '../lib/sandbox/simulators';
 import { formatPlanTable } from '../lib/sync/plan-table';
 import { runReconcile, type ReconcileOptions } from '../lib/sync/reconcile';
 import { createSyncBatchProcessor } from '../lib/sync/worker';
@@ -73,14 +71,8 @@ async function main(): Promise<void> {
   if (!!args['dry-run'] === !!args.apply) fail(`give exactly one of --dry-run and --apply\n${USAGE}`);
 
   const env: Record<string, string | undefined> = { ...process.env };
-  const sims: { stop(): Promise<void> }[] = [];
-  if (args.sandbox) {
-    const dt = new DingTalkSimulator({ appKey: SANDBOX_ENV.DINGTALK_APP_KEY, appSecret: SANDBOX_ENV.DINGTALK_APP_SECRET });
-    const wc = new WeComSimulator({ corpId: SANDBOX_ENV.WECOM_CORP_ID, contactSecret: SANDBOX_ENV.WECOM_CONTACT_SECRET });
-    seedSandboxOrg(dt);
-    Object.assign(env, SANDBOX_ENV, { DINGTALK_API_BASE: await dt.start(0), WECOM_API_BASE: await wc.start(0), STATE_TABLE: '', QUEUE_URL: '' });
-    sims.push(dt, wc);
-  }
+  const sims = args.sandbox ? await startSimulators() : undefined;
+  if (sims) Object.assign(env, sims.env, { STATE_TABLE: '', QUEUE_URL: '' });
 
   let config;
   try {
@@ -121,7 +113,7 @@ async function main(): Promise<void> {
   if (report.errors.length > 50) process.stdout.write(`  … and ${report.errors.length - 50} more (see the stored report)\n`);
   process.stdout.write(`time: ${Object.entries(timings).map(([k, v]) => `${k} ${Math.round(v)} ms`).join(', ')}\n`);
 
-  await Promise.all(sims.map((s) => s.stop()));
+  await sims?.stop();
   process.exitCode = report.status === 'failed' || report.status === 'blocked' ? 1 : 0;
 }
 

@@ -10,9 +10,8 @@ import { ConfigError, loadCallbackConfig, loadSyncConfig } from '../config';
 import { createCallbackHandler } from '../dingtalk/receiver';
 import { createLogger } from '../log';
 import { createSyncRuntime } from '../runtime';
-import { DingTalkSimulator } from '../sandbox/dingtalk-sim';
-import { SANDBOX_ENV, seedSandboxOrg } from '../sandbox/seed';
-import { WeComSimulator } from '../sandbox/wecom-sim';
+import { SANDBOX_ENV } from '../sandbox/seed';
+import { startSimulators } from '../sandbox/simulators';
 import { createSyncBatchProcessor } from '../sync/worker';
 import { startDevServer, type HttpApiHandler } from './dev-server';
 import { FileStateStore } from './file-store';
@@ -37,16 +36,8 @@ async function main(): Promise<void> {
     throw new ConfigError(missing[0]!, `is not set (set all of ${CREDENTIALS.join(', ')} for real APIs, or none for the sandbox)`);
   }
 
-  let dingtalkSim: DingTalkSimulator | undefined;
-  let wecomSim: WeComSimulator | undefined;
-  if (sandbox) {
-    Object.assign(env, SANDBOX_ENV, { CALLBACK_MAX_SKEW_SECONDS: env.CALLBACK_MAX_SKEW_SECONDS });
-    dingtalkSim = new DingTalkSimulator({ appKey: SANDBOX_ENV.DINGTALK_APP_KEY, appSecret: SANDBOX_ENV.DINGTALK_APP_SECRET, corpId: SANDBOX_ENV.SANDBOX_CORP_ID });
-    wecomSim = new WeComSimulator({ corpId: SANDBOX_ENV.WECOM_CORP_ID, contactSecret: SANDBOX_ENV.WECOM_CONTACT_SECRET });
-    env.DINGTALK_API_BASE = await dingtalkSim.start(0);
-    env.WECOM_API_BASE = await wecomSim.start(0);
-    seedSandboxOrg(dingtalkSim);
-  }
+  const sims = sandbox ? await startSimulators() : undefined;
+  if (sims) Object.assign(env, sims.env);
 
   const callbackConfig = loadCallbackConfig(env);
   const syncConfig = loadSyncConfig(env);
@@ -61,9 +52,8 @@ async function main(): Promise<void> {
   const stopWorker = startWorkerLoop(queue, createSyncBatchProcessor(sync, logger));
 
   const routes = [{ method: 'POST', path: '/dingtalk/callback', handler: createCallbackHandler({ config: callbackConfig, queue, logger }) }];
-  if (wecomSim && dingtalkSim) {
-    const sim = wecomSim;
-    const dt = dingtalkSim;
+  if (sims) {
+    const { dingtalk: dt, wecom: sim } = sims;
     routes.push({ method: 'GET', path: '/sandbox/wecom', handler: async () => json(200, { departments: sim.listDepts(), users: sim.listUsers() }) });
     routes.push({ method: 'GET', path: '/sandbox/dingtalk', handler: async () => json(200, { departments: dt.listDepts(), users: dt.listUsers() }) });
   }
@@ -71,14 +61,14 @@ async function main(): Promise<void> {
 
   const { server, url } = await startDevServer(routes, port);
   const callbackUrl = `${url}/dingtalk/callback`;
-  dingtalkSim?.setCallback({ url: callbackUrl, token: SANDBOX_ENV.DINGTALK_TOKEN, aesKey: SANDBOX_ENV.DINGTALK_AES_KEY, ownerKey: SANDBOX_ENV.DINGTALK_OWNER_KEY });
+  sims?.dingtalk.setCallback({ url: callbackUrl, token: SANDBOX_ENV.DINGTALK_TOKEN, aesKey: SANDBOX_ENV.DINGTALK_AES_KEY, ownerKey: SANDBOX_ENV.DINGTALK_OWNER_KEY });
 
   const lines = [`dingtalk-wecom-sync listening: POST ${callbackUrl}`];
   if (sandbox) {
     const creds = `DINGTALK_TOKEN=${SANDBOX_ENV.DINGTALK_TOKEN} DINGTALK_AES_KEY=${SANDBOX_ENV.DINGTALK_AES_KEY} DINGTALK_OWNER_KEY=${SANDBOX_ENV.DINGTALK_OWNER_KEY}`;
     lines.push(
       `sandbox mode (no credentials set): DingTalk simulator ${env.DINGTALK_API_BASE}, WeCom simulator ${env.WECOM_API_BASE}`,
-      `seeded DingTalk with ${dingtalkSim!.listDepts().length} departments and ${dingtalkSim!.listUsers().length} users (${url}/sandbox/dingtalk); WeCom starts empty`,
+      `seeded DingTalk with ${sims!.dingtalk.listDepts().length} departments and ${sims!.dingtalk.listUsers().length} users (${url}/sandbox/dingtalk); WeCom starts empty`,
       '',
       'send a signed test event, as DingTalk would:',
       `  ${creds} npm run simulate -- --url ${callbackUrl} --event user_add_org --user zhangsan`,
@@ -93,7 +83,7 @@ async function main(): Promise<void> {
   const shutdown = (): void => {
     stopWorker();
     server.close();
-    void Promise.all([dingtalkSim?.stop(), wecomSim?.stop()]).finally(() => process.exit(0));
+    void Promise.resolve(sims?.stop()).finally(() => process.exit(0));
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

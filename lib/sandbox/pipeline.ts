@@ -6,19 +6,21 @@
  */
 import type { Server } from 'node:http';
 import { loadCallbackConfig, loadSyncConfig } from '../config';
-import { DingTalkApi, resetDingTalkTokenCache } from '../dingtalk/api';
+import type { DingTalkApi } from '../dingtalk/api';
 import { createCallbackHandler } from '../dingtalk/receiver';
 import { startDevServer } from '../local/dev-server';
 import { FileStateStore } from '../local/file-store';
 import { InProcessQueue } from '../local/memory-queue';
 import { drain } from '../local/worker-loop';
 import { createMemoryLogger } from '../log';
-import { DingTalkSimulator } from './dingtalk-sim';
-import { SANDBOX_ENV, seedSandboxOrg } from './seed';
-import { WeComSimulator } from './wecom-sim';
-import { EntitySync } from '../sync/entity';
+import { createSyncRuntime } from '../runtime';
+import type { EntitySync } from '../sync/entity';
 import { createSyncBatchProcessor, type SyncBatchResult } from '../sync/worker';
-import { resetWeComTokenCache, WeComApi } from '../wecom/api';
+import type { WeComApi } from '../wecom/api';
+import type { DingTalkSimulator } from './dingtalk-sim';
+import { SANDBOX_ENV } from './seed';
+import { startSimulators } from './simulators';
+import type { WeComSimulator } from './wecom-sim';
 
 export interface SandboxPipeline {
   dt: DingTalkSimulator;
@@ -36,26 +38,15 @@ export interface SandboxPipeline {
   close(): Promise<void>;
 }
 
-export async function startSandboxPipeline(env: Record<string, string> = {}, opts: { seed?: boolean; wecomTimeoutMs?: number } = {}): Promise<SandboxPipeline> {
-  resetDingTalkTokenCache();
-  resetWeComTokenCache();
-  const dt = new DingTalkSimulator({ appKey: SANDBOX_ENV.DINGTALK_APP_KEY, appSecret: SANDBOX_ENV.DINGTALK_APP_SECRET, corpId: SANDBOX_ENV.SANDBOX_CORP_ID, retryDelaysMs: [] });
-  const wc = new WeComSimulator({ corpId: SANDBOX_ENV.WECOM_CORP_ID, contactSecret: SANDBOX_ENV.WECOM_CONTACT_SECRET, rateLimitPerMinute: null });
-  const fullEnv = {
-    ...SANDBOX_ENV,
-    DINGTALK_API_BASE: await dt.start(0),
-    WECOM_API_BASE: await wc.start(0),
-    CALLBACK_MAX_SKEW_SECONDS: '300',
-    ...env,
-  };
-  if (opts.seed !== false) seedSandboxOrg(dt);
+export async function startSandboxPipeline(env: Record<string, string> = {}, opts: { seed?: boolean; timeoutMs?: number } = {}): Promise<SandboxPipeline> {
+  const sims = await startSimulators({ dingtalk: { retryDelaysMs: [] }, wecom: { rateLimitPerMinute: null }, seed: opts.seed });
+  const { dingtalk: dt, wecom: wc } = sims;
+  const fullEnv = { ...sims.env, CALLBACK_MAX_SKEW_SECONDS: '300', ...env };
   const syncConfig = loadSyncConfig(fullEnv);
   const logger = createMemoryLogger();
-  const dingtalk = new DingTalkApi({ appKey: syncConfig.dingtalkAppKey, appSecret: syncConfig.dingtalkAppSecret, baseUrl: syncConfig.dingtalkApiBase });
-  const wecom = new WeComApi({ corpId: syncConfig.wecomCorpId, secret: syncConfig.wecomContactSecret, baseUrl: syncConfig.wecomApiBase, timeoutMs: opts.wecomTimeoutMs });
   const store = new FileStateStore(undefined);
   const queue = new InProcessQueue();
-  const sync = new EntitySync({ dingtalk, wecom, store, config: syncConfig, logger });
+  const { dingtalk, wecom, sync } = createSyncRuntime(syncConfig, { store, logger, timeoutMs: opts.timeoutMs });
   const process = createSyncBatchProcessor(sync, logger);
   const handler = createCallbackHandler({ config: loadCallbackConfig(fullEnv), queue, logger });
   const { server, url } = await startDevServer([{ method: 'POST', path: '/dingtalk/callback', handler }], 0);
@@ -76,7 +67,7 @@ export async function startSandboxPipeline(env: Record<string, string> = {}, opt
     },
     async close() {
       await new Promise<void>((resolve) => (server as Server).close(() => resolve()));
-      await Promise.all([dt.stop(), wc.stop()]);
+      await sims.stop();
     },
   };
 }

@@ -307,7 +307,7 @@ describe('failures', () => {
   });
 
   it('returns the message to the queue on a timeout, then succeeds', async () => {
-    const hh = await harness({}, { wecomTimeoutMs: 200 });
+    const hh = await harness({}, { timeoutMs: 200 });
     await hh.dt.pushEvent('user_add_org', { userIds: ['zhangsan'] });
     hh.wc.delayMs('user/create', 2000);
     const first = await runOneBatch(hh.queue, hh.process);

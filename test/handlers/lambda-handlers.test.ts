@@ -14,15 +14,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStateStore, stateTableDefinition } from '../../lib/aws/dynamo-store';
 import { signedRequest } from '../../lib/dingtalk/push';
 import { encodeMessage } from '../../lib/messages';
-import { DingTalkSimulator } from '../../lib/sandbox/dingtalk-sim';
-import { SANDBOX_ENV, seedSandboxOrg } from '../../lib/sandbox/seed';
-import { WeComSimulator } from '../../lib/sandbox/wecom-sim';
+import type { DingTalkSimulator } from '../../lib/sandbox/dingtalk-sim';
+import { SANDBOX_ENV } from '../../lib/sandbox/seed';
+import { startSimulators, type Simulators } from '../../lib/sandbox/simulators';
+import type { WeComSimulator } from '../../lib/sandbox/wecom-sim';
 import { callbackEvent } from '../support/http-api-event';
 
 const dynalite = createRequire(import.meta.url)('dynalite') as (o: { createTableMs?: number }) => Server;
 
 let dynamo: Server;
 let sqs: Server;
+let sims: Simulators;
 let dt: DingTalkSimulator;
 let wc: WeComSimulator;
 let queueUrl: string;
@@ -36,12 +38,9 @@ beforeAll(async () => {
   const dynamoPort = await listen(dynamo);
   sqs = await createSqsServer({ port: 0, hostname: '127.0.0.1' });
   const sqsPort = (sqs.address() as AddressInfo).port;
-  dt = new DingTalkSimulator({ appKey: SANDBOX_ENV.DINGTALK_APP_KEY, appSecret: SANDBOX_ENV.DINGTALK_APP_SECRET });
-  wc = new WeComSimulator({ corpId: SANDBOX_ENV.WECOM_CORP_ID, contactSecret: SANDBOX_ENV.WECOM_CONTACT_SECRET });
-  seedSandboxOrg(dt);
-  Object.assign(process.env, SANDBOX_ENV, {
-    DINGTALK_API_BASE: await dt.start(0),
-    WECOM_API_BASE: await wc.start(0),
+  sims = await startSimulators();
+  ({ dingtalk: dt, wecom: wc } = sims);
+  Object.assign(process.env, sims.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
@@ -60,7 +59,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   process.env = saved;
-  await Promise.all([dt.stop(), wc.stop(), new Promise((r) => dynamo.close(r)), new Promise((r) => sqs.close(r))]);
+  await Promise.all([sims.stop(), new Promise((r) => dynamo.close(r)), new Promise((r) => sqs.close(r))]);
 });
 
 describe('handlers/callback', () => {

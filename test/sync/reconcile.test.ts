@@ -4,16 +4,15 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadSyncConfig } from '../../lib/config';
-import { DingTalkApi, resetDingTalkTokenCache } from '../../lib/dingtalk/api';
 import { FileStateStore } from '../../lib/local/file-store';
 import { InProcessQueue } from '../../lib/local/memory-queue';
-import { DingTalkSimulator } from '../../lib/sandbox/dingtalk-sim';
+import { createSyncRuntime } from '../../lib/runtime';
+import type { DingTalkSimulator } from '../../lib/sandbox/dingtalk-sim';
 import { wecomWrites } from '../../lib/sandbox/pipeline';
-import { SANDBOX_ENV, seedSandboxOrg } from '../../lib/sandbox/seed';
-import { WeComSimulator } from '../../lib/sandbox/wecom-sim';
+import { startSimulators } from '../../lib/sandbox/simulators';
+import type { WeComSimulator } from '../../lib/sandbox/wecom-sim';
 import { EntitySync } from '../../lib/sync/entity';
 import { runReconcile, type ReconcileDeps } from '../../lib/sync/reconcile';
-import { resetWeComTokenCache, WeComApi } from '../../lib/wecom/api';
 
 interface Rig {
   dt: DingTalkSimulator;
@@ -31,19 +30,13 @@ afterEach(async () => {
 });
 
 async function setup(env: Record<string, string> = {}, opts: { seed?: boolean } = {}): Promise<Rig> {
-  resetDingTalkTokenCache();
-  resetWeComTokenCache();
-  const dt = new DingTalkSimulator({ appKey: SANDBOX_ENV.DINGTALK_APP_KEY, appSecret: SANDBOX_ENV.DINGTALK_APP_SECRET, retryDelaysMs: [] });
-  const wc = new WeComSimulator({ corpId: SANDBOX_ENV.WECOM_CORP_ID, contactSecret: SANDBOX_ENV.WECOM_CONTACT_SECRET, rateLimitPerMinute: null });
-  const config = loadSyncConfig({ ...SANDBOX_ENV, DINGTALK_API_BASE: await dt.start(0), WECOM_API_BASE: await wc.start(0), ...env });
-  if (opts.seed !== false) seedSandboxOrg(dt);
-  const dingtalk = new DingTalkApi({ appKey: config.dingtalkAppKey, appSecret: config.dingtalkAppSecret, baseUrl: config.dingtalkApiBase });
-  const wecom = new WeComApi({ corpId: config.wecomCorpId, secret: config.wecomContactSecret, baseUrl: config.wecomApiBase });
+  const sims = await startSimulators({ dingtalk: { retryDelaysMs: [] }, wecom: { rateLimitPerMinute: null }, seed: opts.seed });
+  const config = loadSyncConfig({ ...sims.env, ...env });
   const store = new FileStateStore(undefined);
   const queue = new InProcessQueue();
-  const sync = new EntitySync({ dingtalk, wecom, store, config });
+  const { dingtalk, wecom, sync } = createSyncRuntime(config, { store });
   const deps: ReconcileDeps = { dingtalk, wecom, store, sync, queue, config, dingtalkCallsPerSecond: Infinity };
-  rig = { dt, wc, store, queue, deps, close: () => Promise.all([dt.stop(), wc.stop()]).then(() => undefined) };
+  rig = { dt: sims.dingtalk, wc: sims.wecom, store, queue, deps, close: sims.stop };
   return rig;
 }
 
