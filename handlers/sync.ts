@@ -4,22 +4,15 @@
  * permanent ones are recorded in the state table and acknowledged.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { DynamoStateStore } from '../lib/aws/dynamo-store';
-import { environmentWithSecrets } from '../lib/aws/ssm-secrets';
-import { ConfigError, loadSyncConfig } from '../lib/config';
+import { createAwsSyncRuntime } from '../lib/aws/runtime';
 import { createLogger } from '../lib/log';
-import { createSyncRuntime } from '../lib/runtime';
 import { createSyncBatchProcessor } from '../lib/sync/worker';
 
 const logger = createLogger('sync');
 let processor: Promise<ReturnType<typeof createSyncBatchProcessor>> | undefined;
 
 async function init(): Promise<ReturnType<typeof createSyncBatchProcessor>> {
-  const env = await environmentWithSecrets();
-  const config = loadSyncConfig(env);
-  if (!env.STATE_TABLE) throw new ConfigError('STATE_TABLE', 'is not set');
-  const store = new DynamoStateStore({ tableName: env.STATE_TABLE });
-  const { sync } = createSyncRuntime(config, { store, logger });
+  const { sync } = await createAwsSyncRuntime(logger);
   return createSyncBatchProcessor(sync, logger);
 }
 

@@ -105,3 +105,23 @@ describe('handlers/sync', () => {
     expect(wc.getUser('lisi')?.enable).toBe(1);
   });
 });
+
+describe('handlers/reconcile', () => {
+  it('answers a dry run with the plan summary, writing nothing', async () => {
+    const { handler } = await import('../../handlers/reconcile');
+    wc.resetCalls();
+    const result = await handler({ dryRun: true });
+    expect(result).toMatchObject({ status: 'success', dryRun: true });
+    expect(result.plan?.byOperation.create_user).toBeGreaterThan(0);
+    expect(result.plan?.sample.some((row) => row.entity.includes('wangwu'))).toBe(true);
+    expect(Object.keys(wc.calls).filter((api) => /create|update|delete/.test(api))).toEqual([]);
+  });
+
+  it('treats a scheduled EventBridge event as an apply run', async () => {
+    const { handler } = await import('../../handlers/reconcile');
+    const result = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} });
+    expect(result).toMatchObject({ status: 'success', dryRun: false });
+    expect(wc.getUser('wangwu')?.enable).toBe(1);
+    expect((await new DynamoStateStore({ tableName: 'state' }).latestReport())?.status).toBe('success');
+  });
+});
