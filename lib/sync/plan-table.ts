@@ -2,7 +2,7 @@
  * Human-readable forms of a reconcile plan: a summary for the Lambda's answer and a table for
  * `npm run reconcile`. Pure.
  */
-import type { PlanOp } from './plan';
+import { countOps, type PlanOp } from './plan';
 
 export interface PlanSummary {
   operations: number;
@@ -21,9 +21,7 @@ export function planRows(ops: readonly PlanOp[]): { op: string; entity: string; 
 }
 
 export function summarisePlan(ops: readonly PlanOp[], sampleSize = 50): PlanSummary {
-  const byOperation: Record<string, number> = {};
-  for (const o of ops) byOperation[o.op] = (byOperation[o.op] ?? 0) + 1;
-  return { operations: ops.length, byOperation, sample: planRows(ops.slice(0, sampleSize)) };
+  return { operations: ops.length, byOperation: countOps(ops), sample: planRows(ops.slice(0, sampleSize)) };
 }
 
 /** Fixed-width text table; widths count East Asian wide characters as two columns. */

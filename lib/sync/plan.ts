@@ -216,6 +216,13 @@ export function planReconcile(input: PlanInput): Plan {
   };
 }
 
+/** Operations planned, per kind. */
+export function countOps(ops: readonly PlanOp[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const op of ops) counts[op.op] = (counts[op.op] ?? 0) + 1;
+  return counts;
+}
+
 export interface GuardDecision {
   blocked: boolean;
   reason?: string;

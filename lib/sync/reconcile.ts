@@ -30,7 +30,7 @@ import {
   type WeComDirectory,
 } from '../ports';
 import type { EntitySync, SyncOutcome } from './entity';
-import { deletionGuard, planReconcile, type Plan, type PlanOp } from './plan';
+import { countOps, deletionGuard, planReconcile, type Plan, type PlanOp } from './plan';
 
 export interface ReconcileDeps {
   dingtalk: DingTalkDirectory;
@@ -408,11 +408,6 @@ async function sweepFailedPushes(deps: ReconcileDeps, onProgress?: ReconcileOpti
 
 // ---------------------------------------------------------------------------------------------
 
-export function countOps(ops: readonly PlanOp[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const op of ops) counts[op.op] = (counts[op.op] ?? 0) + 1;
-  return counts;
-}
 
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
