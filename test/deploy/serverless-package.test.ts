@@ -3,10 +3,11 @@
  * template is then checked for the resources the design names.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: unknown };
@@ -61,12 +62,18 @@ describe('serverless package (offline)', () => {
     expect(JSON.stringify(statements)).not.toContain('"*"');
   });
 
-  it('runs the functions on nodejs22.x from minified bundles', () => {
+  it('runs the functions on nodejs22.x, each from its own zip', () => {
     const fns = byType('AWS::Lambda::Function');
-    expect(fns.length).toBeGreaterThanOrEqual(3);
+    expect(fns.map(([name]) => name).sort()).toEqual(['CallbackLambdaFunction', 'ReconcileLambdaFunction', 'SyncLambdaFunction']);
     for (const [, fn] of fns) expect(fn.Properties.Runtime).toBe('nodejs22.x');
-    const zip = statSync(join(dir, 'callback.zip'));
-    expect(zip.size).toBeGreaterThan(0);
+    for (const f of ['callback', 'sync', 'reconcile']) expect(zipEntries(join(dir, `${f}.zip`)).has(`handlers/${f}.js`)).toBe(true);
+  });
+
+  it('ships the callback as a minified bundle without the worker’s dependencies (cold start)', () => {
+    const bundle = zipEntries(join(dir, 'callback.zip')).get('handlers/callback.js')!.toString('utf8');
+    expect(bundle.length / bundle.split('\n').length).toBeGreaterThan(1000); // minified: few, very long lines
+    expect(bundle).toContain('SendMessageBatch');
+    for (const absent of ['DynamoDB', 'SqsFifoPartialProcessor', 'WeComSimulator', 'department/create']) expect(bundle).not.toContain(absent);
   });
 
   it('triggers the sync function from the queue with partial batch responses, batch size 10', () => {
@@ -95,3 +102,25 @@ describe('serverless package (offline)', () => {
     expect(template.Outputs).toHaveProperty('WeComTrustedIp');
   });
 });
+
+/** The files in a zip, read with node's zlib: the central directory, then each entry's data. */
+function zipEntries(path: string): Map<string, Buffer> {
+  const zip = readFileSync(path);
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const count = zip.readUInt16LE(end + 10);
+  let at = zip.readUInt32LE(end + 16);
+  const files = new Map<string, Buffer>();
+  for (let i = 0; i < count; i++) {
+    const method = zip.readUInt16LE(at + 10);
+    const size = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const skip = nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+    const name = zip.toString('utf8', at + 46, at + 46 + nameLength);
+    const local = zip.readUInt32LE(at + 42);
+    const dataAt = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const data = zip.subarray(dataAt, dataAt + size);
+    files.set(name, method === 8 ? inflateRawSync(data) : data);
+    at += 46 + skip;
+  }
+  return files;
+}
