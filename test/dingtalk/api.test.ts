@@ -1,158 +1,74 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DingTalkApi, resetDingTalkTokenCache } from '../../lib/dingtalk/api';
 import { ERRCODE_BAD_ANSWER, isDeptGone, isOutOfScope, isUserGone } from '../../lib/dingtalk/errors';
-import { PlatformError } from '../../lib/errors';
 import { createMemoryLogger } from '../../lib/log';
-
-// A minimal stand-in for DingTalk's server API on loopback: it issues tokens, rejects unknown
-// ones with 40014 (as DingTalk does) and answers each API path with what the test asks for.
-
-interface Seen {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  body: Record<string, unknown> | undefined;
-}
-/** `raw` is sent as is, so a test can put numbers beyond 2^53 in the JSON text. */
-type Reply = { status?: number; json?: unknown; raw?: string } | 'hang';
-type Route = (req: Seen) => Reply;
+import { failure, fakeClock, startFakePlatform, stopFakePlatforms, type FakePlatform, type Reply, type Route } from '../support/fake-platform';
 
 const APP_KEY = 'dingappkey123';
 const APP_SECRET = 'app-secret-VERY-SECRET';
 
-interface FakeDingTalk {
-  baseUrl: string;
-  seen: Seen[];
-  count(path: string): number;
-  /** Tokens the server currently accepts. */
-  valid: Set<string>;
-  routes: Record<string, Route>;
-  gettoken?: Route;
-  close(): Promise<void>;
-}
+type FakeDingTalk = FakePlatform;
 
-let servers: Server[] = [];
-
-async function fakeDingTalk(routes: Record<string, Route> = {}): Promise<FakeDingTalk> {
-  const seen: Seen[] = [];
-  let issued = 0;
-  const fake: Omit<FakeDingTalk, 'baseUrl'> = {
-    seen,
-    count: (path) => seen.filter((s) => s.path === path).length,
-    valid: new Set(),
+/** DingTalk's server API as far as the client tests need it. */
+function fakeDingTalk(routes: Record<string, Route> = {}): Promise<FakeDingTalk> {
+  return startFakePlatform(
+    {
+      prefix: '',
+      credentials: { idParam: 'appkey', secretParam: 'appsecret', id: APP_KEY, secret: APP_SECRET },
+      badCredentials: { errcode: 40089, errmsg: '不合法的appKey或appSecret' },
+      invalidTokenMessage: '不合法的access_token',
+      tokenPrefix: 'tok-',
+      unrouted: { json: { errcode: 404, errmsg: '请求的URI地址不存在' } },
+    },
     routes,
-    close: () => Promise.resolve(), // replaced once the server exists
-  };
-  const server = createServer((req, res) => {
-    let data = '';
-    req.on('data', (c: Buffer) => (data += c.toString('utf8')));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const s: Seen = {
-        method: req.method ?? '',
-        path: url.pathname,
-        query: url.searchParams,
-        body: data ? (JSON.parse(data) as Record<string, unknown>) : undefined,
-      };
-      seen.push(s);
-      let reply: Reply;
-      if (s.path === '/gettoken') {
-        if (fake.gettoken) {
-          reply = fake.gettoken(s);
-        } else if (s.query.get('appkey') !== APP_KEY || s.query.get('appsecret') !== APP_SECRET) {
-          reply = { json: { errcode: 40089, errmsg: '不合法的appKey或appSecret' } };
-        } else {
-          const token = `tok-${++issued}`;
-          fake.valid.add(token);
-          reply = { json: { errcode: 0, errmsg: 'ok', access_token: token, expires_in: 7200 } };
-        }
-      } else if (!fake.valid.has(s.query.get('access_token') ?? '')) {
-        reply = { json: { errcode: 40014, errmsg: '不合法的access_token' } };
-      } else {
-        const route = fake.routes[s.path];
-        reply = route ? route(s) : { json: { errcode: 404, errmsg: '请求的URI地址不存在' } };
-      }
-      if (reply === 'hang') return;
-      res.writeHead(reply.status ?? 200, { 'content-type': 'application/json' });
-      res.end(reply.raw ?? JSON.stringify(reply.json));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push(server);
-  fake.close = () => stop(server);
-  const { port } = server.address() as AddressInfo;
-  return Object.assign(fake, { baseUrl: `http://127.0.0.1:${port}` });
-}
-
-function stop(server: Server): Promise<void> {
-  servers = servers.filter((s) => s !== server);
-  server.closeAllConnections();
-  return new Promise<void>((resolve) => server.close(() => resolve()));
-}
-
-function fakeClock(start = 1_700_000_000_000) {
-  const clock = { t: start, now: () => clock.t };
-  return clock;
+  );
 }
 
 function client(fake: FakeDingTalk, extra: Partial<ConstructorParameters<typeof DingTalkApi>[0]> = {}) {
   return new DingTalkApi({ appKey: APP_KEY, appSecret: APP_SECRET, baseUrl: fake.baseUrl, logger: createMemoryLogger(), ...extra });
 }
 
-async function failure(p: Promise<unknown>): Promise<PlatformError> {
-  const e: unknown = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!(e instanceof PlatformError)) throw new Error(`expected a PlatformError, got ${String(e)}`);
-  return e;
-}
-
 const ok = (result: unknown): Reply => ({ json: { errcode: 0, errmsg: 'ok', result, request_id: 'r1' } });
 const alice = { userid: 'alice', name: 'Alice', dept_id_list: [1] };
 
 beforeEach(() => resetDingTalkTokenCache());
-afterEach(async () => {
-  await Promise.all(servers.map(stop));
-});
+afterEach(stopFakePlatforms);
 
 describe('DingTalkApi access token', () => {
   it('fetches one token and reuses it across calls and instances', async () => {
-    const fake = await fakeDingTalk({ '/topapi/v2/user/get': () => ok(alice) });
+    const fake = await fakeDingTalk({ 'topapi/v2/user/get': () => ok(alice) });
     const a = client(fake);
     const b = client(fake);
     await a.getUser('alice');
     await a.getUser('alice');
     await b.getUser('alice');
-    expect(fake.count('/gettoken')).toBe(1);
+    expect(fake.count('gettoken')).toBe(1);
     expect(fake.seen.filter((s) => s.path !== '/gettoken').map((s) => s.query.get('access_token'))).toEqual(['tok-1', 'tok-1', 'tok-1']);
   });
 
   it('shares one gettoken among concurrent callers', async () => {
-    const fake = await fakeDingTalk({ '/topapi/v2/user/get': () => ok(alice) });
+    const fake = await fakeDingTalk({ 'topapi/v2/user/get': () => ok(alice) });
     const api = client(fake);
     await Promise.all([api.getUser('alice'), api.getUser('alice'), client(fake).getUser('alice')]);
-    expect(fake.count('/gettoken')).toBe(1);
+    expect(fake.count('gettoken')).toBe(1);
   });
 
   it('refreshes the token before it expires, not long before', async () => {
-    const fake = await fakeDingTalk({ '/topapi/v2/user/get': () => ok(alice) });
+    const fake = await fakeDingTalk({ 'topapi/v2/user/get': () => ok(alice) });
     const clock = fakeClock();
     const api = client(fake, { clock });
     await api.getUser('alice');
     clock.t += 60 * 60_000; // 1 h into a 2 h token
     await api.getUser('alice');
-    expect(fake.count('/gettoken')).toBe(1);
+    expect(fake.count('gettoken')).toBe(1);
     clock.t += 56 * 60_000; // 4 min before expiry: inside the refresh margin
     await api.getUser('alice');
-    expect(fake.count('/gettoken')).toBe(2);
+    expect(fake.count('gettoken')).toBe(2);
     expect(fake.seen.at(-1)?.query.get('access_token')).toBe('tok-2');
   });
 
   it('keeps using a still-valid token when an early refresh fails for a passing reason', async () => {
-    const fake = await fakeDingTalk({ '/topapi/v2/user/get': () => ok(alice) });
+    const fake = await fakeDingTalk({ 'topapi/v2/user/get': () => ok(alice) });
     const clock = fakeClock();
     const api = client(fake, { clock });
     await api.getUser('alice');
@@ -165,13 +81,13 @@ describe('DingTalkApi access token', () => {
   });
 
   it('on 40014 fetches a new token once and retries the call once', async () => {
-    const fake = await fakeDingTalk({ '/topapi/v2/user/get': () => ok(alice) });
+    const fake = await fakeDingTalk({ 'topapi/v2/user/get': () => ok(alice) });
     const api = client(fake);
     await api.getUser('alice');
     fake.valid.clear(); // DingTalk invalidated tok-1
     const user = await api.getUser('alice');
     expect(user.userid).toBe('alice');
-    expect(fake.count('/gettoken')).toBe(2);
+    expect(fake.count('gettoken')).toBe(2);
     expect(fake.seen.map((s) => `${s.path} ${s.query.get('access_token') ?? ''}`)).toEqual([
       '/gettoken ',
       '/topapi/v2/user/get tok-1',
@@ -184,36 +100,36 @@ describe('DingTalkApi access token', () => {
   it('treats 88 with sub_code 42001 as a rejected token too', async () => {
     let first = true;
     const fake = await fakeDingTalk({
-      '/topapi/v2/user/get': () => {
+      'topapi/v2/user/get': () => {
         if (!first) return ok(alice);
         first = false;
         return { json: { errcode: 88, sub_code: '42001', sub_msg: 'access_token已过期', errmsg: 'ding talk error[subcode=42001]' } };
       },
     });
     await expect(client(fake).getUser('alice')).resolves.toMatchObject({ userid: 'alice' });
-    expect(fake.count('/gettoken')).toBe(2);
+    expect(fake.count('gettoken')).toBe(2);
   });
 
   it('throws when the fresh token is rejected too, without looping', async () => {
     const fake = await fakeDingTalk({
-      '/topapi/v2/user/get': () => ({ json: { errcode: 42001, errmsg: 'access_token超时' } }),
+      'topapi/v2/user/get': () => ({ json: { errcode: 42001, errmsg: 'access_token超时' } }),
     });
     const e = await failure(client(fake).getUser('alice'));
     expect(e).toMatchObject({ platform: 'dingtalk', api: 'topapi/v2/user/get', errcode: 42001, failure: 'retryable' });
-    expect(fake.count('/gettoken')).toBe(2);
-    expect(fake.count('/topapi/v2/user/get')).toBe(2);
+    expect(fake.count('gettoken')).toBe(2);
+    expect(fake.count('topapi/v2/user/get')).toBe(2);
   });
 
   it('reports bad app credentials as a configuration error and does not hammer gettoken', async () => {
-    const fake = await fakeDingTalk({ '/topapi/v2/user/get': () => ok(alice) });
+    const fake = await fakeDingTalk({ 'topapi/v2/user/get': () => ok(alice) });
     const logger = createMemoryLogger();
     const api = new DingTalkApi({ appKey: APP_KEY, appSecret: 'wrong-secret', baseUrl: fake.baseUrl, logger });
     const e = await failure(api.getUser('alice'));
     expect(e).toMatchObject({ api: 'gettoken', errcode: 40089, failure: 'configuration' });
     const again = await failure(api.getUser('alice'));
     expect(again.errcode).toBe(40089);
-    expect(fake.count('/gettoken')).toBe(1);
-    expect(fake.count('/topapi/v2/user/get')).toBe(0);
+    expect(fake.count('gettoken')).toBe(1);
+    expect(fake.count('topapi/v2/user/get')).toBe(0);
     expect(logger.entries.find((l) => l.level === 'error')?.fix).toMatch(/DINGTALK_APP_KEY/);
   });
 });
@@ -222,12 +138,12 @@ describe('DingTalkApi answers', () => {
   it('checks the errcode of every call and names the API', async () => {
     const fail = (errcode: number, errmsg: string): Route => () => ({ json: { errcode, errmsg } });
     const fake = await fakeDingTalk({
-      '/topapi/v2/user/get': fail(60121, '找不到该用户'),
-      '/topapi/v2/department/get': fail(60003, '部门不存在'),
-      '/topapi/v2/department/listsub': fail(50004, '部门不在权限范围内'),
-      '/topapi/v2/user/list': fail(90018, '限流'),
-      '/topapi/user/listid': fail(50002, '员工不在权限范围'),
-      '/call_back/get_call_back_failed_result': fail(-1, '系统繁忙'),
+      'topapi/v2/user/get': fail(60121, '找不到该用户'),
+      'topapi/v2/department/get': fail(60003, '部门不存在'),
+      'topapi/v2/department/listsub': fail(50004, '部门不在权限范围内'),
+      'topapi/v2/user/list': fail(90018, '限流'),
+      'topapi/user/listid': fail(50002, '员工不在权限范围'),
+      'call_back/get_call_back_failed_result': fail(-1, '系统繁忙'),
     });
     const api = client(fake);
 
@@ -250,7 +166,7 @@ describe('DingTalkApi answers', () => {
 
   it('reads the sub_code of errcode 88', async () => {
     const fake = await fakeDingTalk({
-      '/topapi/v2/user/get': () => ({
+      'topapi/v2/user/get': () => ({
         json: { errcode: 88, sub_code: '60011', sub_msg: '没有调用该接口的权限', errmsg: 'ding talk error[subcode=60011,submsg=没有调用该接口的权限]' },
       }),
     });
@@ -261,11 +177,11 @@ describe('DingTalkApi answers', () => {
 
   it('sends the documented requests', async () => {
     const fake = await fakeDingTalk({
-      '/topapi/v2/user/get': () => ok(alice),
-      '/topapi/v2/department/get': () => ok({ dept_id: 7, name: 'R&D', parent_id: 1, order: 3 }),
-      '/topapi/v2/department/listsub': () => ok([{ dept_id: 8, name: 'QA', parent_id: 7 }]),
-      '/topapi/v2/user/list': () => ok({ has_more: true, next_cursor: 100, list: [alice] }),
-      '/topapi/user/listid': () => ok({ userid_list: ['alice', '0042'] }),
+      'topapi/v2/user/get': () => ok(alice),
+      'topapi/v2/department/get': () => ok({ dept_id: 7, name: 'R&D', parent_id: 1, order: 3 }),
+      'topapi/v2/department/listsub': () => ok([{ dept_id: 8, name: 'QA', parent_id: 7 }]),
+      'topapi/v2/user/list': () => ok({ has_more: true, next_cursor: 100, list: [alice] }),
+      'topapi/user/listid': () => ok({ userid_list: ['alice', '0042'] }),
     });
     const api = client(fake);
     await api.getUser('alice');
@@ -289,14 +205,14 @@ describe('DingTalkApi answers', () => {
 
   it('keeps orders beyond 2^53 exact and user ids as strings', async () => {
     const fake = await fakeDingTalk({
-      '/topapi/v2/user/get': () => ({
+      'topapi/v2/user/get': () => ({
         raw:
           '{"errcode":0,"errmsg":"ok","result":{"userid":"184919295227658120","name":"张三","manager_userid":"0123",' +
           '"mobile":"13800000000","active":true,"admin":false,"hired_date":1597573616828,' +
           '"dept_id_list":[581208264,1],"dept_order_list":[{"dept_id":581208264,"order":176543210987654321},' +
           '{"dept_id":1,"order":9007199254740993}],"leader_in_dept":[{"dept_id":581208264,"leader":true}]},"request_id":"x"}',
       }),
-      '/topapi/v2/department/get': () => ({
+      'topapi/v2/department/get': () => ({
         raw: '{"errcode":0,"errmsg":"ok","result":{"dept_id":581208264,"name":"研发","parent_id":1,"order":176543210987654321}}',
       }),
     });
@@ -320,7 +236,7 @@ describe('DingTalkApi answers', () => {
 
   it('refuses department ids beyond 2^53 rather than rounding them', async () => {
     const fake = await fakeDingTalk({
-      '/topapi/v2/department/get': () => ({ raw: '{"errcode":0,"result":{"dept_id":9007199254740993,"name":"x","parent_id":1}}' }),
+      'topapi/v2/department/get': () => ({ raw: '{"errcode":0,"result":{"dept_id":9007199254740993,"name":"x","parent_id":1}}' }),
     });
     const e = await failure(client(fake).getDept(1));
     expect(e).toMatchObject({ errcode: ERRCODE_BAD_ANSWER, failure: 'permanent' });
@@ -330,7 +246,7 @@ describe('DingTalkApi answers', () => {
 
 describe('DingTalkApi transport failures', () => {
   it('turns a timeout into retryable -1', async () => {
-    const fake = await fakeDingTalk({ '/topapi/v2/user/get': () => 'hang' });
+    const fake = await fakeDingTalk({ 'topapi/v2/user/get': () => 'hang' });
     const e = await failure(client(fake, { timeoutMs: 100 }).getUser('alice'));
     expect(e).toMatchObject({ errcode: -1, failure: 'retryable', api: 'topapi/v2/user/get' });
     expect(e.errmsg).toContain('100 ms');
@@ -344,12 +260,12 @@ describe('DingTalkApi transport failures', () => {
   });
 
   it('turns HTTP 502 into a retryable error carrying the status', async () => {
-    const fake = await fakeDingTalk({ '/topapi/v2/user/get': () => ({ status: 502, raw: '<html>Bad Gateway</html>' }) });
+    const fake = await fakeDingTalk({ 'topapi/v2/user/get': () => ({ status: 502, raw: '<html>Bad Gateway</html>' }) });
     expect(await failure(client(fake).getUser('alice'))).toMatchObject({ errcode: 502, failure: 'retryable' });
   });
 
   it('turns a non-JSON answer (the per-IP ban) into retryable -1', async () => {
-    const fake = await fakeDingTalk({ '/topapi/v2/user/get': () => ({ raw: '<html>访问被拒绝</html>' }) });
+    const fake = await fakeDingTalk({ 'topapi/v2/user/get': () => ({ raw: '<html>访问被拒绝</html>' }) });
     const e = await failure(client(fake).getUser('alice'));
     expect(e).toMatchObject({ errcode: -1, failure: 'retryable' });
     expect(e.errmsg).toMatch(/not JSON/);
@@ -359,9 +275,9 @@ describe('DingTalkApi transport failures', () => {
     const logger = createMemoryLogger();
     const fake = await fakeDingTalk({
       // A proxy or platform echoing the request line back in its message.
-      '/topapi/v2/user/get': (s) => ({ json: { errcode: 40035, errmsg: `bad request ${s.path}?access_token=${s.query.get('access_token') ?? ''}` } }),
-      '/topapi/v2/department/get': () => 'hang',
-      '/topapi/user/listid': () => ({ status: 503, raw: 'unavailable' }),
+      'topapi/v2/user/get': (s) => ({ json: { errcode: 40035, errmsg: `bad request ${s.path}?access_token=${s.query.get('access_token') ?? ''}` } }),
+      'topapi/v2/department/get': () => 'hang',
+      'topapi/user/listid': () => ({ status: 503, raw: 'unavailable' }),
     });
     const api = client(fake, { timeoutMs: 100, logger });
     const errors = [await failure(api.getUser('alice')), await failure(api.getDept(1)), await failure(api.listUserIds(1))];
@@ -379,7 +295,7 @@ describe('DingTalkApi transport failures', () => {
 describe('DingTalkApi failed pushes', () => {
   it('normalises user and department records, whatever their data key', async () => {
     const fake = await fakeDingTalk({
-      '/call_back/get_call_back_failed_result': () => ({
+      'call_back/get_call_back_failed_result': () => ({
         raw:
           '{"errcode":0,"errmsg":"ok","has_more":true,"failed_list":[' +
           '{"call_back_tag":"user_add_org","event_time":1640921671286,"user_add_org":{"userid":["184919295227658120","manager164"],"corpid":"dingcorp"}},' +
@@ -407,7 +323,7 @@ describe('DingTalkApi failed pushes', () => {
 
   it('answers an empty page when nothing failed', async () => {
     const fake = await fakeDingTalk({
-      '/call_back/get_call_back_failed_result': () => ({ json: { errcode: 0, errmsg: 'ok', has_more: false, failed_list: [] } }),
+      'call_back/get_call_back_failed_result': () => ({ json: { errcode: 0, errmsg: 'ok', has_more: false, failed_list: [] } }),
     });
     await expect(client(fake).getFailedPushes()).resolves.toEqual({ hasMore: false, failed: [] });
   });

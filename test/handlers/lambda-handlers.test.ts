@@ -14,7 +14,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStateStore, stateTableDefinition } from '../../lib/aws/dynamo-store';
 import { signedRequest } from '../../lib/dingtalk/push';
 import { encodeMessage } from '../../lib/messages';
-import type { DingTalkSimulator } from '../../lib/sandbox/dingtalk-sim';
 import { SANDBOX_ENV } from '../../lib/sandbox/seed';
 import { startSimulators, type Simulators } from '../../lib/sandbox/simulators';
 import type { WeComSimulator } from '../../lib/sandbox/wecom-sim';
@@ -25,7 +24,6 @@ const dynalite = createRequire(import.meta.url)('dynalite') as (o: { createTable
 let dynamo: Server;
 let sqs: Server;
 let sims: Simulators;
-let dt: DingTalkSimulator;
 let wc: WeComSimulator;
 let queueUrl: string;
 let sqsClient: SQSClient;
@@ -39,7 +37,7 @@ beforeAll(async () => {
   sqs = await createSqsServer({ port: 0, hostname: '127.0.0.1' });
   const sqsPort = (sqs.address() as AddressInfo).port;
   sims = await startSimulators();
-  ({ dingtalk: dt, wecom: wc } = sims);
+  wc = sims.wecom;
   Object.assign(process.env, sims.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test',

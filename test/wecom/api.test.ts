@@ -1,118 +1,38 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PlatformError } from '../../lib/errors';
 import { createMemoryLogger } from '../../lib/log';
+import { failure, fakeClock, startFakePlatform, stopFakePlatforms, type FakePlatform, type Route } from '../support/fake-platform';
 import { LIST_ID_LIMIT, resetWeComTokenCache, WeComApi } from '../../lib/wecom/api';
 import { callerIpFrom60020 } from '../../lib/wecom/errors';
-
-// A minimal stand-in for WeCom's API on loopback (under /cgi-bin, like the real base URL): it
-// issues tokens, rejects unknown ones with 40014 and answers each API path as the test asks.
-
-interface Seen {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  body: Record<string, unknown> | undefined;
-}
-type Reply = { status?: number; json?: unknown; raw?: string } | 'hang';
-type Route = (req: Seen) => Reply;
 
 const CORP_ID = 'ww0123456789abcdef';
 const SECRET = 'contact-sync-SECRET-value';
 
-interface FakeWeCom {
-  baseUrl: string;
-  seen: Seen[];
-  count(api: string): number;
-  valid: Set<string>;
-  routes: Record<string, Route>;
-  gettoken?: Route;
-}
+type FakeWeCom = FakePlatform;
 
-let servers: Server[] = [];
-
-async function fakeWeCom(routes: Record<string, Route> = {}): Promise<FakeWeCom> {
-  const seen: Seen[] = [];
-  let issued = 0;
-  const fake: Omit<FakeWeCom, 'baseUrl'> = {
-    seen,
-    count: (api) => seen.filter((s) => s.path === `/cgi-bin/${api}`).length,
-    valid: new Set(),
+/** WeCom's API under /cgi-bin, as far as the client tests need it. */
+function fakeWeCom(routes: Record<string, Route> = {}): Promise<FakeWeCom> {
+  return startFakePlatform(
+    {
+      prefix: '/cgi-bin',
+      credentials: { idParam: 'corpid', secretParam: 'corpsecret', id: CORP_ID, secret: SECRET },
+      badCredentials: { errcode: 40001, errmsg: 'invalid credential, hint: [1700000000_1_abc]' },
+      invalidTokenMessage: 'invalid access_token',
+      tokenPrefix: 'wx-tok-',
+      unrouted: { json: { errcode: 0, errmsg: 'ok' } },
+    },
     routes,
-  };
-  const server = createServer((req, res) => {
-    let data = '';
-    req.on('data', (c: Buffer) => (data += c.toString('utf8')));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const s: Seen = {
-        method: req.method ?? '',
-        path: url.pathname,
-        query: url.searchParams,
-        body: data ? (JSON.parse(data) as Record<string, unknown>) : undefined,
-      };
-      seen.push(s);
-      const api = s.path.replace(/^\/cgi-bin\//, '');
-      let reply: Reply;
-      if (api === 'gettoken') {
-        if (fake.gettoken) {
-          reply = fake.gettoken(s);
-        } else if (s.query.get('corpid') !== CORP_ID || s.query.get('corpsecret') !== SECRET) {
-          reply = { json: { errcode: 40001, errmsg: 'invalid credential, hint: [1700000000_1_abc]' } };
-        } else {
-          const token = `wx-tok-${++issued}`;
-          fake.valid.add(token);
-          reply = { json: { errcode: 0, errmsg: 'ok', access_token: token, expires_in: 7200 } };
-        }
-      } else if (!fake.valid.has(s.query.get('access_token') ?? '')) {
-        reply = { json: { errcode: 40014, errmsg: 'invalid access_token' } };
-      } else {
-        const route = fake.routes[api];
-        reply = route ? route(s) : { json: { errcode: 0, errmsg: 'ok' } };
-      }
-      if (reply === 'hang') return;
-      res.writeHead(reply.status ?? 200, { 'content-type': 'application/json' });
-      res.end(reply.raw ?? JSON.stringify(reply.json));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push(server);
-  const { port } = server.address() as AddressInfo;
-  return Object.assign(fake, { baseUrl: `http://127.0.0.1:${port}/cgi-bin` });
-}
-
-function fakeClock(start = 1_700_000_000_000) {
-  const clock = { t: start, now: () => clock.t };
-  return clock;
+  );
 }
 
 function client(fake: FakeWeCom, extra: Partial<ConstructorParameters<typeof WeComApi>[0]> = {}) {
   return new WeComApi({ corpId: CORP_ID, secret: SECRET, baseUrl: fake.baseUrl, logger: createMemoryLogger(), ...extra });
 }
 
-async function failure(p: Promise<unknown>): Promise<PlatformError> {
-  const e: unknown = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!(e instanceof PlatformError)) throw new Error(`expected a PlatformError, got ${String(e)}`);
-  return e;
-}
-
 const err = (errcode: number, errmsg: string): Route => () => ({ json: { errcode, errmsg } });
 const alice = { userid: 'alice', name: 'Alice', department: [2], mobile: '+86 13800000000' };
 
 beforeEach(() => resetWeComTokenCache());
-afterEach(async () => {
-  await Promise.all(
-    servers.map((s) => {
-      s.closeAllConnections();
-      return new Promise<void>((resolve) => s.close(() => resolve()));
-    }),
-  );
-  servers = [];
-});
+afterEach(stopFakePlatforms);
 
 describe('WeComApi access token', () => {
   it('fetches one token and reuses it across calls and instances', async () => {
