@@ -11,6 +11,7 @@
  * SQS's 5-minute window), as are DingTalk's own retries of the whole push.
  */
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { mapLimit } from '../concurrency';
 import { ConfigError } from '../config';
 import { deduplicationId, encodeMessage, messageGroupId } from '../messages';
 import { QueueRejectedError, type ChangeMessage, type ChangeQueue } from '../ports';
@@ -58,12 +59,7 @@ export class SqsChangeQueue implements ChangeQueue {
 
     // Chunks go out in parallel for the callback's deadline. Ordering across chunks does not
     // matter: a message only says "this entity may have changed" (invariant 3).
-    const results: ChunkResult[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < chunks.length) results.push(await this.sendChunk(chunks[next++]!));
-    };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, chunks.length) }, worker));
+    const results = await mapLimit(chunks, this.concurrency, (chunk) => this.sendChunk(chunk));
 
     const accepted = results.reduce((n, r) => n + r.accepted, 0);
     const rejected = results.reduce((n, r) => n + r.rejected, 0);
