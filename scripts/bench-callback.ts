@@ -82,14 +82,14 @@ async function bundleAndColdStart(): Promise<void> {
       minify: true,
       sourcemap: 'external',
       platform: 'node',
-      target: 'node20',
+      target: 'node22',
       format: 'cjs',
       mainFields: ['module', 'main'],
       outfile,
       logLevel: 'error',
     });
     const size = statSync(outfile).size;
-    console.log(`minified callback bundle: ${(size / 1024).toFixed(0)} KB (${size} bytes; esbuild, node20, module-first)`);
+    console.log(`minified callback bundle: ${(size / 1024).toFixed(0)} KB (${size} bytes; esbuild, node22, module-first)`);
 
     // Load the bundle and answer one signed check_url request: module load, config, queue client
     // construction and one decrypt/encrypt, as a cold first invocation does (check_url sends nothing to SQS).

@@ -14,17 +14,42 @@
  */
 import { isPlatformError, type FailureClass, type PlatformError } from '../errors';
 
+/** DingTalk's errcodes by name: production code and the simulator use these, never bare numbers. */
+export const DINGTALK_ERR = {
+  systemBusy: -1,
+  invalidToken: 40014,
+  /** Assumed: the code DingTalk answers for bad parameters in the topapi family. */
+  invalidParam: 40035,
+  badCredentials: 40089,
+  expiredToken: 42001,
+  requireGet: 43001,
+  requirePost: 43002,
+  userOutOfScope: 50002,
+  deptOutOfScope: 50004,
+  noContactPermission: 60011,
+  untrustedIp: 60020,
+  authException: 88,
+  badSecret: 40001,
+  httpsRequired: 43003,
+  deptNotFound: 60003,
+  /** What real clients see for a missing user; the documentation says 33012. */
+  userNotFound: 60121,
+  userNotFoundDocumented: 33012,
+  rateLimited: 90018,
+} as const;
+
 /** A JSON answer this client cannot use: missing fields, wrong types, ids beyond 2^53. */
 export const ERRCODE_BAD_ANSWER = -2;
 
 /** 40014 invalid access token, 42001 expired: drop the cached token, fetch once, retry once. */
-export const DINGTALK_TOKEN_REJECTED: ReadonlySet<number> = new Set([40014, 42001]);
+export const DINGTALK_TOKEN_REJECTED: ReadonlySet<number> = new Set([DINGTALK_ERR.invalidToken, DINGTALK_ERR.expiredToken]);
 
-const RETRYABLE = new Set([
-  -1, // system busy (also our code for network errors and timeouts)
+const RETRYABLE: ReadonlySet<number> = new Set<number>([
+  DINGTALK_ERR.systemBusy, // system busy (also our code for network errors and timeouts)
   // A token rejected again right after a fresh one was fetched: DingTalk is inconsistent for a
   // moment (the client never loops on it; the queue retries later).
-  40014, 42001,
+  DINGTALK_ERR.invalidToken,
+  DINGTALK_ERR.expiredToken,
 ]);
 
 /**
@@ -36,17 +61,17 @@ function isThrottled(errcode: number): boolean {
 }
 
 /** What the operator must fix, for each configuration errcode. */
-const CONFIGURATION: ReadonlyMap<number, string> = new Map([
-  [88, 'DingTalk refused the app (auth exception): check DINGTALK_APP_KEY / DINGTALK_APP_SECRET and the app\'s API permissions'],
-  [40001, 'DINGTALK_APP_SECRET is wrong for DINGTALK_APP_KEY: copy both from the app\'s credentials page'],
-  [40089, 'DINGTALK_APP_KEY or DINGTALK_APP_SECRET is invalid: copy both from the app\'s credentials page'],
-  [43001, 'DingTalk saw the wrong HTTP method: check DINGTALK_API_BASE and any proxy in between'],
-  [43002, 'DingTalk saw the wrong HTTP method: check DINGTALK_API_BASE and any proxy in between'],
-  [43003, 'DingTalk requires HTTPS: check DINGTALK_API_BASE'],
-  [60011, 'the app lacks the contact read permission (通讯录只读权限): grant it in the developer console'],
-  [60020, 'the caller IP is not in the app\'s server egress IP allow-list: add it in the developer console'],
-  [50002, 'the user is outside the app\'s visible scope: widen the app\'s contact scope (通讯录权限范围) if it should be synced'],
-  [50004, 'the department is outside the app\'s visible scope: widen the app\'s contact scope (通讯录权限范围) if it should be synced'],
+const CONFIGURATION: ReadonlyMap<number, string> = new Map<number, string>([
+  [DINGTALK_ERR.authException, 'DingTalk refused the app (auth exception): check DINGTALK_APP_KEY / DINGTALK_APP_SECRET and the app\'s API permissions'],
+  [DINGTALK_ERR.badSecret, 'DINGTALK_APP_SECRET is wrong for DINGTALK_APP_KEY: copy both from the app\'s credentials page'],
+  [DINGTALK_ERR.badCredentials, 'DINGTALK_APP_KEY or DINGTALK_APP_SECRET is invalid: copy both from the app\'s credentials page'],
+  [DINGTALK_ERR.requireGet, 'DingTalk saw the wrong HTTP method: check DINGTALK_API_BASE and any proxy in between'],
+  [DINGTALK_ERR.requirePost, 'DingTalk saw the wrong HTTP method: check DINGTALK_API_BASE and any proxy in between'],
+  [DINGTALK_ERR.httpsRequired, 'DingTalk requires HTTPS: check DINGTALK_API_BASE'],
+  [DINGTALK_ERR.noContactPermission, 'the app lacks the contact read permission (通讯录只读权限): grant it in the developer console'],
+  [DINGTALK_ERR.untrustedIp, 'the caller IP is not in the app\'s server egress IP allow-list: add it in the developer console'],
+  [DINGTALK_ERR.userOutOfScope, 'the user is outside the app\'s visible scope: widen the app\'s contact scope (通讯录权限范围) if it should be synced'],
+  [DINGTALK_ERR.deptOutOfScope, 'the department is outside the app\'s visible scope: widen the app\'s contact scope (通讯录权限范围) if it should be synced'],
 ]);
 
 export function classifyDingTalkError(errcode: number): FailureClass {
@@ -64,17 +89,17 @@ export function describeDingTalkConfigError(errcode: number): string | undefined
 
 /** The user no longer exists: docs say 33012, real code checks 60121; both mean "left". */
 export function isUserGone(e: unknown): e is PlatformError {
-  return isDingTalkError(e) && (e.errcode === 60121 || e.errcode === 33012);
+  return isDingTalkError(e) && (e.errcode === DINGTALK_ERR.userNotFound || e.errcode === DINGTALK_ERR.userNotFoundDocumented);
 }
 
 /** The department no longer exists (60003). */
 export function isDeptGone(e: unknown): e is PlatformError {
-  return isDingTalkError(e) && e.errcode === 60003;
+  return isDingTalkError(e) && e.errcode === DINGTALK_ERR.deptNotFound;
 }
 
 /** The user (50002) or department (50004) exists but the app may not see it. */
 export function isOutOfScope(e: unknown): e is PlatformError {
-  return isDingTalkError(e) && (e.errcode === 50002 || e.errcode === 50004);
+  return isDingTalkError(e) && (e.errcode === DINGTALK_ERR.userOutOfScope || e.errcode === DINGTALK_ERR.deptOutOfScope);
 }
 
 function isDingTalkError(e: unknown): e is PlatformError {

@@ -16,30 +16,13 @@ import { LosslessNumber, stringify } from 'lossless-json';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeAesKey } from '../dingtalk/crypto';
+import { DINGTALK_ERR } from '../dingtalk/errors';
 import { judgeReply, signedRequest } from '../dingtalk/push';
 import type { Clock, DingTalkDept, DingTalkUser } from '../ports';
 import { objectBody, SandboxServer, SimError, type SimAnswer } from './http';
 import { SequencedSet } from './sequenced-set';
 
 export { generateOrg, type GenerateOrgOptions, type GeneratedOrg } from './org-generator';
-
-export const DINGTALK_ERR = {
-  systemBusy: -1,
-  invalidToken: 40014,
-  /** Assumed: the code DingTalk answers for bad parameters in the topapi family. */
-  invalidParam: 40035,
-  badCredentials: 40089,
-  expiredToken: 42001,
-  requireGet: 43001,
-  requirePost: 43002,
-  userOutOfScope: 50002,
-  deptOutOfScope: 50004,
-  deptNotFound: 60003,
-  /** What real clients see for a missing user; the documentation says 33012. */
-  userNotFound: 60121,
-  userNotFoundDocumented: 33012,
-  rateLimited: 90018,
-} as const;
 
 const ERRMSG: Record<number, string> = {
   [-1]: '系统繁忙',

@@ -7,52 +7,12 @@
  * get 40058, WeCom's generic "invalid parameter". They deliberately avoid 60111 and 60003,
  * which a sync reads as "the object is gone, create it instead".
  */
+import { WECOM_ERR } from '../wecom/errors';
 
 export interface Violation {
   errcode: number;
   errmsg: string;
 }
-
-export const WECOM_ERR = {
-  systemBusy: -1,
-  badSecret: 40001,
-  invalidUserid: 40003,
-  invalidCorpId: 40013,
-  invalidToken: 40014,
-  invalidParam: 40058,
-  missingToken: 41001,
-  expiredToken: 42001,
-  requireGet: 43001,
-  requirePost: 43002,
-  rateLimited: 45009,
-  badJson: 47001,
-  apiForbidden: 48002,
-  detailReadForbidden: 48009,
-  deptNotFound: 60003,
-  parentNotFound: 60004,
-  deptHasMembers: 60005,
-  deptHasChildren: 60006,
-  rootDept: 60007,
-  deptExists: 60008,
-  deptNameIllegalChars: 60009,
-  deptCircular: 60010,
-  noPrivilege: 60011,
-  untrustedIp: 60020,
-  useridExists: 60102,
-  badMobile: 60103,
-  mobileExists: 60104,
-  badEmail: 60105,
-  emailExists: 60106,
-  tooManyDepts: 60110,
-  useridNotFound: 60111,
-  badName: 60112,
-  invalidDeptId: 60123,
-  invalidParentId: 60124,
-  badDeptName: 60125,
-  mobileAndEmailEmpty: 60129,
-  leaderLengthMismatch: 60132,
-  tooDeep: 81002,
-} as const;
 
 export const WECOM_ERRMSG: Record<number, string> = {
   [-1]: 'system busy',

@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../ports';
+import { WECOM_ERR } from '../wecom/errors';
 import { objectBody, SandboxServer, SimError, type SimAnswer, type SimRequest } from './http';
 import { SequencedSet } from './sequenced-set';
 import {
@@ -20,7 +21,6 @@ import {
   MAX_DIRECT_LEADERS,
   MAX_LIST_ID_LIMIT,
   ROOT_DEPT_ID,
-  WECOM_ERR,
   WECOM_ERRMSG,
   departmentListViolation,
   deptNameViolation,
@@ -37,7 +37,6 @@ import {
   type Violation,
 } from './wecom-rules';
 
-export { WECOM_ERR } from './wecom-rules';
 
 /** A department as WeCom stores it. */
 export interface WeComSimDept {

@@ -12,38 +12,87 @@
  */
 import type { FailureClass } from '../errors';
 
+/** WeCom's errcodes by name: production code and the simulator use these, never bare numbers. */
+export const WECOM_ERR = {
+  systemBusy: -1,
+  dataVersionConflict: 6000,
+  badSecret: 40001,
+  invalidUserid: 40003,
+  invalidCorpId: 40013,
+  invalidToken: 40014,
+  invalidParam: 40058,
+  missingToken: 41001,
+  expiredToken: 42001,
+  requireGet: 43001,
+  requirePost: 43002,
+  rateLimited: 45009,
+  tooManyConcurrent: 45033,
+  accountLimit: 45024,
+  userNotFound: 46004,
+  badJson: 47001,
+  apiForbidden: 48002,
+  detailReadForbidden: 48009,
+  deptNotFound: 60003,
+  parentNotFound: 60004,
+  deptHasMembers: 60005,
+  deptHasChildren: 60006,
+  rootDept: 60007,
+  deptExists: 60008,
+  deptNameIllegalChars: 60009,
+  deptCircular: 60010,
+  noPrivilege: 60011,
+  untrustedIp: 60020,
+  useridExists: 60102,
+  badMobile: 60103,
+  mobileExists: 60104,
+  badEmail: 60105,
+  emailExists: 60106,
+  tooManyDepts: 60110,
+  useridNotFound: 60111,
+  badName: 60112,
+  invalidDeptId: 60123,
+  invalidParentId: 60124,
+  badDeptName: 60125,
+  mobileAndEmailEmpty: 60129,
+  leaderLengthMismatch: 60132,
+  tooManyChildren: 81001,
+  tooDeep: 81002,
+} as const;
+
 /** A JSON answer this client cannot use (e.g. `department/create` without an `id`). */
 export const ERRCODE_BAD_ANSWER = -2;
 
 /** 40014 invalid access token, 42001 expired: drop the cached token, fetch once, retry once. */
-export const WECOM_TOKEN_REJECTED: ReadonlySet<number> = new Set([40014, 42001]);
+export const WECOM_TOKEN_REJECTED: ReadonlySet<number> = new Set([WECOM_ERR.invalidToken, WECOM_ERR.expiredToken]);
 
-const RETRYABLE = new Set([
-  -1, // system busy; also network errors and timeouts
-  45009, // frequency limit (10,000 calls/min per API per company)
-  45033, // too many concurrent calls
-  6000, // data version conflict
+const RETRYABLE: ReadonlySet<number> = new Set<number>([
+  WECOM_ERR.systemBusy, // system busy; also network errors and timeouts
+  WECOM_ERR.rateLimited, // frequency limit (10,000 calls/min per API per company)
+  WECOM_ERR.tooManyConcurrent, // too many concurrent calls
+  WECOM_ERR.dataVersionConflict, // data version conflict
   // A department that still has members (60005) or children (60006): the messages that move or
   // remove them are on the queue too, so deleting again a little later succeeds.
-  60005, 60006,
+  WECOM_ERR.deptHasMembers,
+  WECOM_ERR.deptHasChildren,
   // A token rejected again right after a fresh one was fetched: WeCom's tokens "may expire
   // early"; the client never loops on it, the queue retries later.
-  40014, 42001,
+  WECOM_ERR.invalidToken,
+  WECOM_ERR.expiredToken,
 ]);
 
 /**
  * Configuration errors and what the operator must change. 60020 gets its caller IP filled in
  * by `describeWeComConfigError`.
  */
-const CONFIGURATION: ReadonlyMap<number, string> = new Map([
-  [60020, 'add the sync\'s egress IP (the NAT gateway\'s Elastic IP) to WeCom\'s trusted IPs (企业可信IP) of the contact-sync tool'],
-  [40001, 'WECOM_CONTACT_SECRET is wrong: copy the secret from WeCom admin → 管理工具 → 通讯录同步'],
-  [40013, 'WECOM_CORP_ID is not a valid corp id: copy it from WeCom admin → 我的企业 → 企业信息'],
-  [41001, 'the access token is missing from the request: a proxy in front of WECOM_API_BASE may drop query strings'],
-  [48002, 'this secret may not edit contacts: use the contact-sync secret and enable 通讯录同步 → API编辑通讯录'],
-  [60011, 'no permission for this contact: use the contact-sync secret (an app secret cannot write contacts)'],
-  [48009, 'the contact-sync secret may not read contact details from this IP (WeCom rule of 2022-08-15): the sync must only use id lists'],
-  [45024, 'the WeCom account limit is reached: add seats or remove members in WeCom'],
+const CONFIGURATION: ReadonlyMap<number, string> = new Map<number, string>([
+  [WECOM_ERR.untrustedIp, 'add the sync\'s egress IP (the NAT gateway\'s Elastic IP) to WeCom\'s trusted IPs (企业可信IP) of the contact-sync tool'],
+  [WECOM_ERR.badSecret, 'WECOM_CONTACT_SECRET is wrong: copy the secret from WeCom admin → 管理工具 → 通讯录同步'],
+  [WECOM_ERR.invalidCorpId, 'WECOM_CORP_ID is not a valid corp id: copy it from WeCom admin → 我的企业 → 企业信息'],
+  [WECOM_ERR.missingToken, 'the access token is missing from the request: a proxy in front of WECOM_API_BASE may drop query strings'],
+  [WECOM_ERR.apiForbidden, 'this secret may not edit contacts: use the contact-sync secret and enable 通讯录同步 → API编辑通讯录'],
+  [WECOM_ERR.noPrivilege, 'no permission for this contact: use the contact-sync secret (an app secret cannot write contacts)'],
+  [WECOM_ERR.detailReadForbidden, 'the contact-sync secret may not read contact details from this IP (WeCom rule of 2022-08-15): the sync must only use id lists'],
+  [WECOM_ERR.accountLimit, 'the WeCom account limit is reached: add seats or remove members in WeCom'],
 ]);
 
 /**
@@ -68,7 +117,7 @@ export function callerIpFrom60020(errmsg: string): string | undefined {
 
 /** One line telling the operator what to fix, for configuration errcodes; undefined otherwise. */
 export function describeWeComConfigError(errcode: number, errmsg = ''): string | undefined {
-  if (errcode === 60020) {
+  if (errcode === WECOM_ERR.untrustedIp) {
     const ip = callerIpFrom60020(errmsg);
     if (ip) {
       return `add the caller IP ${ip} to WeCom's trusted IPs (企业可信IP) of the contact-sync tool; it should be the NAT gateway's Elastic IP`;

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import vectors from '../../../shared/vectors/dingtalk-callback.json';
+import vectors from '../fixtures/dingtalk-callback.json';
 import {
   buildReply,
   CallbackCryptoError,

@@ -6,7 +6,7 @@
 import { createCipheriv } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import vectors from '../../../shared/vectors/dingtalk-callback.json';
+import vectors from '../fixtures/dingtalk-callback.json';
 import { loadCallbackConfig } from '../../lib/config';
 import { decodeAesKey, decryptMessage, encryptMessage, sign, verifySignature } from '../../lib/dingtalk/crypto';
 import { createCallbackHandler } from '../../lib/dingtalk/receiver';

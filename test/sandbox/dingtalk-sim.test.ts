@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { isLosslessNumber, parse } from 'lossless-json';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildReply, decodeAesKey, decryptMessage, randomNonce, verifySignature } from '../../lib/dingtalk/crypto';
-import { DINGTALK_ERR, DingTalkSimulator, generateOrg, type DingTalkSimulatorOptions } from '../../lib/sandbox/dingtalk-sim';
+import { DINGTALK_ERR } from '../../lib/dingtalk/errors';
+import { DingTalkSimulator, generateOrg, type DingTalkSimulatorOptions } from '../../lib/sandbox/dingtalk-sim';
 
 const T0 = 1_700_000_000_000;
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';

@@ -5,7 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SimError } from '../../lib/sandbox/http';
-import { WECOM_ERR, WeComSimulator, type WeComSimulatorOptions } from '../../lib/sandbox/wecom-sim';
+import { WECOM_ERR } from '../../lib/wecom/errors';
+import { WeComSimulator, type WeComSimulatorOptions } from '../../lib/sandbox/wecom-sim';
 
 const T0 = 1_700_000_000_000;
 

@@ -1,0 +1,36 @@
+/**
+ * The one retry loop of the service: call, and when the failure is one that calls for "later",
+ * wait the next delay and call again. Used wherever a platform or a queue may answer "not now"
+ * (the reconcile's throttled reads, the SQS adapter's partly failed batches, the DingTalk
+ * simulator's push retries), so each of them states only its delays and what counts as
+ * retryable.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface RetryPolicy {
+  /** Wait before each retry, in order: `[1000, 3000]` means three calls at most. */
+  delaysMs: readonly number[];
+  /** True when the failure may go away by itself; anything else is thrown at once. */
+  retryable(error: unknown): boolean;
+  /** Called before each wait, e.g. to log; `attempt` counts from 1 (the call that failed). */
+  onRetry?(error: unknown, attempt: number, delayMs: number): void;
+}
+
+/** Runs `fn` (given the attempt number, from 1) until it succeeds or the policy says stop. */
+export async function withRetries<T>(policy: RetryPolicy, fn: (attempt: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (e) {
+      const delay = policy.delaysMs[attempt - 1];
+      if (delay === undefined || !policy.retryable(e)) throw e;
+      policy.onRetry?.(e, attempt, delay);
+      if (delay > 0) await sleep(delay);
+    }
+  }
+}
+
+/** `count` delays doubling from `firstMs`: exponentialDelays(3, 50) → [50, 100, 200]. */
+export function exponentialDelays(count: number, firstMs: number): number[] {
+  return Array.from({ length: Math.max(0, count) }, (_, i) => firstMs * 2 ** i);
+}

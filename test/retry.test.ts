@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { exponentialDelays, withRetries } from '../lib/retry';
+
+class Later extends Error {}
+
+describe('withRetries', () => {
+  it('calls again after each retryable failure until it succeeds', async () => {
+    const attempts: number[] = [];
+    const result = await withRetries({ delaysMs: [0, 0, 0], retryable: (e) => e instanceof Later }, async (attempt) => {
+      attempts.push(attempt);
+      if (attempt < 3) throw new Later();
+      return 'done';
+    });
+    expect(result).toBe('done');
+    expect(attempts).toEqual([1, 2, 3]);
+  });
+
+  it('throws the last failure once the delays are used up', async () => {
+    let calls = 0;
+    const failing = withRetries({ delaysMs: [0, 0], retryable: () => true }, async () => {
+      calls++;
+      throw new Later(`call ${calls}`);
+    });
+    await expect(failing).rejects.toThrow('call 3');
+    expect(calls).toBe(3);
+  });
+
+  it('throws a failure that is not retryable at once', async () => {
+    let calls = 0;
+    const failing = withRetries({ delaysMs: [0, 0], retryable: (e) => e instanceof Later }, async () => {
+      calls++;
+      throw new TypeError('bad input');
+    });
+    await expect(failing).rejects.toThrow(TypeError);
+    expect(calls).toBe(1);
+  });
+
+  it('reports each retry with its attempt and delay', async () => {
+    const seen: [number, number][] = [];
+    await withRetries({ delaysMs: [1, 2], retryable: () => true, onRetry: (_e, attempt, delay) => seen.push([attempt, delay]) }, async (attempt) => {
+      if (attempt < 3) throw new Later();
+    });
+    expect(seen).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
+  });
+});
+
+describe('exponentialDelays', () => {
+  it('doubles from the first delay', () => {
+    expect(exponentialDelays(3, 50)).toEqual([50, 100, 200]);
+    expect(exponentialDelays(0, 50)).toEqual([]);
+  });
+});
