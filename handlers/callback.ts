@@ -12,7 +12,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { SqsChangeQueue } from '../lib/aws/sqs-queue';
 import { environmentWithSecrets } from '../lib/aws/ssm-secrets';
 import { loadCallbackConfig } from '../lib/config';
-import { createCallbackHandler, type CallbackHandler } from '../lib/dingtalk/receiver';
+import { type CallbackHandler, createCallbackHandler } from '../lib/dingtalk/receiver';
 import { createLogger } from '../lib/log';
 
 const logger = createLogger('callback');

@@ -6,8 +6,8 @@ import { createAwsSyncRuntime } from '../lib/aws/runtime';
 import { SqsChangeQueue } from '../lib/aws/sqs-queue';
 import { ConfigError } from '../lib/config';
 import { createLogger } from '../lib/log';
-import { runReconcile } from '../lib/sync/reconcile';
 import { summarisePlan } from '../lib/sync/plan-table';
+import { runReconcile } from '../lib/sync/reconcile';
 
 const logger = createLogger('reconcile');
 

@@ -31,7 +31,16 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     // CloudWatch embedded metric format: turns this line into metrics without an extra API call.
     _aws: {
       Timestamp: Date.now(),
-      CloudWatchMetrics: [{ Namespace: 'DingTalkWeComSync', Dimensions: [[]], Metrics: [{ Name: 'PermanentFailures', Unit: 'Count' }, { Name: 'RetriedMessages', Unit: 'Count' }] }],
+      CloudWatchMetrics: [
+        {
+          Namespace: 'DingTalkWeComSync',
+          Dimensions: [[]],
+          Metrics: [
+            { Name: 'PermanentFailures', Unit: 'Count' },
+            { Name: 'RetriedMessages', Unit: 'Count' },
+          ],
+        },
+      ],
     },
     PermanentFailures: failed,
     RetriedMessages: response.batchItemFailures.length,

@@ -44,7 +44,7 @@ type Env = Record<string, string | undefined>;
 /** Default freshness window: DingTalk retries at +10 s and +30 s, so 5 minutes covers a retry plus clock drift. */
 export const DEFAULT_MAX_SKEW_SECONDS = 300;
 /** A contact event is a few hundred bytes; 64 KiB leaves room for large id lists. */
-export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
 function required(env: Env, name: string): string {
   const v = env[name];

@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import type { ChangeMessage, EntityKind } from './ports';
 
 /** Bumped when the body's shape changes; the worker refuses versions it does not know. */
-export const MESSAGE_VERSION = 1;
+const MESSAGE_VERSION = 1;
 
-export class BadMessageError extends Error {
+class BadMessageError extends Error {
   override readonly name = 'BadMessageError';
 }
 

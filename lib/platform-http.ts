@@ -5,9 +5,9 @@
  * so one mechanism serves both; a `PlatformProfile` holds what differs.
  */
 import { createHash } from 'node:crypto';
-import { PlatformError, type FailureClass, type Platform } from './errors';
+import { type FailureClass, type Platform, PlatformError } from './errors';
 import { createLogger, type Logger } from './log';
-import { systemClock, type Clock } from './ports';
+import { type Clock, systemClock } from './ports';
 
 /** Refresh this long before the stated expiry (or at half the lifetime, if sooner). */
 const REFRESH_MARGIN_MS = 5 * 60_000;
@@ -49,7 +49,10 @@ export class TokenCache {
   /** A valid token for `key`, fetching one with `issue` only when needed, once for all callers. */
   async get(key: string, clock: Clock, issue: () => Promise<IssuedToken>): Promise<string> {
     let slot = this.slots.get(key);
-    if (!slot) this.slots.set(key, (slot = {}));
+    if (!slot) {
+      slot = {};
+      this.slots.set(key, slot);
+    }
     const now = clock.now();
     const current = slot.current;
     if (current && now < current.refreshAt) return current.token;
@@ -154,7 +157,7 @@ export interface PlatformProfile {
   notJsonHint?: string;
 }
 
-export const DEFAULT_TIMEOUT_MS = 5_000;
+const DEFAULT_TIMEOUT_MS = 5_000;
 
 /** What either client's constructor takes besides its credentials. */
 export interface PlatformClientOptions {

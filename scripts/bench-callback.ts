@@ -32,7 +32,10 @@ function percentile(sorted: number[], p: number): number {
 }
 
 function median(values: number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 async function throughput(CONCURRENCY: number): Promise<void> {
@@ -68,7 +71,9 @@ async function throughput(CONCURRENCY: number): Promise<void> {
   latencies.sort((a, b) => a - b);
   console.log(`callback through the local HTTP server: ${REQUESTS} signed user events, ${CONCURRENCY} in flight (client in the same process)`);
   console.log(`  throughput   ${(REQUESTS / seconds).toFixed(0)} requests/s`);
-  console.log(`  latency      p50 ${percentile(latencies, 50).toFixed(2)} ms   p99 ${percentile(latencies, 99).toFixed(2)} ms   max ${latencies[latencies.length - 1]!.toFixed(2)} ms`);
+  console.log(
+    `  latency      p50 ${percentile(latencies, 50).toFixed(2)} ms   p99 ${percentile(latencies, 99).toFixed(2)} ms   max ${latencies[latencies.length - 1]!.toFixed(2)} ms`,
+  );
   console.log(`  non-200      ${failures};  messages enqueued ${queue.depth}`);
 }
 
@@ -128,7 +133,9 @@ async function bundleAndColdStart(): Promise<void> {
     }
     const b = median(bare);
     const l = median(loaded);
-    console.log(`cold start (median of ${COLD_RUNS} fresh processes): bare node -e 0 ${b.toFixed(0)} ms; load + init bundled handler ${l.toFixed(0)} ms; added ${(l - b).toFixed(0)} ms`);
+    console.log(
+      `cold start (median of ${COLD_RUNS} fresh processes): bare node -e 0 ${b.toFixed(0)} ms; load + init bundled handler ${l.toFixed(0)} ms; added ${(l - b).toFixed(0)} ms`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -47,11 +47,23 @@ for (const d of org.depts) {
   for (let p = d.parent_id!; p !== 1; p = parent.get(p)!) depth++;
   depthCount.set(depth, (depthCount.get(depth) ?? 0) + 1);
 }
-console.log(`organisation: ${org.users.length} users, ${org.depts.length} departments (+ root), levels ${[...depthCount.keys()].sort().join(',')} (root = 1), ${org.users.filter((u) => u.dept_id_list.length > 1).length} users in 2+ departments`);
-console.log(`limits: DingTalk ${DT_RATE} calls/s per API, WeCom ${WC_RATE} operations/min in total; simulators enforce ${Number.isFinite(DT_RATE) ? '20/s' : 'no limit'} and ${Number.isFinite(WC_RATE) ? '10,000/min' : 'no limit'} per API`);
+console.log(
+  `organisation: ${org.users.length} users, ${org.depts.length} departments (+ root), levels ${[...depthCount.keys()].sort().join(',')} (root = 1), ${org.users.filter((u) => u.dept_id_list.length > 1).length} users in 2+ departments`,
+);
+console.log(
+  `limits: DingTalk ${DT_RATE} calls/s per API, WeCom ${WC_RATE} operations/min in total; simulators enforce ${Number.isFinite(DT_RATE) ? '20/s' : 'no limit'} and ${Number.isFinite(WC_RATE) ? '10,000/min' : 'no limit'} per API`,
+);
 
-const calls = (c: Record<string, number>) => Object.entries(c).filter(([, n]) => n > 0).sort().map(([k, n]) => `${k} ${n}`).join(', ');
-const writes = (c: Record<string, number>) => Object.entries(c).filter(([k]) => /\/(create|update|delete|batchdelete)$/.test(k)).reduce((n, [, v]) => n + v, 0);
+const calls = (c: Record<string, number>) =>
+  Object.entries(c)
+    .filter(([, n]) => n > 0)
+    .sort()
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+const writes = (c: Record<string, number>) =>
+  Object.entries(c)
+    .filter(([k]) => /\/(create|update|delete|batchdelete)$/.test(k))
+    .reduce((n, [, v]) => n + v, 0);
 
 for (const label of ['first import', 'second run (no changes)']) {
   dt.resetCalls();
@@ -62,10 +74,16 @@ for (const label of ['first import', 'second run (no changes)']) {
   const seconds = (performance.now() - t0) / 1000;
   console.log(`\n${label}: ${report.status} in ${seconds.toFixed(1)} s; ${JSON.stringify(report.counts)}; errors ${report.errors.length}`);
   if (report.errors.length) console.log(`  first errors: ${JSON.stringify(report.errors.slice(0, 3))}`);
-  console.log(`  phases: ${Object.entries(timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}`);
+  console.log(
+    `  phases: ${Object.entries(timings)
+      .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
+      .join(', ')}`,
+  );
   console.log(`  DingTalk calls: ${calls(dt.calls)}`);
   console.log(`  WeCom calls: ${calls(wc.calls)}  → writes ${writes(wc.calls)}`);
-  console.log(`  peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB (this process holds both simulators too); heap now ${(process.memoryUsage().heapUsed / 1024 / 1024).toFixed(0)} MiB`);
+  console.log(
+    `  peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB (this process holds both simulators too); heap now ${(process.memoryUsage().heapUsed / 1024 / 1024).toFixed(0)} MiB`,
+  );
 }
 console.log(`\nWeCom now: ${wc.listUsers().length} users, ${wc.listDepts().length} departments`);
 clearInterval(sampler);

@@ -24,7 +24,7 @@ import type { ChangeQueue, StateStore } from '../lib/ports';
 import { createSyncRuntime } from '../lib/runtime';
 import { startSimulators } from '../lib/sandbox/simulators';
 import { formatPlanTable } from '../lib/sync/plan-table';
-import { runReconcile, type ReconcileOptions } from '../lib/sync/reconcile';
+import { type ReconcileOptions, runReconcile } from '../lib/sync/reconcile';
 import { createSyncBatchProcessor } from '../lib/sync/worker';
 
 const USAGE = 'usage: npm run reconcile -- (--dry-run | --apply) [--allow-deletes] [--rewrite-all] [--sandbox]';
@@ -54,33 +54,25 @@ function progressReporter(): NonNullable<ReconcileOptions['onProgress']> & { end
 }
 
 async function main(): Promise<void> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        'dry-run': { type: 'boolean' },
-        apply: { type: 'boolean' },
-        'allow-deletes': { type: 'boolean' },
-        'rewrite-all': { type: 'boolean' },
-        sandbox: { type: 'boolean' },
-      },
-    }).values;
-  } catch (e) {
-    fail(`${(e as Error).message}\n${USAGE}`);
-  }
+  const args = parseArgsOrFail(
+    () =>
+      parseArgs({
+        options: {
+          'dry-run': { type: 'boolean' },
+          apply: { type: 'boolean' },
+          'allow-deletes': { type: 'boolean' },
+          'rewrite-all': { type: 'boolean' },
+          sandbox: { type: 'boolean' },
+        },
+      }).values,
+  );
   if (!!args['dry-run'] === !!args.apply) fail(`give exactly one of --dry-run and --apply\n${USAGE}`);
 
   const env: Record<string, string | undefined> = { ...process.env };
   const sims = args.sandbox ? await startSimulators() : undefined;
   if (sims) Object.assign(env, sims.env, { STATE_TABLE: '', QUEUE_URL: '' });
 
-  let config;
-  try {
-    config = loadSyncConfig(env);
-  } catch (e) {
-    if (e instanceof ConfigError) fail(`${e.message} (or try --sandbox)`);
-    throw e;
-  }
+  const config = configOrFail(() => loadSyncConfig(env));
   const logger = createLogger('reconcile', { level: 'warn' });
   let store: StateStore;
   if (env.STATE_TABLE) {
@@ -101,20 +93,45 @@ async function main(): Promise<void> {
   );
   progress.end();
 
-  if (plan && (args['dry-run'] || report.status === 'blocked')) process.stdout.write(formatPlanTable(plan.ops) + '\n\n');
+  if (plan && (args['dry-run'] || report.status === 'blocked')) process.stdout.write(`${formatPlanTable(plan.ops)}\n\n`);
   if (localQueue && localQueue.depth > 0) {
     const batches = await drain(localQueue, createSyncBatchProcessor(sync, logger), 1000);
     process.stdout.write(`processed ${batches.reduce((n, b) => n + b.outcomes.length, 0)} changes from DingTalk's failed-push list\n`);
   }
-  const counts = Object.entries(report.counts).map(([k, v]) => `${k} ${v}`).join(', ') || 'no operations';
+  const counts =
+    Object.entries(report.counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'no operations';
   process.stdout.write(`status: ${report.status}${report.dryRun ? ' (dry run)' : ''} — ${counts}\n`);
   if (report.message) process.stdout.write(`${report.message}\n`);
   for (const e of report.errors.slice(0, 50)) process.stdout.write(`  ${e.op} ${e.kind} ${e.id}: ${e.errcode ?? ''} ${e.message}\n`);
   if (report.errors.length > 50) process.stdout.write(`  … and ${report.errors.length - 50} more (see the stored report)\n`);
-  process.stdout.write(`time: ${Object.entries(timings).map(([k, v]) => `${k} ${Math.round(v)} ms`).join(', ')}\n`);
+  process.stdout.write(
+    `time: ${Object.entries(timings)
+      .map(([k, v]) => `${k} ${Math.round(v)} ms`)
+      .join(', ')}\n`,
+  );
 
   await sims?.stop();
   process.exitCode = report.status === 'failed' || report.status === 'blocked' ? 1 : 0;
 }
 
 main().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
+
+/** Parsed options, or the usage on stderr and a failing exit when they do not parse. */
+function parseArgsOrFail<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    fail(`${(e as Error).message}\n${USAGE}`);
+  }
+}
+
+function configOrFail<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (e) {
+    if (e instanceof ConfigError) fail(`${e.message} (or try --sandbox)`);
+    throw e;
+  }
+}

@@ -13,5 +13,7 @@ if (!from || !to) {
   process.exit(2);
 }
 const result = await redrive(new SQSClient({}), from, to);
-process.stdout.write(`moved ${result.moved} messages back to the change queue; ${result.unreadable} unreadable and ${result.failed} refused left in the dead-letter queue\n`);
+process.stdout.write(
+  `moved ${result.moved} messages back to the change queue; ${result.unreadable} unreadable and ${result.failed} refused left in the dead-letter queue\n`,
+);
 process.exitCode = result.unreadable + result.failed > 0 ? 1 : 0;

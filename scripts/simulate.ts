@@ -18,24 +18,22 @@ function fail(message: string): never {
 }
 
 async function main(): Promise<void> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        url: { type: 'string' },
-        event: { type: 'string' },
-        user: { type: 'string', multiple: true },
-        dept: { type: 'string', multiple: true },
-        'check-url': { type: 'boolean' },
-        'corp-id': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    }).values;
-  } catch (e) {
-    fail(`${(e as Error).message}\n${USAGE}`);
-  }
+  const args = parseArgsOrFail(
+    () =>
+      parseArgs({
+        options: {
+          url: { type: 'string' },
+          event: { type: 'string' },
+          user: { type: 'string', multiple: true },
+          dept: { type: 'string', multiple: true },
+          'check-url': { type: 'boolean' },
+          'corp-id': { type: 'string' },
+          help: { type: 'boolean' },
+        },
+      }).values,
+  );
   if (args.help) {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(`${USAGE}\n`);
     return;
   }
   if (!args.url) fail(`--url is required\n${USAGE}`);
@@ -46,15 +44,13 @@ async function main(): Promise<void> {
     fail(`--url is not a valid URL: ${args.url}`);
   }
 
-  let config;
-  try {
-    config = loadCallbackConfig(process.env);
-  } catch (e) {
-    if (e instanceof ConfigError) fail(e.message);
-    throw e;
-  }
+  const config = configOrFail(() => loadCallbackConfig(process.env));
 
-  const split = (values: string[] | undefined) => (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const split = (values: string[] | undefined) =>
+    (values ?? [])
+      .flatMap((v) => v.split(','))
+      .map((v) => v.trim())
+      .filter(Boolean);
   const users = split(args.user);
   const depts = split(args.dept);
   const corpId = args['corp-id'] ?? 'dingsimulated';
@@ -79,7 +75,27 @@ async function main(): Promise<void> {
     ownerKey: config.ownerKey,
   });
   if (!result.delivered) fail(`${String(event.EventType)} to ${url.origin}${url.pathname}: not delivered: ${result.reason}`);
-  process.stdout.write(`ok: ${String(event.EventType)} delivered to ${url.origin}${url.pathname}; the reply is signed, decrypts with the owner key and says "success" (HTTP ${result.status}, ${result.elapsedMs} ms)\n`);
+  process.stdout.write(
+    `ok: ${String(event.EventType)} delivered to ${url.origin}${url.pathname}; the reply is signed, decrypts with the owner key and says "success" (HTTP ${result.status}, ${result.elapsedMs} ms)\n`,
+  );
 }
 
 main().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
+
+/** Parsed options, or the usage on stderr and a failing exit when they do not parse. */
+function parseArgsOrFail<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    fail(`${(e as Error).message}\n${USAGE}`);
+  }
+}
+
+function configOrFail<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    throw e;
+  }
+}

@@ -17,7 +17,10 @@ function variableOf(fn: () => unknown): string {
 describe('loadCallbackConfig', () => {
   it('defaults the owner key to the AppKey and the freshness window to 5 minutes', () => {
     expect(loadCallbackConfig(callbackEnv)).toMatchObject({ ownerKey: 'dingapp', maxSkewSeconds: DEFAULT_MAX_SKEW_SECONDS, maxBodyBytes: 65536 });
-    expect(loadCallbackConfig({ ...callbackEnv, DINGTALK_OWNER_KEY: 'dingcorpid', CALLBACK_MAX_SKEW_SECONDS: '0' })).toMatchObject({ ownerKey: 'dingcorpid', maxSkewSeconds: 0 });
+    expect(loadCallbackConfig({ ...callbackEnv, DINGTALK_OWNER_KEY: 'dingcorpid', CALLBACK_MAX_SKEW_SECONDS: '0' })).toMatchObject({
+      ownerKey: 'dingcorpid',
+      maxSkewSeconds: 0,
+    });
   });
 
   it.each([
@@ -56,7 +59,16 @@ describe('loadSyncConfig', () => {
   });
 
   it('parses scope lists, policies and flags', () => {
-    expect(loadSyncConfig({ ...syncEnv, SYNC_ROOT_DEPT_IDS: '2, 5', SYNC_EXCLUDE_DEPT_IDS: '9', SYNC_ON_LEAVE: 'delete', WECOM_TO_INVITE: 'true', WECOM_API_BASE: 'http://127.0.0.1:1/cgi-bin/' })).toMatchObject({
+    expect(
+      loadSyncConfig({
+        ...syncEnv,
+        SYNC_ROOT_DEPT_IDS: '2, 5',
+        SYNC_EXCLUDE_DEPT_IDS: '9',
+        SYNC_ON_LEAVE: 'delete',
+        WECOM_TO_INVITE: 'true',
+        WECOM_API_BASE: 'http://127.0.0.1:1/cgi-bin/',
+      }),
+    ).toMatchObject({
       rootDeptIds: [2, 5],
       excludeDeptIds: [9],
       onLeave: 'delete',

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { PlatformError, type FailureClass } from '../lib/errors';
+import { type FailureClass, PlatformError } from '../lib/errors';
 import { createMemoryLogger } from '../lib/log';
-import { PlatformHttp, TokenCache, type PlatformProfile } from '../lib/platform-http';
+import { PlatformHttp, type PlatformProfile, TokenCache } from '../lib/platform-http';
 
 // The profile-driven branches of PlatformHttp that neither client's tests reach directly; the
 // token cache and the clients' own conventions are covered by test/dingtalk and test/wecom.
@@ -10,7 +10,8 @@ const SECRET = 'the-SECRET';
 
 const profile: PlatformProfile = {
   platform: 'wecom',
-  classify: (errcode): FailureClass => (errcode >= 500 && errcode <= 599 ? 'retryable' : errcode === 40001 || errcode === 50002 ? 'configuration' : 'permanent'),
+  classify: (errcode): FailureClass =>
+    errcode >= 500 && errcode <= 599 ? 'retryable' : errcode === 40001 || errcode === 50002 ? 'configuration' : 'permanent',
   badAnswerErrcode: -2,
   token: { idParam: 'id', secretParam: 'key', rejected: new Set([40014]) },
   describeConfigError: (errcode) => `fix ${errcode}`,
@@ -37,7 +38,10 @@ function client(reply: Reply) {
 }
 
 async function failure(p: Promise<unknown>): Promise<PlatformError> {
-  const e: unknown = await p.then(() => undefined, (err: unknown) => err);
+  const e: unknown = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   if (!(e instanceof PlatformError)) throw new Error(`expected a PlatformError, got ${String(e)}`);
   return e;
 }
@@ -56,7 +60,11 @@ describe('PlatformHttp', () => {
   });
 
   it('maps the HTTP status by the profile: throttled, a wrong base URL, a 5xx', async () => {
-    expect(await failure(client({ status: 403, body: '' }).http.call('a', 'GET'))).toMatchObject({ errcode: -1, errmsg: 'HTTP 403: wait', failure: 'retryable' });
+    expect(await failure(client({ status: 403, body: '' }).http.call('a', 'GET'))).toMatchObject({
+      errcode: -1,
+      errmsg: 'HTTP 403: wait',
+      failure: 'retryable',
+    });
     expect(await failure(client({ status: 429, body: '' }).http.call('a', 'GET'))).toMatchObject({
       errcode: 429,
       errmsg: 'HTTP 429: check SOME_API_BASE and any proxy in between',
@@ -71,7 +79,11 @@ describe('PlatformHttp', () => {
       errmsg: 'answer is not JSON (HTTP 200): banned, probably',
       failure: 'retryable',
     });
-    expect(await failure(client({ body: '[1]' }).http.call('a', 'GET'))).toMatchObject({ errcode: -2, errmsg: 'unusable answer: not a JSON object', failure: 'permanent' });
+    expect(await failure(client({ body: '[1]' }).http.call('a', 'GET'))).toMatchObject({
+      errcode: -2,
+      errmsg: 'unusable answer: not a JSON object',
+      failure: 'permanent',
+    });
   });
 
   it('logs configuration errors, quietly for the expected ones, and scrubs secrets', async () => {

@@ -26,7 +26,7 @@
  */
 import { type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { StaleStateError, type EntityKind, type EntityState, type RunReport, type StateStore } from '../ports';
+import { type EntityKind, type EntityState, type RunReport, StaleStateError, type StateStore } from '../ports';
 
 /** Key schema and billing of the state table; serverless.yml must match it. */
 export const stateTableDefinition: Required<Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema' | 'BillingMode'>> = {

@@ -4,8 +4,9 @@
  * deduplication id, because SQS would drop a resend carrying the old one within 5 minutes.
  * A message is deleted from the DLQ only after the change queue accepted it.
  */
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+
 import { randomUUID } from 'node:crypto';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { decodeMessage, messageGroupId } from '../messages';
 
 export interface RedriveResult {
@@ -20,7 +21,9 @@ export async function redrive(client: SQSClient, from: string, to: string, opts:
   const max = opts.max ?? 100_000;
   const seen = new Set<string>();
   while (result.moved + result.unreadable + result.failed < max) {
-    const got = await client.send(new ReceiveMessageCommand({ QueueUrl: from, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60, AttributeNames: ['All'] }));
+    const got = await client.send(
+      new ReceiveMessageCommand({ QueueUrl: from, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60, AttributeNames: ['All'] }),
+    );
     const messages = (got.Messages ?? []).filter((m) => m.MessageId && !seen.has(m.MessageId));
     if (messages.length === 0) break;
     const sendable = [];
@@ -43,7 +46,9 @@ export async function redrive(client: SQSClient, from: string, to: string, opts:
     result.failed += sendable.length - ok.size;
     const toDelete = sendable.filter((_, i) => ok.has(String(i)));
     if (toDelete.length > 0) {
-      await client.send(new DeleteMessageBatchCommand({ QueueUrl: from, Entries: toDelete.map(({ m }, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+      await client.send(
+        new DeleteMessageBatchCommand({ QueueUrl: from, Entries: toDelete.map(({ m }, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
+      );
       result.moved += toDelete.length;
     }
   }

@@ -10,11 +10,11 @@
  * entry that SQS did accept although the answer said otherwise is dropped as a duplicate (within
  * SQS's 5-minute window), as are DingTalk's own retries of the whole push.
  */
-import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SendMessageBatchCommandOutput, type SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import { mapLimit } from '../concurrency';
 import { ConfigError } from '../config';
 import { deduplicationId, encodeMessage, messageGroupId } from '../messages';
-import { QueueRejectedError, type ChangeMessage, type ChangeQueue } from '../ports';
+import { type ChangeMessage, type ChangeQueue, QueueRejectedError } from '../ports';
 
 /** SendMessageBatch's limit. */
 const BATCH_SIZE = 10;
@@ -90,7 +90,7 @@ export class SqsChangeQueue implements ChangeQueue {
 
     for (let attempt = 1; attempt <= this.attempts && pending.length > 0; attempt++) {
       if (attempt > 1) await sleep(this.backoffMs * 2 ** (attempt - 2));
-      let out;
+      let out: SendMessageBatchCommandOutput;
       try {
         out = await this.sqs().send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending }));
       } catch (e) {

@@ -24,7 +24,9 @@ export function environmentWithSecrets(env: Env = process.env, client?: SSMClien
     (err: unknown) => {
       cached = undefined;
       const reason = err instanceof Error ? err.name : 'unknown error';
-      throw new Error(`configuration: could not read secrets under SSM path ${path} (${reason}); check SECRETS_SSM_PATH and the function's ssm:GetParametersByPath permission`);
+      throw new Error(
+        `configuration: could not read secrets under SSM path ${path} (${reason}); check SECRETS_SSM_PATH and the function's ssm:GetParametersByPath permission`,
+      );
     },
   );
   return cached;
@@ -34,9 +36,7 @@ async function readPath(path: string, client: SSMClient): Promise<Env> {
   const out: Env = {};
   let NextToken: string | undefined;
   do {
-    const page = await client.send(
-      new GetParametersByPathCommand({ Path: path, WithDecryption: true, Recursive: false, NextToken }),
-    );
+    const page = await client.send(new GetParametersByPathCommand({ Path: path, WithDecryption: true, Recursive: false, NextToken }));
     for (const p of page.Parameters ?? []) {
       const name = p.Name?.slice(p.Name.lastIndexOf('/') + 1);
       if (name && NAME.test(name) && p.Value !== undefined) out[name] = p.Value;

@@ -14,21 +14,9 @@
  * - The access token and app secret never appear in errors or logs.
  */
 import { isLosslessNumber, isSafeNumber, parse, parseLosslessNumber } from 'lossless-json';
-import { answerError, isObj, PlatformHttp, TokenCache, unusableAnswer, type PlatformClientOptions, type PlatformProfile } from '../platform-http';
-import type {
-  DingTalkDept,
-  DingTalkDirectory,
-  DingTalkUser,
-  DingTalkUserPage,
-  FailedPush,
-  FailedPushPage,
-} from '../ports';
-import {
-  classifyDingTalkError,
-  describeDingTalkConfigError,
-  DINGTALK_TOKEN_REJECTED,
-  ERRCODE_BAD_ANSWER,
-} from './errors';
+import { answerError, isObj, type PlatformClientOptions, PlatformHttp, type PlatformProfile, TokenCache, unusableAnswer } from '../platform-http';
+import type { DingTalkDept, DingTalkDirectory, DingTalkUser, DingTalkUserPage, FailedPush, FailedPushPage } from '../ports';
+import { classifyDingTalkError, DINGTALK_TOKEN_REJECTED, describeDingTalkConfigError, ERRCODE_BAD_ANSWER } from './errors';
 
 export interface DingTalkApiOptions extends PlatformClientOptions {
   appKey: string;
@@ -36,8 +24,6 @@ export interface DingTalkApiOptions extends PlatformClientOptions {
   /** Origin of the server API, e.g. `https://oapi.dingtalk.com` (or a proxy, or the sandbox). */
   baseUrl: string;
 }
-
-export { DEFAULT_TIMEOUT_MS } from '../platform-http';
 
 const BANNED_OR_THROTTLED = 'throttled or the caller IP is banned for a while';
 
@@ -88,21 +74,15 @@ export class DingTalkApi implements DingTalkDirectory {
   }
 
   getUser(userid: string): Promise<DingTalkUser> {
-    return this.read('topapi/v2/user/get', 'POST', { userid, language: 'zh_CN' }, (a) =>
-      userFrom(obj(a.result, 'result')),
-    );
+    return this.read('topapi/v2/user/get', 'POST', { userid, language: 'zh_CN' }, (a) => userFrom(obj(a.result, 'result')));
   }
 
   getDept(deptId: number): Promise<DingTalkDept> {
-    return this.read('topapi/v2/department/get', 'POST', { dept_id: deptId }, (a) =>
-      deptFrom(obj(a.result, 'result')),
-    );
+    return this.read('topapi/v2/department/get', 'POST', { dept_id: deptId }, (a) => deptFrom(obj(a.result, 'result')));
   }
 
   listSubDepts(deptId: number): Promise<DingTalkDept[]> {
-    return this.read('topapi/v2/department/listsub', 'POST', { dept_id: deptId }, (a) =>
-      arr(a.result, 'result').map((d) => deptFrom(obj(d, 'department'))),
-    );
+    return this.read('topapi/v2/department/listsub', 'POST', { dept_id: deptId }, (a) => arr(a.result, 'result').map((d) => deptFrom(obj(d, 'department'))));
   }
 
   listUsers(deptId: number, cursor: number, size: number): Promise<DingTalkUserPage> {
@@ -199,7 +179,6 @@ function exactDecimal(text: string): string {
 
 /** A shape problem found while mapping an answer; becomes a PlatformError with the API name. */
 class ShapeError extends Error {}
-
 
 function obj(v: unknown, what: string): Obj {
   if (!isObj(v)) throw new ShapeError(`${what} is not an object`);

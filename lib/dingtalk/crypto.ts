@@ -43,7 +43,7 @@ export function decodeAesKey(encodingAesKey: string): Buffer {
   if (!/^[A-Za-z0-9]{43}$/.test(encodingAesKey)) {
     throw new CallbackCryptoError('bad_aes_key', 'EncodingAESKey must be 43 letters or digits');
   }
-  const key = Buffer.from(encodingAesKey + '=', 'base64');
+  const key = Buffer.from(`${encodingAesKey}=`, 'base64');
   if (key.length !== 32) throw new CallbackCryptoError('bad_aes_key', 'EncodingAESKey does not decode to 32 bytes');
   return key;
 }
@@ -55,13 +55,7 @@ export function sign(token: string, timestamp: string, nonce: string, encrypt: s
 }
 
 /** Constant-time comparison of the expected and received signature. */
-export function verifySignature(
-  token: string,
-  timestamp: string,
-  nonce: string,
-  encrypt: string,
-  received: string,
-): boolean {
+export function verifySignature(token: string, timestamp: string, nonce: string, encrypt: string, received: string): boolean {
   const expected = Buffer.from(sign(token, timestamp, nonce, encrypt), 'utf8');
   const got = Buffer.from(received.toLowerCase(), 'utf8');
   // timingSafeEqual needs equal lengths; comparing against itself keeps the time constant.

@@ -12,7 +12,7 @@
  * - `ERRCODE_BAD_ANSWER` (-2): JSON that does not have the documented shape (e.g. an id beyond
  *   2^53); retrying the same read will not help.
  */
-import { isPlatformError, type FailureClass, type PlatformError } from '../errors';
+import { type FailureClass, isPlatformError, type PlatformError } from '../errors';
 
 /** DingTalk's errcodes by name: production code and the simulator use these, never bare numbers. */
 export const DINGTALK_ERR = {
@@ -62,16 +62,16 @@ function isThrottled(errcode: number): boolean {
 
 /** What the operator must fix, for each configuration errcode. */
 const CONFIGURATION: ReadonlyMap<number, string> = new Map<number, string>([
-  [DINGTALK_ERR.authException, 'DingTalk refused the app (auth exception): check DINGTALK_APP_KEY / DINGTALK_APP_SECRET and the app\'s API permissions'],
-  [DINGTALK_ERR.badSecret, 'DINGTALK_APP_SECRET is wrong for DINGTALK_APP_KEY: copy both from the app\'s credentials page'],
-  [DINGTALK_ERR.badCredentials, 'DINGTALK_APP_KEY or DINGTALK_APP_SECRET is invalid: copy both from the app\'s credentials page'],
+  [DINGTALK_ERR.authException, "DingTalk refused the app (auth exception): check DINGTALK_APP_KEY / DINGTALK_APP_SECRET and the app's API permissions"],
+  [DINGTALK_ERR.badSecret, "DINGTALK_APP_SECRET is wrong for DINGTALK_APP_KEY: copy both from the app's credentials page"],
+  [DINGTALK_ERR.badCredentials, "DINGTALK_APP_KEY or DINGTALK_APP_SECRET is invalid: copy both from the app's credentials page"],
   [DINGTALK_ERR.requireGet, 'DingTalk saw the wrong HTTP method: check DINGTALK_API_BASE and any proxy in between'],
   [DINGTALK_ERR.requirePost, 'DingTalk saw the wrong HTTP method: check DINGTALK_API_BASE and any proxy in between'],
   [DINGTALK_ERR.httpsRequired, 'DingTalk requires HTTPS: check DINGTALK_API_BASE'],
   [DINGTALK_ERR.noContactPermission, 'the app lacks the contact read permission (通讯录只读权限): grant it in the developer console'],
-  [DINGTALK_ERR.untrustedIp, 'the caller IP is not in the app\'s server egress IP allow-list: add it in the developer console'],
-  [DINGTALK_ERR.userOutOfScope, 'the user is outside the app\'s visible scope: widen the app\'s contact scope (通讯录权限范围) if it should be synced'],
-  [DINGTALK_ERR.deptOutOfScope, 'the department is outside the app\'s visible scope: widen the app\'s contact scope (通讯录权限范围) if it should be synced'],
+  [DINGTALK_ERR.untrustedIp, "the caller IP is not in the app's server egress IP allow-list: add it in the developer console"],
+  [DINGTALK_ERR.userOutOfScope, "the user is outside the app's visible scope: widen the app's contact scope (通讯录权限范围) if it should be synced"],
+  [DINGTALK_ERR.deptOutOfScope, "the department is outside the app's visible scope: widen the app's contact scope (通讯录权限范围) if it should be synced"],
 ]);
 
 export function classifyDingTalkError(errcode: number): FailureClass {

@@ -18,7 +18,7 @@ export class EventParseError extends Error {
   override readonly name = 'EventParseError';
 }
 
-export type AcknowledgeReason = 'url_check' | 'ignored_event' | 'unknown_event';
+type AcknowledgeReason = 'url_check' | 'ignored_event' | 'unknown_event';
 
 export type ParsedEvent =
   | { action: 'enqueue'; eventType: string; corpId: string; messages: ChangeMessage[] }
@@ -34,19 +34,12 @@ export const USER_EVENTS: ReadonlySet<string> = new Set([
 ]);
 export const DEPT_EVENTS: ReadonlySet<string> = new Set(['org_dept_create', 'org_dept_modify', 'org_dept_remove']);
 /** Sent when the URL is saved or registered: DingTalk only wants the encrypted `success`. */
-export const URL_CHECK_EVENTS: ReadonlySet<string> = new Set(['check_url', 'check_create_suite_url', 'check_update_suite_url']);
+const URL_CHECK_EVENTS: ReadonlySet<string> = new Set(['check_url', 'check_create_suite_url', 'check_update_suite_url']);
 /**
  * Known, but nothing a contact sync acts on: org_change is followed by an org_dept_modify of
  * [1], org_remove is for a human to handle, labels are roles.
  */
-export const IGNORED_EVENTS: ReadonlySet<string> = new Set([
-  'org_change',
-  'org_remove',
-  'label_user_change',
-  'label_conf_add',
-  'label_conf_del',
-  'label_conf_modify',
-]);
+const IGNORED_EVENTS: ReadonlySet<string> = new Set(['org_change', 'org_remove', 'label_user_change', 'label_conf_add', 'label_conf_del', 'label_conf_modify']);
 
 // Envelope A and B spell the id lists differently; reading every spelling costs nothing, and a
 // list repeated under two names collapses in the deduplication.

@@ -17,9 +17,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { CallbackConfig } from '../config';
 import type { Logger } from '../log';
-import { systemClock, type ChangeQueue, type Clock } from '../ports';
-import { buildReply, CallbackCryptoError, decodeAesKey, decryptMessage, randomNonce, verifySignature, type CryptoFailure } from './crypto';
-import { EventParseError, parseEvent, type ParsedEvent } from './events';
+import { type ChangeQueue, type Clock, systemClock } from '../ports';
+import { buildReply, CallbackCryptoError, type CryptoFailure, decodeAesKey, decryptMessage, randomNonce, verifySignature } from './crypto';
+import { EventParseError, type ParsedEvent, parseEvent } from './events';
 
 export interface CallbackDeps {
   config: CallbackConfig;
@@ -31,7 +31,7 @@ export interface CallbackDeps {
 export type CallbackHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** What the log's `reason` field can say about a rejected request. */
-export type RejectionReason =
+type RejectionReason =
   | 'missing_parameters'
   | 'body_too_large'
   | 'body_not_json'

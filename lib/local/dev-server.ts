@@ -18,7 +18,7 @@ export interface Route {
 /** Requests larger than this are cut off before reaching the handler, as API Gateway caps payloads (10 MB). */
 const MAX_READ_BYTES = 10 * 1024 * 1024;
 
-export function toHttpApiEvent(req: IncomingMessage, body: Buffer, routeKey: string): APIGatewayProxyEventV2 {
+function toHttpApiEvent(req: IncomingMessage, body: Buffer, routeKey: string): APIGatewayProxyEventV2 {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const queryStringParameters: Record<string, string> = {};
   for (const [k, v] of url.searchParams) queryStringParameters[k] = queryStringParameters[k] === undefined ? v : `${queryStringParameters[k]},${v}`;

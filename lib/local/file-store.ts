@@ -18,7 +18,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { StaleStateError, type EntityKind, type EntityState, type RunReport, type StateStore } from '../ports';
+import { type EntityKind, type EntityState, type RunReport, StaleStateError, type StateStore } from '../ports';
 
 const FORMAT = 'dingtalk-wecom-sync/state@1';
 
@@ -110,7 +110,9 @@ export class FileStateStore implements StateStore {
       throw new Error(`state file ${path} cannot be read: ${(e as Error).message}`);
     }
     const corrupt = (why: string): Error =>
-      new Error(`state file ${path} is not a valid state file (${why}); restore it from a backup, or move it aside to start with an empty state (the sync then no longer knows which WeCom objects it owns)`);
+      new Error(
+        `state file ${path} is not a valid state file (${why}); restore it from a backup, or move it aside to start with an empty state (the sync then no longer knows which WeCom objects it owns)`,
+      );
     let data: unknown;
     try {
       data = JSON.parse(text);

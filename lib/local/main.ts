@@ -13,7 +13,7 @@ import { createSyncRuntime } from '../runtime';
 import { SANDBOX_ENV } from '../sandbox/seed';
 import { startSimulators } from '../sandbox/simulators';
 import { createSyncBatchProcessor } from '../sync/worker';
-import { startDevServer, type HttpApiHandler } from './dev-server';
+import { type HttpApiHandler, startDevServer } from './dev-server';
 import { FileStateStore } from './file-store';
 import { InProcessQueue } from './memory-queue';
 import { startWorkerLoop } from './worker-loop';
@@ -21,7 +21,7 @@ import { startWorkerLoop } from './worker-loop';
 const CREDENTIALS = ['DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET', 'WECOM_CORP_ID', 'WECOM_CONTACT_SECRET'] as const;
 
 function json(statusCode: number, body: unknown): Awaited<ReturnType<HttpApiHandler>> {
-  return { statusCode, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body, null, 2) + '\n' };
+  return { statusCode, headers: { 'content-type': 'application/json; charset=utf-8' }, body: `${JSON.stringify(body, null, 2)}\n` };
 }
 
 async function main(): Promise<void> {
@@ -57,11 +57,20 @@ async function main(): Promise<void> {
     routes.push({ method: 'GET', path: '/sandbox/wecom', handler: async () => json(200, { departments: sim.listDepts(), users: sim.listUsers() }) });
     routes.push({ method: 'GET', path: '/sandbox/dingtalk', handler: async () => json(200, { departments: dt.listDepts(), users: dt.listUsers() }) });
   }
-  routes.push({ method: 'GET', path: '/healthz', handler: async () => json(200, { ok: true, queueDepth: queue.depth, deadLetters: queue.deadLetters.length }) });
+  routes.push({
+    method: 'GET',
+    path: '/healthz',
+    handler: async () => json(200, { ok: true, queueDepth: queue.depth, deadLetters: queue.deadLetters.length }),
+  });
 
   const { server, url } = await startDevServer(routes, port);
   const callbackUrl = `${url}/dingtalk/callback`;
-  sims?.dingtalk.setCallback({ url: callbackUrl, token: SANDBOX_ENV.DINGTALK_TOKEN, aesKey: SANDBOX_ENV.DINGTALK_AES_KEY, ownerKey: SANDBOX_ENV.DINGTALK_OWNER_KEY });
+  sims?.dingtalk.setCallback({
+    url: callbackUrl,
+    token: SANDBOX_ENV.DINGTALK_TOKEN,
+    aesKey: SANDBOX_ENV.DINGTALK_AES_KEY,
+    ownerKey: SANDBOX_ENV.DINGTALK_OWNER_KEY,
+  });
 
   const lines = [`dingtalk-wecom-sync listening: POST ${callbackUrl}`];
   if (sandbox) {
@@ -78,7 +87,7 @@ async function main(): Promise<void> {
   } else {
     lines.push(`real APIs: DingTalk ${syncConfig.dingtalkApiBase}, WeCom ${syncConfig.wecomApiBase}; state in ${stateFile}`);
   }
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(`${lines.join('\n')}\n`);
 
   const shutdown = (): void => {
     stopWorker();

@@ -5,7 +5,7 @@
  * after `maxReceiveCount` failed receipts.
  */
 import { deduplicationId, encodeMessage, messageGroupId } from '../messages';
-import { QueueRejectedError, systemClock, type ChangeMessage, type ChangeQueue, type Clock } from '../ports';
+import { type ChangeMessage, type ChangeQueue, type Clock, QueueRejectedError, systemClock } from '../ports';
 
 export interface QueuedMessage {
   messageId: string;
@@ -27,9 +27,7 @@ export class InProcessQueue implements ChangeQueue {
   rejectNextEnqueues = 0;
   private readonly listeners = new Set<() => void>();
 
-  constructor(
-    private readonly opts: { maxReceiveCount?: number; dedupWindowMs?: number; clock?: Clock } = {},
-  ) {}
+  constructor(private readonly opts: { maxReceiveCount?: number; dedupWindowMs?: number; clock?: Clock } = {}) {}
 
   async enqueue(messages: readonly ChangeMessage[]): Promise<void> {
     if (this.rejectNextEnqueues > 0) {

@@ -42,7 +42,7 @@ export async function runOneBatch(queue: InProcessQueue, process: BatchProcessor
     return undefined;
   }
   const failed = new Set(result.response.batchItemFailures.map((f) => f.itemIdentifier));
-  for (const m of batch) (failed.has(m.messageId) ? queue.nack(m.messageId) : queue.ack(m.messageId));
+  for (const m of batch) failed.has(m.messageId) ? queue.nack(m.messageId) : queue.ack(m.messageId);
   return result;
 }
 

@@ -12,17 +12,18 @@
  * Errcodes the documentation does not pin down (marked "assumed" below) use DingTalk's classic
  * WeChat-style codes; clients should only rely on the documented ones.
  */
-import { LosslessNumber, stringify } from 'lossless-json';
+
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LosslessNumber, stringify } from 'lossless-json';
 import { decodeAesKey } from '../dingtalk/crypto';
 import { DINGTALK_ERR } from '../dingtalk/errors';
 import { judgeReply, signedRequest } from '../dingtalk/push';
 import type { Clock, DingTalkDept, DingTalkUser } from '../ports';
-import { objectBody, SandboxServer, SimError, type SimAnswer } from './http';
+import { objectBody, SandboxServer, type SimAnswer, SimError } from './http';
 import { SequencedSet } from './sequenced-set';
 
-export { generateOrg, type GenerateOrgOptions, type GeneratedOrg } from './org-generator';
+export { generateOrg } from './org-generator';
 
 const ERRMSG: Record<number, string> = {
   [-1]: '系统繁忙',
@@ -459,7 +460,11 @@ export class DingTalkSimulator extends SandboxServer {
    */
   updateUser(userid: string, patch: Partial<Omit<UserInput, 'userid'>>, opts?: MutationOptions): DingTalkUser {
     const old = this.requireUser(userid);
-    const next = normalizeUser({ ...old, ...patch, userid }, (id) => this.depts.has(id), () => this.defaultOrder());
+    const next = normalizeUser(
+      { ...old, ...patch, userid },
+      (id) => this.depts.has(id),
+      () => this.defaultOrder(),
+    );
     for (const deptId of old.dept_id_list) if (!next.dept_id_list.includes(deptId)) this.members.get(deptId)!.delete(userid);
     for (const deptId of next.dept_id_list) this.members.get(deptId)!.add(userid);
     this.users.set(userid, next);
@@ -505,7 +510,11 @@ export class DingTalkSimulator extends SandboxServer {
   private insertUser(input: UserInput): DingTalkUser {
     const userid = input.userid ?? this.freeUserid();
     if (this.users.has(userid)) throw new Error(`user ${userid} already exists`);
-    const user = normalizeUser({ ...input, userid }, (id) => this.depts.has(id), () => this.defaultOrder());
+    const user = normalizeUser(
+      { ...input, userid },
+      (id) => this.depts.has(id),
+      () => this.defaultOrder(),
+    );
     this.users.set(userid, user);
     for (const deptId of user.dept_id_list) this.members.get(deptId)!.add(userid);
     return user;
@@ -621,12 +630,7 @@ export class DingTalkSimulator extends SandboxServer {
     return promise;
   }
 
-  private async deliver(
-    callback: CallbackTarget & { ownerKey: string },
-    plaintext: string,
-    event: FailedPush,
-    listWhenFailed: boolean,
-  ): Promise<PushOutcome> {
+  private async deliver(callback: CallbackTarget & { ownerKey: string }, plaintext: string, event: FailedPush, listWhenFailed: boolean): Promise<PushOutcome> {
     const signal = this.lifetime.signal;
     const errors: string[] = [];
     let delivered = false;

@@ -12,7 +12,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { systemClock, type Clock } from '../ports';
+import { type Clock, systemClock } from '../ports';
 
 /** Thrown by route handlers (and hand-edit helpers) to answer with a platform errcode. */
 export class SimError extends Error {

@@ -36,9 +36,34 @@ const LEADER_SHARE = 0.05;
 /** Share of memberships whose order exceeds 2^53, like the real values near 1.76e17. */
 const BIG_ORDER_SHARE = 0.1;
 
-const SURNAMES = [...'王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤'];
-const GIVEN = [...'伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂英华玉兰萍鹏辉建红晶燕飞宇浩凯健俊帆帅旭宁欣怡佳雪梅琳婷颖倩悦睿博文轩子涵诗雨思彤嘉一然晨阳泽瑞天翔'];
-const DEPT_BASES = ['研发', '产品', '市场', '销售', '财务', '人力资源', '法务', '运营', '客户服务', '采购', '质量', '行政', '设计', '数据', '安全', '供应链', '品牌', '渠道', '交付', '测试'];
+const SURNAMES = [
+  ...'王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤',
+];
+const GIVEN = [
+  ...'伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂英华玉兰萍鹏辉建红晶燕飞宇浩凯健俊帆帅旭宁欣怡佳雪梅琳婷颖倩悦睿博文轩子涵诗雨思彤嘉一然晨阳泽瑞天翔',
+];
+const DEPT_BASES = [
+  '研发',
+  '产品',
+  '市场',
+  '销售',
+  '财务',
+  '人力资源',
+  '法务',
+  '运营',
+  '客户服务',
+  '采购',
+  '质量',
+  '行政',
+  '设计',
+  '数据',
+  '安全',
+  '供应链',
+  '品牌',
+  '渠道',
+  '交付',
+  '测试',
+];
 const DEPT_SUFFIXES = ['部', '中心', '组', '事业部', '办公室', '小组'];
 const REGIONS = ['', '', '', '华东', '华南', '华北', '西南', '北京', '上海', '深圳', '杭州', '成都'];
 const TITLES = ['工程师', '高级工程师', '经理', '总监', '专员', '主管', '架构师', '设计师', '分析师', '助理'];
@@ -67,7 +92,8 @@ export function generateOrg(opts: GenerateOrgOptions): GeneratedOrg {
   for (let i = 0; i < deptCount; i++) {
     const parent = pick(parentsWithRoom);
     let id: number;
-    do id = 100_000_000 + int(900_000_000); // real ids look like 581208264
+    do
+      id = 100_000_000 + int(900_000_000); // real ids look like 581208264
     while (usedIds.has(id));
     usedIds.add(id);
     const siblings = namesUnder.get(parent) ?? new Set<string>();

@@ -50,7 +50,12 @@ export async function startSandboxPipeline(env: Record<string, string> = {}, opt
   const process = createSyncBatchProcessor(sync, logger);
   const handler = createCallbackHandler({ config: loadCallbackConfig(fullEnv), queue, logger });
   const { server, url } = await startDevServer([{ method: 'POST', path: '/dingtalk/callback', handler }], 0);
-  dt.setCallback({ url: `${url}/dingtalk/callback`, token: SANDBOX_ENV.DINGTALK_TOKEN, aesKey: SANDBOX_ENV.DINGTALK_AES_KEY, ownerKey: SANDBOX_ENV.DINGTALK_OWNER_KEY });
+  dt.setCallback({
+    url: `${url}/dingtalk/callback`,
+    token: SANDBOX_ENV.DINGTALK_TOKEN,
+    aesKey: SANDBOX_ENV.DINGTALK_AES_KEY,
+    ownerKey: SANDBOX_ENV.DINGTALK_OWNER_KEY,
+  });
   return {
     dt,
     wc,

@@ -42,7 +42,10 @@ export function seedSandboxOrg(sim: DingTalkSimulator): void {
         state_code: '86',
         title: '研发总监',
         dept_id_list: [2, 4],
-        leader_in_dept: [{ dept_id: 2, leader: true }, { dept_id: 4, leader: false }],
+        leader_in_dept: [
+          { dept_id: 2, leader: true },
+          { dept_id: 4, leader: false },
+        ],
       },
       {
         userid: 'wangwu',

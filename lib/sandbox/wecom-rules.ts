@@ -58,14 +58,14 @@ export const WECOM_ERRMSG: Record<number, string> = {
 export const ROOT_DEPT_ID = 1;
 /** Levels below and including the root. */
 export const MAX_DEPT_DEPTH = 15;
-export const MAX_DEPT_ID = 2 ** 32 - 1;
-export const MAX_USER_DEPTS = 100;
+const MAX_DEPT_ID = 2 ** 32 - 1;
+const MAX_USER_DEPTS = 100;
 export const MAX_DIRECT_LEADERS = 5;
 export const MAX_BATCH_DELETE = 200;
 export const MAX_LIST_ID_LIMIT = 10_000;
 
 /** WeCom's text for the errcode followed by what exactly was wrong. */
-export function violation(errcode: number, detail: string): Violation {
+function violation(errcode: number, detail: string): Violation {
   return { errcode, errmsg: `${WECOM_ERRMSG[errcode] ?? 'error'}: ${detail}` };
 }
 
@@ -165,7 +165,8 @@ export function perDeptListViolation(field: 'order' | 'is_leader_in_dept', list:
     return violation(WECOM_ERR.leaderLengthMismatch, `${field} must have one entry per department (${departments})`);
   }
   for (const v of list) {
-    const bad = field === 'order' ? orderViolation(v) : v !== 0 && v !== 1 ? violation(WECOM_ERR.invalidParam, 'is_leader_in_dept entries must be 0 or 1') : undefined;
+    const bad =
+      field === 'order' ? orderViolation(v) : v !== 0 && v !== 1 ? violation(WECOM_ERR.invalidParam, 'is_leader_in_dept entries must be 0 or 1') : undefined;
     if (bad) return bad;
   }
   return undefined;

@@ -13,30 +13,29 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../ports';
 import { WECOM_ERR } from '../wecom/errors';
-import { objectBody, SandboxServer, SimError, type SimAnswer, type SimRequest } from './http';
+import { objectBody, SandboxServer, type SimAnswer, SimError, type SimRequest } from './http';
 import { SequencedSet } from './sequenced-set';
 import {
-  MAX_BATCH_DELETE,
-  MAX_DEPT_DEPTH,
-  MAX_DIRECT_LEADERS,
-  MAX_LIST_ID_LIMIT,
-  ROOT_DEPT_ID,
-  WECOM_ERRMSG,
   departmentListViolation,
   deptNameViolation,
   emailKey,
   emailViolation,
+  MAX_BATCH_DELETE,
+  MAX_DEPT_DEPTH,
+  MAX_DIRECT_LEADERS,
+  MAX_LIST_ID_LIMIT,
   mobileKey,
   mobileViolation,
   newDeptIdViolation,
   orderViolation,
   perDeptListViolation,
   positionViolation,
+  ROOT_DEPT_ID,
   useridViolation,
   userNameViolation,
   type Violation,
+  WECOM_ERRMSG,
 } from './wecom-rules';
-
 
 /** A department as WeCom stores it. */
 export interface WeComSimDept {
@@ -394,7 +393,8 @@ export class WeComSimulator extends SandboxServer {
       enable: old?.enable ?? 1,
     };
     if (body.main_department !== undefined) {
-      if (!department.includes(body.main_department as number)) throw new SimError(WECOM_ERR.invalidParam, 'invalid parameter: main_department must be one of department');
+      if (!department.includes(body.main_department as number))
+        throw new SimError(WECOM_ERR.invalidParam, 'invalid parameter: main_department must be one of department');
       user.main_department = body.main_department as number;
     } else if (old && department.includes(old.main_department)) {
       user.main_department = old.main_department;
@@ -594,4 +594,3 @@ function decodeCursor(cursor: unknown): number {
   if (!m) throw new SimError(WECOM_ERR.invalidParam, 'invalid parameter: cursor');
   return Number(m[1]);
 }
-

@@ -11,10 +11,7 @@ import type { SyncConfig } from '../config';
 import { isDeptGone, isOutOfScope, isUserGone } from '../dingtalk/errors';
 import { isPlatformError, PlatformError } from '../errors';
 import type { Logger } from '../log';
-import { deptPayloadHash, mapDept, mapUser, MappingError, payloadHash, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
 import {
-  StaleStateError,
-  systemClock,
   type ChangeMessage,
   type Clock,
   type DingTalkDept,
@@ -23,22 +20,16 @@ import {
   type EntityKind,
   type EntityState,
   type EntityStatus,
+  StaleStateError,
   type StateStore,
+  systemClock,
   type WeComDeptPayload,
   type WeComDirectory,
   type WeComUserPayload,
 } from '../ports';
+import { DINGTALK_ROOT_DEPT_ID, deptPayloadHash, MappingError, mapDept, mapUser, payloadHash, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
 
-export type SyncResult =
-  | 'created'
-  | 'updated'
-  | 'adopted'
-  | 'unchanged'
-  | 'disabled'
-  | 'deleted'
-  | 'ignored'
-  | 'out_of_scope'
-  | 'failed';
+export type SyncResult = 'created' | 'updated' | 'adopted' | 'unchanged' | 'disabled' | 'deleted' | 'ignored' | 'out_of_scope' | 'failed';
 
 export interface SyncOutcome {
   kind: EntityKind;
@@ -65,7 +56,7 @@ const LEAVERS_PLACEMENT = { department: [WECOM_ROOT_DEPT_ID], order: [0], is_lea
 const PENDING_CLAIM_TTL_MS = 2 * 60_000;
 
 /** Thrown when another worker holds the claim on an entity: the message is retried later. */
-export class ConcurrentWriteError extends Error {
+class ConcurrentWriteError extends Error {
   override readonly name = 'ConcurrentWriteError';
 }
 
@@ -108,7 +99,12 @@ export class EntitySync {
       if (isUserGone(e)) return this.userLeft(userid, 'no longer exists in DingTalk');
       if (isOutOfScope(e)) {
         // Not a departure: the DingTalk app simply cannot see this user. Change nothing in WeCom.
-        return this.recordConfigurationProblem('user', userid, e, "outside the DingTalk app's visible range: widen the app's contact scope in the DingTalk console");
+        return this.recordConfigurationProblem(
+          'user',
+          userid,
+          e,
+          "outside the DingTalk app's visible range: widen the app's contact scope in the DingTalk console",
+        );
       }
       throw e;
     }
@@ -162,7 +158,14 @@ export class EntitySync {
     const hash = payloadHash(payload);
     // A permanent failure is not retried until the entity changes (or a reconcile runs).
     if (!opts.force && state?.payloadHash === hash && (state.status === 'synced' || state.status === 'failed')) {
-      return { kind: 'user', id: userid, result: state.status === 'failed' ? 'failed' : 'unchanged', wecomId: state.wecomId, errcode: state.lastErrcode, message: state.lastError };
+      return {
+        kind: 'user',
+        id: userid,
+        result: state.status === 'failed' ? 'failed' : 'unchanged',
+        wecomId: state.wecomId,
+        errcode: state.lastErrcode,
+        message: state.lastError,
+      };
     }
 
     const { wecom } = this.deps;
@@ -255,7 +258,12 @@ export class EntitySync {
     } catch (e) {
       if (isDeptGone(e)) return this.deptLeft(deptId, state, 'no longer exists in DingTalk', true);
       if (isOutOfScope(e)) {
-        return this.recordConfigurationProblem('dept', id, e, "outside the DingTalk app's visible range: widen the app's contact scope in the DingTalk console");
+        return this.recordConfigurationProblem(
+          'dept',
+          id,
+          e,
+          "outside the DingTalk app's visible range: widen the app's contact scope in the DingTalk console",
+        );
       }
       throw e;
     }
@@ -285,7 +293,7 @@ export class EntitySync {
   }
 
   private isRootMappedToWeComRoot(deptId: number): boolean {
-    return deptId === 1 && this.roots.has(1);
+    return deptId === DINGTALK_ROOT_DEPT_ID && this.roots.has(DINGTALK_ROOT_DEPT_ID);
   }
 
   /**
@@ -332,7 +340,14 @@ export class EntitySync {
     const payload = mapDept(dept, parentid);
     const hash = deptPayloadHash(payload);
     if (!force && state?.payloadHash === hash && (state.status === 'synced' || state.status === 'failed')) {
-      return { kind: 'dept', id, result: state.status === 'failed' ? 'failed' : 'unchanged', wecomId: state.wecomId, errcode: state.lastErrcode, message: state.lastError };
+      return {
+        kind: 'dept',
+        id,
+        result: state.status === 'failed' ? 'failed' : 'unchanged',
+        wecomId: state.wecomId,
+        errcode: state.lastErrcode,
+        message: state.lastError,
+      };
     }
 
     const { wecom } = this.deps;
@@ -358,7 +373,15 @@ export class EntitySync {
     } catch (e) {
       return this.onWriteError('dept', id, current, hash, e);
     }
-    await this.save(current, { kind: 'dept', id, wecomId: String(wecomId), owned: true, status: 'synced', payloadHash: hash, payload: { ...payload, id: wecomId } });
+    await this.save(current, {
+      kind: 'dept',
+      id,
+      wecomId: String(wecomId),
+      owned: true,
+      status: 'synced',
+      payloadHash: hash,
+      payload: { ...payload, id: wecomId },
+    });
     this.deps.logger?.info('department synced', { deptId: id, wecomId, result });
     return { kind: 'dept', id, result, wecomId: String(wecomId) };
   }
@@ -399,7 +422,11 @@ export class EntitySync {
       if (!gone && (isPlatformError(e, 60005) || isPlatformError(e, 60006))) {
         // Moved out of scope with people still inside: no per-member events will come, so waiting
         // on the queue would only end in the DLQ. Record it; the reconcile moves or disables them.
-        return this.recordPermanent('dept', id, state, { errcode: (e as PlatformError).errcode, message: `department ${why} but still has members or children in WeCom; the next reconcile will finish it`, payloadHash: state.payloadHash });
+        return this.recordPermanent('dept', id, state, {
+          errcode: (e as PlatformError).errcode,
+          message: `department ${why} but still has members or children in WeCom; the next reconcile will finish it`,
+          payloadHash: state.payloadHash,
+        });
       }
       return this.onWriteError('dept', id, state, state.payloadHash, e);
     }
@@ -443,10 +470,19 @@ export class EntitySync {
       return this.recordPermanent(kind, id, state, { errcode: e.errcode, message: `${e.api}: ${e.errmsg}`, payloadHash: hash });
     }
     if (e instanceof PlatformError && e.failure === 'configuration') {
-      this.deps.logger?.error('configuration error: fix it, then redrive the dead-letter queue', { kind, id, api: e.api, errcode: e.errcode, errmsg: e.errmsg });
+      this.deps.logger?.error('configuration error: fix it, then redrive the dead-letter queue', {
+        kind,
+        id,
+        api: e.api,
+        errcode: e.errcode,
+        errmsg: e.errmsg,
+      });
     }
     // A claim we took must not block the retry.
-    if (state?.status === 'pending') await this.deps.store.put({ ...state, status: 'failed', updatedAt: this.clock.now(), lastError: 'creation interrupted' }, { ifVersion: state.version }).catch(() => undefined);
+    if (state?.status === 'pending')
+      await this.deps.store
+        .put({ ...state, status: 'failed', updatedAt: this.clock.now(), lastError: 'creation interrupted' }, { ifVersion: state.version })
+        .catch(() => undefined);
     throw e;
   }
 

@@ -20,7 +20,7 @@ export const WECOM_MAX_ORDER = 2 ** 32 - 1;
  * the signed range costs nothing and cannot trip over a signed column on WeCom's side. Larger
  * DingTalk ids still sync: WeCom then assigns the id.
  */
-export const WECOM_MAX_DEPT_ID = 2 ** 31 - 1;
+const WECOM_MAX_DEPT_ID = 2 ** 31 - 1;
 
 const WECOM_MAX_NAME_CHARS = 64;
 const WECOM_MAX_POSITION_CHARS = 128;
@@ -30,14 +30,7 @@ const WECOM_MAX_USER_DEPTS = 100;
 // ---------------------------------------------------------------------------------------------
 // Errors
 
-export type MappingErrorCode =
-  | 'invalid_userid'
-  | 'no_name'
-  | 'no_contact'
-  | 'invalid_mobile'
-  | 'no_department'
-  | 'too_many_departments'
-  | 'invalid_order';
+export type MappingErrorCode = 'invalid_userid' | 'no_name' | 'no_contact' | 'invalid_mobile' | 'no_department' | 'too_many_departments' | 'invalid_order';
 
 /**
  * A permanent data error for one entity: retrying will not help until the data changes in
@@ -103,7 +96,10 @@ export function mapUser(user: DingTalkUser, ctx: UserMappingContext): WeComUserP
   const mobile = weComMobile(user);
   const email = firstNonEmpty(user.email, user.org_email);
   if (mobile === undefined && email === undefined) {
-    throw new MappingError('no_contact', `user ${userid} has neither mobile nor email: WeCom requires one (60129); check the DingTalk app's phone-number and personal-info permissions`);
+    throw new MappingError(
+      'no_contact',
+      `user ${userid} has neither mobile nor email: WeCom requires one (60129); check the DingTalk app's phone-number and personal-info permissions`,
+    );
   }
 
   const orders = new Map((user.dept_order_list ?? []).map((o) => [o.dept_id, o.order]));
@@ -127,7 +123,10 @@ export function mapUser(user: DingTalkUser, ctx: UserMappingContext): WeComUserP
     );
   }
   if (department.length > WECOM_MAX_USER_DEPTS) {
-    throw new MappingError('too_many_departments', `user ${userid} is in ${department.length} synced departments: WeCom allows at most ${WECOM_MAX_USER_DEPTS}`);
+    throw new MappingError(
+      'too_many_departments',
+      `user ${userid} is in ${department.length} synced departments: WeCom allows at most ${WECOM_MAX_USER_DEPTS}`,
+    );
   }
 
   const manager = user.manager_userid;
@@ -389,7 +388,7 @@ export function canonicalJson(value: unknown): string {
 
 /** Trimmed, control characters turned into spaces; '' for absent values. */
 function cleanText(s: string | undefined): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   return (s ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
 }
 

@@ -11,7 +11,7 @@ export interface PlanSummary {
   sample: { op: string; entity: string; wecomId: string; changes: string }[];
 }
 
-export function planRows(ops: readonly PlanOp[]): { op: string; entity: string; wecomId: string; changes: string }[] {
+function planRows(ops: readonly PlanOp[]): { op: string; entity: string; wecomId: string; changes: string }[] {
   return ops.map((o) => ({
     op: o.op,
     entity: `${o.kind} ${o.id}${'dept' in o ? ` ${o.dept.name}` : 'user' in o ? ` ${o.user.name}` : ''}`,
@@ -33,7 +33,11 @@ export function formatPlanTable(ops: readonly PlanOp[]): string {
   const cols = ['op', 'entity', 'wecomId'] as const;
   const widths = cols.map((c) => Math.min(40, Math.max(...all.map((r) => displayWidth(r[c])))));
   const line = (r: typeof header) => [...cols.map((c, i) => padDisplay(truncate(r[c], widths[i]!), widths[i]!)), r.changes].join('  ');
-  return [line(header), line({ op: '-'.repeat(widths[0]!), entity: '-'.repeat(widths[1]!), wecomId: '-'.repeat(widths[2]!), changes: '-'.repeat(12) }), ...rows.map(line)].join('\n');
+  return [
+    line(header),
+    line({ op: '-'.repeat(widths[0]!), entity: '-'.repeat(widths[1]!), wecomId: '-'.repeat(widths[2]!), changes: '-'.repeat(12) }),
+    ...rows.map(line),
+  ].join('\n');
 }
 
 function displayWidth(s: string): number {
@@ -49,7 +53,7 @@ function truncate(s: string, width: number): string {
     if (displayWidth(out + ch) > width - 1) break;
     out += ch;
   }
-  return out + '…';
+  return `${out}…`;
 }
 
 function padDisplay(s: string, width: number): string {

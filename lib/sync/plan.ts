@@ -13,10 +13,10 @@
  */
 import type { LeavePolicy } from '../config';
 import type { DingTalkDept, DingTalkUser, EntityState, WeComDeptRef, WeComUserDeptRow, WeComUserPayload } from '../ports';
-import { deptPayloadHash, mapDept, mapUser, MappingError, payloadHash, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
+import { DINGTALK_ROOT_DEPT_ID, deptPayloadHash, MappingError, mapDept, mapUser, payloadHash, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
 
-export type DeptOpKind = 'create_dept' | 'adopt_dept' | 'update_dept' | 'restore_dept' | 'move_dept' | 'rewrite_dept' | 'delete_dept';
-export type UserOpKind =
+type DeptOpKind = 'create_dept' | 'adopt_dept' | 'update_dept' | 'restore_dept' | 'move_dept' | 'rewrite_dept' | 'delete_dept';
+type UserOpKind =
   | 'create_user'
   | 'adopt_user'
   | 'update_user'
@@ -28,9 +28,27 @@ export type UserOpKind =
   | 'delete_user';
 
 export type PlanOp =
-  | { op: Exclude<DeptOpKind, 'delete_dept'>; kind: 'dept'; id: string; wecomId?: string; changes: string; dept: DingTalkDept; force: boolean; stateVersion: number }
+  | {
+      op: Exclude<DeptOpKind, 'delete_dept'>;
+      kind: 'dept';
+      id: string;
+      wecomId?: string;
+      changes: string;
+      dept: DingTalkDept;
+      force: boolean;
+      stateVersion: number;
+    }
   | { op: 'delete_dept'; kind: 'dept'; id: string; wecomId: string; changes: string }
-  | { op: Exclude<UserOpKind, 'disable_user' | 'delete_user'>; kind: 'user'; id: string; wecomId?: string; changes: string; user: DingTalkUser; force: boolean; stateVersion: number }
+  | {
+      op: Exclude<UserOpKind, 'disable_user' | 'delete_user'>;
+      kind: 'user';
+      id: string;
+      wecomId?: string;
+      changes: string;
+      user: DingTalkUser;
+      force: boolean;
+      stateVersion: number;
+    }
   | { op: 'disable_user' | 'delete_user'; kind: 'user'; id: string; wecomId: string; changes: string };
 
 export interface PlanInput {
@@ -76,11 +94,14 @@ export function planReconcile(input: PlanInput): Plan {
 
   // ---- Departments, parent first
   const dingDepts = new Map(input.dingtalkDepts.map((d) => [d.dept_id, d]));
-  const depthOf = memoDepth((id) => dingDepts.get(id)?.parent_id, (id) => roots.has(id) || !dingDepts.has(id));
+  const depthOf = memoDepth(
+    (id) => dingDepts.get(id)?.parent_id,
+    (id) => roots.has(id) || !dingDepts.has(id),
+  );
   const deptOps: PlanOp[] = [];
   /** The WeCom id a DingTalk department has now, when known; new departments get theirs on apply. */
   const mappedDept = (dingId: number): number | undefined => {
-    if (dingId === 1 && roots.has(1)) return WECOM_ROOT_DEPT_ID;
+    if (dingId === DINGTALK_ROOT_DEPT_ID && roots.has(DINGTALK_ROOT_DEPT_ID)) return WECOM_ROOT_DEPT_ID;
     // A department the sync once wrote but that is now excluded or outside the roots is not a
     // place to put people (EntitySync drops it too); keeping it would leave members in a
     // department about to be deleted, and plan an update on every run.
@@ -132,7 +153,16 @@ export function planReconcile(input: PlanInput): Plan {
     const id = user.userid;
     const state = userState.get(id);
     const push = (op: Exclude<UserOpKind, 'disable_user' | 'delete_user'>, changes: string, force: boolean) =>
-      userOps.push({ op, kind: 'user', id, wecomId: state?.wecomId ?? (op === 'adopt_user' ? id : undefined), changes, user, force, stateVersion: state?.version ?? 0 });
+      userOps.push({
+        op,
+        kind: 'user',
+        id,
+        wecomId: state?.wecomId ?? (op === 'adopt_user' ? id : undefined),
+        changes,
+        user,
+        force,
+        stateVersion: state?.version ?? 0,
+      });
     if (!owns(state)) {
       if (wecomUserDepts.has(id)) push('adopt_user', 'adopt the WeCom user with this userid', false);
       else if (state?.status === 'failed') push('retry_user', `retry create after ${state.lastErrcode ?? ''} ${state.lastError ?? ''}`.trim(), true);
@@ -195,7 +225,10 @@ export function planReconcile(input: PlanInput): Plan {
   }
 
   // ---- Departments gone from DingTalk's scope, children first (depth in WeCom's tree)
-  const wecomDepth = memoDepth((id) => wecomDept.get(id)?.parentid, (id) => id === WECOM_ROOT_DEPT_ID || !wecomDept.has(id));
+  const wecomDepth = memoDepth(
+    (id) => wecomDept.get(id)?.parentid,
+    (id) => id === WECOM_ROOT_DEPT_ID || !wecomDept.has(id),
+  );
   const deptDeletes: (PlanOp & { op: 'delete_dept' })[] = [];
   let ownedDepts = 0;
   for (const state of input.deptStates) {
@@ -234,7 +267,7 @@ export interface GuardDecision {
  * contact permission), so the run stops unless the operator allows it. Up to `floor` removals are
  * always allowed, so a small organisation can still lose a person or a department.
  */
-export const DELETE_GUARD_FLOOR = 5;
+const DELETE_GUARD_FLOOR = 5;
 
 export function deletionGuard(plan: Plan, maxRatio: number, allowDeletes: boolean, floor = DELETE_GUARD_FLOOR): GuardDecision {
   if (allowDeletes) return { blocked: false };

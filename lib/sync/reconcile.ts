@@ -19,19 +19,21 @@ import type { SyncConfig } from '../config';
 import { PlatformError } from '../errors';
 import type { Logger } from '../log';
 import {
-  systemClock,
   type ChangeMessage,
   type ChangeQueue,
   type Clock,
   type DingTalkDept,
   type DingTalkDirectory,
   type DingTalkUser,
+  type FailedPushPage,
   type RunReport,
   type StateStore,
+  systemClock,
   type WeComDirectory,
 } from '../ports';
 import type { EntitySync, SyncOutcome } from './entity';
-import { countOps, deletionGuard, planReconcile, type Plan, type PlanOp } from './plan';
+import { DINGTALK_ROOT_DEPT_ID } from './mapping';
+import { countOps, deletionGuard, type Plan, type PlanOp, planReconcile } from './plan';
 
 export interface ReconcileDeps {
   dingtalk: DingTalkDirectory;
@@ -229,7 +231,7 @@ export async function readDingTalkScope(
   let frontier: number[] = [];
   for (const root of deps.config.rootDeptIds) {
     if (excluded.has(root) || frontier.includes(root)) continue;
-    if (root !== 1) depts.set(root, await read('department/get', () => dingtalk.getDept(root)));
+    if (root !== DINGTALK_ROOT_DEPT_ID) depts.set(root, await read('department/get', () => dingtalk.getDept(root)));
     frontier.push(root);
     listMembers(root);
   }
@@ -244,14 +246,14 @@ export async function readDingTalkScope(
     }
   }
   await Promise.all(memberLists);
-  return { depts: [...depts.values()].filter((d) => d.dept_id !== 1), users: [...users.values()] };
+  return { depts: [...depts.values()].filter((d) => d.dept_id !== DINGTALK_ROOT_DEPT_ID), users: [...users.values()] };
 }
 
 /**
  * One person listed in several departments: where a listing gives order and leadership only for
  * its own department, the entries are combined; full lists, when given, are kept as they are.
  */
-export function mergeListings(seen: DingTalkUser | undefined, listed: DingTalkUser): DingTalkUser {
+function mergeListings(seen: DingTalkUser | undefined, listed: DingTalkUser): DingTalkUser {
   if (!seen) return listed;
   const union = <T extends { dept_id: number }>(a: T[] | undefined, b: T[] | undefined): T[] | undefined => {
     if (!a || !b) return a ?? b;
@@ -261,7 +263,6 @@ export function mergeListings(seen: DingTalkUser | undefined, listed: DingTalkUs
   };
   return { ...seen, dept_order_list: union(seen.dept_order_list, listed.dept_order_list), leader_in_dept: union(seen.leader_in_dept, listed.leader_in_dept) };
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Applying
@@ -337,7 +338,11 @@ export function managerWaves(ops: readonly PlanOp[]): PlanOp[][] {
     return l;
   };
   const waves: PlanOp[][] = [];
-  for (const o of ops) (waves[levelOf(o)] ??= []).push(o);
+  for (const o of ops) {
+    const l = levelOf(o);
+    waves[l] ??= [];
+    waves[l].push(o);
+  }
   return waves.filter((w) => w !== undefined);
 }
 
@@ -364,7 +369,7 @@ async function sweepFailedPushes(deps: ReconcileDeps, onProgress?: ReconcileOpti
   const errors: RunReport['errors'] = [];
   let enqueued = 0;
   for (let page = 0; page < MAX_SWEEP_PAGES; page++) {
-    let result;
+    let result: FailedPushPage;
     try {
       result = await deps.dingtalk.getFailedPushes();
     } catch (e) {
@@ -394,9 +399,6 @@ async function sweepFailedPushes(deps: ReconcileDeps, onProgress?: ReconcileOpti
 
 // ---------------------------------------------------------------------------------------------
 
-
 function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
-
-

@@ -16,7 +16,7 @@
  *   string, so no URL is ever put in a message).
  */
 import type { PlatformError } from '../errors';
-import { isObj, PlatformHttp, TokenCache, unusableAnswer, type PlatformClientOptions, type PlatformProfile } from '../platform-http';
+import { isObj, type PlatformClientOptions, PlatformHttp, type PlatformProfile, TokenCache, unusableAnswer } from '../platform-http';
 import type { WeComDeptPayload, WeComDeptRef, WeComDirectory, WeComUserDeptRow, WeComUserPayload } from '../ports';
 import { classifyWeComError, describeWeComConfigError, ERRCODE_BAD_ANSWER, WECOM_TOKEN_REJECTED } from './errors';
 
@@ -27,8 +27,6 @@ export interface WeComApiOptions extends PlatformClientOptions {
   /** Like `https://qyapi.weixin.qq.com/cgi-bin` (or a proxy, or the sandbox). */
   baseUrl: string;
 }
-
-export { DEFAULT_TIMEOUT_MS } from '../platform-http';
 
 /** `user/list_id` page size: WeCom's maximum. */
 export const LIST_ID_LIMIT = 10_000;

@@ -85,13 +85,16 @@ const RETRYABLE: ReadonlySet<number> = new Set<number>([
  * by `describeWeComConfigError`.
  */
 const CONFIGURATION: ReadonlyMap<number, string> = new Map<number, string>([
-  [WECOM_ERR.untrustedIp, 'add the sync\'s egress IP (the NAT gateway\'s Elastic IP) to WeCom\'s trusted IPs (企业可信IP) of the contact-sync tool'],
+  [WECOM_ERR.untrustedIp, "add the sync's egress IP (the NAT gateway's Elastic IP) to WeCom's trusted IPs (企业可信IP) of the contact-sync tool"],
   [WECOM_ERR.badSecret, 'WECOM_CONTACT_SECRET is wrong: copy the secret from WeCom admin → 管理工具 → 通讯录同步'],
   [WECOM_ERR.invalidCorpId, 'WECOM_CORP_ID is not a valid corp id: copy it from WeCom admin → 我的企业 → 企业信息'],
   [WECOM_ERR.missingToken, 'the access token is missing from the request: a proxy in front of WECOM_API_BASE may drop query strings'],
   [WECOM_ERR.apiForbidden, 'this secret may not edit contacts: use the contact-sync secret and enable 通讯录同步 → API编辑通讯录'],
   [WECOM_ERR.noPrivilege, 'no permission for this contact: use the contact-sync secret (an app secret cannot write contacts)'],
-  [WECOM_ERR.detailReadForbidden, 'the contact-sync secret may not read contact details from this IP (WeCom rule of 2022-08-15): the sync must only use id lists'],
+  [
+    WECOM_ERR.detailReadForbidden,
+    'the contact-sync secret may not read contact details from this IP (WeCom rule of 2022-08-15): the sync must only use id lists',
+  ],
   [WECOM_ERR.accountLimit, 'the WeCom account limit is reached: add seats or remove members in WeCom'],
 ]);
 

@@ -11,7 +11,11 @@ let client: SQSClient;
 
 beforeAll(async () => {
   server = await createSqsServer({ port: 0, hostname: '127.0.0.1' });
-  client = new SQSClient({ region: 'us-east-1', endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+  client = new SQSClient({
+    region: 'us-east-1',
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    credentials: { accessKeyId: 't', secretAccessKey: 't' },
+  });
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 

@@ -8,12 +8,12 @@ import type { AddressInfo } from 'node:net';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
+  type Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
-  SQSClient,
-  type Message,
   type SendMessageBatchCommandOutput,
   type SendMessageBatchRequestEntry,
+  SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
@@ -25,7 +25,7 @@ import { signedRequest } from '../../lib/dingtalk/push';
 import { createCallbackHandler } from '../../lib/dingtalk/receiver';
 import { createMemoryLogger } from '../../lib/log';
 import { decodeMessage, deduplicationId, messageGroupId } from '../../lib/messages';
-import { QueueRejectedError, type ChangeMessage } from '../../lib/ports';
+import { type ChangeMessage, QueueRejectedError } from '../../lib/ports';
 import { callbackEvent } from '../support/http-api-event';
 
 let server: Server;
@@ -67,7 +67,14 @@ async function receiveAll(url = queueUrl): Promise<Message[]> {
   // Both names: AWS reads MessageSystemAttributeNames; local-aws-sqs only the older AttributeNames.
   for (;;) {
     const r = await client.send(
-      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60, MessageSystemAttributeNames: ['All'], AttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 60,
+        MessageSystemAttributeNames: ['All'],
+        AttributeNames: ['All'],
+      }),
     );
     if (!r.Messages?.length) return out;
     out.push(...r.Messages);
@@ -76,7 +83,13 @@ async function receiveAll(url = queueUrl): Promise<Message[]> {
 
 const groupsOf = (messages: Message[]) => messages.map((m) => m.Attributes?.MessageGroupId).sort();
 
-const change = (id: string, kind: 'user' | 'dept' = 'user'): ChangeMessage => ({ kind, id, eventType: 'user_modify_org', eventTime: 1700000000000, corpId: 'dingcorp' });
+const change = (id: string, kind: 'user' | 'dept' = 'user'): ChangeMessage => ({
+  kind,
+  id,
+  eventType: 'user_modify_org',
+  eventTime: 1700000000000,
+  corpId: 'dingcorp',
+});
 
 const creds = { token: 'sqstesttoken', aesKey: 'Zq8mN3vR7tY1uI5oP9aS2dF6gH0jK4lX8cV3bN7mQ1w', ownerKey: 'dingsqsapp' };
 
@@ -86,7 +99,12 @@ function signedEvent(plaintext: string, timestamp = '1700000000000', nonce = 'no
 }
 
 function receiver(queue: SqsChangeQueue) {
-  const config = loadCallbackConfig({ DINGTALK_TOKEN: creds.token, DINGTALK_AES_KEY: creds.aesKey, DINGTALK_OWNER_KEY: creds.ownerKey, CALLBACK_MAX_SKEW_SECONDS: '0' });
+  const config = loadCallbackConfig({
+    DINGTALK_TOKEN: creds.token,
+    DINGTALK_AES_KEY: creds.aesKey,
+    DINGTALK_OWNER_KEY: creds.ownerKey,
+    CALLBACK_MAX_SKEW_SECONDS: '0',
+  });
   const logger = createMemoryLogger();
   return Object.assign(createCallbackHandler({ config, queue, logger }), { logger });
 }

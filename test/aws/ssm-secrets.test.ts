@@ -28,8 +28,14 @@ beforeEach(() => resetSecretsCache());
 describe('environmentWithSecrets', () => {
   it('reads every page under the path once, decrypted, and lets the environment win', async () => {
     const { client, calls } = ssm([
-      [{ Name: '/dws/prod/DINGTALK_TOKEN', Value: 'from-ssm' }, { Name: '/dws/prod/WECOM_CONTACT_SECRET', Value: 's1' }],
-      [{ Name: '/dws/prod/DINGTALK_AES_KEY', Value: 'k'.repeat(43) }, { Name: '/dws/prod/lower-case', Value: 'ignored' }],
+      [
+        { Name: '/dws/prod/DINGTALK_TOKEN', Value: 'from-ssm' },
+        { Name: '/dws/prod/WECOM_CONTACT_SECRET', Value: 's1' },
+      ],
+      [
+        { Name: '/dws/prod/DINGTALK_AES_KEY', Value: 'k'.repeat(43) },
+        { Name: '/dws/prod/lower-case', Value: 'ignored' },
+      ],
     ]);
     const env = { SECRETS_SSM_PATH: '/dws/prod', DINGTALK_TOKEN: 'from-env' };
     const merged = await environmentWithSecrets(env, client);

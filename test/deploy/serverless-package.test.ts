@@ -10,14 +10,16 @@ import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: unknown };
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation's template is untyped JSON, read by path in assertions
+type Cfn = any;
+type Resource = { Type: string; Properties: Record<string, Cfn>; DependsOn?: unknown };
 let template: { Resources: Record<string, Resource>; Outputs: Record<string, unknown> };
 let dir: string;
 
 const byType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 
 /** Resolves `{ 'Fn::GetAtt': [name, attr] }` / `{ Ref: name }` to the logical name. */
-const target = (v: any): string | undefined => v?.['Fn::GetAtt']?.[0] ?? v?.Ref;
+const target = (v: Cfn): string | undefined => v?.['Fn::GetAtt']?.[0] ?? v?.Ref;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sls-package-'));
@@ -54,8 +56,8 @@ describe('serverless package (offline)', () => {
   it('gives the callback only SendMessage on that queue', () => {
     const fn = template.Resources.CallbackLambdaFunction!;
     expect(target(fn.Properties.Role)).toBe('CallbackRole');
-    const statements = template.Resources.CallbackRole!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
-    const sqs = statements.filter((s: any) => JSON.stringify(s.Action).includes('sqs:'));
+    const statements = template.Resources.CallbackRole!.Properties.Policies.flatMap((p: Cfn) => p.PolicyDocument.Statement);
+    const sqs = statements.filter((s: Cfn) => JSON.stringify(s.Action).includes('sqs:'));
     expect(sqs).toHaveLength(1);
     expect(sqs[0].Action).toBe('sqs:SendMessage');
     expect(target(sqs[0].Resource)).toBe('ChangeQueue');
@@ -91,8 +93,8 @@ describe('serverless package (offline)', () => {
     expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
     const rules = byType('AWS::Events::Rule');
     expect(rules.some(([, r]) => /rate|cron/.test(r.Properties.ScheduleExpression))).toBe(true);
-    const syncStatements = template.Resources.SyncRole!.Properties.Policies.flatMap((p: any) => p.PolicyDocument.Statement);
-    expect(syncStatements.some((s: any) => target(s.Resource) === 'StateTable')).toBe(true);
+    const syncStatements = template.Resources.SyncRole!.Properties.Policies.flatMap((p: Cfn) => p.PolicyDocument.Statement);
+    expect(syncStatements.some((s: Cfn) => target(s.Resource) === 'StateTable')).toBe(true);
   });
 
   it('gives the workers a fixed egress IP for WeCom’s trusted-IP list', () => {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DingTalkApi, resetDingTalkTokenCache } from '../../lib/dingtalk/api';
 import { ERRCODE_BAD_ANSWER, isDeptGone, isOutOfScope, isUserGone } from '../../lib/dingtalk/errors';
 import { createMemoryLogger } from '../../lib/log';
-import { failure, fakeClock, startFakePlatform, stopFakePlatforms, type FakePlatform, type Reply, type Route } from '../support/fake-platform';
+import { type FakePlatform, failure, fakeClock, type Reply, type Route, startFakePlatform, stopFakePlatforms } from '../support/fake-platform';
 
 const APP_KEY = 'dingappkey123';
 const APP_SECRET = 'app-secret-VERY-SECRET';
@@ -136,7 +136,9 @@ describe('DingTalkApi access token', () => {
 
 describe('DingTalkApi answers', () => {
   it('checks the errcode of every call and names the API', async () => {
-    const fail = (errcode: number, errmsg: string): Route => () => ({ json: { errcode, errmsg } });
+    const fail =
+      (errcode: number, errmsg: string): Route =>
+      () => ({ json: { errcode, errmsg } });
     const fake = await fakeDingTalk({
       'topapi/v2/user/get': fail(60121, '找不到该用户'),
       'topapi/v2/department/get': fail(60003, '部门不存在'),

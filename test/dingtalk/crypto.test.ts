@@ -1,9 +1,9 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import vectors from '../fixtures/dingtalk-callback.json';
 import {
   buildReply,
   CallbackCryptoError,
+  type CryptoFailure,
   decodeAesKey,
   decryptFrame,
   decryptMessage,
@@ -11,8 +11,8 @@ import {
   randomNonce,
   sign,
   verifySignature,
-  type CryptoFailure,
 } from '../../lib/dingtalk/crypto';
+import vectors from '../fixtures/dingtalk-callback.json';
 
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 const key = decodeAesKey(AES_KEY);
@@ -142,17 +142,25 @@ describe('strict decoding: each failure has its own code', () => {
 
   it.each<[string, () => string, CryptoFailure]>([
     ['empty', () => '', 'bad_base64'],
-    ['not base64', () => '!!!!' + encryptRaw(pad(good)), 'bad_base64'],
-    ['base64 without its padding', () => encryptRaw(pad(good)).replace(/=+$/, '') + 'A', 'bad_base64'],
+    ['not base64', () => `!!!!${encryptRaw(pad(good))}`, 'bad_base64'],
+    ['base64 without its padding', () => `${encryptRaw(pad(good)).replace(/=+$/, '')}A`, 'bad_base64'],
     ['whitespace inside', () => encryptRaw(pad(good)).replace(/^(.{8})/, '$1 '), 'bad_base64'],
-    ['length not a multiple of 16', () => Buffer.concat([Buffer.from(encryptRaw(pad(good)), 'base64'), Buffer.alloc(5)]).toString('base64'), 'bad_ciphertext_length'],
+    [
+      'length not a multiple of 16',
+      () => Buffer.concat([Buffer.from(encryptRaw(pad(good)), 'base64'), Buffer.alloc(5)]).toString('base64'),
+      'bad_ciphertext_length',
+    ],
     ['padding byte 0', () => encryptRaw(pad(good, 32 - (good.length % 32), 0)), 'bad_padding'],
     ['padding byte 33', () => encryptRaw(Buffer.concat([good, Buffer.alloc(32 - (good.length % 32) + 32, 33)])), 'bad_padding'],
-    ['unequal padding bytes', () => {
-      const p = pad(good);
-      p[p.length - 2] = p[p.length - 1]! - 1;
-      return encryptRaw(p);
-    }, 'bad_padding'],
+    [
+      'unequal padding bytes',
+      () => {
+        const p = pad(good);
+        p[p.length - 2] = p[p.length - 1]! - 1;
+        return encryptRaw(p);
+      },
+      'bad_padding',
+    ],
     ['length field beyond the frame', () => encryptRaw(pad(frame(Buffer.from('{}'), 'dingowner', { length: 500 }))), 'bad_length_field'],
     ['frame shorter than its header', () => encryptRaw(pad(Buffer.alloc(10, 1))), 'bad_length_field'],
     ['invalid UTF-8 in the message', () => encryptRaw(pad(frame(Buffer.from([0xff, 0xfe, 0x41]), 'dingowner'))), 'bad_utf8'],

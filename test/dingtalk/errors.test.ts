@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  classifyDingTalkError,
-  describeDingTalkConfigError,
-  ERRCODE_BAD_ANSWER,
-  isDeptGone,
-  isOutOfScope,
-  isUserGone,
-} from '../../lib/dingtalk/errors';
-import { PlatformError, type FailureClass } from '../../lib/errors';
+import { classifyDingTalkError, describeDingTalkConfigError, ERRCODE_BAD_ANSWER, isDeptGone, isOutOfScope, isUserGone } from '../../lib/dingtalk/errors';
+import { type FailureClass, PlatformError } from '../../lib/errors';
 
 describe('classifyDingTalkError', () => {
   const table: [number, FailureClass, string][] = [

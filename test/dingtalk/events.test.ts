@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEPT_EVENTS, EventParseError, parseEvent, USER_EVENTS, type ParsedEvent } from '../../lib/dingtalk/events';
+import { DEPT_EVENTS, EventParseError, type ParsedEvent, parseEvent, USER_EVENTS } from '../../lib/dingtalk/events';
 import type { ChangeMessage } from '../../lib/ports';
 
 /** The messages of an event that must be enqueued; fails the test for an acknowledgement. */
@@ -86,7 +86,9 @@ describe('envelope B (camel-case data, current docs)', () => {
   });
 
   it('keeps a numeric eventId as its exact text', () => {
-    expect(messages(parseEvent('{"EventType":"user_add_org","CorpId":"c","userId":["u"],"eventId":12345678901234567890}'))[0]!.eventId).toBe('12345678901234567890');
+    expect(messages(parseEvent('{"EventType":"user_add_org","CorpId":"c","userId":["u"],"eventId":12345678901234567890}'))[0]!.eventId).toBe(
+      '12345678901234567890',
+    );
   });
 });
 
@@ -120,7 +122,12 @@ describe('every contact event type', () => {
 
 describe('acknowledged without messages', () => {
   it.each(['check_url', 'check_create_suite_url', 'check_update_suite_url'])('%s is a URL check', (type) => {
-    expect(parseEvent(JSON.stringify({ EventType: type, Random: 'x', TestSuiteKey: 's' }))).toEqual({ action: 'acknowledge', reason: 'url_check', eventType: type, corpId: '' });
+    expect(parseEvent(JSON.stringify({ EventType: type, Random: 'x', TestSuiteKey: 's' }))).toEqual({
+      action: 'acknowledge',
+      reason: 'url_check',
+      eventType: type,
+      corpId: '',
+    });
   });
 
   it.each(['org_change', 'org_remove', 'label_user_change', 'label_conf_add', 'label_conf_del', 'label_conf_modify'])('%s is known and ignored', (type) => {

@@ -6,13 +6,13 @@
 import { createCipheriv } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import vectors from '../fixtures/dingtalk-callback.json';
 import { loadCallbackConfig } from '../../lib/config';
 import { decodeAesKey, decryptMessage, encryptMessage, sign, verifySignature } from '../../lib/dingtalk/crypto';
 import { createCallbackHandler } from '../../lib/dingtalk/receiver';
 import { InProcessQueue } from '../../lib/local/memory-queue';
 import { createMemoryLogger } from '../../lib/log';
 import { decodeMessage } from '../../lib/messages';
+import vectors from '../fixtures/dingtalk-callback.json';
 import { callbackEvent } from '../support/http-api-event';
 
 const TOKEN = 'receivertoken';
@@ -144,7 +144,9 @@ describe('accepted requests', () => {
     const queue = new InProcessQueue();
     const logger = createMemoryLogger();
     const handler = createCallbackHandler({ config, queue, logger, clock: { now: () => NOW } });
-    const res = await handler(callbackEvent({ msg_signature: v.msg_signature, timestamp: v.timestamp, nonce: v.nonce }, JSON.stringify({ encrypt: v.encrypt })));
+    const res = await handler(
+      callbackEvent({ msg_signature: v.msg_signature, timestamp: v.timestamp, nonce: v.nonce }, JSON.stringify({ encrypt: v.encrypt })),
+    );
     expectSuccessReply(res, v.token, decodeAesKey(v.aesKey), v.ownerKey);
     expect(queue.depth).toBe(0); // the vectors are URL checks
     expect(logger.entries).toEqual([expect.objectContaining({ message: 'callback acknowledged without messages', reason: 'url_check' })]);
@@ -228,20 +230,75 @@ describe('rejected before decryption', () => {
     row('missing timestamp', () => without(base(), 'timestamp'), 400, 'missing_parameters'),
     row('missing nonce', () => without(base(), 'nonce'), 400, 'missing_parameters'),
     row('no query at all', () => ({ ...base(), query: {} }), 400, 'missing_parameters'),
-    row('tampered signature', () => { const r = base(); const s = r.query.msg_signature!; const t = s.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')); return { ...r, query: { ...r.query, msg_signature: t, signature: t } }; }, 401, 'bad_signature'),
-    row('signature of the wrong length', () => { const r = base(); return { ...r, query: { ...r.query, msg_signature: 'abc', signature: 'abc' } }; }, 401, 'bad_signature'),
-    row('tampered timestamp', () => { const r = base(); return { ...r, query: { ...r.query, timestamp: String(NOW + 1) } }; }, 401, 'bad_signature'),
-    row('tampered nonce', () => { const r = base(); return { ...r, query: { ...r.query, nonce: 'zzzz9999' } }; }, 401, 'bad_signature'),
+    row(
+      'tampered signature',
+      () => {
+        const r = base();
+        const s = r.query.msg_signature!;
+        const t = s.replace(/^./, (c) => (c === 'a' ? 'b' : 'a'));
+        return { ...r, query: { ...r.query, msg_signature: t, signature: t } };
+      },
+      401,
+      'bad_signature',
+    ),
+    row(
+      'signature of the wrong length',
+      () => {
+        const r = base();
+        return { ...r, query: { ...r.query, msg_signature: 'abc', signature: 'abc' } };
+      },
+      401,
+      'bad_signature',
+    ),
+    row(
+      'tampered timestamp',
+      () => {
+        const r = base();
+        return { ...r, query: { ...r.query, timestamp: String(NOW + 1) } };
+      },
+      401,
+      'bad_signature',
+    ),
+    row(
+      'tampered nonce',
+      () => {
+        const r = base();
+        return { ...r, query: { ...r.query, nonce: 'zzzz9999' } };
+      },
+      401,
+      'bad_signature',
+    ),
     row('wrong token', () => request(USER_EVENT, { token: 'sometoken' }), 401, 'bad_signature'),
     row('stale timestamp (window on)', () => request(USER_EVENT, { timestamp: String(NOW - 300_001) }), 401, 'stale_timestamp'),
     row('timestamp from the future (window on)', () => request(USER_EVENT, { timestamp: String(NOW + 301_000) }), 401, 'stale_timestamp'),
     // Timestamps are epoch milliseconds; one in seconds is 1.7 billion seconds in the past.
     row('timestamp in seconds (window on)', () => request(USER_EVENT, { timestamp: String(NOW / 1000) }), 401, 'stale_timestamp'),
     row('non-numeric timestamp (window on)', () => request(USER_EVENT, { timestamp: 'yesterday' }), 400, 'bad_timestamp'),
-    row('oversize body', () => { const r = base(); return { ...r, body: JSON.stringify({ encrypt: encryptOf(r), pad: 'x'.repeat(70_000) }) }; }, 413, 'body_too_large'),
-    row('oversize base64-encoded body', () => { const r = base(); return { ...r, body: Buffer.from(JSON.stringify({ encrypt: encryptOf(r), pad: 'x'.repeat(70_000) })).toString('base64'), isBase64Encoded: true }; }, 413, 'body_too_large'),
+    row(
+      'oversize body',
+      () => {
+        const r = base();
+        return { ...r, body: JSON.stringify({ encrypt: encryptOf(r), pad: 'x'.repeat(70_000) }) };
+      },
+      413,
+      'body_too_large',
+    ),
+    row(
+      'oversize base64-encoded body',
+      () => {
+        const r = base();
+        return { ...r, body: Buffer.from(JSON.stringify({ encrypt: encryptOf(r), pad: 'x'.repeat(70_000) })).toString('base64'), isBase64Encoded: true };
+      },
+      413,
+      'body_too_large',
+    ),
     row('non-JSON body', () => ({ ...base(), body: 'encrypt=abc' }), 400, 'body_not_json'),
-    row('base64-encoded body that is not JSON', () => ({ ...base(), body: Buffer.from('encrypt=abc').toString('base64'), isBase64Encoded: true }), 400, 'body_not_json'),
+    row(
+      'base64-encoded body that is not JSON',
+      () => ({ ...base(), body: Buffer.from('encrypt=abc').toString('base64'), isBase64Encoded: true }),
+      400,
+      'body_not_json',
+    ),
     row('empty body', () => ({ ...base(), body: '' }), 400, 'body_not_json'),
     row('missing encrypt', () => ({ ...base(), body: '{"data":"x"}' }), 400, 'missing_encrypt'),
     row('encrypt not a string', () => ({ ...base(), body: '{"encrypt":42}' }), 400, 'missing_encrypt'),
@@ -369,7 +426,16 @@ describe('malformed frames, encrypted with the right key and re-signed', () => {
   it.each([
     row('padding byte 0', () => framed(USER_EVENT, OWNER, { padByte: 0 }), 400, 'bad_padding'),
     row('padding byte 33', () => framed(USER_EVENT, OWNER, { padByte: 33 }), 400, 'bad_padding'),
-    row('unequal padding bytes', () => { const f = framed(USER_EVENT, OWNER); f[f.length - 2] = f[f.length - 1]! - 1; return f; }, 400, 'bad_padding'),
+    row(
+      'unequal padding bytes',
+      () => {
+        const f = framed(USER_EVENT, OWNER);
+        f[f.length - 2] = f[f.length - 1]! - 1;
+        return f;
+      },
+      400,
+      'bad_padding',
+    ),
     row('length field beyond the frame', () => framed(USER_EVENT, OWNER, { length: 5000 }), 400, 'bad_length_field'),
     row('length field one short', () => framed(USER_EVENT, OWNER, { length: Buffer.byteLength(USER_EVENT) - 1 }), 403, 'owner_key_mismatch'),
     row('invalid JSON', () => framed('{"EventType":"user_add_org",', OWNER), 400, 'bad_event'),

@@ -4,8 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { runOneBatch } from '../../lib/local/worker-loop';
+import { dingtalkReads, type SandboxPipeline as Harness, startSandboxPipeline, wecomWrites } from '../../lib/sandbox/pipeline';
 import { runReconcile } from '../../lib/sync/reconcile';
-import { dingtalkReads, startSandboxPipeline, wecomWrites, type SandboxPipeline as Harness } from '../../lib/sandbox/pipeline';
 
 let h: Harness | undefined;
 afterEach(async () => {

@@ -15,7 +15,7 @@ import { DynamoStateStore, stateTableDefinition } from '../../lib/aws/dynamo-sto
 import { signedRequest } from '../../lib/dingtalk/push';
 import { encodeMessage } from '../../lib/messages';
 import { SANDBOX_ENV } from '../../lib/sandbox/seed';
-import { startSimulators, type Simulators } from '../../lib/sandbox/simulators';
+import { type Simulators, startSimulators } from '../../lib/sandbox/simulators';
 import type { WeComSimulator } from '../../lib/sandbox/wecom-sim';
 import { callbackEvent } from '../support/http-api-event';
 
@@ -80,7 +80,14 @@ describe('handlers/sync', () => {
     messageId,
     receiptHandle: messageId,
     body: encodeMessage({ kind, id, eventType: 'user_add_org', eventTime: 0, corpId: 'c' }),
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: `${kind}:${id}`, MessageDeduplicationId: messageId },
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '0',
+      SenderId: 'x',
+      ApproximateFirstReceiveTimestamp: '0',
+      MessageGroupId: `${kind}:${id}`,
+      MessageDeduplicationId: messageId,
+    },
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',

@@ -2,7 +2,7 @@
  * The Quick start's `npm start` with no credentials: a real child process, the printed simulate
  * command's settings, a signed event over HTTP, and WeCom's state as the printed URL shows it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { postSignedEvent } from '../../lib/dingtalk/push';
 
@@ -32,7 +32,9 @@ afterAll(() => {
 });
 
 it('prints a working simulate command and the URL that shows WeCom’s state', async () => {
-  const command = /(DINGTALK_TOKEN=\S+) (DINGTALK_AES_KEY=\S+) (DINGTALK_OWNER_KEY=\S+) npm run simulate -- --url (\S+) --event user_add_org --user (\S+)/.exec(output);
+  const command = /(DINGTALK_TOKEN=\S+) (DINGTALK_AES_KEY=\S+) (DINGTALK_OWNER_KEY=\S+) npm run simulate -- --url (\S+) --event user_add_org --user (\S+)/.exec(
+    output,
+  );
   if (!command) throw new Error(`npm start printed no simulate command:\n${output}`);
   const setting = (i: number) => command[i]!.split('=')[1]!;
   const stateUrl = /curl (\S+)/.exec(output)![1]!;
@@ -40,11 +42,15 @@ it('prints a working simulate command and the URL that shows WeCom’s state', a
   const before = (await (await fetch(stateUrl)).json()) as { users: { userid: string }[] };
   expect(before.users).toEqual([]);
 
-  const push = await postSignedEvent(command[4]!, { EventType: 'user_add_org', CorpId: 'c', UserId: [command[5]], TimeStamp: String(Date.now()) }, {
-    token: setting(1),
-    aesKey: setting(2),
-    ownerKey: setting(3),
-  });
+  const push = await postSignedEvent(
+    command[4]!,
+    { EventType: 'user_add_org', CorpId: 'c', UserId: [command[5]], TimeStamp: String(Date.now()) },
+    {
+      token: setting(1),
+      aesKey: setting(2),
+      ownerKey: setting(3),
+    },
+  );
   expect(push).toMatchObject({ delivered: true, status: 200 });
 
   // The worker runs in the background of the same process: poll (bounded) until it has written.

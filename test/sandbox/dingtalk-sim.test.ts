@@ -8,7 +8,7 @@ import { isLosslessNumber, parse } from 'lossless-json';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildReply, decodeAesKey, decryptMessage, randomNonce, verifySignature } from '../../lib/dingtalk/crypto';
 import { DINGTALK_ERR } from '../../lib/dingtalk/errors';
-import { DingTalkSimulator, generateOrg, type DingTalkSimulatorOptions } from '../../lib/sandbox/dingtalk-sim';
+import { DingTalkSimulator, type DingTalkSimulatorOptions, generateOrg } from '../../lib/sandbox/dingtalk-sim';
 
 const T0 = 1_700_000_000_000;
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
@@ -17,7 +17,12 @@ const BIG_ORDER = '176543210987654321'; // > 2^53: JSON.parse would round it
 
 /** A clock the test moves by hand, so token expiry and rate windows are deterministic. */
 function manualClock(start = T0) {
-  return { t: start, now() { return this.t; } };
+  return {
+    t: start,
+    now() {
+      return this.t;
+    },
+  };
 }
 
 let sim: DingTalkSimulator;
@@ -266,8 +271,19 @@ describe('user/list paging', () => {
   beforeEach(async () => {
     await startSim();
     t = await token();
-    const users = Array.from({ length: 250 }, (_, i) => ({ userid: `u${i}`, name: `用户${i}`, mobile: `1380000${String(i).padStart(4, '0')}`, dept_id_list: [500] }));
-    sim.seed({ depts: [{ dept_id: 500, name: '大部门', parent_id: 1 }, { dept_id: 501, name: '子部门', parent_id: 500 }], users });
+    const users = Array.from({ length: 250 }, (_, i) => ({
+      userid: `u${i}`,
+      name: `用户${i}`,
+      mobile: `1380000${String(i).padStart(4, '0')}`,
+      dept_id_list: [500],
+    }));
+    sim.seed({
+      depts: [
+        { dept_id: 500, name: '大部门', parent_id: 1 },
+        { dept_id: 501, name: '子部门', parent_id: 500 },
+      ],
+      users,
+    });
     sim.addUser({ userid: 'child-only', name: '子', dept_id_list: [501] }, { push: false });
   });
 
@@ -526,7 +542,12 @@ describe('rate limit and fault injection', () => {
 describe('organisation seeding and generation', () => {
   it('seed accepts departments in any order and rejects orphans and users in missing departments', async () => {
     await startSim();
-    sim.seed({ depts: [{ dept_id: 11, name: '孙', parent_id: 10 }, { dept_id: 10, name: '子', parent_id: 1 }] });
+    sim.seed({
+      depts: [
+        { dept_id: 11, name: '孙', parent_id: 10 },
+        { dept_id: 10, name: '子', parent_id: 1 },
+      ],
+    });
     expect(sim.getDept(11)?.parent_id).toBe(10);
     expect(() => sim.seed({ depts: [{ dept_id: 12, name: '孤', parent_id: 404 }] })).toThrow(/parent/);
     expect(() => sim.seed({ users: [{ userid: 'x', name: '某', dept_id_list: [404] }] })).toThrow(/404/);
@@ -535,7 +556,12 @@ describe('organisation seeding and generation', () => {
   it('updateUser moves a user between departments and keeps orders for the ones that remain', async () => {
     await startSim();
     const t = await token();
-    sim.seed({ depts: [{ dept_id: 10, name: '甲', parent_id: 1 }, { dept_id: 20, name: '乙', parent_id: 1 }] });
+    sim.seed({
+      depts: [
+        { dept_id: 10, name: '甲', parent_id: 1 },
+        { dept_id: 20, name: '乙', parent_id: 1 },
+      ],
+    });
     sim.addUser({ userid: 'mover', name: '动', dept_id_list: [10, 20], dept_order_list: [{ dept_id: 20, order: BIG_ORDER }] });
     sim.updateUser('mover', { dept_id_list: [20, 1] });
     expect(result(await post('topapi/user/listid', { dept_id: 10 }, t)).userid_list).toEqual([]);

@@ -5,13 +5,18 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SimError } from '../../lib/sandbox/http';
-import { WECOM_ERR } from '../../lib/wecom/errors';
 import { WeComSimulator, type WeComSimulatorOptions } from '../../lib/sandbox/wecom-sim';
+import { WECOM_ERR } from '../../lib/wecom/errors';
 
 const T0 = 1_700_000_000_000;
 
 function manualClock(start = T0) {
-  return { t: start, now() { return this.t; } };
+  return {
+    t: start,
+    now() {
+      return this.t;
+    },
+  };
 }
 
 let sim: WeComSimulator;
@@ -101,7 +106,9 @@ describe('gettoken, secrets and tokens', () => {
     await startSim();
     const a = await post('user/update', { userid: 'ghost', name: 'x' });
     expect(a.errcode).toBe(WECOM_ERR.useridNotFound);
-    expect(a.errmsg).toMatch(/^userid not found, hint: \[.+\], from ip: 127\.0\.0\.1, more info at https:\/\/open\.work\.weixin\.qq\.com\/devtool\/query\?e=60111$/);
+    expect(a.errmsg).toMatch(
+      /^userid not found, hint: \[.+\], from ip: 127\.0\.0\.1, more info at https:\/\/open\.work\.weixin\.qq\.com\/devtool\/query\?e=60111$/,
+    );
   });
 });
 
@@ -110,7 +117,11 @@ describe('trusted IP and detail reads', () => {
     await startSim();
     sim.requireTrustedIp = true;
     expect(await token(sim.contactSecret)).toBe(t); // gettoken is not restricted
-    for (const a of [await post('user/list_id', {}), await post('department/create', { name: 'A', parentid: 1 }), await get('department/simplelist', { access_token: t })]) {
+    for (const a of [
+      await post('user/list_id', {}),
+      await post('department/create', { name: 'A', parentid: 1 }),
+      await get('department/simplelist', { access_token: t }),
+    ]) {
       expect(a.errcode).toBe(WECOM_ERR.untrustedIp);
       expect(a.errmsg).toMatch(/not allow to access from your ip.*from ip: 127\.0\.0\.1/);
     }

@@ -51,15 +51,22 @@ describe('npm run simulate', () => {
     ['no settings', ['--check-url'], {}, /DINGTALK_TOKEN is not set/],
     ['no ids', [], creds, /--check-url, or --user or --dept/],
     ['a department event with user ids', ['--event', 'org_dept_create', '--user', 'x'], creds, /does not carry user ids/],
-  ])('fails clearly with %s', async (_name, args, env, message) => {
-    const r = await simulate(['--url', `${url}/dingtalk/callback`, ...args], env as Record<string, string>);
-    expect(r.code).toBe(1);
-    expect(r.out).toMatch(message);
-    expect(r.out).not.toContain('othertoken');
-  }, 60_000);
+  ])(
+    'fails clearly with %s',
+    async (_name, args, env, message) => {
+      const r = await simulate(['--url', `${url}/dingtalk/callback`, ...args], env as Record<string, string>);
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(message);
+      expect(r.out).not.toContain('othertoken');
+    },
+    60_000,
+  );
 
   it('fails clearly when nothing answers, or the URL is not one', async () => {
-    expect(await simulate(['--url', 'http://127.0.0.1:9/dingtalk/callback', '--check-url'])).toMatchObject({ code: 1, out: expect.stringMatching(/no answer/) });
+    expect(await simulate(['--url', 'http://127.0.0.1:9/dingtalk/callback', '--check-url'])).toMatchObject({
+      code: 1,
+      out: expect.stringMatching(/no answer/),
+    });
     expect(await simulate(['--url', 'not a url', '--check-url'])).toMatchObject({ code: 1, out: expect.stringMatching(/not a valid URL/) });
     expect(await simulate(['--check-url'])).toMatchObject({ code: 1, out: expect.stringMatching(/--url is required/) });
   }, 60_000);

@@ -3,7 +3,7 @@
  * dynalite and the embedded file store. Each test gets a fresh, empty store.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { StaleStateError, type EntityState, type RunReport, type StateStore, type WeComUserPayload } from '../../lib/ports';
+import { type EntityState, type RunReport, StaleStateError, type StateStore, type WeComUserPayload } from '../../lib/ports';
 
 export interface StoreUnderTest {
   store: StateStore;
@@ -79,7 +79,15 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreU
         expect(written).toEqual({ ...user, version: 1 });
         expect(await store.get('user', 'zhangsan')).toEqual({ ...user, version: 1 });
 
-        const dept: NewState = { kind: 'dept', id: '42', wecomId: '42', owned: false, status: 'synced', updatedAt: 5, payload: { id: 42, name: '研发', parentid: 1, order: 7 } };
+        const dept: NewState = {
+          kind: 'dept',
+          id: '42',
+          wecomId: '42',
+          owned: false,
+          status: 'synced',
+          updatedAt: 5,
+          payload: { id: 42, name: '研发', parentid: 1, order: 7 },
+        };
         await store.put(dept);
         expect(await store.get('dept', '42')).toEqual({ ...dept, version: 1 });
       });

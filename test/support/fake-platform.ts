@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PlatformError } from '../../lib/errors';
 
-export interface Seen {
+interface Seen {
   method: string;
   /** The full URL path, prefix included. */
   path: string;

@@ -1,7 +1,11 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
 /** An API Gateway HTTP API (payload 2.0) request to the callback route, as Lambda receives it. */
-export function callbackEvent(query: Record<string, string> | URLSearchParams, body: string, opts: { isBase64Encoded?: boolean; requestId?: string } = {}): APIGatewayProxyEventV2 {
+export function callbackEvent(
+  query: Record<string, string> | URLSearchParams,
+  body: string,
+  opts: { isBase64Encoded?: boolean; requestId?: string } = {},
+): APIGatewayProxyEventV2 {
   const q = query instanceof URLSearchParams ? Object.fromEntries(query) : query;
   return {
     version: '2.0',
@@ -10,7 +14,10 @@ export function callbackEvent(query: Record<string, string> | URLSearchParams, b
     rawQueryString: new URLSearchParams(q).toString(),
     headers: { 'content-type': 'application/json' },
     queryStringParameters: q,
-    requestContext: { requestId: opts.requestId ?? 'req-1', http: { method: 'POST', path: '/dingtalk/callback', sourceIp: '203.119.1.1' } } as APIGatewayProxyEventV2['requestContext'],
+    requestContext: {
+      requestId: opts.requestId ?? 'req-1',
+      http: { method: 'POST', path: '/dingtalk/callback', sourceIp: '203.119.1.1' },
+    } as APIGatewayProxyEventV2['requestContext'],
     body,
     isBase64Encoded: opts.isBase64Encoded ?? false,
   };

@@ -7,16 +7,16 @@ import {
   deptInScope,
   deptOrder,
   isValidWeComUserId,
-  mapDept,
   MappingError,
+  mapDept,
   mapUser,
   payloadHash,
+  type UserMappingContext,
   WECOM_MAX_ORDER,
   WECOM_ROOT_DEPT_ID,
-  wecomDeptIdFor,
   weComDeptName,
   weComMobile,
-  type UserMappingContext,
+  wecomDeptIdFor,
 } from '../../lib/sync/mapping';
 
 function mappingError(fn: () => unknown): MappingError {

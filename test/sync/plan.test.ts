@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DingTalkDept, DingTalkUser, EntityState, WeComDeptRef, WeComUserDeptRow } from '../../lib/ports';
 import { deptPayloadHash, mapDept, mapUser, payloadHash } from '../../lib/sync/mapping';
-import { deletionGuard, planReconcile, type PlanInput } from '../../lib/sync/plan';
+import { deletionGuard, type PlanInput, planReconcile } from '../../lib/sync/plan';
 import { managerWaves } from '../../lib/sync/reconcile';
 
 // DingTalk: 1 ─┬─ 2 研发部 ── 3 后端组
@@ -22,11 +22,31 @@ const parentOf = (d: DingTalkDept) => (d.parent_id === 1 ? 1 : d.parent_id!);
 function converged() {
   const deptStates: EntityState[] = depts.map((d) => {
     const payload = mapDept(d, parentOf(d));
-    return { kind: 'dept', id: String(d.dept_id), wecomId: String(d.dept_id), owned: true, status: 'synced', payload: { ...payload, id: d.dept_id }, payloadHash: deptPayloadHash(payload), updatedAt: 1, version: 1 };
+    return {
+      kind: 'dept',
+      id: String(d.dept_id),
+      wecomId: String(d.dept_id),
+      owned: true,
+      status: 'synced',
+      payload: { ...payload, id: d.dept_id },
+      payloadHash: deptPayloadHash(payload),
+      updatedAt: 1,
+      version: 1,
+    };
   });
   const userStates: EntityState[] = users.map((u) => {
     const payload = mapUser(u, { wecomDeptId: (d) => d, isSyncedUser: () => true, toInvite: false });
-    return { kind: 'user', id: u.userid, wecomId: u.userid, owned: true, status: 'synced', payload, payloadHash: payloadHash(payload), updatedAt: 1, version: 1 };
+    return {
+      kind: 'user',
+      id: u.userid,
+      wecomId: u.userid,
+      owned: true,
+      status: 'synced',
+      payload,
+      payloadHash: payloadHash(payload),
+      updatedAt: 1,
+      version: 1,
+    };
   });
   const wecomDepts: WeComDeptRef[] = [{ id: 1, parentid: 0 }, ...depts.map((d) => ({ id: d.dept_id, parentid: parentOf(d) }))];
   const wecomUserDepts: WeComUserDeptRow[] = users.flatMap((u) => u.dept_id_list.map((d) => ({ userid: u.userid, department: d })));
@@ -62,11 +82,19 @@ describe('planReconcile', () => {
 
   it('adopts WeCom objects whose ids match DingTalk entities the store does not know', () => {
     const c = converged();
-    expect(ops(input({ deptStates: c.deptStates.filter((s) => s.id !== '4'), userStates: c.userStates.filter((s) => s.id !== 'lisi') }))).toEqual(['adopt_dept 4', 'adopt_user lisi']); // lisi is written this run, so zhangsan's direct_leader stays
+    expect(ops(input({ deptStates: c.deptStates.filter((s) => s.id !== '4'), userStates: c.userStates.filter((s) => s.id !== 'lisi') }))).toEqual([
+      'adopt_dept 4',
+      'adopt_user lisi',
+    ]); // lisi is written this run, so zhangsan's direct_leader stays
   });
 
   it('updates what changed in DingTalk and says what changed', () => {
-    const plan = planReconcile(input({ dingtalkDepts: depts.map((d) => (d.dept_id === 3 ? { ...d, name: '平台组', parent_id: 4 } : d)), dingtalkUsers: users.map((u) => (u.userid === 'lisi' ? { ...u, title: '总监' } : u)) }));
+    const plan = planReconcile(
+      input({
+        dingtalkDepts: depts.map((d) => (d.dept_id === 3 ? { ...d, name: '平台组', parent_id: 4 } : d)),
+        dingtalkUsers: users.map((u) => (u.userid === 'lisi' ? { ...u, title: '总监' } : u)),
+      }),
+    );
     expect(plan.ops.map((o) => [o.op, o.id, o.changes])).toEqual([
       ['update_dept', '3', 'name "后端组" → "平台组", parent 2 → 4'],
       ['update_user', 'lisi', 'changed: position'],
@@ -109,7 +137,9 @@ describe('planReconcile', () => {
   it('never deletes a department it does not own', () => {
     const c = converged();
     const deptStates = c.deptStates.map((s) => (s.id === '3' ? { ...s, owned: false } : s));
-    expect(ops(input({ deptStates, dingtalkDepts: depts.filter((d) => d.dept_id !== 3), dingtalkUsers: users.filter((u) => u.userid !== 'zhangsan') }))).toEqual(['disable_user zhangsan']);
+    expect(
+      ops(input({ deptStates, dingtalkDepts: depts.filter((d) => d.dept_id !== 3), dingtalkUsers: users.filter((u) => u.userid !== 'zhangsan') })),
+    ).toEqual(['disable_user zhangsan']);
   });
 
   it('takes users out of an owned department that left the scope before deleting it', () => {
@@ -121,7 +151,14 @@ describe('planReconcile', () => {
       const payload = mapUser(lisi, { wecomDeptId: (d) => d, isSyncedUser: () => true, toInvite: false });
       return { ...s, payload, payloadHash: payloadHash(payload) };
     });
-    const plan = planReconcile(input({ dingtalkDepts: depts.filter((d) => d.dept_id !== 4), dingtalkUsers: [lisi, users[1]!], userStates, wecomUserDepts: [...c.wecomUserDepts, { userid: 'lisi', department: 4 }] }));
+    const plan = planReconcile(
+      input({
+        dingtalkDepts: depts.filter((d) => d.dept_id !== 4),
+        dingtalkUsers: [lisi, users[1]!],
+        userStates,
+        wecomUserDepts: [...c.wecomUserDepts, { userid: 'lisi', department: 4 }],
+      }),
+    );
     expect(plan.ops.map((o) => `${o.op} ${o.id}`)).toEqual(['update_user lisi', 'delete_dept 4']);
   });
 
@@ -132,17 +169,39 @@ describe('planReconcile', () => {
   });
 
   it('--rewrite-all rewrites every owned entity', () => {
-    expect(ops(input({ rewriteAll: true }))).toEqual(['rewrite_dept 2 (force)', 'rewrite_dept 4 (force)', 'rewrite_dept 3 (force)', 'rewrite_user lisi (force)', 'rewrite_user zhangsan (force)']);
+    expect(ops(input({ rewriteAll: true }))).toEqual([
+      'rewrite_dept 2 (force)',
+      'rewrite_dept 4 (force)',
+      'rewrite_dept 3 (force)',
+      'rewrite_user lisi (force)',
+      'rewrite_user zhangsan (force)',
+    ]);
   });
 
   it('places a configured root directly under WeCom’s root', () => {
-    const plan = planReconcile(input({ dingtalkDepts: depts.filter((d) => d.dept_id !== 4), dingtalkUsers: users, config: { onLeave: 'disable', rootDeptIds: [2], toInvite: false }, deptStates: [], userStates: [], wecomDepts: [{ id: 1, parentid: 0 }], wecomUserDepts: [] }));
+    const plan = planReconcile(
+      input({
+        dingtalkDepts: depts.filter((d) => d.dept_id !== 4),
+        dingtalkUsers: users,
+        config: { onLeave: 'disable', rootDeptIds: [2], toInvite: false },
+        deptStates: [],
+        userStates: [],
+        wecomDepts: [{ id: 1, parentid: 0 }],
+        wecomUserDepts: [],
+      }),
+    );
     expect(plan.ops.slice(0, 2).map((o) => `${o.op} ${o.id}`)).toEqual(['create_dept 2', 'create_dept 3']);
   });
 });
 
 describe('deletionGuard', () => {
-  const plan = (userRemovals: number, ownedUsers: number, deptRemovals = 0, ownedDepts = 100) => ({ ops: [], userRemovals, ownedUsers, deptRemovals, ownedDepts });
+  const plan = (userRemovals: number, ownedUsers: number, deptRemovals = 0, ownedDepts = 100) => ({
+    ops: [],
+    userRemovals,
+    ownedUsers,
+    deptRemovals,
+    ownedDepts,
+  });
   it.each([
     [plan(5, 6), false, 'up to the floor of 5 is always allowed'],
     [plan(6, 10), true, '60% of 10'],
@@ -154,11 +213,27 @@ describe('deletionGuard', () => {
   });
   it('judges against the users the policy can still remove, not leavers disabled earlier', () => {
     // 10 active owned users, 40 disabled long ago; DingTalk still lists a0-a3, so a4-a9 left.
-    const owned = (id: string, status: EntityState['status']): EntityState => ({ kind: 'user', id, wecomId: id, owned: true, status, updatedAt: 1, version: 1 });
+    const owned = (id: string, status: EntityState['status']): EntityState => ({
+      kind: 'user',
+      id,
+      wecomId: id,
+      owned: true,
+      status,
+      updatedAt: 1,
+      version: 1,
+    });
     const userStates = [...Array.from({ length: 10 }, (_, i) => owned(`a${i}`, 'synced')), ...Array.from({ length: 40 }, (_, i) => owned(`d${i}`, 'disabled'))];
     const stayers: DingTalkUser[] = ['a0', 'a1', 'a2', 'a3'].map((id) => ({ userid: id, name: id, mobile: '13800000000', dept_id_list: [1] }));
     const plan = (onLeave: 'disable' | 'delete') =>
-      planReconcile({ dingtalkDepts: [], dingtalkUsers: stayers, deptStates: [], userStates, wecomDepts: [{ id: 1, parentid: 0 }], wecomUserDepts: [], config: { onLeave, rootDeptIds: [1], toInvite: false } });
+      planReconcile({
+        dingtalkDepts: [],
+        dingtalkUsers: stayers,
+        deptStates: [],
+        userStates,
+        wecomDepts: [{ id: 1, parentid: 0 }],
+        wecomUserDepts: [],
+        config: { onLeave, rootDeptIds: [1], toInvite: false },
+      });
     const disabling = plan('disable');
     expect([disabling.userRemovals, disabling.ownedUsers]).toEqual([6, 10]); // 60%, not 6 of 50 = 12%
     expect(deletionGuard(disabling, 0.2, false).blocked).toBe(true);
@@ -175,7 +250,15 @@ describe('deletionGuard', () => {
 
 describe('managerWaves', () => {
   it('puts managers before their reports and survives cycles', () => {
-    const op = (id: string, manager?: string) => ({ op: 'create_user' as const, kind: 'user' as const, id, changes: '', force: false, stateVersion: 0, user: { userid: id, name: id, dept_id_list: [2], manager_userid: manager } });
+    const op = (id: string, manager?: string) => ({
+      op: 'create_user' as const,
+      kind: 'user' as const,
+      id,
+      changes: '',
+      force: false,
+      stateVersion: 0,
+      user: { userid: id, name: id, dept_id_list: [2], manager_userid: manager },
+    });
     const waves = managerWaves([op('c', 'b'), op('b', 'a'), op('a'), op('x', 'y'), op('y', 'x')]);
     expect(waves.map((w) => w.map((o) => o.id).sort())).toEqual([['a'], ['b', 'y'], ['c', 'x']]);
   });

@@ -12,7 +12,7 @@ import { wecomWrites } from '../../lib/sandbox/pipeline';
 import { startSimulators } from '../../lib/sandbox/simulators';
 import type { WeComSimulator } from '../../lib/sandbox/wecom-sim';
 import { EntitySync } from '../../lib/sync/entity';
-import { runReconcile, type ReconcileDeps } from '../../lib/sync/reconcile';
+import { type ReconcileDeps, runReconcile } from '../../lib/sync/reconcile';
 
 interface Rig {
   dt: DingTalkSimulator;
@@ -218,7 +218,7 @@ describe('deletion guard and lock', () => {
     expect(allowed.report.counts.disable_user).toBe(12);
   });
 
-  it('holds the removals, which read DingTalk again first, to DingTalk\'s 20 calls/s', async () => {
+  it("holds the removals, which read DingTalk again first, to DingTalk's 20 calls/s", async () => {
     const { dt, wc, deps } = await setup();
     addMembers(dt, 4, 30, 'r');
     await runReconcile(deps);

@@ -22,9 +22,20 @@ beforeAll(async () => {
       const input = body ? JSON.parse(body) : {};
       let answer: unknown = { errcode: 0, errmsg: 'ok' };
       if (path === '/gettoken') answer = { errcode: 0, access_token: 'tok', expires_in: 7200 };
-      else if (path === '/topapi/v2/department/listsub') answer = { errcode: 0, result: input.dept_id === 1 ? [{ dept_id: 2, name: '研发部', parent_id: 1 }, { dept_id: 4, name: '市场部', parent_id: 1 }] : [] };
+      else if (path === '/topapi/v2/department/listsub')
+        answer = {
+          errcode: 0,
+          result:
+            input.dept_id === 1
+              ? [
+                  { dept_id: 2, name: '研发部', parent_id: 1 },
+                  { dept_id: 4, name: '市场部', parent_id: 1 },
+                ]
+              : [],
+        };
       else if (path === '/topapi/v2/user/list') {
-        const entry = input.dept_id === 2 ? { dept_order: 176543210987654321n, leader: true } : input.dept_id === 4 ? { dept_order: 5, leader: false } : undefined;
+        const entry =
+          input.dept_id === 2 ? { dept_order: 176543210987654321n, leader: true } : input.dept_id === 4 ? { dept_order: 5, leader: false } : undefined;
         const list = entry ? [{ userid: 'lisi', name: '李四', dept_id_list: [2, 4], ...entry }] : [];
         answer = { errcode: 0, result: { has_more: false, list } };
       }

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../../lib/log';
-import { failure, fakeClock, startFakePlatform, stopFakePlatforms, type FakePlatform, type Route } from '../support/fake-platform';
 import { LIST_ID_LIMIT, resetWeComTokenCache, WeComApi } from '../../lib/wecom/api';
 import { callerIpFrom60020 } from '../../lib/wecom/errors';
+import { type FakePlatform, failure, fakeClock, type Route, startFakePlatform, stopFakePlatforms } from '../support/fake-platform';
 
 const CORP_ID = 'ww0123456789abcdef';
 const SECRET = 'contact-sync-SECRET-value';
@@ -28,7 +28,9 @@ function client(fake: FakeWeCom, extra: Partial<ConstructorParameters<typeof WeC
   return new WeComApi({ corpId: CORP_ID, secret: SECRET, baseUrl: fake.baseUrl, logger: createMemoryLogger(), ...extra });
 }
 
-const err = (errcode: number, errmsg: string): Route => () => ({ json: { errcode, errmsg } });
+const err =
+  (errcode: number, errmsg: string): Route =>
+  () => ({ json: { errcode, errmsg } });
 const alice = { userid: 'alice', name: 'Alice', department: [2], mobile: '+86 13800000000' };
 
 beforeEach(() => resetWeComTokenCache());
@@ -42,11 +44,7 @@ describe('WeComApi access token', () => {
     await a.updateUser({ userid: 'alice', name: 'B' });
     await client(fake).updateUser({ userid: 'alice', name: 'C' });
     expect(fake.count('gettoken')).toBe(1);
-    expect(fake.seen.filter((s) => !s.path.endsWith('gettoken')).map((s) => s.query.get('access_token'))).toEqual([
-      'wx-tok-1',
-      'wx-tok-1',
-      'wx-tok-1',
-    ]);
+    expect(fake.seen.filter((s) => !s.path.endsWith('gettoken')).map((s) => s.query.get('access_token'))).toEqual(['wx-tok-1', 'wx-tok-1', 'wx-tok-1']);
     expect(a.calls).toEqual({ gettoken: 1, 'user/update': 2 });
   });
 
@@ -137,7 +135,12 @@ describe('WeComApi calls', () => {
         json: {
           errcode: 0,
           errmsg: 'ok',
-          department_id: s.query.has('id') ? [{ id: 42, parentid: 1, order: 10 }] : [{ id: 1, parentid: 0, order: 100000000 }, { id: 42, parentid: 1, order: 10 }],
+          department_id: s.query.has('id')
+            ? [{ id: 42, parentid: 1, order: 10 }]
+            : [
+                { id: 1, parentid: 0, order: 100000000 },
+                { id: 42, parentid: 1, order: 10 },
+              ],
         },
       }),
     });
@@ -237,7 +240,8 @@ describe('WeComApi calls', () => {
   });
 
   it('surfaces the caller IP of 60020 with the full errmsg', async () => {
-    const errmsg = 'not allow to access from your ip, hint: [1700000000_9_xyz], from ip: 203.0.113.7, more info at https://open.work.weixin.qq.com/devtool/query?e=60020';
+    const errmsg =
+      'not allow to access from your ip, hint: [1700000000_9_xyz], from ip: 203.0.113.7, more info at https://open.work.weixin.qq.com/devtool/query?e=60020';
     const logger = createMemoryLogger();
     const fake = await fakeWeCom({ 'user/create': err(60020, errmsg) });
     const e = await failure(client(fake, { logger }).createUser(alice));
@@ -248,7 +252,13 @@ describe('WeComApi calls', () => {
 
   it('pages user/list_id until next_cursor is empty', async () => {
     const pages: Record<string, { next_cursor: string; dept_user: { userid: string; department: number }[] }> = {
-      '': { next_cursor: 'c1', dept_user: [{ userid: 'a', department: 1 }, { userid: 'a', department: 2 }] },
+      '': {
+        next_cursor: 'c1',
+        dept_user: [
+          { userid: 'a', department: 1 },
+          { userid: 'a', department: 2 },
+        ],
+      },
       c1: { next_cursor: 'c2', dept_user: [{ userid: 'b', department: 2 }] },
       c2: { next_cursor: '', dept_user: [{ userid: '007', department: 3 }] },
     };
