@@ -11,17 +11,17 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { SqsChangeQueue } from '../lib/aws/sqs-queue';
 import { environmentWithSecrets } from '../lib/aws/ssm-secrets';
-import { loadCallbackConfig } from '../lib/config';
+import { loadCallbackConfig, loadDeploymentConfig, loadLogLevel, requireSetting } from '../lib/config';
 import { type CallbackHandler, createCallbackHandler } from '../lib/dingtalk/receiver';
 import { createLogger } from '../lib/log';
 
-const logger = createLogger('callback');
+const logger = createLogger('callback', { level: loadLogLevel() });
 let ready: Promise<CallbackHandler> | undefined;
 
 async function init(): Promise<CallbackHandler> {
   const env = await environmentWithSecrets();
   const config = loadCallbackConfig(env);
-  const queue = new SqsChangeQueue({ queueUrl: env.QUEUE_URL ?? '' });
+  const queue = new SqsChangeQueue({ queueUrl: requireSetting(loadDeploymentConfig(env).queueUrl, 'QUEUE_URL') });
   return createCallbackHandler({ config, queue, logger });
 }
 

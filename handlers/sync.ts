@@ -4,16 +4,16 @@
  * permanent ones are recorded in the state table and acknowledged.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createAwsSyncRuntime } from '../lib/aws/runtime';
+import { composeAwsService } from '../lib/compose/aws';
+import type { SyncCore } from '../lib/compose/core';
+import { loadLogLevel } from '../lib/config';
 import { createLogger } from '../lib/log';
-import { createSyncBatchProcessor } from '../lib/sync/worker';
 
-const logger = createLogger('sync');
-let processor: Promise<ReturnType<typeof createSyncBatchProcessor>> | undefined;
+const logger = createLogger('sync', { level: loadLogLevel() });
+let processor: Promise<SyncCore['processBatch']> | undefined;
 
-async function init(): Promise<ReturnType<typeof createSyncBatchProcessor>> {
-  const { sync } = await createAwsSyncRuntime(logger);
-  return createSyncBatchProcessor(sync, logger);
+async function init(): Promise<SyncCore['processBatch']> {
+  return (await composeAwsService(logger)).processBatch;
 }
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {

@@ -3,6 +3,8 @@
  * contract). Misconfiguration fails with one clear line naming the variable, never its value.
  */
 
+import type { LogLevel } from './log';
+
 export type LeavePolicy = 'disable' | 'delete' | 'ignore';
 
 export interface CallbackConfig {
@@ -27,6 +29,21 @@ export interface SyncConfig {
   excludeDeptIds: number[];
   toInvite: boolean;
   maxDeleteRatio: number;
+}
+
+/** Where the service keeps its queue and state, and how the local server runs. */
+export interface DeploymentConfig {
+  /** SQS FIFO change queue; unset locally → the in-process queue. */
+  queueUrl?: string;
+  /** SQS FIFO dead-letter queue (the redrive source). */
+  deadLetterQueueUrl?: string;
+  /** DynamoDB state table; unset locally → the embedded file store. */
+  stateTable?: string;
+  /** The embedded store's file, for `npm start` and `npm run reconcile` with real APIs. */
+  stateFile: string;
+  /** `npm start`'s port. */
+  port: number;
+  logLevel: LogLevel;
 }
 
 export class ConfigError extends Error {
@@ -119,4 +136,31 @@ export function loadSyncConfig(env: Env = process.env): SyncConfig {
     toInvite: toInviteRaw === 'true' || toInviteRaw === '1',
     maxDeleteRatio: ratio,
   };
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** The log level from `LOG_LEVEL` (default `info`). */
+export function loadLogLevel(env: Env = process.env): LogLevel {
+  const raw = (env.LOG_LEVEL || 'info').toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(raw)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  return raw;
+}
+
+export function loadDeploymentConfig(env: Env = process.env): DeploymentConfig {
+  const optional = (name: string) => env[name]?.trim() || undefined;
+  return {
+    queueUrl: optional('QUEUE_URL'),
+    deadLetterQueueUrl: optional('DLQ_URL'),
+    stateTable: optional('STATE_TABLE'),
+    stateFile: optional('STATE_FILE') ?? '.data/state.json',
+    port: intIn(env, 'PORT', 3000, 0, 65535),
+    logLevel: loadLogLevel(env),
+  };
+}
+
+/** A setting that this entry point cannot run without (e.g. QUEUE_URL in AWS). */
+export function requireSetting(value: string | undefined, variable: string): string {
+  if (!value) throw new ConfigError(variable, 'is not set');
+  return value;
 }

@@ -18,7 +18,7 @@ export interface Logger {
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export function createLogger(service: string, opts: { level?: LogLevel; write?: (line: string) => void } = {}): Logger {
-  const min = ORDER[opts.level ?? ((process.env.LOG_LEVEL?.toLowerCase() as LogLevel) || 'info')] ?? ORDER.info;
+  const min = ORDER[opts.level ?? 'info'];
   const write = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const emit = (level: LogLevel) => (message: string, fields?: LogFields) => {
     if (ORDER[level] < min) return;

@@ -8,12 +8,8 @@
  * override the defaults; `DINGTALK_CALLS_PER_SECOND=Infinity WECOM_OPS_PER_MINUTE=Infinity` also
  * lifts the simulators' limits, to see the code's own cost.
  */
-import { loadSyncConfig } from '../lib/config';
-import { FileStateStore } from '../lib/local/file-store';
-import { InProcessQueue } from '../lib/local/memory-queue';
-import { createSyncRuntime } from '../lib/runtime';
+import { composeLocalService } from '../lib/compose/local';
 import { generateOrg } from '../lib/sandbox/org-generator';
-import { startSimulators } from '../lib/sandbox/simulators';
 import { runReconcile } from '../lib/sync/reconcile';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
@@ -28,17 +24,21 @@ const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsa
 const org = generateOrg({ users: USERS, depts: DEPTS, maxDepth: DEPTH, seed: 7 });
 // The simulators enforce the platforms' own limits (DingTalk 20/s, WeCom 10,000/min per API), so a
 // run that exceeded them would show errors; with the client-side limits lifted, so are theirs.
-const sims = await startSimulators({
-  dingtalk: { rateLimitPerSecond: Number.isFinite(DT_RATE) ? 20 : undefined },
-  wecom: { rateLimitPerMinute: Number.isFinite(WC_RATE) ? 10_000 : null },
-  seed: false,
-});
-const { dingtalk: dt, wecom: wc } = sims;
+const service = await composeLocalService(
+  {},
+  {
+    sandbox: true,
+    simulators: {
+      dingtalk: { rateLimitPerSecond: Number.isFinite(DT_RATE) ? 20 : undefined },
+      wecom: { rateLimitPerMinute: Number.isFinite(WC_RATE) ? 10_000 : null },
+      seed: false,
+    },
+    timeoutMs: 30_000,
+  },
+);
+const { dingtalk: dt, wecom: wc } = service.sims!;
 dt.seed(org);
-const config = loadSyncConfig(sims.env);
-const store = new FileStateStore(undefined);
-const { dingtalk, wecom, sync } = createSyncRuntime(config, { store, timeoutMs: 30_000 });
-const deps = { dingtalk, wecom, store, sync, queue: new InProcessQueue(), config, dingtalkCallsPerSecond: DT_RATE, wecomOpsPerMinute: WC_RATE };
+const deps = { ...service.reconcileDeps(service.queue), dingtalkCallsPerSecond: DT_RATE, wecomOpsPerMinute: WC_RATE };
 
 const depthCount = new Map<number, number>();
 const parent = new Map(org.depts.map((d) => [d.dept_id, d.parent_id!]));
@@ -87,4 +87,4 @@ for (const label of ['first import', 'second run (no changes)']) {
 }
 console.log(`\nWeCom now: ${wc.listUsers().length} users, ${wc.listDepts().length} departments`);
 clearInterval(sampler);
-await sims.stop();
+await service.close();

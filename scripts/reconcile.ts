@@ -10,22 +10,13 @@
  * Stop `npm start` before an --apply on the local state file: the embedded store is one process
  * per file, and two processes would overwrite each other's records.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoStateStore } from '../lib/aws/dynamo-store';
-import { SqsChangeQueue } from '../lib/aws/sqs-queue';
-import { ConfigError, loadSyncConfig } from '../lib/config';
-import { FileStateStore } from '../lib/local/file-store';
-import { InProcessQueue } from '../lib/local/memory-queue';
+import { composeLocalService } from '../lib/compose/local';
+import { ConfigError } from '../lib/config';
 import { drain } from '../lib/local/worker-loop';
 import { createLogger } from '../lib/log';
-import type { ChangeQueue, StateStore } from '../lib/ports';
-import { createSyncRuntime } from '../lib/runtime';
-import { startSimulators } from '../lib/sandbox/simulators';
 import { formatPlanTable } from '../lib/sync/plan-table';
 import { type ReconcileOptions, runReconcile } from '../lib/sync/reconcile';
-import { createSyncBatchProcessor } from '../lib/sync/worker';
 
 const USAGE = 'usage: npm run reconcile -- (--dry-run | --apply) [--allow-deletes] [--rewrite-all] [--sandbox]';
 
@@ -68,34 +59,22 @@ async function main(): Promise<void> {
   );
   if (!!args['dry-run'] === !!args.apply) fail(`give exactly one of --dry-run and --apply\n${USAGE}`);
 
-  const env: Record<string, string | undefined> = { ...process.env };
-  const sims = args.sandbox ? await startSimulators() : undefined;
-  if (sims) Object.assign(env, sims.env, { STATE_TABLE: '', QUEUE_URL: '' });
-
-  const config = configOrFail(() => loadSyncConfig(env));
   const logger = createLogger('reconcile', { level: 'warn' });
-  let store: StateStore;
-  if (env.STATE_TABLE) {
-    store = new DynamoStateStore({ tableName: env.STATE_TABLE });
-  } else {
-    const file = args.sandbox ? undefined : env.STATE_FILE || '.data/state.json';
-    if (file) mkdirSync(dirname(file), { recursive: true });
-    store = new FileStateStore(file);
-  }
-  const localQueue = env.QUEUE_URL ? undefined : new InProcessQueue();
-  const queue: ChangeQueue = localQueue ?? new SqsChangeQueue({ queueUrl: env.QUEUE_URL! });
-  const { dingtalk, wecom, sync } = createSyncRuntime(config, { store, logger });
+  const service = await configOrFail(() => composeLocalService(process.env, { sandbox: args.sandbox === true, logger }));
+  const { localQueue } = service;
 
   const progress = progressReporter();
-  const { report, plan, timings } = await runReconcile(
-    { dingtalk, wecom, store, sync, queue, config, logger },
-    { dryRun: !!args['dry-run'], allowDeletes: !!args['allow-deletes'], rewriteAll: !!args['rewrite-all'], onProgress: progress },
-  );
+  const { report, plan, timings } = await runReconcile(service.reconcileDeps(service.queue), {
+    dryRun: !!args['dry-run'],
+    allowDeletes: !!args['allow-deletes'],
+    rewriteAll: !!args['rewrite-all'],
+    onProgress: progress,
+  });
   progress.end();
 
   if (plan && (args['dry-run'] || report.status === 'blocked')) process.stdout.write(`${formatPlanTable(plan.ops)}\n\n`);
   if (localQueue && localQueue.depth > 0) {
-    const batches = await drain(localQueue, createSyncBatchProcessor(sync, logger), 1000);
+    const batches = await drain(localQueue, service.processBatch, 1000);
     process.stdout.write(`processed ${batches.reduce((n, b) => n + b.outcomes.length, 0)} changes from DingTalk's failed-push list\n`);
   }
   const counts =
@@ -112,7 +91,7 @@ async function main(): Promise<void> {
       .join(', ')}\n`,
   );
 
-  await sims?.stop();
+  await service.close();
   process.exitCode = report.status === 'failed' || report.status === 'blocked' ? 1 : 0;
 }
 
@@ -127,9 +106,9 @@ function parseArgsOrFail<T>(parse: () => T): T {
   }
 }
 
-function configOrFail<T>(load: () => T): T {
+async function configOrFail<T>(load: () => Promise<T>): Promise<T> {
   try {
-    return load();
+    return await load();
   } catch (e) {
     if (e instanceof ConfigError) fail(`${e.message} (or try --sandbox)`);
     throw e;

@@ -4,54 +4,26 @@
  * Lambdas run. With no DingTalk/WeCom credentials in the environment it starts both simulators
  * on loopback and seeds a small organisation, so the flow can be seen without any account.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { ConfigError, loadCallbackConfig, loadSyncConfig } from '../config';
-import { createCallbackHandler } from '../dingtalk/receiver';
+import { composeLocalService } from '../compose/local';
+import { loadLogLevel } from '../config';
 import { createLogger } from '../log';
-import { createSyncRuntime } from '../runtime';
 import { SANDBOX_ENV } from '../sandbox/seed';
-import { startSimulators } from '../sandbox/simulators';
-import { createSyncBatchProcessor } from '../sync/worker';
 import { type HttpApiHandler, startDevServer } from './dev-server';
-import { FileStateStore } from './file-store';
-import { InProcessQueue } from './memory-queue';
 import { startWorkerLoop } from './worker-loop';
-
-const CREDENTIALS = ['DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET', 'WECOM_CORP_ID', 'WECOM_CONTACT_SECRET'] as const;
 
 function json(statusCode: number, body: unknown): Awaited<ReturnType<HttpApiHandler>> {
   return { statusCode, headers: { 'content-type': 'application/json; charset=utf-8' }, body: `${JSON.stringify(body, null, 2)}\n` };
 }
 
 async function main(): Promise<void> {
-  const logger = createLogger('local');
-  const env: Record<string, string | undefined> = { ...process.env };
-  const port = Number(env.PORT || 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('PORT', 'must be a port number');
+  const logger = createLogger('local', { level: loadLogLevel() });
+  const service = await composeLocalService(process.env, { logger });
+  const { sims, deployment, config: syncConfig } = service;
+  // npm start's worker drains the in-process queue; with QUEUE_URL set the Lambda's worker does.
+  const queue = service.localQueue;
+  const stopWorker = queue ? startWorkerLoop(queue, service.processBatch) : () => undefined;
 
-  const missing = CREDENTIALS.filter((name) => !env[name]);
-  const sandbox = missing.length === CREDENTIALS.length;
-  if (!sandbox && missing.length > 0) {
-    throw new ConfigError(missing[0]!, `is not set (set all of ${CREDENTIALS.join(', ')} for real APIs, or none for the sandbox)`);
-  }
-
-  const sims = sandbox ? await startSimulators() : undefined;
-  if (sims) Object.assign(env, sims.env);
-
-  const callbackConfig = loadCallbackConfig(env);
-  const syncConfig = loadSyncConfig(env);
-
-  // The sandbox's WeCom forgets everything on restart, so its state must too; with real APIs the
-  // store survives restarts, as DynamoDB does in AWS.
-  const stateFile = sandbox ? undefined : env.STATE_FILE || '.data/state.json';
-  if (stateFile) mkdirSync(dirname(stateFile), { recursive: true });
-  const store = new FileStateStore(stateFile);
-  const queue = new InProcessQueue();
-  const { sync } = createSyncRuntime(syncConfig, { store, logger });
-  const stopWorker = startWorkerLoop(queue, createSyncBatchProcessor(sync, logger));
-
-  const routes = [{ method: 'POST', path: '/dingtalk/callback', handler: createCallbackHandler({ config: callbackConfig, queue, logger }) }];
+  const routes = [{ method: 'POST', path: '/dingtalk/callback', handler: service.callbackHandler() }];
   if (sims) {
     const { dingtalk: dt, wecom: sim } = sims;
     routes.push({ method: 'GET', path: '/sandbox/wecom', handler: async () => json(200, { departments: sim.listDepts(), users: sim.listUsers() }) });
@@ -60,10 +32,10 @@ async function main(): Promise<void> {
   routes.push({
     method: 'GET',
     path: '/healthz',
-    handler: async () => json(200, { ok: true, queueDepth: queue.depth, deadLetters: queue.deadLetters.length }),
+    handler: async () => json(200, { ok: true, queueDepth: queue?.depth ?? null, deadLetters: queue?.deadLetters.length ?? null }),
   });
 
-  const { server, url } = await startDevServer(routes, port);
+  const { server, url } = await startDevServer(routes, deployment.port);
   const callbackUrl = `${url}/dingtalk/callback`;
   sims?.dingtalk.setCallback({
     url: callbackUrl,
@@ -73,11 +45,11 @@ async function main(): Promise<void> {
   });
 
   const lines = [`dingtalk-wecom-sync listening: POST ${callbackUrl}`];
-  if (sandbox) {
+  if (sims) {
     const creds = `DINGTALK_TOKEN=${SANDBOX_ENV.DINGTALK_TOKEN} DINGTALK_AES_KEY=${SANDBOX_ENV.DINGTALK_AES_KEY} DINGTALK_OWNER_KEY=${SANDBOX_ENV.DINGTALK_OWNER_KEY}`;
     lines.push(
-      `sandbox mode (no credentials set): DingTalk simulator ${env.DINGTALK_API_BASE}, WeCom simulator ${env.WECOM_API_BASE}`,
-      `seeded DingTalk with ${sims!.dingtalk.listDepts().length} departments and ${sims!.dingtalk.listUsers().length} users (${url}/sandbox/dingtalk); WeCom starts empty`,
+      `sandbox mode (no credentials set): DingTalk simulator ${syncConfig.dingtalkApiBase}, WeCom simulator ${syncConfig.wecomApiBase}`,
+      `seeded DingTalk with ${sims.dingtalk.listDepts().length} departments and ${sims.dingtalk.listUsers().length} users (${url}/sandbox/dingtalk); WeCom starts empty`,
       '',
       'send a signed test event, as DingTalk would:',
       `  ${creds} npm run simulate -- --url ${callbackUrl} --event user_add_org --user zhangsan`,
@@ -85,14 +57,16 @@ async function main(): Promise<void> {
       `  curl ${url}/sandbox/wecom`,
     );
   } else {
-    lines.push(`real APIs: DingTalk ${syncConfig.dingtalkApiBase}, WeCom ${syncConfig.wecomApiBase}; state in ${stateFile}`);
+    lines.push(
+      `real APIs: DingTalk ${syncConfig.dingtalkApiBase}, WeCom ${syncConfig.wecomApiBase}; state in ${deployment.stateTable ? `DynamoDB table ${deployment.stateTable}` : deployment.stateFile}`,
+    );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 
   const shutdown = (): void => {
     stopWorker();
     server.close();
-    void Promise.resolve(sims?.stop()).finally(() => process.exit(0));
+    void service.close().finally(() => process.exit(0));
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

@@ -15,14 +15,14 @@ export interface Simulators {
   stop(): Promise<void>;
 }
 
-export async function startSimulators(
-  opts: {
-    dingtalk?: Omit<DingTalkSimulatorOptions, 'appKey' | 'appSecret' | 'corpId'>;
-    wecom?: Omit<WeComSimulatorOptions, 'corpId' | 'contactSecret'>;
-    /** Seed the small sandbox organisation (default true). */
-    seed?: boolean;
-  } = {},
-): Promise<Simulators> {
+export interface SimulatorsOptions {
+  dingtalk?: Omit<DingTalkSimulatorOptions, 'appKey' | 'appSecret' | 'corpId'>;
+  wecom?: Omit<WeComSimulatorOptions, 'corpId' | 'contactSecret'>;
+  /** Seed the small sandbox organisation (default true). */
+  seed?: boolean;
+}
+
+export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Simulators> {
   const dingtalk = new DingTalkSimulator({
     appKey: SANDBOX_ENV.DINGTALK_APP_KEY,
     appSecret: SANDBOX_ENV.DINGTALK_APP_SECRET,

@@ -3,13 +3,11 @@
  * embedded store and the in-process queue. WeCom writes are counted by the simulator.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadSyncConfig } from '../../lib/config';
-import { FileStateStore } from '../../lib/local/file-store';
-import { InProcessQueue } from '../../lib/local/memory-queue';
-import { createSyncRuntime } from '../../lib/runtime';
+import { composeLocalService } from '../../lib/compose/local';
+import type { FileStateStore } from '../../lib/local/file-store';
+import type { InProcessQueue } from '../../lib/local/memory-queue';
 import type { DingTalkSimulator } from '../../lib/sandbox/dingtalk-sim';
 import { wecomWrites } from '../../lib/sandbox/pipeline';
-import { startSimulators } from '../../lib/sandbox/simulators';
 import type { WeComSimulator } from '../../lib/sandbox/wecom-sim';
 import { EntitySync } from '../../lib/sync/entity';
 import { type ReconcileDeps, runReconcile } from '../../lib/sync/reconcile';
@@ -30,13 +28,13 @@ afterEach(async () => {
 });
 
 async function setup(env: Record<string, string> = {}, opts: { seed?: boolean } = {}): Promise<Rig> {
-  const sims = await startSimulators({ dingtalk: { retryDelaysMs: [] }, wecom: { rateLimitPerMinute: null }, seed: opts.seed });
-  const config = loadSyncConfig({ ...sims.env, ...env });
-  const store = new FileStateStore(undefined);
-  const queue = new InProcessQueue();
-  const { dingtalk, wecom, sync } = createSyncRuntime(config, { store });
-  const deps: ReconcileDeps = { dingtalk, wecom, store, sync, queue, config, dingtalkCallsPerSecond: Infinity };
-  rig = { dt: sims.dingtalk, wc: sims.wecom, store, queue, deps, close: sims.stop };
+  const service = await composeLocalService(
+    {},
+    { sandbox: true, simulators: { dingtalk: { retryDelaysMs: [] }, wecom: { rateLimitPerMinute: null }, seed: opts.seed }, overrides: env },
+  );
+  const deps: ReconcileDeps = { ...service.reconcileDeps(service.queue), dingtalkCallsPerSecond: Infinity };
+  const { dingtalk: dt, wecom: wc } = service.sims!;
+  rig = { dt, wc, store: service.store as FileStateStore, queue: service.localQueue!, deps, close: service.close };
   return rig;
 }
 

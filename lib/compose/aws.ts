@@ -1,0 +1,36 @@
+/**
+ * The service as the worker Lambdas (sync, reconcile) run it: secrets from SSM layered under the
+ * environment, the DynamoDB state table, the SQS change queue, and the sync core. The callback
+ * Lambda does not come here: it keeps its own few lines of wiring so its bundle stays small.
+ */
+
+import { DynamoStateStore } from '../aws/dynamo-store';
+import { SqsChangeQueue } from '../aws/sqs-queue';
+import { environmentWithSecrets } from '../aws/ssm-secrets';
+import { type DeploymentConfig, loadDeploymentConfig, loadSyncConfig, requireSetting } from '../config';
+import type { Logger } from '../log';
+import type { ChangeQueue } from '../ports';
+import { composeSyncCore, type SyncCore } from './core';
+
+export interface AwsService extends SyncCore {
+  deployment: DeploymentConfig;
+  /** The change queue; throws ConfigError naming QUEUE_URL when the stack did not set it. */
+  queue(): ChangeQueue;
+}
+
+/** Fails with a ConfigError naming the variable when a setting is missing or wrong. */
+export async function composeAwsService(logger: Logger): Promise<AwsService> {
+  const env = await environmentWithSecrets();
+  const config = loadSyncConfig(env);
+  const deployment = loadDeploymentConfig(env);
+  const store = new DynamoStateStore({ tableName: requireSetting(deployment.stateTable, 'STATE_TABLE') });
+  let queue: ChangeQueue | undefined;
+  return {
+    ...composeSyncCore(config, { store, logger }),
+    deployment,
+    queue: () => {
+      queue ??= new SqsChangeQueue({ queueUrl: requireSetting(deployment.queueUrl, 'QUEUE_URL') });
+      return queue;
+    },
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * The service as it runs on one machine: `npm start`, `npm run reconcile`, the benchmarks, and
+ * the test rigs. Same sync core as in AWS; around it, the in-process queue (or SQS when
+ * QUEUE_URL is set), the embedded state store (or DynamoDB when STATE_TABLE is set), and —
+ * when no DingTalk/WeCom credentials are set — the two simulators on loopback.
+ */
+
+import { DynamoStateStore } from '../aws/dynamo-store';
+import { SqsChangeQueue } from '../aws/sqs-queue';
+import { type CallbackConfig, ConfigError, type DeploymentConfig, loadCallbackConfig, loadDeploymentConfig, loadSyncConfig } from '../config';
+import { createCallbackHandler } from '../dingtalk/receiver';
+import { FileStateStore } from '../local/file-store';
+import { InProcessQueue } from '../local/memory-queue';
+import type { Logger } from '../log';
+import type { ChangeQueue, Clock, StateStore } from '../ports';
+import { type Simulators, type SimulatorsOptions, startSimulators } from '../sandbox/simulators';
+import { composeSyncCore, type SyncCore } from './core';
+
+/** The platform credentials: all of them for the real APIs, none for the sandbox. */
+const CREDENTIALS = ['DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET', 'WECOM_CORP_ID', 'WECOM_CONTACT_SECRET'] as const;
+
+type Env = Record<string, string | undefined>;
+
+export interface LocalServiceOptions {
+  /**
+   * `auto` (default): the simulators when none of the platform credentials is set, the real
+   * APIs when all are, and a ConfigError naming the first missing one otherwise. `true`: always
+   * the simulators (their settings override the environment's); `false`: never.
+   */
+  sandbox?: boolean | 'auto';
+  /** Options for the simulators, when they run. */
+  simulators?: SimulatorsOptions;
+  /**
+   * Keep state in a file (STATE_FILE, default .data/state.json) or in DynamoDB (STATE_TABLE)
+   * rather than in memory. Default: with the real APIs, yes; with the simulators, no — their
+   * WeCom forgets everything on restart, so the state must too.
+   */
+  persistState?: boolean;
+  /** Settings that win over both the environment and the simulators' (tests' sync policies). */
+  overrides?: Env;
+  logger?: Logger;
+  clock?: Clock;
+  /** Per-call HTTP timeout for both platforms. */
+  timeoutMs?: number;
+}
+
+export interface LocalService extends SyncCore {
+  /** The environment the service was configured from, with the simulators' settings when they run. */
+  env: Env;
+  deployment: DeploymentConfig;
+  /** Where change messages go: SQS when QUEUE_URL is set, else `localQueue`. */
+  queue: ChangeQueue;
+  /** The in-process queue, when no QUEUE_URL is set: the local worker loop drains it. */
+  localQueue?: InProcessQueue;
+  /** The running simulators in sandbox mode. */
+  sims?: Simulators;
+  /** The callback's configuration (DINGTALK_TOKEN, DINGTALK_AES_KEY, …): only the servers need it. */
+  callbackConfig(): CallbackConfig;
+  /** The DingTalk callback, enqueueing onto `queue`: what the callback Lambda runs. */
+  callbackHandler(): ReturnType<typeof createCallbackHandler>;
+  /** Stops the simulators; the store and queue need no closing. */
+  close(): Promise<void>;
+}
+
+export async function composeLocalService(env: Env = process.env, opts: LocalServiceOptions = {}): Promise<LocalService> {
+  const sandbox = opts.sandbox === 'auto' || opts.sandbox === undefined ? wantsSandbox(env) : opts.sandbox;
+  const sims = sandbox ? await startSimulators(opts.simulators) : undefined;
+  // The sandbox runs entirely on this machine: never against a real queue or table.
+  const effective: Env = sims ? { ...env, ...sims.env, QUEUE_URL: '', STATE_TABLE: '', ...opts.overrides } : { ...env, ...opts.overrides };
+  try {
+    const config = loadSyncConfig(effective);
+    const deployment = loadDeploymentConfig(effective);
+    const store = stateStoreFor(deployment, opts.persistState ?? !sandbox);
+    const localQueue = deployment.queueUrl ? undefined : new InProcessQueue({ clock: opts.clock });
+    const queue: ChangeQueue = localQueue ?? new SqsChangeQueue({ queueUrl: deployment.queueUrl! });
+    const core = composeSyncCore(config, { store, logger: opts.logger, clock: opts.clock, timeoutMs: opts.timeoutMs });
+    const callbackConfig = () => loadCallbackConfig(effective);
+    return {
+      ...core,
+      env: effective,
+      deployment,
+      queue,
+      localQueue,
+      sims,
+      callbackConfig,
+      callbackHandler: () => createCallbackHandler({ config: callbackConfig(), queue, logger: opts.logger }),
+      close: async () => sims?.stop(),
+    };
+  } catch (e) {
+    await sims?.stop();
+    throw e;
+  }
+}
+
+function wantsSandbox(env: Env): boolean {
+  const missing = CREDENTIALS.filter((name) => !env[name]);
+  if (missing.length === CREDENTIALS.length) return true;
+  if (missing.length > 0) {
+    throw new ConfigError(missing[0]!, `is not set (set all of ${CREDENTIALS.join(', ')} for real APIs, or none for the sandbox)`);
+  }
+  return false;
+}
+
+function stateStoreFor(deployment: DeploymentConfig, persist: boolean): StateStore {
+  if (!persist) return new FileStateStore(undefined);
+  if (deployment.stateTable) return new DynamoStateStore({ tableName: deployment.stateTable });
+  return new FileStateStore(deployment.stateFile);
+}
