@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_MAX_SKEW_SECONDS, loadCallbackConfig, loadSyncConfig } from '../lib/config';
+import { ConfigError, DEFAULT_MAX_SKEW_SECONDS, loadCallbackConfig, loadDeploymentConfig, loadSyncConfig, requireSetting } from '../lib/config';
 
 const callbackEnv = { DINGTALK_TOKEN: 'tok', DINGTALK_AES_KEY: 'a'.repeat(43), DINGTALK_APP_KEY: 'dingapp' };
 const syncEnv = { DINGTALK_APP_KEY: 'dingapp', DINGTALK_APP_SECRET: 'secret-value-1', WECOM_CORP_ID: 'wwcorp', WECOM_CONTACT_SECRET: 'secret-value-2' };
@@ -88,5 +88,37 @@ describe('loadSyncConfig', () => {
     [{ ...syncEnv, SYNC_MAX_DELETE_RATIO: '1.5' }, 'SYNC_MAX_DELETE_RATIO'],
   ])('names the variable that is wrong (%#)', (env, variable) => {
     expect(variableOf(() => loadSyncConfig(env))).toBe(variable);
+  });
+});
+
+describe('loadDeploymentConfig', () => {
+  it('leaves the queue and table unset locally, and defaults the state file, port and log level', () => {
+    expect(loadDeploymentConfig({})).toEqual({
+      queueUrl: undefined,
+      deadLetterQueueUrl: undefined,
+      stateTable: undefined,
+      stateFile: '.data/state.json',
+      port: 3000,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every setting the entry points use', () => {
+    expect(
+      loadDeploymentConfig({ QUEUE_URL: 'https://sqs/q.fifo', DLQ_URL: 'https://sqs/d.fifo', STATE_TABLE: 't', STATE_FILE: '/tmp/s.json', PORT: '0', LOG_LEVEL: 'WARN' }),
+    ).toEqual({ queueUrl: 'https://sqs/q.fifo', deadLetterQueueUrl: 'https://sqs/d.fifo', stateTable: 't', stateFile: '/tmp/s.json', port: 0, logLevel: 'warn' });
+  });
+
+  it.each([
+    [{ PORT: '70000' }, 'PORT'],
+    [{ PORT: 'http' }, 'PORT'],
+    [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
+  ])('names the variable that is wrong (%#)', (env, variable) => {
+    expect(variableOf(() => loadDeploymentConfig(env))).toBe(variable);
+  });
+
+  it('requireSetting names a missing setting', () => {
+    expect(variableOf(() => requireSetting(undefined, 'QUEUE_URL'))).toBe('QUEUE_URL');
+    expect(requireSetting('https://sqs/q.fifo', 'QUEUE_URL')).toBe('https://sqs/q.fifo');
   });
 });
