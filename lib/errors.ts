@@ -1,5 +1,5 @@
 /**
- * Failures from DingTalk or WeCom, classified as design invariant 7 asks:
+ * Failures from DingTalk or WeCom, classified so that each kind is handled the way that helps:
  * - `retryable`: the message goes back to the queue (network, 5xx, -1, 45009, …);
  * - `permanent`: bad data for this entity; recorded, not retried until the entity changes;
  * - `configuration`: the operator must fix something (secret, trusted IP, app scope).

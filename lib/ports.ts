@@ -11,7 +11,7 @@ export type EntityKind = 'user' | 'dept';
 
 /**
  * "This entity may have changed": the unit of work on the queue. It never carries a diff; the
- * worker reads the entity's current state from DingTalk (design invariant 3).
+ * worker reads the entity's current state from DingTalk (so duplicates and reordering converge on the same result).
  */
 export interface ChangeMessage {
   kind: EntityKind;
@@ -172,7 +172,7 @@ export interface WeComDirectory {
 }
 
 // ---------------------------------------------------------------------------------------------
-// State store: what the sync wrote, because WeCom will not let it read back (invariant 6)
+// State store: what the sync wrote, because WeCom will not let it read back (48009 on detail reads)
 
 /**
  * `pending` is a claim taken (conditionally) before creating something in WeCom, so two

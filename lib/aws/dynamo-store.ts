@@ -1,5 +1,5 @@
 /**
- * The state store on DynamoDB (design invariant 6): what the sync wrote to WeCom, per entity, plus
+ * The state store on DynamoDB (WeCom will not let the contact-sync secret read details back, so the sync remembers what it wrote): what the sync wrote to WeCom, per entity, plus
  * the reconcile lock and the latest run report.
  *
  * Table layout: ONE table, partition key `pk` (string) only, no sort key, no index.

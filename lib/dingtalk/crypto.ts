@@ -1,5 +1,5 @@
 /**
- * DingTalk callback crypto (platform/dingtalk.md §1), pure: no I/O, no configuration lookup.
+ * DingTalk callback crypto (AES-256-CBC with the EncodingAESKey, 32-byte PKCS#7 blocks, a SHA-1 signature over the sorted token, timestamp, nonce and ciphertext), pure: no I/O, no configuration lookup.
  *
  * - signature = sha1_hex(sorted([token, timestamp, nonce, encrypt]).join(''))
  * - AES-256-CBC, key = base64(EncodingAESKey + '='), IV = key[0..16), PKCS#7 to 32-byte blocks

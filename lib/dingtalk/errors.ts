@@ -1,5 +1,5 @@
 /**
- * DingTalk errcodes, classified as design invariant 7 asks (platform/dingtalk.md §3).
+ * DingTalk errcodes, classified as retryable, permanent or configuration (see lib/errors.ts).
  *
  * Pure: no I/O. The read client (lib/dingtalk/api.ts) throws every failure as a `PlatformError`
  * whose `failure` comes from `classifyDingTalkError`; callers that must tell "gone" apart from

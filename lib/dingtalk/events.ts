@@ -1,12 +1,12 @@
 /**
- * DingTalk event plaintext → change messages (platform/dingtalk.md §2). Pure: no I/O.
+ * DingTalk event plaintext → change messages (both envelopes DingTalk sends: the PascalCase one seen in real captures and the camelCase one of the current documentation). Pure: no I/O.
  *
  * Two envelopes exist: A (PascalCase, every real capture: `UserId`, `DeptId`, `TimeStamp`) and
  * B (current docs: `EventTime`, `eventId`, camel-case `userId`, `deptId`, `userIdList`). Ids may
  * be numbers or strings. User ids are opaque: a 19-digit id sent as a bare JSON number must not
  * be rounded, so the plaintext is parsed losslessly and every number keeps its exact text.
  *
- * A contact event becomes one message per entity ("this entity may have changed", invariant 3);
+ * A contact event becomes one message per entity ("this entity may have changed": the worker re-reads it, so duplicates and reordering converge);
  * anything else is acknowledged without messages. A malformed event is an EventParseError, which
  * the receiver answers with 400 so that DingTalk lists the push as failed instead of us
  * acknowledging something we could not read.

@@ -1,16 +1,16 @@
 /**
  * The DingTalk callback receiver: an API Gateway HTTP API (payload 2.0) request in, a response
- * out. Checks run cheapest and most distrustful first (invariant 2):
+ * out. Checks run cheapest and most distrustful first (a rejected request enqueues nothing and gets a generic 4xx):
  *
  *   query parameters → body size → body JSON → signature (constant time) → freshness
  *   → decryption (strict padding and length) and owner key → event parsing → enqueue
  *
- * The body size is checked before the signature, although the issue lists it after: the
+ * The body size is checked before the signature, although the design lists it after: the
  * signature hashes the whole `encrypt` string, and hashing an unbounded body is the cheapest way
  * to make this function work for an attacker. Measuring the size costs nothing by comparison.
  *
  * Only when the queue has accepted every change message does it answer DingTalk's encrypted
- * `success` (invariant 1); otherwise 503, and DingTalk retries and later lists the push as failed.
+ * `success` (acknowledge only what is durable); otherwise 503, and DingTalk retries and later lists the push as failed.
  * Error bodies are generic; the log line says exactly what failed, without the token, the AES key
  * or the plaintext of a rejected request.
  */

@@ -1,5 +1,5 @@
 /**
- * WeCom errcodes, classified as design invariant 7 asks (platform/wecom.md §5).
+ * WeCom errcodes, classified as retryable, permanent or configuration (see lib/errors.ts).
  *
  * Pure: no I/O. The write client (lib/wecom/api.ts) throws every failure as a `PlatformError`
  * whose `failure` comes from `classifyWeComError`.

@@ -397,7 +397,7 @@ describe('tampered ciphertext', () => {
     // The same bit flip as "block 0 byte 15", on an event whose byte 11 sits inside a value:
     // `{"CorpId":"dingcorp"` becomes `{"CorpId":"eingcorp"`. Decryption cannot notice; only the
     // signature protects the ciphertext, which is why DINGTALK_TOKEN is a secret like the AES key.
-    // The harm is bounded by invariant 3: a message only makes the worker re-read DingTalk.
+    // The harm is bounded by what a message is: it only makes the worker re-read DingTalk.
     const s = setup();
     const r = request(JSON.stringify({ CorpId: 'dingcorp', EventType: 'user_modify_org', UserId: ['zhangsan'] }));
     expectSuccessReply(await s.handler(event(resigned(r, flipBit(encryptOf(r), 15)))));
