@@ -5,9 +5,9 @@
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { redrive } from '../lib/aws/redrive';
+import { loadDeploymentConfig } from '../lib/config';
 
-const from = process.env.DLQ_URL;
-const to = process.env.QUEUE_URL;
+const { deadLetterQueueUrl: from, queueUrl: to } = loadDeploymentConfig();
 if (!from || !to) {
   process.stderr.write('redrive: set QUEUE_URL and DLQ_URL (the stack outputs ChangeQueueUrl and DeadLetterQueueUrl)\n');
   process.exit(2);

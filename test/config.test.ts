@@ -105,8 +105,22 @@ describe('loadDeploymentConfig', () => {
 
   it('reads every setting the entry points use', () => {
     expect(
-      loadDeploymentConfig({ QUEUE_URL: 'https://sqs/q.fifo', DLQ_URL: 'https://sqs/d.fifo', STATE_TABLE: 't', STATE_FILE: '/tmp/s.json', PORT: '0', LOG_LEVEL: 'WARN' }),
-    ).toEqual({ queueUrl: 'https://sqs/q.fifo', deadLetterQueueUrl: 'https://sqs/d.fifo', stateTable: 't', stateFile: '/tmp/s.json', port: 0, logLevel: 'warn' });
+      loadDeploymentConfig({
+        QUEUE_URL: 'https://sqs/q.fifo',
+        DLQ_URL: 'https://sqs/d.fifo',
+        STATE_TABLE: 't',
+        STATE_FILE: 'var/state.json',
+        PORT: '0',
+        LOG_LEVEL: 'WARN',
+      }),
+    ).toEqual({
+      queueUrl: 'https://sqs/q.fifo',
+      deadLetterQueueUrl: 'https://sqs/d.fifo',
+      stateTable: 't',
+      stateFile: 'var/state.json',
+      port: 0,
+      logLevel: 'warn',
+    });
   });
 
   it.each([

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SqsChangeQueue } from '../../lib/aws/sqs-queue';
 import { composeLocalService, type LocalService } from '../../lib/compose/local';
 import { ConfigError } from '../../lib/config';
-import { FileStateStore } from '../../lib/local/file-store';
+import type { FileStateStore } from '../../lib/local/file-store';
 import { SANDBOX_ENV } from '../../lib/sandbox/seed';
 
 let service: LocalService | undefined;
