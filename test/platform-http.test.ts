@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type FailureClass, PlatformError } from '../lib/errors';
 import { createMemoryLogger } from '../lib/log';
-import { PlatformHttp, type PlatformProfile, TokenCache } from '../lib/platform-http';
+import { PlatformHttp, type PlatformProfile } from '../lib/platform-http';
+import { TokenCache } from '../lib/token-cache';
 
 // The profile-driven branches of PlatformHttp that neither client's tests reach directly; the
 // token cache and the clients' own conventions are covered by test/dingtalk and test/wecom.

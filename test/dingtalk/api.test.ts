@@ -2,7 +2,18 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DingTalkApi, resetDingTalkTokenCache } from '../../lib/dingtalk/api';
 import { ERRCODE_BAD_ANSWER, isDeptGone, isOutOfScope, isUserGone } from '../../lib/dingtalk/errors';
 import { createMemoryLogger } from '../../lib/log';
-import { type FakePlatform, failure, fakeClock, type Reply, type Route, startFakePlatform, stopFakePlatforms } from '../support/fake-platform';
+import { DingTalkSimulator } from '../../lib/sandbox/dingtalk-sim';
+import { DINGTALK_ROOT_DEPT_ID } from '../../lib/sync/mapping';
+import {
+  type FakePlatform,
+  failure,
+  fakeClock,
+  fakeDingTalkOptions,
+  type Reply,
+  type Route,
+  startFakePlatform,
+  stopFakePlatforms,
+} from '../support/fake-platform';
 
 const APP_KEY = 'dingappkey123';
 const APP_SECRET = 'app-secret-VERY-SECRET';
@@ -11,17 +22,7 @@ type FakeDingTalk = FakePlatform;
 
 /** DingTalk's server API as far as the client tests need it. */
 function fakeDingTalk(routes: Record<string, Route> = {}): Promise<FakeDingTalk> {
-  return startFakePlatform(
-    {
-      prefix: '',
-      credentials: { idParam: 'appkey', secretParam: 'appsecret', id: APP_KEY, secret: APP_SECRET },
-      badCredentials: { errcode: 40089, errmsg: '不合法的appKey或appSecret' },
-      invalidTokenMessage: '不合法的access_token',
-      tokenPrefix: 'tok-',
-      unrouted: { json: { errcode: 404, errmsg: '请求的URI地址不存在' } },
-    },
-    routes,
-  );
+  return startFakePlatform(fakeDingTalkOptions(APP_KEY, APP_SECRET), routes);
 }
 
 function client(fake: FakeDingTalk, extra: Partial<ConstructorParameters<typeof DingTalkApi>[0]> = {}) {
@@ -328,5 +329,18 @@ describe('DingTalkApi failed pushes', () => {
       'call_back/get_call_back_failed_result': () => ({ json: { errcode: 0, errmsg: 'ok', has_more: false, failed_list: [] } }),
     });
     await expect(client(fake).getFailedPushes()).resolves.toEqual({ hasMore: false, failed: [] });
+  });
+});
+
+describe('DingTalkApi takes the API origin as its base', () => {
+  it.each(['', '/'])('works against the simulator with base <origin>%s', async (suffix) => {
+    const sim = new DingTalkSimulator({ appKey: APP_KEY, appSecret: APP_SECRET });
+    const origin = await sim.start();
+    try {
+      const api = new DingTalkApi({ appKey: APP_KEY, appSecret: APP_SECRET, baseUrl: `${origin}${suffix}`, logger: createMemoryLogger() });
+      await expect(api.getDept(DINGTALK_ROOT_DEPT_ID)).resolves.toMatchObject({ dept_id: DINGTALK_ROOT_DEPT_ID });
+    } finally {
+      await sim.stop();
+    }
   });
 });

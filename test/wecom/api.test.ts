@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../../lib/log';
+import { WeComSimulator } from '../../lib/sandbox/wecom-sim';
+import { WECOM_ROOT_DEPT_ID } from '../../lib/sync/mapping';
 import { LIST_ID_LIMIT, resetWeComTokenCache, WeComApi } from '../../lib/wecom/api';
 import { callerIpFrom60020 } from '../../lib/wecom/errors';
-import { type FakePlatform, failure, fakeClock, type Route, startFakePlatform, stopFakePlatforms } from '../support/fake-platform';
+import { type FakePlatform, failure, fakeClock, fakeWeComOptions, type Route, startFakePlatform, stopFakePlatforms } from '../support/fake-platform';
 
 const CORP_ID = 'ww0123456789abcdef';
 const SECRET = 'contact-sync-SECRET-value';
@@ -11,17 +13,7 @@ type FakeWeCom = FakePlatform;
 
 /** WeCom's API under /cgi-bin, as far as the client tests need it. */
 function fakeWeCom(routes: Record<string, Route> = {}): Promise<FakeWeCom> {
-  return startFakePlatform(
-    {
-      prefix: '/cgi-bin',
-      credentials: { idParam: 'corpid', secretParam: 'corpsecret', id: CORP_ID, secret: SECRET },
-      badCredentials: { errcode: 40001, errmsg: 'invalid credential, hint: [1700000000_1_abc]' },
-      invalidTokenMessage: 'invalid access_token',
-      tokenPrefix: 'wx-tok-',
-      unrouted: { json: { errcode: 0, errmsg: 'ok' } },
-    },
-    routes,
-  );
+  return startFakePlatform(fakeWeComOptions(CORP_ID, SECRET), routes);
 }
 
 function client(fake: FakeWeCom, extra: Partial<ConstructorParameters<typeof WeComApi>[0]> = {}) {
@@ -333,5 +325,20 @@ describe('WeComApi transport failures', () => {
     expect(text).not.toContain('wx-tok-1');
     expect(text).not.toContain(SECRET);
     expect(text).toContain('access_token=***');
+  });
+});
+
+describe('WeComApi takes the API origin as its base and adds /cgi-bin/ itself', () => {
+  it.each(['', '/', '/cgi-bin', '/cgi-bin/'])('works against the simulator with base <origin>%s', async (suffix) => {
+    const sim = new WeComSimulator({ corpId: CORP_ID, contactSecret: SECRET });
+    const origin = await sim.start();
+    try {
+      expect(new URL(origin).pathname).toBe('/');
+      const api = new WeComApi({ corpId: CORP_ID, secret: SECRET, baseUrl: `${origin}${suffix}`, logger: createMemoryLogger() });
+      const id = await api.createDept({ name: '研发', parentid: WECOM_ROOT_DEPT_ID });
+      await expect(api.listDepts(id)).resolves.toEqual([{ id, parentid: WECOM_ROOT_DEPT_ID, order: expect.any(Number) }]);
+    } finally {
+      await sim.stop();
+    }
   });
 });
