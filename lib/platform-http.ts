@@ -74,6 +74,13 @@ export interface PlatformProfile {
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 
+/**
+ * Both platforms' "system busy" errcode (`WECOM_ERR.systemBusy`, `DINGTALK_ERR.systemBusy`). The
+ * clients give it to every failure that calls for the same cure, trying again later: network
+ * errors, timeouts, throttling statuses and answers that are not JSON.
+ */
+const SYSTEM_BUSY = -1;
+
 /** What either client's constructor takes besides its credentials. */
 export interface PlatformClientOptions {
   /** The API origin (scheme, host, port), or a proxy's URL prefix: what `*_API_BASE` holds. */
@@ -202,11 +209,11 @@ export class PlatformHttp {
       status = res.status;
       text = await res.text();
     } catch (err) {
-      throw new PlatformError(platform, api, -1, transportFailure(err, this.timeoutMs), 'retryable');
+      throw new PlatformError(platform, api, SYSTEM_BUSY, transportFailure(err, this.timeoutMs), 'retryable');
     }
     if (status >= 500) throw new PlatformError(platform, api, status, `HTTP ${status}`, this.profile.classify(status));
     const throttled = this.profile.throttleStatuses.get(status);
-    if (throttled !== undefined) throw new PlatformError(platform, api, -1, throttled, 'retryable');
+    if (throttled !== undefined) throw new PlatformError(platform, api, SYSTEM_BUSY, throttled, 'retryable');
     if (status < 200 || status > 299) {
       // Both platforms answer 200 even for their own errors: another status means the request
       // went somewhere else than the platform's API (a wrong base URL, a proxy).
@@ -217,7 +224,7 @@ export class PlatformHttp {
       parsed = this.profile.parse ? this.profile.parse(text) : JSON.parse(text);
     } catch {
       const hint = this.profile.notJsonHint === undefined ? '' : `: ${this.profile.notJsonHint}`;
-      throw new PlatformError(platform, api, -1, `answer is not JSON (HTTP ${status})${hint}`, 'retryable');
+      throw new PlatformError(platform, api, SYSTEM_BUSY, `answer is not JSON (HTTP ${status})${hint}`, 'retryable');
     }
     if (!isObj(parsed)) throw unusableAnswer(this.profile, api, 'not a JSON object');
     return parsed;

@@ -186,7 +186,7 @@ describe('each change becomes one deduplicated message in its entity’s FIFO gr
   });
 });
 
-describe('when the queue does not accept everything', () => {
+describe('what SQS does not accept fails the enqueue, after brief retries of what may still pass', () => {
   it('a standard (non-FIFO) queue fails every entry in a 200 answer: QueueRejectedError, not retried, 503', async () => {
     // A real per-entry failure: MessageDeduplicationId is only valid on FIFO queues, so the
     // server answers HTTP 200 with each entry under `Failed` (InvalidParameterValue, sender fault),
