@@ -32,6 +32,7 @@ function transportFailure(err: unknown, timeoutMs: number): string {
   return `network error (${code})`;
 }
 
+/** A JSON object (not an array, not null). */
 export function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -92,12 +93,14 @@ export interface PlatformClientOptions {
   logger?: Logger;
 }
 
+/** A client's options, with its credential under neutral names. */
 export interface PlatformHttpOptions extends PlatformClientOptions {
   /** The app key or corp id the token is issued for. */
   credentialId: string;
   secret: string;
 }
 
+/** One call's query parameters, JSON body, and errcodes that count as success. */
 export interface CallOptions {
   query?: Record<string, string>;
   body?: object;

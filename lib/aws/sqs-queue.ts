@@ -21,6 +21,7 @@ import { exponentialDelays, withRetries } from '../retry';
 /** SendMessageBatch's limit. */
 const BATCH_SIZE = 10;
 
+/** The queue, and how hard to try before telling the callback the push was not taken. */
 export interface SqsQueueOptions {
   queueUrl: string;
   /** Defaults to `new SQSClient({})`: region, credentials and endpoint from the environment. */
@@ -42,6 +43,7 @@ interface ChunkResult {
 /** Thrown inside the retry loop when entries are still pending and sending them again may help. */
 class EntriesPending extends Error {}
 
+/** ChangeQueue on an SQS FIFO queue: resolves only when SQS has confirmed every message. */
 export class SqsChangeQueue implements ChangeQueue {
   private readonly queueUrl: string;
   private readonly attempts: number;

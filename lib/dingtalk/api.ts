@@ -19,6 +19,7 @@ import { TokenCache } from '../token-cache';
 import { deptAnswer, failedPushesAnswer, parseAnswer, ShapeError, subDeptsAnswer, userAnswer, userIdsAnswer, userPageAnswer } from './answers';
 import { classifyDingTalkError, DINGTALK_ERR, DINGTALK_TOKEN_REJECTED, describeDingTalkConfigError, ERRCODE_BAD_ANSWER } from './errors';
 
+/** The app credential (app key and secret of an internal app) and where DingTalk's API is. */
 export interface DingTalkApiOptions extends PlatformClientOptions {
   appKey: string;
   appSecret: string;

@@ -24,6 +24,7 @@ import type { WeComDeptPayload, WeComDeptRef, WeComDirectory, WeComUserDeptRow, 
 import { TokenCache } from '../token-cache';
 import { classifyWeComError, describeWeComConfigError, ERRCODE_BAD_ANSWER, WECOM_ERR, WECOM_TOKEN_REJECTED } from './errors';
 
+/** The corp, its contact-sync secret and where WeCom's API is. */
 export interface WeComApiOptions extends PlatformClientOptions {
   corpId: string;
   /** The contact-sync secret (通讯录同步): only it may write contacts. */
@@ -63,6 +64,7 @@ export function resetWeComTokenCache(): void {
 
 // ---------------------------------------------------------------------------------------------
 
+/** The WeCom directory over WeCom's server API, for one corp and its contact-sync secret. */
 export class WeComApi implements WeComDirectory {
   /** HTTP requests made by this instance, per API path (gettoken included): for benchmarks. */
   readonly calls: Record<string, number>;
