@@ -129,7 +129,7 @@ export function loadSyncConfig(env: Env = process.env): SyncConfig {
     dingtalkApiBase: (env.DINGTALK_API_BASE || 'https://oapi.dingtalk.com').replace(/\/+$/, ''),
     wecomCorpId: required(env, 'WECOM_CORP_ID'),
     wecomContactSecret: required(env, 'WECOM_CONTACT_SECRET'),
-    wecomApiBase: (env.WECOM_API_BASE || 'https://qyapi.weixin.qq.com/cgi-bin').replace(/\/+$/, ''),
+    wecomApiBase: (env.WECOM_API_BASE || 'https://qyapi.weixin.qq.com').replace(/\/+$/, ''),
     onLeave,
     rootDeptIds: idList(env, 'SYNC_ROOT_DEPT_IDS', [1]),
     excludeDeptIds: idList(env, 'SYNC_EXCLUDE_DEPT_IDS', []),

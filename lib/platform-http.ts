@@ -4,105 +4,15 @@
  * answer HTTP 200 with an `errcode` for their own errors and reject stale tokens with 40014/42001,
  * so one mechanism serves both; a `PlatformProfile` holds what differs.
  */
-import { createHash } from 'node:crypto';
 import { type FailureClass, type Platform, PlatformError } from './errors';
 import { createLogger, type Logger } from './log';
 import { type Clock, systemClock } from './ports';
+import { type IssuedToken, type TokenCache, tokenCacheKey } from './token-cache';
 
-/** Refresh this long before the stated expiry (or at half the lifetime, if sooner). */
-const REFRESH_MARGIN_MS = 5 * 60_000;
-/**
- * After gettoken answers with a configuration error (a wrong secret), callers in this container
- * get that same error for this long instead of asking again: gettoken is throttled, WeCom bans an
- * IP for an hour after repeated wrong secrets, and a burst of queue messages would repeat a call
- * that cannot succeed.
- */
-const CONFIG_FAILURE_HOLD_MS = 60_000;
-
-interface IssuedToken {
-  token: string;
-  expiresInSeconds: number;
-}
-
-interface CachedToken {
-  token: string;
-  /** Epoch ms after which the next caller fetches a new token. */
-  refreshAt: number;
-  /** Epoch ms after which the token must not be used at all. */
-  expiresAt: number;
-}
-
-interface TokenSlot {
-  current?: CachedToken;
-  /** The gettoken under way, shared by every concurrent caller (single flight). */
-  pending?: Promise<CachedToken>;
-  failure?: { error: PlatformError; until: number };
-}
-
-/**
- * Tokens per credential. Each client module keeps one instance at module level, so warm Lambda
- * invocations and several client instances share a token; tests clear it through that module.
- */
-export class TokenCache {
-  private readonly slots = new Map<string, TokenSlot>();
-
-  /** A valid token for `key`, fetching one with `issue` only when needed, once for all callers. */
-  async get(key: string, clock: Clock, issue: () => Promise<IssuedToken>): Promise<string> {
-    let slot = this.slots.get(key);
-    if (!slot) {
-      slot = {};
-      this.slots.set(key, slot);
-    }
-    const now = clock.now();
-    const current = slot.current;
-    if (current && now < current.refreshAt) return current.token;
-    if (slot.failure && now < slot.failure.until) throw slot.failure.error;
-
-    const s = slot;
-    s.pending ??= (async () => {
-      const requestedAt = clock.now();
-      const { token, expiresInSeconds } = await issue();
-      const lifetime = expiresInSeconds * 1000;
-      // Counted from when we asked, so network time only makes us refresh earlier.
-      return { token, refreshAt: requestedAt + Math.max(lifetime - REFRESH_MARGIN_MS, lifetime / 2), expiresAt: requestedAt + lifetime };
-    })()
-      .then(
-        (fresh) => {
-          s.current = fresh;
-          s.failure = undefined;
-          return fresh;
-        },
-        (err: unknown) => {
-          if (err instanceof PlatformError && err.failure === 'configuration') s.failure = { error: err, until: clock.now() + CONFIG_FAILURE_HOLD_MS };
-          throw err;
-        },
-      )
-      .finally(() => {
-        s.pending = undefined;
-      });
-    try {
-      return (await s.pending).token;
-    } catch (err) {
-      // A refresh that failed for a passing reason must not fail calls while the old token is still valid.
-      if (current && now < current.expiresAt && err instanceof PlatformError && err.retryable) return current.token;
-      throw err;
-    }
-  }
-
-  /** Forgets a token the platform rejected, unless a concurrent caller already replaced it. */
-  drop(key: string, rejected: string): void {
-    const slot = this.slots.get(key);
-    if (slot?.current?.token === rejected) slot.current = undefined;
-  }
-
-  clear(): void {
-    this.slots.clear();
-  }
-}
-
-/** Base URL, credential id and a hash of the secret: the raw secret is never a key, and a rotated secret gets its own token. */
-function tokenCacheKey(baseUrl: string, id: string, secret: string): string {
-  return `${baseUrl}\n${id}\n${createHash('sha256').update(secret).digest('hex').slice(0, 16)}`;
+/** Where the APIs live: the base URL without trailing slashes, plus the profile's `apiPath` unless it already ends in it. */
+function apiRoot(baseUrl: string, apiPath = ''): string {
+  const base = baseUrl.replace(/\/+$/, '');
+  return apiPath === '' || base.endsWith(apiPath) ? base : `${base}${apiPath}`;
 }
 
 /** Removes an access token or secret that a platform message (or a proxy) might echo. */
@@ -122,6 +32,7 @@ function transportFailure(err: unknown, timeoutMs: number): string {
   return `network error (${code})`;
 }
 
+/** A JSON object (not an array, not null). */
 export function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -153,14 +64,27 @@ export interface PlatformProfile {
   throttleStatuses: ReadonlyMap<number, string>;
   /** The setting holding the base URL: an answer the platform would never give points at it. */
   baseUrlSetting: string;
+  /**
+   * Path under the origin where the APIs live (WeCom: `/cgi-bin`), added by the client so the
+   * setting is an origin like the other platform's; a base URL that already ends in it is taken as is.
+   */
+  apiPath?: string;
   /** What a body that is not JSON usually means on this platform, added to the errmsg. */
   notJsonHint?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 
+/**
+ * Both platforms' "system busy" errcode (`WECOM_ERR.systemBusy`, `DINGTALK_ERR.systemBusy`). The
+ * clients give it to every failure that calls for the same cure, trying again later: network
+ * errors, timeouts, throttling statuses and answers that are not JSON.
+ */
+const SYSTEM_BUSY = -1;
+
 /** What either client's constructor takes besides its credentials. */
 export interface PlatformClientOptions {
+  /** The API origin (scheme, host, port), or a proxy's URL prefix: what `*_API_BASE` holds. */
   baseUrl: string;
   /** Per HTTP request, including reading the body. */
   timeoutMs?: number;
@@ -169,12 +93,14 @@ export interface PlatformClientOptions {
   logger?: Logger;
 }
 
+/** A client's options, with its credential under neutral names. */
 export interface PlatformHttpOptions extends PlatformClientOptions {
   /** The app key or corp id the token is issued for. */
   credentialId: string;
   secret: string;
 }
 
+/** One call's query parameters, JSON body, and errcodes that count as success. */
 export interface CallOptions {
   query?: Record<string, string>;
   body?: object;
@@ -207,7 +133,7 @@ export class PlatformHttp {
   ) {
     this.credentialId = opts.credentialId;
     this.secret = opts.secret;
-    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.baseUrl = apiRoot(opts.baseUrl, profile.apiPath);
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.fetchImpl = opts.fetch ?? globalThis.fetch;
     this.clock = opts.clock ?? systemClock;
@@ -286,11 +212,11 @@ export class PlatformHttp {
       status = res.status;
       text = await res.text();
     } catch (err) {
-      throw new PlatformError(platform, api, -1, transportFailure(err, this.timeoutMs), 'retryable');
+      throw new PlatformError(platform, api, SYSTEM_BUSY, transportFailure(err, this.timeoutMs), 'retryable');
     }
     if (status >= 500) throw new PlatformError(platform, api, status, `HTTP ${status}`, this.profile.classify(status));
     const throttled = this.profile.throttleStatuses.get(status);
-    if (throttled !== undefined) throw new PlatformError(platform, api, -1, throttled, 'retryable');
+    if (throttled !== undefined) throw new PlatformError(platform, api, SYSTEM_BUSY, throttled, 'retryable');
     if (status < 200 || status > 299) {
       // Both platforms answer 200 even for their own errors: another status means the request
       // went somewhere else than the platform's API (a wrong base URL, a proxy).
@@ -301,7 +227,7 @@ export class PlatformHttp {
       parsed = this.profile.parse ? this.profile.parse(text) : JSON.parse(text);
     } catch {
       const hint = this.profile.notJsonHint === undefined ? '' : `: ${this.profile.notJsonHint}`;
-      throw new PlatformError(platform, api, -1, `answer is not JSON (HTTP ${status})${hint}`, 'retryable');
+      throw new PlatformError(platform, api, SYSTEM_BUSY, `answer is not JSON (HTTP ${status})${hint}`, 'retryable');
     }
     if (!isObj(parsed)) throw unusableAnswer(this.profile, api, 'not a JSON object');
     return parsed;

@@ -49,7 +49,7 @@ describe('loadSyncConfig', () => {
   it('has the documented defaults', () => {
     expect(loadSyncConfig(syncEnv)).toMatchObject({
       dingtalkApiBase: 'https://oapi.dingtalk.com',
-      wecomApiBase: 'https://qyapi.weixin.qq.com/cgi-bin',
+      wecomApiBase: 'https://qyapi.weixin.qq.com',
       onLeave: 'disable',
       rootDeptIds: [1],
       excludeDeptIds: [],

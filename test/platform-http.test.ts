@@ -1,21 +1,29 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type FailureClass, PlatformError } from '../lib/errors';
+import type { FailureClass } from '../lib/errors';
 import { createMemoryLogger } from '../lib/log';
-import { PlatformHttp, type PlatformProfile, TokenCache } from '../lib/platform-http';
+import { PlatformHttp, type PlatformProfile } from '../lib/platform-http';
+import { TokenCache } from '../lib/token-cache';
+import { failure } from './support/fake-platform';
 
 // The profile-driven branches of PlatformHttp that neither client's tests reach directly; the
-// token cache and the clients' own conventions are covered by test/dingtalk and test/wecom.
+// token cache is covered by test/token-cache.test.ts, the clients' own conventions by
+// test/dingtalk and test/wecom.
 
 const SECRET = 'the-SECRET';
+
+/** The made-up platform's errcodes, one per way the profile treats them. */
+const CODE = { configuration: 40001, quietConfiguration: 50002, rejectedToken: 40014, alreadyGone: 60111, badAnswer: -2 } as const;
+/** What PlatformHttp gives network errors, throttling statuses and bodies that are not JSON: "system busy". */
+const SYSTEM_BUSY = -1;
 
 const profile: PlatformProfile = {
   platform: 'wecom',
   classify: (errcode): FailureClass =>
-    errcode >= 500 && errcode <= 599 ? 'retryable' : errcode === 40001 || errcode === 50002 ? 'configuration' : 'permanent',
-  badAnswerErrcode: -2,
-  token: { idParam: 'id', secretParam: 'key', rejected: new Set([40014]) },
+    errcode >= 500 && errcode <= 599 ? 'retryable' : errcode === CODE.configuration || errcode === CODE.quietConfiguration ? 'configuration' : 'permanent',
+  badAnswerErrcode: CODE.badAnswer,
+  token: { idParam: 'id', secretParam: 'key', rejected: new Set([CODE.rejectedToken]) },
   describeConfigError: (errcode) => `fix ${errcode}`,
-  quietConfigErrors: new Set([50002]),
+  quietConfigErrors: new Set([CODE.quietConfiguration]),
   throttleStatuses: new Map([[403, 'HTTP 403: wait']]),
   baseUrlSetting: 'SOME_API_BASE',
   notJsonHint: 'banned, probably',
@@ -24,26 +32,23 @@ const profile: PlatformProfile = {
 type Reply = { status?: number; body: string };
 
 /** A client whose `gettoken` always succeeds and whose other calls answer `reply`. */
-function client(reply: Reply) {
+function client(reply: Reply, where: { baseUrl?: string; apiPath?: string } = {}) {
   const logger = createMemoryLogger();
   const urls: string[] = [];
   const fetchStub = (async (input: string | URL | Request) => {
     const url = new URL(String(input));
     urls.push(url.pathname + url.search);
-    if (url.pathname === '/gettoken') return new Response(JSON.stringify({ errcode: 0, access_token: 'TOK', expires_in: 7200 }));
+    if (url.pathname.endsWith('/gettoken')) return new Response(JSON.stringify({ errcode: 0, access_token: 'TOK', expires_in: 7200 }));
     return new Response(reply.body, { status: reply.status ?? 200 });
   }) as typeof fetch;
-  const http = new PlatformHttp(profile, tokens, { credentialId: 'corp', secret: SECRET, baseUrl: 'http://api.test//', fetch: fetchStub, logger });
+  const http = new PlatformHttp({ ...profile, apiPath: where.apiPath }, tokens, {
+    credentialId: 'corp',
+    secret: SECRET,
+    baseUrl: where.baseUrl ?? 'http://api.test//',
+    fetch: fetchStub,
+    logger,
+  });
   return { http, logger, urls };
-}
-
-async function failure(p: Promise<unknown>): Promise<PlatformError> {
-  const e: unknown = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  if (!(e instanceof PlatformError)) throw new Error(`expected a PlatformError, got ${String(e)}`);
-  return e;
 }
 
 let tokens: TokenCache;
@@ -51,7 +56,7 @@ beforeEach(() => {
   tokens = new TokenCache();
 });
 
-describe('PlatformHttp', () => {
+describe('PlatformHttp applies the platform profile to tokens, statuses, bodies and errcodes', () => {
   it('asks gettoken with the profile parameter names and counts every request', async () => {
     const { http, urls } = client({ body: '{"errcode":0,"x":1}' });
     await expect(http.call('a/b', 'GET', { query: { q: '1' } })).resolves.toMatchObject({ x: 1 });
@@ -61,7 +66,7 @@ describe('PlatformHttp', () => {
 
   it('maps the HTTP status by the profile: throttled, a wrong base URL, a 5xx', async () => {
     expect(await failure(client({ status: 403, body: '' }).http.call('a', 'GET'))).toMatchObject({
-      errcode: -1,
+      errcode: SYSTEM_BUSY,
       errmsg: 'HTTP 403: wait',
       failure: 'retryable',
     });
@@ -75,31 +80,46 @@ describe('PlatformHttp', () => {
 
   it('tells a body that is not JSON from JSON that is not an object', async () => {
     expect(await failure(client({ body: '<html>' }).http.call('a', 'GET'))).toMatchObject({
-      errcode: -1,
+      errcode: SYSTEM_BUSY,
       errmsg: 'answer is not JSON (HTTP 200): banned, probably',
       failure: 'retryable',
     });
     expect(await failure(client({ body: '[1]' }).http.call('a', 'GET'))).toMatchObject({
-      errcode: -2,
+      errcode: CODE.badAnswer,
       errmsg: 'unusable answer: not a JSON object',
       failure: 'permanent',
     });
   });
 
   it('logs configuration errors, quietly for the expected ones, and scrubs secrets', async () => {
-    const loud = client({ body: JSON.stringify({ errcode: 40001, errmsg: `bad key=${SECRET} access_token=TOK` }) });
+    const loud = client({ body: JSON.stringify({ errcode: CODE.configuration, errmsg: `bad key=${SECRET} access_token=TOK` }) });
     const e = await failure(loud.http.call('a', 'GET'));
     expect(e.errmsg).toBe('bad key=*** access_token=***');
-    expect(loud.logger.entries).toContainEqual(expect.objectContaining({ level: 'error', errcode: 40001, fix: 'fix 40001' }));
+    expect(loud.logger.entries).toContainEqual(expect.objectContaining({ level: 'error', errcode: CODE.configuration, fix: `fix ${CODE.configuration}` }));
 
-    const quiet = client({ body: '{"errcode":"50002","errmsg":"out of scope"}' });
-    expect(await failure(quiet.http.call('a', 'GET'))).toMatchObject({ errcode: 50002, failure: 'configuration' });
+    const quiet = client({ body: `{"errcode":"${CODE.quietConfiguration}","errmsg":"out of scope"}` });
+    expect(await failure(quiet.http.call('a', 'GET'))).toMatchObject({ errcode: CODE.quietConfiguration, failure: 'configuration' });
     expect(quiet.logger.entries.filter((l) => l.level === 'warn' || l.level === 'error').map((l) => l.level)).toEqual(['warn']);
   });
 
   it('answers the errcodes a call names as already done instead of throwing them', async () => {
-    const { http } = client({ body: '{"errcode":60111,"errmsg":"gone"}' });
-    await expect(http.call('a', 'GET', { alreadyDone: new Set([60111]) })).resolves.toMatchObject({ errcode: 60111 });
-    expect(await failure(http.call('a', 'GET'))).toMatchObject({ errcode: 60111, failure: 'permanent' });
+    const { http } = client({ body: `{"errcode":${CODE.alreadyGone},"errmsg":"gone"}` });
+    await expect(http.call('a', 'GET', { alreadyDone: new Set([CODE.alreadyGone]) })).resolves.toMatchObject({ errcode: CODE.alreadyGone });
+    expect(await failure(http.call('a', 'GET'))).toMatchObject({ errcode: CODE.alreadyGone, failure: 'permanent' });
+  });
+});
+
+describe('PlatformHttp takes the API origin and adds the profile’s API path itself', () => {
+  it.each([
+    ['http://api.test', '/gettoken?id=corp&key=the-SECRET', '/a?access_token=TOK', undefined],
+    ['http://api.test', '/x/gettoken?id=corp&key=the-SECRET', '/x/a?access_token=TOK', '/x'],
+    ['http://api.test/', '/x/gettoken?id=corp&key=the-SECRET', '/x/a?access_token=TOK', '/x'],
+    ['http://api.test/x', '/x/gettoken?id=corp&key=the-SECRET', '/x/a?access_token=TOK', '/x'],
+    ['http://api.test/x//', '/x/gettoken?id=corp&key=the-SECRET', '/x/a?access_token=TOK', '/x'],
+    ['http://api.test/proxy', '/proxy/x/gettoken?id=corp&key=the-SECRET', '/proxy/x/a?access_token=TOK', '/x'],
+  ])('base %s → %s, %s (API path %s)', async (baseUrl, gettoken, call, apiPath) => {
+    const { http, urls } = client({ body: '{"errcode":0}' }, { baseUrl, apiPath });
+    await http.call('a', 'GET');
+    expect(urls).toEqual([gettoken, call]);
   });
 });

@@ -4,7 +4,8 @@
  * `SendMessageBatch` takes at most 10 entries, and an HTTP 200 answer can still list entries as
  * `Failed`: each chunk's `Successful` list is the only proof of acceptance. Failed entries (and
  * any entry in neither list) are retried briefly, alone; whatever is still not accepted makes
- * `enqueue` throw QueueRejectedError, so the callback does not acknowledge (invariant 1).
+ * `enqueue` throw QueueRejectedError, so the callback does not acknowledge the push (DingTalk is
+ * told `success` only once every change it carried is on the queue).
  *
  * Re-sending is always safe: every entry carries a deterministic MessageDeduplicationId, so an
  * entry that SQS did accept although the answer said otherwise is dropped as a duplicate (within
@@ -15,10 +16,12 @@ import { mapLimit } from '../concurrency';
 import { ConfigError } from '../config';
 import { deduplicationId, encodeMessage, messageGroupId } from '../messages';
 import { type ChangeMessage, type ChangeQueue, QueueRejectedError } from '../ports';
+import { exponentialDelays, withRetries } from '../retry';
 
 /** SendMessageBatch's limit. */
 const BATCH_SIZE = 10;
 
+/** The queue, and how hard to try before telling the callback the push was not taken. */
 export interface SqsQueueOptions {
   queueUrl: string;
   /** Defaults to `new SQSClient({})`: region, credentials and endpoint from the environment. */
@@ -37,6 +40,10 @@ interface ChunkResult {
   reasons: string[];
 }
 
+/** Thrown inside the retry loop when entries are still pending and sending them again may help. */
+class EntriesPending extends Error {}
+
+/** ChangeQueue on an SQS FIFO queue: resolves only when SQS has confirmed every message. */
 export class SqsChangeQueue implements ChangeQueue {
   private readonly queueUrl: string;
   private readonly attempts: number;
@@ -58,7 +65,7 @@ export class SqsChangeQueue implements ChangeQueue {
     for (let i = 0; i < messages.length; i += BATCH_SIZE) chunks.push(messages.slice(i, i + BATCH_SIZE));
 
     // Chunks go out in parallel for the callback's deadline. Ordering across chunks does not
-    // matter: a message only says "this entity may have changed" (invariant 3).
+    // matter: a message only says "this entity may have changed", and the worker re-reads it.
     const results = await mapLimit(chunks, this.concurrency, (chunk) => this.sendChunk(chunk));
 
     const accepted = results.reduce((n, r) => n + r.accepted, 0);
@@ -88,8 +95,8 @@ export class SqsChangeQueue implements ChangeQueue {
     let accepted = 0;
     let reasons: string[] = [];
 
-    for (let attempt = 1; attempt <= this.attempts && pending.length > 0; attempt++) {
-      if (attempt > 1) await sleep(this.backoffMs * 2 ** (attempt - 2));
+    /** One SendMessageBatch of the pending entries; throws EntriesPending when a retry may help. */
+    const send = async (): Promise<void> => {
       let out: SendMessageBatchCommandOutput;
       try {
         out = await this.sqs().send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending }));
@@ -97,7 +104,8 @@ export class SqsChangeQueue implements ChangeQueue {
         // The SDK has already retried what its retry strategy considers transient; what is left
         // (missing queue, access denied, an invalid request, or retries exhausted) would only
         // spend the callback's deadline.
-        return { accepted, rejected: pending.length, reasons: [`SendMessageBatch failed: ${describeError(e)}`] };
+        reasons = [`SendMessageBatch failed: ${describeError(e)}`];
+        return;
       }
       const confirmed = new Set((out.Successful ?? []).map((s) => s.Id));
       const failed = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
@@ -109,7 +117,14 @@ export class SqsChangeQueue implements ChangeQueue {
         return `${f.Code ?? 'failed'}${f.SenderFault ? ' (sender fault)' : ''}${f.Message ? `: ${f.Message}` : ''}`;
       });
       // A sender fault is the request's own fault: sending it again fails the same way.
-      if (pending.some((entry) => failed.get(entry.Id)?.SenderFault)) break;
+      if (pending.length > 0 && !pending.some((entry) => failed.get(entry.Id)?.SenderFault)) throw new EntriesPending();
+    };
+
+    try {
+      await withRetries({ delaysMs: exponentialDelays(this.attempts - 1, this.backoffMs), retryable: (e) => e instanceof EntriesPending }, send);
+    } catch (e) {
+      // Out of attempts: what is still pending is reported as rejected below.
+      if (!(e instanceof EntriesPending)) throw e;
     }
     return { accepted, rejected: pending.length, reasons };
   }
@@ -118,8 +133,4 @@ export class SqsChangeQueue implements ChangeQueue {
 function describeError(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   return e.message && e.message !== e.name ? `${e.name}: ${e.message}` : e.name;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

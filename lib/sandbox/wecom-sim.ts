@@ -127,6 +127,14 @@ export class WeComSimulator extends SandboxServer {
     this.registerRoutes();
   }
 
+  /**
+   * Starts listening on 127.0.0.1 and resolves to the origin, the value `WECOM_API_BASE` takes:
+   * like WeCom's, the APIs are under `/cgi-bin/`, which the client adds itself.
+   */
+  override async start(port = 0): Promise<string> {
+    return new URL(await super.start(port)).origin;
+  }
+
   // -------------------------------------------------------------------------------------------
   // HTTP APIs
 

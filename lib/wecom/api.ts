@@ -1,8 +1,10 @@
 /**
- * WeCom write client (platform/wecom.md): departments and users through the contact-sync
- * secret, plus the two id lists that secret may still read (48009 forbids everything else).
+ * WeCom write client: departments and users through the contact-sync secret, plus the two id
+ * lists that secret may still read (48009 forbids every detail read from it).
  *
  * - Node's global fetch, one timeout per HTTP request (`AbortSignal.timeout`).
+ * - The base URL is the API origin (`WECOM_API_BASE`); the client adds `/cgi-bin/`, and a base
+ *   that already ends in `/cgi-bin` is accepted as well.
  * - The access token is cached at module level per (base URL, corp id, secret hash), so warm
  *   Lambda invocations and several instances share it; it is refreshed before it expires,
  *   concurrent callers share one `gettoken`, and a token WeCom rejects (40014/42001) is replaced
@@ -11,20 +13,23 @@
  * - Every answer's errcode is checked; every failure is a `PlatformError` classified by
  *   `classifyWeComError` (network/timeout/non-JSON → -1, HTTP 5xx → the status). 60020 keeps
  *   WeCom's full errmsg, which names the caller's IP.
- * - Deletes are idempotent (design invariant 4): deleting what is already gone succeeds.
+ * - Deletes are idempotent (a worker may handle the same change twice, so deleting what is
+ *   already gone succeeds).
  * - The access token and secret never appear in errors or logs (the token travels in the query
  *   string, so no URL is ever put in a message).
  */
 import type { PlatformError } from '../errors';
-import { isObj, type PlatformClientOptions, PlatformHttp, type PlatformProfile, TokenCache, unusableAnswer } from '../platform-http';
+import { isObj, type PlatformClientOptions, PlatformHttp, type PlatformProfile, unusableAnswer } from '../platform-http';
 import type { WeComDeptPayload, WeComDeptRef, WeComDirectory, WeComUserDeptRow, WeComUserPayload } from '../ports';
-import { classifyWeComError, describeWeComConfigError, ERRCODE_BAD_ANSWER, WECOM_TOKEN_REJECTED } from './errors';
+import { TokenCache } from '../token-cache';
+import { classifyWeComError, describeWeComConfigError, ERRCODE_BAD_ANSWER, WECOM_ERR, WECOM_TOKEN_REJECTED } from './errors';
 
+/** The corp, its contact-sync secret and where WeCom's API is. */
 export interface WeComApiOptions extends PlatformClientOptions {
   corpId: string;
   /** The contact-sync secret (通讯录同步): only it may write contacts. */
   secret: string;
-  /** Like `https://qyapi.weixin.qq.com/cgi-bin` (or a proxy, or the sandbox). */
+  /** The API origin, like `https://qyapi.weixin.qq.com` (or a proxy, or the sandbox); `…/cgi-bin` works too. */
   baseUrl: string;
 }
 
@@ -32,9 +37,9 @@ export interface WeComApiOptions extends PlatformClientOptions {
 export const LIST_ID_LIMIT = 10_000;
 
 /** Department already gone. */
-const DEPT_GONE = new Set([60003]);
-/** User already gone: 60111 userid not found, 46004 user not found. */
-const USER_GONE = new Set([60111, 46004]);
+const DEPT_GONE: ReadonlySet<number> = new Set([WECOM_ERR.deptNotFound]);
+/** User already gone: WeCom answers either code for a missing member. */
+const USER_GONE: ReadonlySet<number> = new Set([WECOM_ERR.useridNotFound, WECOM_ERR.userNotFound]);
 
 // Answers go through plain JSON.parse, which is exact here: WeCom's ids and orders are 32-bit,
 // user ids are strings.
@@ -46,6 +51,7 @@ const WECOM: PlatformProfile = {
   describeConfigError: describeWeComConfigError,
   throttleStatuses: new Map([[429, 'HTTP 429 (throttled)']]),
   baseUrlSetting: 'WECOM_API_BASE',
+  apiPath: '/cgi-bin',
 };
 
 // Shared by every instance in this module, i.e. across warm Lambda invocations.
@@ -58,6 +64,7 @@ export function resetWeComTokenCache(): void {
 
 // ---------------------------------------------------------------------------------------------
 
+/** The WeCom directory over WeCom's server API, for one corp and its contact-sync secret. */
 export class WeComApi implements WeComDirectory {
   /** HTTP requests made by this instance, per API path (gettoken included): for benchmarks. */
   readonly calls: Record<string, number>;

@@ -134,7 +134,7 @@ function countingClient() {
   return { client: c, batches };
 }
 
-describe('SqsChangeQueue against local-aws-sqs', () => {
+describe('each change becomes one deduplicated message in its entity’s FIFO group', () => {
   it('sends each message with its entity group, a deterministic dedup id and a decodable body', async () => {
     await new SqsChangeQueue({ queueUrl, client }).enqueue([change('zhangsan'), change('42', 'dept')]);
     const got = await receiveAll();
@@ -186,7 +186,7 @@ describe('SqsChangeQueue against local-aws-sqs', () => {
   });
 });
 
-describe('when the queue does not accept everything', () => {
+describe('what SQS does not accept fails the enqueue, after brief retries of what may still pass', () => {
   it('a standard (non-FIFO) queue fails every entry in a 200 answer: QueueRejectedError, not retried, 503', async () => {
     // A real per-entry failure: MessageDeduplicationId is only valid on FIFO queues, so the
     // server answers HTTP 200 with each entry under `Failed` (InvalidParameterValue, sender fault),
@@ -229,6 +229,19 @@ describe('when the queue does not accept everything', () => {
     // One entry per batch of 10 keeps failing: 3 rejected, 22 accepted.
     expect(err).toMatchObject({ name: 'QueueRejectedError', accepted: 22, rejected: 3 });
     expect((err as Error).message).toContain('InternalError');
+  });
+
+  it('sends a failing entry `attempts` times in all, waiting backoffMs and then twice that between sends', async () => {
+    const once = new FailingEntriesClient(client, Infinity);
+    await expect(new SqsChangeQueue({ queueUrl, client: once.asSqsClient(), attempts: 1 }).enqueue([change('x')])).rejects.toThrow(QueueRejectedError);
+    expect(once.sent).toEqual([['0']]);
+
+    const flaky = new FailingEntriesClient(client, Infinity);
+    const started = performance.now();
+    const err = await new SqsChangeQueue({ queueUrl, client: flaky.asSqsClient(), attempts: 3, backoffMs: 40 }).enqueue([change('x')]).catch((e: unknown) => e);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(40 + 80 - 5);
+    expect(flaky.sent).toEqual([['0'], ['0'], ['0']]);
+    expect(err).toMatchObject({ name: 'QueueRejectedError', accepted: 0, rejected: 1 });
   });
 
   it('a failed entry that succeeds on the retry is accepted, and only it is sent again', async () => {

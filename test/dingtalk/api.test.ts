@@ -1,8 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DingTalkApi, resetDingTalkTokenCache } from '../../lib/dingtalk/api';
-import { ERRCODE_BAD_ANSWER, isDeptGone, isOutOfScope, isUserGone } from '../../lib/dingtalk/errors';
+import { DINGTALK_ERR, ERRCODE_BAD_ANSWER, isDeptGone, isOutOfScope, isUserGone } from '../../lib/dingtalk/errors';
 import { createMemoryLogger } from '../../lib/log';
-import { type FakePlatform, failure, fakeClock, type Reply, type Route, startFakePlatform, stopFakePlatforms } from '../support/fake-platform';
+import { DingTalkSimulator } from '../../lib/sandbox/dingtalk-sim';
+import { DINGTALK_ROOT_DEPT_ID } from '../../lib/sync/mapping';
+import {
+  type FakePlatform,
+  failure,
+  fakeClock,
+  fakeDingTalkOptions,
+  type Reply,
+  type Route,
+  startFakePlatform,
+  stopFakePlatforms,
+} from '../support/fake-platform';
 
 const APP_KEY = 'dingappkey123';
 const APP_SECRET = 'app-secret-VERY-SECRET';
@@ -11,17 +22,7 @@ type FakeDingTalk = FakePlatform;
 
 /** DingTalk's server API as far as the client tests need it. */
 function fakeDingTalk(routes: Record<string, Route> = {}): Promise<FakeDingTalk> {
-  return startFakePlatform(
-    {
-      prefix: '',
-      credentials: { idParam: 'appkey', secretParam: 'appsecret', id: APP_KEY, secret: APP_SECRET },
-      badCredentials: { errcode: 40089, errmsg: '不合法的appKey或appSecret' },
-      invalidTokenMessage: '不合法的access_token',
-      tokenPrefix: 'tok-',
-      unrouted: { json: { errcode: 404, errmsg: '请求的URI地址不存在' } },
-    },
-    routes,
-  );
+  return startFakePlatform(fakeDingTalkOptions(APP_KEY, APP_SECRET), routes);
 }
 
 function client(fake: FakeDingTalk, extra: Partial<ConstructorParameters<typeof DingTalkApi>[0]> = {}) {
@@ -34,7 +35,7 @@ const alice = { userid: 'alice', name: 'Alice', dept_id_list: [1] };
 beforeEach(() => resetDingTalkTokenCache());
 afterEach(stopFakePlatforms);
 
-describe('DingTalkApi access token', () => {
+describe('DingTalkApi fetches one access token, shares it and replaces it once when rejected', () => {
   it('fetches one token and reuses it across calls and instances', async () => {
     const fake = await fakeDingTalk({ 'topapi/v2/user/get': () => ok(alice) });
     const a = client(fake);
@@ -103,7 +104,14 @@ describe('DingTalkApi access token', () => {
       'topapi/v2/user/get': () => {
         if (!first) return ok(alice);
         first = false;
-        return { json: { errcode: 88, sub_code: '42001', sub_msg: 'access_token已过期', errmsg: 'ding talk error[subcode=42001]' } };
+        return {
+          json: {
+            errcode: DINGTALK_ERR.authException,
+            sub_code: String(DINGTALK_ERR.expiredToken),
+            sub_msg: 'access_token已过期',
+            errmsg: 'ding talk error[subcode=42001]',
+          },
+        };
       },
     });
     await expect(client(fake).getUser('alice')).resolves.toMatchObject({ userid: 'alice' });
@@ -112,10 +120,10 @@ describe('DingTalkApi access token', () => {
 
   it('throws when the fresh token is rejected too, without looping', async () => {
     const fake = await fakeDingTalk({
-      'topapi/v2/user/get': () => ({ json: { errcode: 42001, errmsg: 'access_token超时' } }),
+      'topapi/v2/user/get': () => ({ json: { errcode: DINGTALK_ERR.expiredToken, errmsg: 'access_token超时' } }),
     });
     const e = await failure(client(fake).getUser('alice'));
-    expect(e).toMatchObject({ platform: 'dingtalk', api: 'topapi/v2/user/get', errcode: 42001, failure: 'retryable' });
+    expect(e).toMatchObject({ platform: 'dingtalk', api: 'topapi/v2/user/get', errcode: DINGTALK_ERR.expiredToken, failure: 'retryable' });
     expect(fake.count('gettoken')).toBe(2);
     expect(fake.count('topapi/v2/user/get')).toBe(2);
   });
@@ -125,56 +133,65 @@ describe('DingTalkApi access token', () => {
     const logger = createMemoryLogger();
     const api = new DingTalkApi({ appKey: APP_KEY, appSecret: 'wrong-secret', baseUrl: fake.baseUrl, logger });
     const e = await failure(api.getUser('alice'));
-    expect(e).toMatchObject({ api: 'gettoken', errcode: 40089, failure: 'configuration' });
+    expect(e).toMatchObject({ api: 'gettoken', errcode: DINGTALK_ERR.badCredentials, failure: 'configuration' });
     const again = await failure(api.getUser('alice'));
-    expect(again.errcode).toBe(40089);
+    expect(again.errcode).toBe(DINGTALK_ERR.badCredentials);
     expect(fake.count('gettoken')).toBe(1);
     expect(fake.count('topapi/v2/user/get')).toBe(0);
     expect(logger.entries.find((l) => l.level === 'error')?.fix).toMatch(/DINGTALK_APP_KEY/);
   });
 });
 
-describe('DingTalkApi answers', () => {
+describe('DingTalkApi checks every answer and reads it without losing a digit', () => {
   it('checks the errcode of every call and names the API', async () => {
     const fail =
       (errcode: number, errmsg: string): Route =>
       () => ({ json: { errcode, errmsg } });
     const fake = await fakeDingTalk({
-      'topapi/v2/user/get': fail(60121, '找不到该用户'),
-      'topapi/v2/department/get': fail(60003, '部门不存在'),
-      'topapi/v2/department/listsub': fail(50004, '部门不在权限范围内'),
-      'topapi/v2/user/list': fail(90018, '限流'),
-      'topapi/user/listid': fail(50002, '员工不在权限范围'),
-      'call_back/get_call_back_failed_result': fail(-1, '系统繁忙'),
+      'topapi/v2/user/get': fail(DINGTALK_ERR.userNotFound, '找不到该用户'),
+      'topapi/v2/department/get': fail(DINGTALK_ERR.deptNotFound, '部门不存在'),
+      'topapi/v2/department/listsub': fail(DINGTALK_ERR.deptOutOfScope, '部门不在权限范围内'),
+      'topapi/v2/user/list': fail(DINGTALK_ERR.rateLimited, '限流'),
+      'topapi/user/listid': fail(DINGTALK_ERR.userOutOfScope, '员工不在权限范围'),
+      'call_back/get_call_back_failed_result': fail(DINGTALK_ERR.systemBusy, '系统繁忙'),
     });
     const api = client(fake);
 
     const user = await failure(api.getUser('bob'));
-    expect(user).toMatchObject({ api: 'topapi/v2/user/get', errcode: 60121, failure: 'permanent' });
+    expect(user).toMatchObject({ api: 'topapi/v2/user/get', errcode: DINGTALK_ERR.userNotFound, failure: 'permanent' });
     expect(isUserGone(user)).toBe(true);
 
     const dept = await failure(api.getDept(7));
-    expect(dept).toMatchObject({ api: 'topapi/v2/department/get', errcode: 60003, failure: 'permanent' });
+    expect(dept).toMatchObject({ api: 'topapi/v2/department/get', errcode: DINGTALK_ERR.deptNotFound, failure: 'permanent' });
     expect(isDeptGone(dept)).toBe(true);
 
     const sub = await failure(api.listSubDepts(7));
-    expect(sub).toMatchObject({ api: 'topapi/v2/department/listsub', errcode: 50004, failure: 'configuration' });
+    expect(sub).toMatchObject({ api: 'topapi/v2/department/listsub', errcode: DINGTALK_ERR.deptOutOfScope, failure: 'configuration' });
     expect(isOutOfScope(sub)).toBe(true);
 
-    expect(await failure(api.listUsers(7, 0, 100))).toMatchObject({ api: 'topapi/v2/user/list', errcode: 90018, failure: 'retryable' });
-    expect(await failure(api.listUserIds(7))).toMatchObject({ api: 'topapi/user/listid', errcode: 50002, failure: 'configuration' });
-    expect(await failure(api.getFailedPushes())).toMatchObject({ api: 'call_back/get_call_back_failed_result', errcode: -1, failure: 'retryable' });
+    expect(await failure(api.listUsers(7, 0, 100))).toMatchObject({ api: 'topapi/v2/user/list', errcode: DINGTALK_ERR.rateLimited, failure: 'retryable' });
+    expect(await failure(api.listUserIds(7))).toMatchObject({ api: 'topapi/user/listid', errcode: DINGTALK_ERR.userOutOfScope, failure: 'configuration' });
+    expect(await failure(api.getFailedPushes())).toMatchObject({
+      api: 'call_back/get_call_back_failed_result',
+      errcode: DINGTALK_ERR.systemBusy,
+      failure: 'retryable',
+    });
   });
 
   it('reads the sub_code of errcode 88', async () => {
     const fake = await fakeDingTalk({
       'topapi/v2/user/get': () => ({
-        json: { errcode: 88, sub_code: '60011', sub_msg: '没有调用该接口的权限', errmsg: 'ding talk error[subcode=60011,submsg=没有调用该接口的权限]' },
+        json: {
+          errcode: DINGTALK_ERR.authException,
+          sub_code: String(DINGTALK_ERR.noContactPermission),
+          sub_msg: '没有调用该接口的权限',
+          errmsg: 'ding talk error[subcode=60011,submsg=没有调用该接口的权限]',
+        },
       }),
     });
     const e = await failure(client(fake).getUser('alice'));
-    expect(e).toMatchObject({ errcode: 60011, failure: 'configuration' });
-    expect(e.errmsg).toContain('sub_code 60011');
+    expect(e).toMatchObject({ errcode: DINGTALK_ERR.noContactPermission, failure: 'configuration' });
+    expect(e.errmsg).toContain(`sub_code ${DINGTALK_ERR.noContactPermission}`);
   });
 
   it('sends the documented requests', async () => {
@@ -246,11 +263,11 @@ describe('DingTalkApi answers', () => {
   });
 });
 
-describe('DingTalkApi transport failures', () => {
+describe('DingTalkApi turns transport failures into retryable errors that leak no secret', () => {
   it('turns a timeout into retryable -1', async () => {
     const fake = await fakeDingTalk({ 'topapi/v2/user/get': () => 'hang' });
     const e = await failure(client(fake, { timeoutMs: 100 }).getUser('alice'));
-    expect(e).toMatchObject({ errcode: -1, failure: 'retryable', api: 'topapi/v2/user/get' });
+    expect(e).toMatchObject({ errcode: DINGTALK_ERR.systemBusy, failure: 'retryable', api: 'topapi/v2/user/get' });
     expect(e.errmsg).toContain('100 ms');
   });
 
@@ -258,7 +275,7 @@ describe('DingTalkApi transport failures', () => {
     const fake = await fakeDingTalk();
     await fake.close(); // nothing listens on that port any more
     const e = await failure(client(fake).getUser('alice'));
-    expect(e).toMatchObject({ errcode: -1, failure: 'retryable', api: 'gettoken' });
+    expect(e).toMatchObject({ errcode: DINGTALK_ERR.systemBusy, failure: 'retryable', api: 'gettoken' });
   });
 
   it('turns HTTP 502 into a retryable error carrying the status', async () => {
@@ -269,7 +286,7 @@ describe('DingTalkApi transport failures', () => {
   it('turns a non-JSON answer (the per-IP ban) into retryable -1', async () => {
     const fake = await fakeDingTalk({ 'topapi/v2/user/get': () => ({ raw: '<html>访问被拒绝</html>' }) });
     const e = await failure(client(fake).getUser('alice'));
-    expect(e).toMatchObject({ errcode: -1, failure: 'retryable' });
+    expect(e).toMatchObject({ errcode: DINGTALK_ERR.systemBusy, failure: 'retryable' });
     expect(e.errmsg).toMatch(/not JSON/);
   });
 
@@ -277,16 +294,18 @@ describe('DingTalkApi transport failures', () => {
     const logger = createMemoryLogger();
     const fake = await fakeDingTalk({
       // A proxy or platform echoing the request line back in its message.
-      'topapi/v2/user/get': (s) => ({ json: { errcode: 40035, errmsg: `bad request ${s.path}?access_token=${s.query.get('access_token') ?? ''}` } }),
+      'topapi/v2/user/get': (s) => ({
+        json: { errcode: DINGTALK_ERR.invalidParam, errmsg: `bad request ${s.path}?access_token=${s.query.get('access_token') ?? ''}` },
+      }),
       'topapi/v2/department/get': () => 'hang',
       'topapi/user/listid': () => ({ status: 503, raw: 'unavailable' }),
     });
     const api = client(fake, { timeoutMs: 100, logger });
     const errors = [await failure(api.getUser('alice')), await failure(api.getDept(1)), await failure(api.listUserIds(1))];
-    fake.gettoken = (s) => ({ json: { errcode: 40089, errmsg: `invalid appsecret ${s.query.get('appsecret') ?? ''}` } });
+    fake.gettoken = (s) => ({ json: { errcode: DINGTALK_ERR.badCredentials, errmsg: `invalid appsecret ${s.query.get('appsecret') ?? ''}` } });
     resetDingTalkTokenCache();
     errors.push(await failure(api.getUser('alice')));
-    expect(errors.map((e) => e.errcode)).toEqual([40035, -1, 503, 40089]);
+    expect(errors.map((e) => e.errcode)).toEqual([DINGTALK_ERR.invalidParam, DINGTALK_ERR.systemBusy, 503, DINGTALK_ERR.badCredentials]);
     const text = JSON.stringify([errors.map((e) => [e.message, e.errmsg, e.stack]), logger.entries]);
     expect(text).not.toContain('tok-1');
     expect(text).not.toContain(APP_SECRET);
@@ -294,7 +313,7 @@ describe('DingTalkApi transport failures', () => {
   });
 });
 
-describe('DingTalkApi failed pushes', () => {
+describe('DingTalkApi keeps every id of a failed push, whatever its data key', () => {
   it('normalises user and department records, whatever their data key', async () => {
     const fake = await fakeDingTalk({
       'call_back/get_call_back_failed_result': () => ({
@@ -328,5 +347,18 @@ describe('DingTalkApi failed pushes', () => {
       'call_back/get_call_back_failed_result': () => ({ json: { errcode: 0, errmsg: 'ok', has_more: false, failed_list: [] } }),
     });
     await expect(client(fake).getFailedPushes()).resolves.toEqual({ hasMore: false, failed: [] });
+  });
+});
+
+describe('DingTalkApi takes the API origin as its base', () => {
+  it.each(['', '/'])('works against the simulator with base <origin>%s', async (suffix) => {
+    const sim = new DingTalkSimulator({ appKey: APP_KEY, appSecret: APP_SECRET });
+    const origin = await sim.start();
+    try {
+      const api = new DingTalkApi({ appKey: APP_KEY, appSecret: APP_SECRET, baseUrl: `${origin}${suffix}`, logger: createMemoryLogger() });
+      await expect(api.getDept(DINGTALK_ROOT_DEPT_ID)).resolves.toMatchObject({ dept_id: DINGTALK_ROOT_DEPT_ID });
+    } finally {
+      await sim.stop();
+    }
   });
 });

@@ -25,7 +25,7 @@ let t: string;
 
 async function startSim(opts: WeComSimulatorOptions = {}): Promise<void> {
   sim = new WeComSimulator(opts);
-  base = await sim.start();
+  base = `${await sim.start()}/cgi-bin`;
   t = await token(sim.contactSecret);
 }
 

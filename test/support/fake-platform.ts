@@ -1,12 +1,16 @@
 /**
  * A minimal stand-in for a DingTalk- or WeCom-style API on loopback, for the client tests: it
- * issues tokens from `gettoken`, rejects unknown tokens with 40014 (as both platforms do) and
- * answers each API with what the test asks for. The full simulators live in lib/sandbox/; this
- * one is for client behaviours the simulators have no reason to produce (hangs, odd bodies).
+ * issues tokens from `gettoken`, rejects unknown tokens (40014 on both platforms) and answers
+ * each API with what the test asks for. The full simulators live in lib/sandbox/; this one is
+ * for client behaviours the simulators have no reason to produce (hangs, odd bodies, answer
+ * shapes only some descriptions of an API give). Every test that needs such a server starts it
+ * here, with `fakeDingTalkOptions` or `fakeWeComOptions` for the platform's conventions.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DINGTALK_ERR } from '../../lib/dingtalk/errors';
 import { PlatformError } from '../../lib/errors';
+import { WECOM_ERR } from '../../lib/wecom/errors';
 
 interface Seen {
   method: string;
@@ -26,13 +30,15 @@ export interface FakePlatformOptions {
   credentials: { idParam: string; secretParam: string; id: string; secret: string };
   /** What gettoken answers for other credentials. */
   badCredentials: { errcode: number; errmsg: string };
-  invalidTokenMessage: string;
+  /** What an API answers for a token the server did not issue (or has forgotten). */
+  invalidToken: { errcode: number; errmsg: string };
   tokenPrefix: string;
   /** What an API the test gave no route for answers. */
   unrouted: Reply;
 }
 
 export interface FakePlatform {
+  /** The server's origin: what `DINGTALK_API_BASE` / `WECOM_API_BASE` hold (the APIs are under `prefix`). */
   baseUrl: string;
   seen: Seen[];
   /** Requests to one API, named as the clients name it (`gettoken`, `user/update`, `topapi/v2/user/get`). */
@@ -84,7 +90,7 @@ export async function startFakePlatform(opts: FakePlatformOptions, routes: Recor
           reply = { json: { errcode: 0, errmsg: 'ok', access_token: token, expires_in: 7200 } };
         }
       } else if (!fake.valid.has(s.query.get('access_token') ?? '')) {
-        reply = { json: { errcode: 40014, errmsg: opts.invalidTokenMessage } };
+        reply = { json: opts.invalidToken };
       } else {
         const route = fake.routes[api];
         reply = route ? route(s) : opts.unrouted;
@@ -97,7 +103,34 @@ export async function startFakePlatform(opts: FakePlatformOptions, routes: Recor
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   servers.push(server);
   const { port } = server.address() as AddressInfo;
-  return Object.assign(fake, { baseUrl: `http://127.0.0.1:${port}${opts.prefix}`, close: () => stop(server) });
+  return Object.assign(fake, { baseUrl: `http://127.0.0.1:${port}`, close: () => stop(server) });
+}
+
+/** What DingTalk's gateway answers for a path that is no API. */
+const NO_SUCH_API = 404;
+
+/** DingTalk's conventions: APIs at the root, `appkey`/`appsecret`, Chinese errmsgs, `tok-N` tokens. */
+export function fakeDingTalkOptions(appKey: string, appSecret: string): FakePlatformOptions {
+  return {
+    prefix: '',
+    credentials: { idParam: 'appkey', secretParam: 'appsecret', id: appKey, secret: appSecret },
+    badCredentials: { errcode: DINGTALK_ERR.badCredentials, errmsg: '不合法的appKey或appSecret' },
+    invalidToken: { errcode: DINGTALK_ERR.invalidToken, errmsg: '不合法的access_token' },
+    tokenPrefix: 'tok-',
+    unrouted: { json: { errcode: NO_SUCH_API, errmsg: '请求的URI地址不存在' } },
+  };
+}
+
+/** WeCom's conventions: APIs under `/cgi-bin`, `corpid`/`corpsecret`, `wx-tok-N` tokens; unrouted APIs succeed. */
+export function fakeWeComOptions(corpId: string, secret: string): FakePlatformOptions {
+  return {
+    prefix: '/cgi-bin',
+    credentials: { idParam: 'corpid', secretParam: 'corpsecret', id: corpId, secret },
+    badCredentials: { errcode: WECOM_ERR.badSecret, errmsg: 'invalid credential, hint: [1700000000_1_abc]' },
+    invalidToken: { errcode: WECOM_ERR.invalidToken, errmsg: 'invalid access_token' },
+    tokenPrefix: 'wx-tok-',
+    unrouted: { json: { errcode: 0, errmsg: 'ok' } },
+  };
 }
 
 function stop(server: Server): Promise<void> {

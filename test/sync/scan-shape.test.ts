@@ -1,56 +1,59 @@
 /**
  * The reconcile's scan when `v2/user/list` gives order and leadership per listed department
  * (`dept_order`, `leader`) rather than as full lists: the person's entries are combined.
- * The server answers only what this test needs, in that documented-elsewhere shape.
+ * The fake DingTalk answers only what this test needs, in that documented-elsewhere shape.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DingTalkApi, resetDingTalkTokenCache } from '../../lib/dingtalk/api';
+import { DINGTALK_ROOT_DEPT_ID } from '../../lib/sync/mapping';
 import { readDingTalkScope } from '../../lib/sync/reconcile';
+import { type FakePlatform, fakeDingTalkOptions, type Reply, startFakePlatform, stopFakePlatforms } from '../support/fake-platform';
 
-let server: Server;
-let base: string;
+const RD = 2;
+const MARKETING = 4;
+
+/** JSON text with bigint values written as plain numbers, so an order beyond 2^53 stays exact. */
+function rawJson(value: unknown): Reply {
+  return { raw: JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `__BIG${v}__` : v)).replace(/"__BIG(\d+)__"/g, '$1') };
+}
+
+let fake: FakePlatform;
 
 beforeAll(async () => {
   resetDingTalkTokenCache();
-  server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      const path = new URL(req.url!, 'http://x').pathname;
-      const input = body ? JSON.parse(body) : {};
-      let answer: unknown = { errcode: 0, errmsg: 'ok' };
-      if (path === '/gettoken') answer = { errcode: 0, access_token: 'tok', expires_in: 7200 };
-      else if (path === '/topapi/v2/department/listsub')
-        answer = {
+  fake = await startFakePlatform(
+    // APIs this test gives no answer for succeed with nothing in them.
+    { ...fakeDingTalkOptions('k', 's'), unrouted: { json: { errcode: 0, errmsg: 'ok' } } },
+    {
+      'topapi/v2/department/listsub': (s) =>
+        rawJson({
           errcode: 0,
           result:
-            input.dept_id === 1
+            s.body?.dept_id === DINGTALK_ROOT_DEPT_ID
               ? [
-                  { dept_id: 2, name: '研发部', parent_id: 1 },
-                  { dept_id: 4, name: '市场部', parent_id: 1 },
+                  { dept_id: RD, name: '研发部', parent_id: DINGTALK_ROOT_DEPT_ID },
+                  { dept_id: MARKETING, name: '市场部', parent_id: DINGTALK_ROOT_DEPT_ID },
                 ]
               : [],
-        };
-      else if (path === '/topapi/v2/user/list') {
-        const entry =
-          input.dept_id === 2 ? { dept_order: 176543210987654321n, leader: true } : input.dept_id === 4 ? { dept_order: 5, leader: false } : undefined;
-        const list = entry ? [{ userid: 'lisi', name: '李四', dept_id_list: [2, 4], ...entry }] : [];
-        answer = { errcode: 0, result: { has_more: false, list } };
-      }
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify(answer, (_k, v) => (typeof v === 'bigint' ? `__BIG${v}__` : v)).replace(/"__BIG(\d+)__"/g, '$1'));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        }),
+      'topapi/v2/user/list': (s) => {
+        const deptId = s.body?.dept_id;
+        const entry = deptId === RD ? { dept_order: 176543210987654321n, leader: true } : deptId === MARKETING ? { dept_order: 5, leader: false } : undefined;
+        const list = entry ? [{ userid: 'lisi', name: '李四', dept_id_list: [RD, MARKETING], ...entry }] : [];
+        return rawJson({ errcode: 0, result: { has_more: false, list } });
+      },
+    },
+  );
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(stopFakePlatforms);
 
 it('combines per-department order and leadership across a person’s listings', async () => {
-  const dingtalk = new DingTalkApi({ appKey: 'k', appSecret: 's', baseUrl: base });
-  const { users } = await readDingTalkScope({ dingtalk, config: { rootDeptIds: [1], excludeDeptIds: [] } as never, dingtalkCallsPerSecond: Infinity });
+  const dingtalk = new DingTalkApi({ appKey: 'k', appSecret: 's', baseUrl: fake.baseUrl });
+  const { users } = await readDingTalkScope({
+    dingtalk,
+    config: { rootDeptIds: [DINGTALK_ROOT_DEPT_ID], excludeDeptIds: [] } as never,
+    dingtalkCallsPerSecond: Infinity,
+  });
   expect(users).toHaveLength(1);
   const lisi = users[0]!;
   expect(lisi.dept_order_list?.sort((a, b) => a.dept_id - b.dept_id)).toEqual([

@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../../lib/log';
+import { WeComSimulator } from '../../lib/sandbox/wecom-sim';
+import { WECOM_ROOT_DEPT_ID } from '../../lib/sync/mapping';
 import { LIST_ID_LIMIT, resetWeComTokenCache, WeComApi } from '../../lib/wecom/api';
-import { callerIpFrom60020 } from '../../lib/wecom/errors';
-import { type FakePlatform, failure, fakeClock, type Route, startFakePlatform, stopFakePlatforms } from '../support/fake-platform';
+import { callerIpFrom60020, WECOM_ERR } from '../../lib/wecom/errors';
+import { type FakePlatform, failure, fakeClock, fakeWeComOptions, type Route, startFakePlatform, stopFakePlatforms } from '../support/fake-platform';
 
 const CORP_ID = 'ww0123456789abcdef';
 const SECRET = 'contact-sync-SECRET-value';
@@ -11,17 +13,7 @@ type FakeWeCom = FakePlatform;
 
 /** WeCom's API under /cgi-bin, as far as the client tests need it. */
 function fakeWeCom(routes: Record<string, Route> = {}): Promise<FakeWeCom> {
-  return startFakePlatform(
-    {
-      prefix: '/cgi-bin',
-      credentials: { idParam: 'corpid', secretParam: 'corpsecret', id: CORP_ID, secret: SECRET },
-      badCredentials: { errcode: 40001, errmsg: 'invalid credential, hint: [1700000000_1_abc]' },
-      invalidTokenMessage: 'invalid access_token',
-      tokenPrefix: 'wx-tok-',
-      unrouted: { json: { errcode: 0, errmsg: 'ok' } },
-    },
-    routes,
-  );
+  return startFakePlatform(fakeWeComOptions(CORP_ID, SECRET), routes);
 }
 
 function client(fake: FakeWeCom, extra: Partial<ConstructorParameters<typeof WeComApi>[0]> = {}) {
@@ -36,7 +28,7 @@ const alice = { userid: 'alice', name: 'Alice', department: [2], mobile: '+86 13
 beforeEach(() => resetWeComTokenCache());
 afterEach(stopFakePlatforms);
 
-describe('WeComApi access token', () => {
+describe('WeComApi fetches one access token per secret, shares it and replaces it once when rejected', () => {
   it('fetches one token and reuses it across calls and instances', async () => {
     const fake = await fakeWeCom();
     const a = client(fake);
@@ -52,7 +44,7 @@ describe('WeComApi access token', () => {
     const fake = await fakeWeCom();
     await client(fake).deleteUser('alice');
     const other = client(fake, { secret: 'another-secret' });
-    expect(await failure(other.deleteUser('alice'))).toMatchObject({ api: 'gettoken', errcode: 40001 });
+    expect(await failure(other.deleteUser('alice'))).toMatchObject({ api: 'gettoken', errcode: WECOM_ERR.badSecret });
     expect(fake.count('gettoken')).toBe(2);
   });
 
@@ -83,11 +75,11 @@ describe('WeComApi access token', () => {
     const api = client(fake, { clock });
     await api.deleteUser('alice');
     clock.t += 116 * 60_000; // inside the refresh margin, not yet expired
-    fake.gettoken = () => ({ json: { errcode: -1, errmsg: 'system busy' } });
+    fake.gettoken = () => ({ json: { errcode: WECOM_ERR.systemBusy, errmsg: 'system busy' } });
     await api.deleteUser('alice');
     expect(fake.seen.at(-1)?.query.get('access_token')).toBe('wx-tok-1');
     clock.t += 5 * 60_000; // now expired: the failure shows
-    expect(await failure(api.deleteUser('alice'))).toMatchObject({ api: 'gettoken', errcode: -1, failure: 'retryable' });
+    expect(await failure(api.deleteUser('alice'))).toMatchObject({ api: 'gettoken', errcode: WECOM_ERR.systemBusy, failure: 'retryable' });
   });
 
   it('on 40014 fetches a new token once and retries the call once', async () => {
@@ -106,9 +98,9 @@ describe('WeComApi access token', () => {
   });
 
   it('throws when the fresh token is rejected too, without looping', async () => {
-    const fake = await fakeWeCom({ 'user/update': err(42001, 'access_token expired') });
+    const fake = await fakeWeCom({ 'user/update': err(WECOM_ERR.expiredToken, 'access_token expired') });
     const e = await failure(client(fake).updateUser({ userid: 'alice', name: 'A' }));
-    expect(e).toMatchObject({ platform: 'wecom', api: 'user/update', errcode: 42001, failure: 'retryable' });
+    expect(e).toMatchObject({ platform: 'wecom', api: 'user/update', errcode: WECOM_ERR.expiredToken, failure: 'retryable' });
     expect(fake.count('gettoken')).toBe(2);
     expect(fake.count('user/update')).toBe(2);
   });
@@ -118,8 +110,8 @@ describe('WeComApi access token', () => {
     const logger = createMemoryLogger();
     const api = client(fake, { secret: 'wrong', logger });
     const e = await failure(api.createUser(alice));
-    expect(e).toMatchObject({ api: 'gettoken', errcode: 40001, failure: 'configuration' });
-    expect(await failure(api.createUser(alice))).toMatchObject({ errcode: 40001 });
+    expect(e).toMatchObject({ api: 'gettoken', errcode: WECOM_ERR.badSecret, failure: 'configuration' });
+    expect(await failure(api.createUser(alice))).toMatchObject({ errcode: WECOM_ERR.badSecret });
     // Repeated wrong secrets get the IP banned: the second call must not ask again.
     expect(fake.count('gettoken')).toBe(1);
     expect(fake.count('user/create')).toBe(0);
@@ -127,7 +119,7 @@ describe('WeComApi access token', () => {
   });
 });
 
-describe('WeComApi calls', () => {
+describe('WeComApi sends the documented requests, checks every errcode and treats deletes as idempotent', () => {
   it('sends the documented requests and reads the answers', async () => {
     const fake = await fakeWeCom({
       'department/create': () => ({ json: { errcode: 0, errmsg: 'created', id: 42 } }),
@@ -191,14 +183,14 @@ describe('WeComApi calls', () => {
 
   it('checks the errcode of every call and names the API', async () => {
     const fake = await fakeWeCom({
-      'department/create': err(60008, 'department existed'),
-      'department/update': err(60010, 'department circular'),
-      'department/delete': err(60005, 'department contains user'),
-      'department/simplelist': err(48009, 'api forbidden for contact sync'),
-      'user/create': err(60104, 'mobile existed'),
-      'user/update': err(60112, 'invalid username'),
-      'user/delete': err(45009, 'api freq out of limit'),
-      'user/list_id': err(60011, 'no privilege to access/modify contact'),
+      'department/create': err(WECOM_ERR.deptExists, 'department existed'),
+      'department/update': err(WECOM_ERR.deptCircular, 'department circular'),
+      'department/delete': err(WECOM_ERR.deptHasMembers, 'department contains user'),
+      'department/simplelist': err(WECOM_ERR.detailReadForbidden, 'api forbidden for contact sync'),
+      'user/create': err(WECOM_ERR.mobileExists, 'mobile existed'),
+      'user/update': err(WECOM_ERR.badName, 'invalid username'),
+      'user/delete': err(WECOM_ERR.rateLimited, 'api freq out of limit'),
+      'user/list_id': err(WECOM_ERR.noPrivilege, 'no privilege to access/modify contact'),
     });
     const api = client(fake);
     const outcomes = [
@@ -212,40 +204,40 @@ describe('WeComApi calls', () => {
       await failure(api.listUserDepts()),
     ].map((e) => [e.platform, e.api, e.errcode, e.failure]);
     expect(outcomes).toEqual([
-      ['wecom', 'department/create', 60008, 'permanent'],
-      ['wecom', 'department/update', 60010, 'permanent'],
-      ['wecom', 'department/delete', 60005, 'retryable'],
-      ['wecom', 'department/simplelist', 48009, 'configuration'],
-      ['wecom', 'user/create', 60104, 'permanent'],
-      ['wecom', 'user/update', 60112, 'permanent'],
-      ['wecom', 'user/delete', 45009, 'retryable'],
-      ['wecom', 'user/list_id', 60011, 'configuration'],
+      ['wecom', 'department/create', WECOM_ERR.deptExists, 'permanent'],
+      ['wecom', 'department/update', WECOM_ERR.deptCircular, 'permanent'],
+      ['wecom', 'department/delete', WECOM_ERR.deptHasMembers, 'retryable'],
+      ['wecom', 'department/simplelist', WECOM_ERR.detailReadForbidden, 'configuration'],
+      ['wecom', 'user/create', WECOM_ERR.mobileExists, 'permanent'],
+      ['wecom', 'user/update', WECOM_ERR.badName, 'permanent'],
+      ['wecom', 'user/delete', WECOM_ERR.rateLimited, 'retryable'],
+      ['wecom', 'user/list_id', WECOM_ERR.noPrivilege, 'configuration'],
     ]);
   });
 
   it('treats deleting what is already gone as success', async () => {
-    let userGone = 60111;
+    let userGone: number = WECOM_ERR.useridNotFound;
     const fake = await fakeWeCom({
-      'department/delete': err(60003, 'department not found'),
+      'department/delete': err(WECOM_ERR.deptNotFound, 'department not found'),
       'user/delete': () => ({ json: { errcode: userGone, errmsg: 'userid not found' } }),
     });
     const api = client(fake);
     await expect(api.deleteDept(9)).resolves.toBeUndefined();
     await expect(api.deleteUser('gone')).resolves.toBeUndefined();
-    userGone = 46004;
+    userGone = WECOM_ERR.userNotFound;
     await expect(api.deleteUser('gone')).resolves.toBeUndefined();
     // …but a missing department is still an error where it is not a delete.
-    fake.routes['department/update'] = err(60003, 'department not found');
-    expect(await failure(api.updateDept({ id: 9, name: 'x' }))).toMatchObject({ errcode: 60003 });
+    fake.routes['department/update'] = err(WECOM_ERR.deptNotFound, 'department not found');
+    expect(await failure(api.updateDept({ id: 9, name: 'x' }))).toMatchObject({ errcode: WECOM_ERR.deptNotFound });
   });
 
   it('surfaces the caller IP of 60020 with the full errmsg', async () => {
     const errmsg =
       'not allow to access from your ip, hint: [1700000000_9_xyz], from ip: 203.0.113.7, more info at https://open.work.weixin.qq.com/devtool/query?e=60020';
     const logger = createMemoryLogger();
-    const fake = await fakeWeCom({ 'user/create': err(60020, errmsg) });
+    const fake = await fakeWeCom({ 'user/create': err(WECOM_ERR.untrustedIp, errmsg) });
     const e = await failure(client(fake, { logger }).createUser(alice));
-    expect(e).toMatchObject({ errcode: 60020, failure: 'configuration', errmsg });
+    expect(e).toMatchObject({ errcode: WECOM_ERR.untrustedIp, failure: 'configuration', errmsg });
     expect(callerIpFrom60020(e.errmsg)).toBe('203.0.113.7');
     expect(logger.entries.find((l) => l.level === 'error')?.fix).toContain('203.0.113.7');
   });
@@ -265,7 +257,7 @@ describe('WeComApi calls', () => {
     const fake = await fakeWeCom({
       'user/list_id': (s) => {
         const page = pages[String(s.body?.cursor ?? '')];
-        return page ? { json: { errcode: 0, errmsg: 'ok', ...page } } : { json: { errcode: 40058, errmsg: 'bad cursor' } };
+        return page ? { json: { errcode: 0, errmsg: 'ok', ...page } } : { json: { errcode: WECOM_ERR.invalidParam, errmsg: 'bad cursor' } };
       },
     });
     const api = client(fake);
@@ -293,11 +285,11 @@ describe('WeComApi calls', () => {
   });
 });
 
-describe('WeComApi transport failures', () => {
+describe('WeComApi turns transport failures into retryable errors that leak no secret', () => {
   it('turns a timeout into retryable -1', async () => {
     const fake = await fakeWeCom({ 'user/create': () => 'hang' });
     const e = await failure(client(fake, { timeoutMs: 100 }).createUser(alice));
-    expect(e).toMatchObject({ api: 'user/create', errcode: -1, failure: 'retryable' });
+    expect(e).toMatchObject({ api: 'user/create', errcode: WECOM_ERR.systemBusy, failure: 'retryable' });
   });
 
   it('turns HTTP 502 into a retryable error carrying the status', async () => {
@@ -307,16 +299,18 @@ describe('WeComApi transport failures', () => {
 
   it('turns a non-JSON answer into retryable -1', async () => {
     const fake = await fakeWeCom({ 'user/create': () => ({ raw: '<html>busy</html>' }) });
-    expect(await failure(client(fake).createUser(alice))).toMatchObject({ errcode: -1, failure: 'retryable' });
+    expect(await failure(client(fake).createUser(alice))).toMatchObject({ errcode: WECOM_ERR.systemBusy, failure: 'retryable' });
   });
 
   it('never puts the access token or secret in errors or logs', async () => {
     const logger = createMemoryLogger();
     const fake = await fakeWeCom({
-      'user/create': (s) => ({ json: { errcode: 40003, errmsg: `invalid userid, url ${s.path}?access_token=${s.query.get('access_token') ?? ''}` } }),
+      'user/create': (s) => ({
+        json: { errcode: WECOM_ERR.invalidUserid, errmsg: `invalid userid, url ${s.path}?access_token=${s.query.get('access_token') ?? ''}` },
+      }),
       'user/update': () => 'hang',
       'user/delete': () => ({ status: 504, raw: 'timeout' }),
-      'user/list_id': (s) => ({ json: { errcode: 60020, errmsg: `from ip: 198.51.100.1 token ${s.query.get('access_token') ?? ''}` } }),
+      'user/list_id': (s) => ({ json: { errcode: WECOM_ERR.untrustedIp, errmsg: `from ip: 198.51.100.1 token ${s.query.get('access_token') ?? ''}` } }),
     });
     const api = client(fake, { timeoutMs: 100, logger });
     const errors = [
@@ -325,13 +319,28 @@ describe('WeComApi transport failures', () => {
       await failure(api.deleteUser('alice')),
       await failure(api.listUserDepts()),
     ];
-    fake.gettoken = (s) => ({ json: { errcode: 40001, errmsg: `invalid corpsecret ${s.query.get('corpsecret') ?? ''}` } });
+    fake.gettoken = (s) => ({ json: { errcode: WECOM_ERR.badSecret, errmsg: `invalid corpsecret ${s.query.get('corpsecret') ?? ''}` } });
     resetWeComTokenCache();
     errors.push(await failure(api.deleteUser('alice')));
-    expect(errors.map((e) => e.errcode)).toEqual([40003, -1, 504, 60020, 40001]);
+    expect(errors.map((e) => e.errcode)).toEqual([WECOM_ERR.invalidUserid, WECOM_ERR.systemBusy, 504, WECOM_ERR.untrustedIp, WECOM_ERR.badSecret]);
     const text = JSON.stringify([errors.map((e) => [e.message, e.errmsg, e.stack]), logger.entries]);
     expect(text).not.toContain('wx-tok-1');
     expect(text).not.toContain(SECRET);
     expect(text).toContain('access_token=***');
+  });
+});
+
+describe('WeComApi takes the API origin as its base and adds /cgi-bin/ itself', () => {
+  it.each(['', '/', '/cgi-bin', '/cgi-bin/'])('works against the simulator with base <origin>%s', async (suffix) => {
+    const sim = new WeComSimulator({ corpId: CORP_ID, contactSecret: SECRET });
+    const origin = await sim.start();
+    try {
+      expect(new URL(origin).pathname).toBe('/');
+      const api = new WeComApi({ corpId: CORP_ID, secret: SECRET, baseUrl: `${origin}${suffix}`, logger: createMemoryLogger() });
+      const id = await api.createDept({ name: '研发', parentid: WECOM_ROOT_DEPT_ID });
+      await expect(api.listDepts(id)).resolves.toEqual([{ id, parentid: WECOM_ROOT_DEPT_ID, order: expect.any(Number) }]);
+    } finally {
+      await sim.stop();
+    }
   });
 });
