@@ -27,7 +27,8 @@ import {
   type WeComDirectory,
   type WeComUserPayload,
 } from '../ports';
-import { DINGTALK_ROOT_DEPT_ID, deptPayloadHash, MappingError, mapDept, mapUser, payloadHash, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
+import { DINGTALK_ROOT_DEPT_ID, MappingError, mapDept, mapUser, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
+import { deptPayloadHash, payloadHash } from './payload-hash';
 
 export type SyncResult = 'created' | 'updated' | 'adopted' | 'unchanged' | 'disabled' | 'deleted' | 'ignored' | 'out_of_scope' | 'failed';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DingTalkDept, DingTalkUser, EntityState, WeComDeptRef, WeComUserDeptRow } from '../../lib/ports';
-import { deptPayloadHash, mapDept, mapUser, payloadHash } from '../../lib/sync/mapping';
+import { mapDept, mapUser } from '../../lib/sync/mapping';
+import { deptPayloadHash, payloadHash } from '../../lib/sync/payload-hash';
 import { deletionGuard, type PlanInput, planReconcile } from '../../lib/sync/plan';
 import { managerWaves } from '../../lib/sync/reconcile';
 
