@@ -8,6 +8,7 @@
  * The order compression lives in order.ts, the payload hash in payload-hash.ts.
  */
 import type { DingTalkDept, DingTalkUser, WeComDeptPayload, WeComUserPayload } from '../ports';
+import { WECOM_ERR } from '../wecom/errors';
 import { MappingError } from './mapping-error';
 import { boundedOrder, deptOrder } from './order';
 
@@ -82,7 +83,7 @@ export function mapUser(user: DingTalkUser, ctx: UserMappingContext): WeComUserP
   if (mobile === undefined && email === undefined) {
     throw new MappingError(
       'no_contact',
-      `user ${userid} has neither mobile nor email: WeCom requires one (60129); check the DingTalk app's phone-number and personal-info permissions`,
+      `user ${userid} has neither mobile nor email: WeCom requires one (${WECOM_ERR.mobileAndEmailEmpty}); check the DingTalk app's phone-number and personal-info permissions`,
     );
   }
 
