@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DingTalkApi, resetDingTalkTokenCache } from '../../lib/dingtalk/api';
 import { DINGTALK_ERR } from '../../lib/dingtalk/errors';
+import { createMemoryLogger } from '../../lib/log';
 import type { DingTalkSimulator } from '../../lib/sandbox/dingtalk-sim';
 import { startSimulators } from '../../lib/sandbox/simulators';
 import { readDingTalkScope } from '../../lib/sync/dingtalk-scan';
@@ -86,7 +87,12 @@ describe('a read DingTalk throttles is retried, with the configured waits', () =
     stop = sims.stop;
     prepare(sims.dingtalk);
     const { env } = sims;
-    const dingtalk = new DingTalkApi({ appKey: env.DINGTALK_APP_KEY!, appSecret: env.DINGTALK_APP_SECRET!, baseUrl: env.DINGTALK_API_BASE! });
+    const dingtalk = new DingTalkApi({
+      appKey: env.DINGTALK_APP_KEY!,
+      appSecret: env.DINGTALK_APP_SECRET!,
+      baseUrl: env.DINGTALK_API_BASE!,
+      logger: createMemoryLogger(),
+    });
     const config = { rootDeptIds: [1], excludeDeptIds: [] };
     return { scan: () => readDingTalkScope({ dingtalk, config, dingtalkCallsPerSecond: Infinity, readRetryDelaysMs }), dt: sims.dingtalk };
   }
