@@ -2,18 +2,23 @@
  * DingTalk → WeCom field mapping. Pure: no I/O, no clock, no configuration lookups; everything a
  * function needs arrives in its arguments, so each rule is tested table by table.
  *
- * Limits quoted below come from /work/shared/platform/wecom.md §3-4 and dingtalk.md §3-4.
+ * Each limit below is the one WeCom documents for the field (user/create, department/create):
+ * a value beyond it fails the whole write, so it is bounded or refused here, with a reason.
+ *
+ * The order compression lives in order.ts, the payload hash in payload-hash.ts.
  */
-import { createHash } from 'node:crypto';
 import type { DingTalkDept, DingTalkUser, WeComDeptPayload, WeComUserPayload } from '../ports';
+import { WECOM_ERR } from '../wecom/errors';
+import { MappingError } from './mapping-error';
+import { boundedOrder, deptOrder } from './order';
+
+export { MappingError };
 
 /** DingTalk's root department. */
 export const DINGTALK_ROOT_DEPT_ID = 1;
 /** WeCom's root department (the company itself); DingTalk's root maps onto it. */
 export const WECOM_ROOT_DEPT_ID = 1;
 
-/** Largest WeCom `order` value: the valid range is [0, 2^32). */
-export const WECOM_MAX_ORDER = 2 ** 32 - 1;
 /**
  * Largest department id this sync asks WeCom for. WeCom documents the id as a "32-bit integer"
  * without saying whether it is signed; every DingTalk id seen so far is below 2^31, so staying in
@@ -26,26 +31,6 @@ const WECOM_MAX_NAME_CHARS = 64;
 const WECOM_MAX_POSITION_CHARS = 128;
 const WECOM_MAX_MOBILE_CHARS = 32;
 const WECOM_MAX_USER_DEPTS = 100;
-
-// ---------------------------------------------------------------------------------------------
-// Errors
-
-export type MappingErrorCode = 'invalid_userid' | 'no_name' | 'no_contact' | 'invalid_mobile' | 'no_department' | 'too_many_departments' | 'invalid_order';
-
-/**
- * A permanent data error for one entity: retrying will not help until the data changes in
- * DingTalk. The message names the entity and says exactly what is wrong; it is stored as the
- * entity's `lastError` and shown to the operator.
- */
-export class MappingError extends Error {
-  override readonly name = 'MappingError';
-  constructor(
-    readonly code: MappingErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Users
@@ -98,7 +83,7 @@ export function mapUser(user: DingTalkUser, ctx: UserMappingContext): WeComUserP
   if (mobile === undefined && email === undefined) {
     throw new MappingError(
       'no_contact',
-      `user ${userid} has neither mobile nor email: WeCom requires one (60129); check the DingTalk app's phone-number and personal-info permissions`,
+      `user ${userid} has neither mobile nor email: WeCom requires one (${WECOM_ERR.mobileAndEmailEmpty}); check the DingTalk app's phone-number and personal-info permissions`,
     );
   }
 
@@ -199,64 +184,6 @@ export function weComMobile(user: Pick<DingTalkUser, 'userid' | 'mobile' | 'stat
 }
 
 // ---------------------------------------------------------------------------------------------
-// Order
-
-const TWO_POW_31 = 1n << 31n;
-/** Bits of the large value kept below its leading 1 (the "mantissa"). */
-const MANTISSA_BITS = 25n;
-/** Bit length of the largest value that still has its own exponent slot; larger values saturate. */
-const MAX_BIT_LENGTH = 95n;
-
-/**
- * Squeezes a DingTalk order (a decimal integer string, int64 in practice, seen around 1.76e17)
- * into WeCom's order range [0, 2^32) while keeping DingTalk's relative order.
- *
- * Why not something else:
- * - A good order would be a user's rank among the members of a department, but that needs every
- *   member's order, and one user is mapped from one DingTalk read. So the mapping must be a fixed
- *   function of the one value: only a monotone function keeps any two users in the same relative
- *   order, whatever values their colleagues have.
- * - "Use values below 2^32 as they are, shift larger ones" is not monotone: 2^32 - 1 would stay
- *   2^32 - 1 while 2^32 would shrink below it. Keeping all of [0, 2^32) exact leaves no room
- *   above it for anything larger.
- *
- * So it is a monotone non-decreasing, floating-point-like code computed on the exact BigInt (the
- * value is never turned into a Number, which would round it above 2^53):
- * - 0 … 2^31 - 1 map to themselves: small hand-set orders stay readable and exact;
- * - a value v ≥ 2^31 with bit length L (32 ≤ L ≤ 95) maps to
- *   2^31 + (L - 32)·2^25 + (the 25 bits right after its leading 1), which fills [2^31, 2^32)
- *   exactly; a larger exponent always lands higher, so order between slots is kept;
- * - v ≥ 2^95 saturates at 2^32 - 1; negative values (not seen, but int64 allows them) clamp to 0.
- * Two values tie only when they share bit length and their first 26 significant bits: around
- * 1.76e17 (58 bits) that means they differ by less than 2^32 ≈ 4.3e9. DingTalk's large orders look
- * like a millisecond timestamp × 10^5, i.e. ties only for orders set within ~40 ms of each other.
- *
- * Direction: both platforms put the larger order first for members of a department (DingTalk:
- * "列表是按order的倒序排列输出的，即从大到小排列输出的"; WeCom: "数值越大排序越前面"), so user
- * orders are not inverted. Departments differ: see `deptOrder`.
- */
-export function boundedOrder(order: string): number {
-  const text = order.trim();
-  if (!/^-?\d+$/.test(text)) throw new MappingError('invalid_order', `order ${JSON.stringify(order)} is not a whole number`);
-  const v = BigInt(text);
-  if (v < 0n) return 0;
-  if (v < TWO_POW_31) return Number(v);
-  const bitLength = BigInt(v.toString(2).length);
-  if (bitLength > MAX_BIT_LENGTH) return WECOM_MAX_ORDER;
-  const mantissa = (v >> (bitLength - 1n - MANTISSA_BITS)) & ((1n << MANTISSA_BITS) - 1n);
-  return Number(TWO_POW_31 + ((bitLength - 32n) << MANTISSA_BITS) + mantissa);
-}
-
-/**
- * A department's WeCom order. DingTalk puts the smaller department order first ("order值小的排序
- * 靠前") while WeCom puts the larger first ("order值大的排序靠前"), so the bounded value is
- * mirrored: still monotone (non-increasing), so siblings keep their relative order.
- */
-export function deptOrder(order: string): number {
-  return WECOM_MAX_ORDER - boundedOrder(order);
-}
-
-// ---------------------------------------------------------------------------------------------
 // Departments
 
 /**
@@ -302,85 +229,6 @@ export function weComDeptName(dept: Pick<DingTalkDept, 'dept_id' | 'name'>): str
  */
 export function wecomDeptIdFor(dingDeptId: number): number | undefined {
   return Number.isSafeInteger(dingDeptId) && dingDeptId > WECOM_ROOT_DEPT_ID && dingDeptId <= WECOM_MAX_DEPT_ID ? dingDeptId : undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Scope
-
-export interface SyncScope {
-  /** SYNC_ROOT_DEPT_IDS: subtrees to include. */
-  rootDeptIds: readonly number[];
-  /** SYNC_EXCLUDE_DEPT_IDS: subtrees to leave out. */
-  excludeDeptIds: readonly number[];
-}
-
-/**
- * Whether a department lies within the sync scope. `chain` is the department id followed by its
- * ancestors, nearest first, up to DingTalk's root (see `ancestorChain`).
- *
- * Walking up from the department, the first configured root or excluded department decides:
- * an excluded one (including the department itself, or a root that is also excluded) puts it out
- * of scope; a root puts it in. So an excluded subtree inside a root is out, and a root listed
- * inside an excluded subtree is back in, because it is the nearer, more specific rule.
- * A chain that reaches no root is out of scope.
- */
-export function deptInScope(chain: readonly number[], scope: SyncScope): boolean {
-  for (const id of chain) {
-    if (scope.excludeDeptIds.includes(id)) return false;
-    if (scope.rootDeptIds.includes(id)) return true;
-  }
-  return false;
-}
-
-/**
- * `deptId` followed by its ancestors up to the root, from a parent lookup (undefined = root or
- * unknown: the chain stops there). Stops on a cycle in the data instead of looping; a cycle can
- * only come from inconsistent reads, and the resulting chain simply reaches no root.
- */
-export function ancestorChain(deptId: number, parentOf: (deptId: number) => number | undefined): number[] {
-  const chain = [deptId];
-  for (let id = parentOf(deptId); id !== undefined && !chain.includes(id); id = parentOf(id)) chain.push(id);
-  return chain;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Payload hashing
-
-/**
- * SHA-256 (hex) of a canonical JSON form: object keys sorted at every depth, `undefined`
- * properties left out (as JSON.stringify and the DynamoDB store do), array order kept. The same
- * payload therefore hashes the same whatever order its keys were built in, and a payload read
- * back from the store hashes like the one that was written.
- */
-export function payloadHash(payload: object): string {
-  return createHash('sha256').update(canonicalJson(payload)).digest('hex');
-}
-
-/**
- * What is compared to decide whether a department must be written: its name and parent. Not the
- * id, which WeCom may have assigned, and not the order: `department/get` carries it but the
- * reconcile's `listsub` does not, so comparing it would make the two rewrite each other. The
- * order is still sent whenever DingTalk gives it. (Users hash their whole mapped payload.)
- */
-export function deptPayloadHash(payload: WeComDeptPayload): string {
-  return payloadHash({ name: payload.name, parentid: payload.parentid });
-}
-
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    if (typeof value === 'bigint') throw new TypeError('canonicalJson: bigint values have no JSON form');
-    // undefined / functions / symbols only reach here inside arrays, where JSON writes null.
-    return JSON.stringify(value) ?? 'null';
-  }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.keys(value)
-    .sort()
-    .filter((k) => {
-      const v = (value as Record<string, unknown>)[k];
-      return v !== undefined && typeof v !== 'function' && typeof v !== 'symbol';
-    })
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-  return `{${entries.join(',')}}`;
 }
 
 // ---------------------------------------------------------------------------------------------

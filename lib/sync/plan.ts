@@ -7,13 +7,14 @@
  * (which departments exist, their parents, each user's departments) against WeCom's id lists.
  * Field edits made by hand in WeCom are invisible; `rewriteAll` rewrites every owned entity.
  *
- * Ownership (invariant 5): only entities the store records as owned are updated, disabled or
- * deleted; a WeCom object whose id matches a DingTalk entity but that the store does not know is
- * adopted (recorded as owned, then updated); anything else in WeCom is never touched.
+ * Ownership: only entities the store records as owned (created or adopted by the sync) are updated,
+ * disabled or deleted; a WeCom object whose id matches a DingTalk entity but that the store does
+ * not know is adopted (recorded as owned, then updated); anything else in WeCom is never touched.
  */
 import type { LeavePolicy } from '../config';
 import type { DingTalkDept, DingTalkUser, EntityState, WeComDeptRef, WeComUserDeptRow, WeComUserPayload } from '../ports';
-import { DINGTALK_ROOT_DEPT_ID, deptPayloadHash, MappingError, mapDept, mapUser, payloadHash, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
+import { DINGTALK_ROOT_DEPT_ID, MappingError, mapDept, mapUser, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
+import { deptPayloadHash, payloadHash } from './payload-hash';
 
 type DeptOpKind = 'create_dept' | 'adopt_dept' | 'update_dept' | 'restore_dept' | 'move_dept' | 'rewrite_dept' | 'delete_dept';
 type UserOpKind =
@@ -262,10 +263,10 @@ export interface GuardDecision {
 }
 
 /**
- * The deletion guard (invariant 8): removing more than `maxRatio` of the owned users or
- * departments in one run looks like a misconfiguration (a wrong root, an app that lost its
- * contact permission), so the run stops unless the operator allows it. Up to `floor` removals are
- * always allowed, so a small organisation can still lose a person or a department.
+ * The deletion guard: removing more than `maxRatio` of the owned users or departments in one run
+ * looks like a misconfiguration (a wrong root, an app that lost its contact permission), so the
+ * run stops unless the operator allows it. Up to `floor` removals are always allowed, so a small
+ * organisation can still lose a person or a department.
  */
 const DELETE_GUARD_FLOOR = 5;
 

@@ -9,6 +9,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Logger } from '../log';
 import { decodeMessage } from '../messages';
 import type { EntitySync, SyncOutcome } from './entity';
+import { errorText } from './error-text';
 
 export interface SyncBatchResult {
   response: SQSBatchResponse;
@@ -33,7 +34,7 @@ export function createSyncBatchProcessor(sync: EntitySync, logger?: Logger): (ev
           id: message.id,
           messageId: record.messageId,
           receiveCount: record.attributes?.ApproximateReceiveCount,
-          error: e instanceof Error ? e.message : String(e),
+          error: errorText(e),
         });
         throw e;
       }

@@ -1,33 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { DingTalkUser } from '../../lib/ports';
 import {
-  ancestorChain,
-  boundedOrder,
-  canonicalJson,
-  deptInScope,
-  deptOrder,
   isValidWeComUserId,
-  MappingError,
   mapDept,
   mapUser,
-  payloadHash,
   type UserMappingContext,
-  WECOM_MAX_ORDER,
   WECOM_ROOT_DEPT_ID,
   weComDeptName,
   weComMobile,
   wecomDeptIdFor,
 } from '../../lib/sync/mapping';
-
-function mappingError(fn: () => unknown): MappingError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MappingError) return e;
-    throw e;
-  }
-  throw new Error('expected a MappingError, nothing was thrown');
-}
+import { boundedOrder, WECOM_MAX_ORDER } from '../../lib/sync/order';
+import { mappingError } from './mapping-error-of';
 
 describe('isValidWeComUserId', () => {
   it.each([
@@ -48,83 +32,6 @@ describe('isValidWeComUserId', () => {
     ['manager4821', true],
   ])('%j → %s', (id, valid) => {
     expect(isValidWeComUserId(id)).toBe(valid);
-  });
-});
-
-describe('boundedOrder', () => {
-  const big = (n: bigint): string => n.toString();
-
-  it.each([
-    ['0', 0],
-    ['1', 1],
-    ['10', 10],
-    [' 42 ', 42],
-    ['-5', 0],
-    [big(2n ** 31n - 1n), 2 ** 31 - 1],
-    [big(2n ** 31n), 2 ** 31],
-    ['0000000000000000000000007', 7],
-    [big(2n ** 95n), WECOM_MAX_ORDER],
-    [big(2n ** 200n), WECOM_MAX_ORDER],
-  ])('%s → %d', (order, expected) => {
-    expect(boundedOrder(order)).toBe(expected);
-  });
-
-  it('keeps the relative order of values around 2^31, 2^32, 2^53, 1.8e17 and 2^63', () => {
-    const values = [
-      0n,
-      1n,
-      2n ** 31n - 1n,
-      2n ** 31n,
-      2n ** 31n + 64n,
-      2n ** 32n - 1n,
-      2n ** 32n,
-      2n ** 32n + 1n,
-      2n ** 53n - 1n,
-      2n ** 53n,
-      2n ** 53n + 1n,
-      176318668975061512n,
-      176318668975061512n + 2n ** 32n,
-      180000000000000000n,
-      2n ** 63n - 1n,
-      2n ** 63n,
-      2n ** 64n - 1n,
-      2n ** 95n - 1n,
-      2n ** 95n,
-    ];
-    const mapped = values.map((v) => boundedOrder(v.toString()));
-    for (let i = 1; i < mapped.length; i++) {
-      expect(mapped[i]!, `${values[i]} vs ${values[i - 1]}`).toBeGreaterThanOrEqual(mapped[i - 1]!);
-    }
-    for (const m of mapped) {
-      expect(Number.isInteger(m)).toBe(true);
-      expect(m).toBeGreaterThanOrEqual(0);
-      expect(m).toBeLessThanOrEqual(WECOM_MAX_ORDER);
-    }
-  });
-
-  it('separates adjacent exponents and slots that are apart by one mantissa step', () => {
-    expect(boundedOrder((2n ** 32n).toString())).toBeGreaterThan(boundedOrder((2n ** 32n - 1n).toString()));
-    expect(boundedOrder((2n ** 63n).toString())).toBeGreaterThan(boundedOrder((2n ** 63n - 1n).toString()));
-    // Between 2^57 and 2^58 one step is 2^(58-26) = 2^32. base + 2^32 - 1 is not a double: as a
-    // Number it would round up to base + 2^32 and land one step too high; the BigInt does not.
-    const base = 2n ** 57n;
-    expect(Number(base + 2n ** 32n - 1n)).toBe(Number(base + 2n ** 32n));
-    expect(boundedOrder((base + 2n ** 32n).toString())).toBe(boundedOrder(base.toString()) + 1);
-    expect(boundedOrder((base + 2n ** 32n - 1n).toString())).toBe(boundedOrder(base.toString()));
-  });
-
-  it.each(['', 'abc', '1.5', '1e17', '+-1', '0x10'])('rejects %j as not a whole number', (order) => {
-    expect(mappingError(() => boundedOrder(order)).code).toBe('invalid_order');
-  });
-});
-
-describe('deptOrder', () => {
-  it('mirrors the bounded value: DingTalk puts small department orders first, WeCom large ones', () => {
-    expect(deptOrder('0')).toBe(WECOM_MAX_ORDER);
-    expect(deptOrder('1')).toBe(WECOM_MAX_ORDER - 1);
-    expect(deptOrder('2')).toBeLessThan(deptOrder('1'));
-    expect(deptOrder('176318668975061512')).toBeLessThan(deptOrder('4294967296'));
-    expect(deptOrder((2n ** 96n).toString())).toBe(0);
   });
 });
 
@@ -364,91 +271,5 @@ describe('wecomDeptIdFor', () => {
 
   it('leaves the root to WECOM_ROOT_DEPT_ID', () => {
     expect(WECOM_ROOT_DEPT_ID).toBe(1);
-  });
-});
-
-describe('scope', () => {
-  // 1 ─┬─ 2 ─┬─ 4 ── 8
-  //    │     └─ 5
-  //    └─ 3 ── 6 ── 7
-  const parents = new Map([
-    [2, 1],
-    [3, 1],
-    [4, 2],
-    [5, 2],
-    [6, 3],
-    [7, 6],
-    [8, 4],
-  ]);
-  const chain = (id: number): number[] => ancestorChain(id, (d) => parents.get(d));
-
-  it('builds the chain nearest first', () => {
-    expect(chain(8)).toEqual([8, 4, 2, 1]);
-    expect(chain(1)).toEqual([1]);
-  });
-
-  it('stops on a cycle', () => {
-    const cyclic = new Map([
-      [2, 3],
-      [3, 2],
-    ]);
-    expect(ancestorChain(2, (d) => cyclic.get(d))).toEqual([2, 3]);
-  });
-
-  it.each([
-    // [dept, roots, excludes, in scope]
-    [8, [1], [], true],
-    [1, [1], [], true],
-    [8, [1], [4], false],
-    [4, [1], [4], false],
-    [5, [1], [4], true],
-    [7, [2], [], false],
-    [5, [2], [], true],
-    [2, [2], [], true],
-    [1, [2], [], false],
-    [7, [2, 6], [], true],
-    [8, [1, 4], [2], true], // a root inside an excluded subtree is the nearer rule
-    [5, [1, 4], [2], false],
-    [2, [2], [2], false], // a root that is also excluded is out
-    [7, [1], [3], false],
-  ])('dept %d, roots %j, excluded %j → %s', (dept, roots, excludes, expected) => {
-    expect(deptInScope(chain(dept), { rootDeptIds: roots, excludeDeptIds: excludes })).toBe(expected);
-  });
-
-  it('is out of scope when the chain reaches no root', () => {
-    expect(deptInScope([9], { rootDeptIds: [1], excludeDeptIds: [] })).toBe(false);
-  });
-});
-
-describe('payloadHash', () => {
-  it('ignores key order at every depth', () => {
-    const a = { userid: 'u', name: 'n', nested: { x: 1, y: [1, 2, { b: 2, a: 1 }] } };
-    const b = { nested: { y: [1, 2, { a: 1, b: 2 }], x: 1 }, name: 'n', userid: 'u' };
-    expect(payloadHash(a)).toBe(payloadHash(b));
-  });
-
-  it('treats an undefined property like a missing one', () => {
-    expect(payloadHash({ a: 1, b: undefined })).toBe(payloadHash({ a: 1 }));
-  });
-
-  it('changes with any value, and with array order', () => {
-    const base = payloadHash({ department: [1, 2], name: 'n' });
-    expect(payloadHash({ department: [2, 1], name: 'n' })).not.toBe(base);
-    expect(payloadHash({ department: [1, 2], name: 'm' })).not.toBe(base);
-    expect(payloadHash({ department: [1, 2], name: 'n', enable: 1 })).not.toBe(base);
-    expect(payloadHash({ department: ['1', 2], name: 'n' })).not.toBe(base);
-  });
-
-  it('is a sha256 hex digest of the canonical JSON', () => {
-    expect(canonicalJson({ b: [1, 'x', null, true], a: { d: 1, c: 2 } })).toBe('{"a":{"c":2,"d":1},"b":[1,"x",null,true]}');
-    expect(payloadHash({})).toBe('44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a');
-  });
-
-  it('hashes a mapped payload the same after a JSON round trip (as the store gives it back)', () => {
-    const payload = mapUser(
-      { userid: 'u1', name: 'N', mobile: '13800000000', dept_id_list: [1] },
-      { wecomDeptId: (id) => id, isSyncedUser: () => false, toInvite: false },
-    );
-    expect(payloadHash(JSON.parse(JSON.stringify(payload)) as object)).toBe(payloadHash(payload));
   });
 });

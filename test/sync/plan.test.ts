@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DingTalkDept, DingTalkUser, EntityState, WeComDeptRef, WeComUserDeptRow } from '../../lib/ports';
-import { deptPayloadHash, mapDept, mapUser, payloadHash } from '../../lib/sync/mapping';
+import { mapDept, mapUser } from '../../lib/sync/mapping';
+import { deptPayloadHash, payloadHash } from '../../lib/sync/payload-hash';
 import { deletionGuard, type PlanInput, planReconcile } from '../../lib/sync/plan';
-import { managerWaves } from '../../lib/sync/reconcile';
 
 // DingTalk: 1 ─┬─ 2 研发部 ── 3 后端组
 //              └─ 4 市场部
@@ -245,21 +245,5 @@ describe('deletionGuard', () => {
   it('is overridden by allowDeletes, and explains itself when it blocks', () => {
     expect(deletionGuard(plan(50, 100), 0.2, true).blocked).toBe(false);
     expect(deletionGuard(plan(50, 100), 0.2, false).reason).toMatch(/50 of 100 owned users.*--allow-deletes/);
-  });
-});
-
-describe('managerWaves', () => {
-  it('puts managers before their reports and survives cycles', () => {
-    const op = (id: string, manager?: string) => ({
-      op: 'create_user' as const,
-      kind: 'user' as const,
-      id,
-      changes: '',
-      force: false,
-      stateVersion: 0,
-      user: { userid: id, name: id, dept_id_list: [2], manager_userid: manager },
-    });
-    const waves = managerWaves([op('c', 'b'), op('b', 'a'), op('a'), op('x', 'y'), op('y', 'x')]);
-    expect(waves.map((w) => w.map((o) => o.id).sort())).toEqual([['a'], ['b', 'y'], ['c', 'x']]);
   });
 });

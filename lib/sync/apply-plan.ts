@@ -1,0 +1,134 @@
+/**
+ * Applying a reconcile plan through EntitySync, so outcomes are recorded exactly as the worker
+ * records them: departments first (one at a time, parent first), then users in manager waves,
+ * then department deletions (children first, as planned). Writes are paced under WeCom's rate,
+ * and removals — which read the entity from DingTalk again — under DingTalk's too.
+ */
+import { mapLimit, PerApiRateLimiter } from '../concurrency';
+import { PlatformError } from '../errors';
+import type { RunReport } from '../ports';
+import type { EntitySync, SyncOutcome } from './entity';
+import { errorText } from './error-text';
+import type { PlanOp } from './plan';
+
+export interface ApplyDeps {
+  sync: Pick<EntitySync, 'syncUser' | 'syncDept' | 'applyUser' | 'applyDept'>;
+  /** DingTalk allows 20 calls/s per app per API: the removals' re-reads stay below it (default 18). */
+  dingtalkCallsPerSecond?: number;
+  /** Parallel user writes to WeCom (departments are always serial). */
+  writeConcurrency?: number;
+  /**
+   * WeCom allows 10,000 calls/min per API per company and blocks the rest of the window when it
+   * is exceeded. Operations start no faster than this in total (default 9,000/min, leaving room
+   * for the event-driven worker running at the same time); an operation is one call per API,
+   * apart from the idempotency fallbacks (a create that finds the object becomes an update, an
+   * update that finds nothing becomes a create).
+   */
+  wecomOpsPerMinute?: number;
+}
+
+interface ApplyResult {
+  /** Operations that succeeded, per kind. */
+  counts: Record<string, number>;
+  errors: RunReport['errors'];
+  /** Operations not attempted after a configuration error. */
+  skipped: number;
+  /** The configuration error that stopped the run, if one did. */
+  stoppedBy: string | undefined;
+}
+
+/** `onProgress` counts operations done (attempted or skipped) out of all. */
+export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (done: number, total: number) => void): Promise<ApplyResult> {
+  const counts: Record<string, number> = {};
+  const errors: RunReport['errors'] = [];
+  const wecomPace = new PerApiRateLimiter((deps.wecomOpsPerMinute ?? 9000) / 60);
+  // Removals read the entity from DingTalk again first (it may have come back since the scan),
+  // so they are also held to DingTalk's per-API rate.
+  const dingtalkPace = new PerApiRateLimiter(deps.dingtalkCallsPerSecond ?? 18);
+  const paced = (op: PlanOp): Promise<SyncOutcome> => {
+    const apply = () => wecomPace.run('wecom', () => applyOp(deps.sync, op));
+    if (op.op === 'disable_user' || op.op === 'delete_user') return dingtalkPace.run('user/get', apply);
+    if (op.op === 'delete_dept') return dingtalkPace.run('department/get', apply);
+    return apply();
+  };
+  let done = 0;
+  let skipped = 0;
+  /**
+   * A configuration error (untrusted IP, wrong secret, …) fails every remaining operation the
+   * same way: stop starting new ones rather than make thousands of doomed calls, and say why.
+   */
+  let stoppedBy: string | undefined;
+  const run = async (op: PlanOp): Promise<void> => {
+    if (stoppedBy !== undefined) {
+      skipped++;
+      onProgress?.(++done, ops.length);
+      return;
+    }
+    try {
+      const outcome = await paced(op);
+      if (outcome.result === 'failed') {
+        errors.push({ kind: op.kind, id: op.id, op: op.op, errcode: outcome.errcode, message: outcome.message ?? 'failed' });
+      } else {
+        counts[op.op] = (counts[op.op] ?? 0) + 1;
+      }
+    } catch (e) {
+      if (e instanceof PlatformError && e.failure === 'configuration') stoppedBy ??= errorText(e);
+      errors.push({ kind: op.kind, id: op.id, op: op.op, errcode: e instanceof PlatformError ? e.errcode : undefined, message: errorText(e) });
+    }
+    onProgress?.(++done, ops.length);
+  };
+  // WeCom asks for departments to be created one at a time, parent first.
+  const depts = ops.filter((o) => o.kind === 'dept' && o.op !== 'delete_dept');
+  for (const op of depts) await run(op);
+  // Managers before the people who report to them, so direct_leader is set in the same run.
+  for (const wave of managerWaves(ops.filter((o) => o.kind === 'user'))) await mapLimit(wave, deps.writeConcurrency ?? 8, run);
+  for (const op of ops.filter((o) => o.op === 'delete_dept')) await run(op);
+  return { counts, errors, skipped, stoppedBy };
+}
+
+/**
+ * Splits user operations into waves: a user whose manager is also written in this run goes in a
+ * later wave than the manager (EntitySync only sets direct_leader to a synced user). A reporting
+ * cycle in DingTalk's data is broken where it is found rather than looped on.
+ */
+export function managerWaves(ops: readonly PlanOp[]): PlanOp[][] {
+  const byId = new Map(ops.map((o) => [o.id, o]));
+  const managerOf = (o: PlanOp) => ('user' in o ? o.user.manager_userid : undefined);
+  const level = new Map<string, number>();
+  const visiting = new Set<string>();
+  const levelOf = (o: PlanOp): number => {
+    const known = level.get(o.id);
+    if (known !== undefined) return known;
+    if (visiting.has(o.id)) return 0; // a reporting cycle: break it here
+    visiting.add(o.id);
+    const m = managerOf(o);
+    const managerOp = m && m !== o.id ? byId.get(m) : undefined;
+    const l = managerOp ? levelOf(managerOp) + 1 : 0;
+    visiting.delete(o.id);
+    level.set(o.id, l);
+    return l;
+  };
+  const waves: PlanOp[][] = [];
+  for (const o of ops) {
+    const l = levelOf(o);
+    waves[l] ??= [];
+    waves[l].push(o);
+  }
+  return waves.filter((w) => w !== undefined);
+}
+
+function applyOp(sync: ApplyDeps['sync'], op: PlanOp): Promise<SyncOutcome> {
+  switch (op.op) {
+    case 'disable_user':
+    case 'delete_user':
+      // Read the user again: it may have come back since the scan; syncUser applies SYNC_ON_LEAVE otherwise.
+      return sync.syncUser(op.id);
+    case 'delete_dept':
+      return sync.syncDept(Number(op.id));
+    default:
+      // ifVersion: a worker that wrote the entity after the scan read newer data; its write stands.
+      return op.kind === 'dept'
+        ? sync.applyDept(op.dept, { force: op.force, adopt: op.op === 'adopt_dept', ifVersion: op.stateVersion })
+        : sync.applyUser(op.user, { force: op.force, ifVersion: op.stateVersion });
+  }
+}

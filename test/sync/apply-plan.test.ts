@@ -1,0 +1,107 @@
+/**
+ * Applying a plan: the order of operations, what each one asks of EntitySync, and what a run
+ * reports. EntitySync is replaced by a stub that records its calls; its own behaviour is tested
+ * in entity.test.ts, the whole run in reconcile.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { PlatformError } from '../../lib/errors';
+import type { DingTalkDept, DingTalkUser } from '../../lib/ports';
+import { type ApplyDeps, applyPlan, managerWaves } from '../../lib/sync/apply-plan';
+import type { SyncOutcome } from '../../lib/sync/entity';
+import type { PlanOp } from '../../lib/sync/plan';
+import { WECOM_ERR } from '../../lib/wecom/errors';
+
+const dept = (id: number): DingTalkDept => ({ dept_id: id, name: `d${id}`, parent_id: 1 });
+const user = (id: string, manager?: string): DingTalkUser => ({ userid: id, name: id, dept_id_list: [2], manager_userid: manager });
+
+/** Records each call as one line; answers with `answer` (or throws what it returns as an Error). */
+function stubSync(answer: (call: string) => Partial<SyncOutcome> | Error = () => ({ result: 'updated' })) {
+  const calls: string[] = [];
+  const respond = async (call: string, kind: 'user' | 'dept', id: string): Promise<SyncOutcome> => {
+    calls.push(call);
+    const a = answer(call);
+    if (a instanceof Error) throw a;
+    return { kind, id, result: 'updated', ...a };
+  };
+  const sync: ApplyDeps['sync'] = {
+    syncUser: (id) => respond(`syncUser ${id}`, 'user', id),
+    syncDept: (id) => respond(`syncDept ${id}`, 'dept', String(id)),
+    applyUser: (u, o) => respond(`applyUser ${u.userid} ${JSON.stringify(o)}`, 'user', u.userid),
+    applyDept: (d, o) => respond(`applyDept ${d.dept_id} ${JSON.stringify(o)}`, 'dept', String(d.dept_id)),
+  };
+  return { calls, deps: { sync, writeConcurrency: 1, dingtalkCallsPerSecond: Infinity, wecomOpsPerMinute: Infinity } };
+}
+
+const ops: PlanOp[] = [
+  { op: 'create_dept', kind: 'dept', id: '2', changes: '', dept: dept(2), force: false, stateVersion: 0 },
+  { op: 'adopt_dept', kind: 'dept', id: '3', changes: '', dept: dept(3), force: false, stateVersion: 0 },
+  { op: 'update_user', kind: 'user', id: 'c', changes: '', user: user('c', 'b'), force: true, stateVersion: 4 },
+  { op: 'create_user', kind: 'user', id: 'b', changes: '', user: user('b'), force: false, stateVersion: 0 },
+  { op: 'disable_user', kind: 'user', id: 'x', wecomId: 'x', changes: '' },
+  { op: 'delete_dept', kind: 'dept', id: '9', wecomId: '9', changes: '' },
+];
+
+describe('operations run in an order WeCom accepts', () => {
+  it('departments first, then users with managers before their reports, then department deletions', async () => {
+    const { calls, deps } = stubSync();
+    await applyPlan(deps, ops);
+    expect(calls).toEqual([
+      'applyDept 2 {"force":false,"adopt":false,"ifVersion":0}',
+      'applyDept 3 {"force":false,"adopt":true,"ifVersion":0}',
+      'applyUser b {"force":false,"ifVersion":0}',
+      'syncUser x', // a removal reads the user again: it may have come back since the scan
+      'applyUser c {"force":true,"ifVersion":4}',
+      'syncDept 9',
+    ]);
+  });
+});
+
+describe('what a run reports', () => {
+  it('counts what succeeded per operation and lists what failed, with progress for each', async () => {
+    const { deps } = stubSync((call) => (call.startsWith('applyUser b') ? { result: 'failed', errcode: WECOM_ERR.mobileExists, message: 'taken' } : {}));
+    const progress: number[] = [];
+    const result = await applyPlan(deps, ops, (done, total) => progress.push(done / total));
+    expect(result).toEqual({
+      counts: { create_dept: 1, adopt_dept: 1, update_user: 1, disable_user: 1, delete_dept: 1 },
+      errors: [{ kind: 'user', id: 'b', op: 'create_user', errcode: WECOM_ERR.mobileExists, message: 'taken' }],
+      skipped: 0,
+      stoppedBy: undefined,
+    });
+    expect(progress).toHaveLength(ops.length);
+    expect(progress.at(-1)).toBe(1);
+  });
+
+  it('stops starting operations after a configuration error, and says why', async () => {
+    const refused = new PlatformError('wecom', 'department/create', WECOM_ERR.untrustedIp, 'not allowed', 'configuration');
+    const { calls, deps } = stubSync(() => refused);
+    const result = await applyPlan(deps, ops);
+    expect(calls).toHaveLength(1);
+    expect(result.skipped).toBe(ops.length - 1);
+    expect(result.stoppedBy).toBe(refused.message);
+    expect(result.errors).toEqual([{ kind: 'dept', id: '2', op: 'create_dept', errcode: WECOM_ERR.untrustedIp, message: refused.message }]);
+  });
+
+  it('goes on after any other thrown error, reporting it', async () => {
+    const { calls, deps } = stubSync((call) => (call === 'syncDept 9' ? new Error('network down') : {}));
+    const result = await applyPlan(deps, ops);
+    expect(calls).toHaveLength(ops.length);
+    expect(result.errors).toEqual([{ kind: 'dept', id: '9', op: 'delete_dept', errcode: undefined, message: 'network down' }]);
+    expect(result.stoppedBy).toBeUndefined();
+  });
+});
+
+describe('managerWaves', () => {
+  it('puts managers before their reports and survives cycles', () => {
+    const op = (id: string, manager?: string) => ({
+      op: 'create_user' as const,
+      kind: 'user' as const,
+      id,
+      changes: '',
+      force: false,
+      stateVersion: 0,
+      user: { userid: id, name: id, dept_id_list: [2], manager_userid: manager },
+    });
+    const waves = managerWaves([op('c', 'b'), op('b', 'a'), op('a'), op('x', 'y'), op('y', 'x')]);
+    expect(waves.map((w) => w.map((o) => o.id).sort())).toEqual([['a'], ['b', 'y'], ['c', 'x']]);
+  });
+});

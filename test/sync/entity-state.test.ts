@@ -1,0 +1,131 @@
+/**
+ * The state bookkeeping on its own, on the embedded store with a clock the test moves: claims,
+ * conditional saves and recorded failures. (EntitySync's use of it runs against the simulators
+ * in entity.test.ts.)
+ */
+import { describe, expect, it } from 'vitest';
+import { DINGTALK_ERR } from '../../lib/dingtalk/errors';
+import { PlatformError } from '../../lib/errors';
+import { FileStateStore } from '../../lib/local/file-store';
+import { createMemoryLogger } from '../../lib/log';
+import { ConcurrentWriteError, EntityStateBook } from '../../lib/sync/entity-state';
+import { WECOM_ERR } from '../../lib/wecom/errors';
+
+function setup() {
+  const store = new FileStateStore(undefined);
+  const clock = { t: 1_000_000, now: () => clock.t };
+  const logger = createMemoryLogger();
+  return { store, clock, logger, states: new EntityStateBook({ store, clock, logger }) };
+}
+
+const wecomError = (errcode: number, failure: PlatformError['failure']) => new PlatformError('wecom', 'department/create', errcode, 'refused', failure);
+
+describe('a claim is taken once, and taken over only when its worker is presumed dead', () => {
+  it('takes a claim on an unknown entity, and refuses a second one while it is fresh', async () => {
+    const { states, clock } = setup();
+    const claim = await states.claim('dept', '2', undefined);
+    expect(claim).toMatchObject({ status: 'pending', owned: false, updatedAt: clock.t, version: 1 });
+    clock.t += 2 * 60_000 - 1;
+    await expect(states.claim('dept', '2', claim)).rejects.toThrow(new ConcurrentWriteError('dept 2 is being created by another worker'));
+  });
+
+  it('takes over a claim two minutes old', async () => {
+    const { states, clock } = setup();
+    const claim = await states.claim('dept', '2', undefined);
+    clock.t += 2 * 60_000;
+    expect(await states.claim('dept', '2', claim)).toMatchObject({ status: 'pending', version: 2 });
+  });
+
+  it('loses the race when another worker claimed after the state was read', async () => {
+    const { states } = setup();
+    await states.claim('dept', '2', undefined);
+    await expect(states.claim('dept', '2', undefined)).rejects.toBeInstanceOf(ConcurrentWriteError);
+  });
+});
+
+describe('saves are conditional on the version read', () => {
+  it('saves over the record read, stamping the time', async () => {
+    const { store, states, clock } = setup();
+    await states.save(undefined, { kind: 'user', id: 'u', owned: true, status: 'synced', wecomId: 'u' });
+    const saved = await store.get('user', 'u');
+    expect(saved).toMatchObject({ status: 'synced', updatedAt: clock.t, version: 1 });
+    clock.t += 5;
+    await states.save(saved, { ...saved!, status: 'disabled' });
+    expect(await store.get('user', 'u')).toMatchObject({ status: 'disabled', updatedAt: clock.t, version: 2 });
+  });
+
+  it('refuses to save over a record someone changed since it was read', async () => {
+    const { store, states } = setup();
+    await states.save(undefined, { kind: 'user', id: 'u', owned: true, status: 'synced' });
+    const read = await store.get('user', 'u');
+    await states.save(read, { ...read!, status: 'disabled' });
+    await expect(states.save(read, { ...read!, status: 'deleted' })).rejects.toThrow(new ConcurrentWriteError('user u was changed concurrently; retrying'));
+    expect((await store.get('user', 'u'))?.status).toBe('disabled');
+  });
+});
+
+describe('write errors: permanent ones are recorded, the others thrown for the queue', () => {
+  it('records a permanent error with the payload hash, keeping what was known of the WeCom side', async () => {
+    const { store, states, logger } = setup();
+    await states.save(undefined, { kind: 'dept', id: '2', owned: true, wecomId: '2', status: 'synced', payload: { name: 'A', parentid: 1 } });
+    const state = await store.get('dept', '2');
+    const outcome = await states.onWriteError('dept', '2', state, 'hash-b', wecomError(WECOM_ERR.deptNameIllegalChars, 'permanent'));
+    expect(outcome).toEqual({
+      kind: 'dept',
+      id: '2',
+      result: 'failed',
+      wecomId: '2',
+      errcode: WECOM_ERR.deptNameIllegalChars,
+      message: 'department/create: refused',
+    });
+    expect(await store.get('dept', '2')).toMatchObject({
+      status: 'failed',
+      owned: true,
+      wecomId: '2',
+      payload: { name: 'A', parentid: 1 },
+      payloadHash: 'hash-b',
+      lastErrcode: WECOM_ERR.deptNameIllegalChars,
+    });
+    expect(logger.entries).toContainEqual(expect.objectContaining({ level: 'warn', metric: 'PermanentFailure' }));
+  });
+
+  it('releases its own claim on a retryable error, then throws it', async () => {
+    const { store, states } = setup();
+    const claim = await states.claim('dept', '2', undefined);
+    const error = wecomError(WECOM_ERR.rateLimited, 'retryable');
+    await expect(states.onWriteError('dept', '2', claim, 'h', error)).rejects.toBe(error);
+    expect(await store.get('dept', '2')).toMatchObject({ status: 'failed', lastError: 'creation interrupted' });
+  });
+
+  it('logs a configuration error loudly, then throws it', async () => {
+    const { states, logger } = setup();
+    const error = wecomError(WECOM_ERR.untrustedIp, 'configuration');
+    await expect(states.onWriteError('dept', '2', undefined, 'h', error)).rejects.toBe(error);
+    expect(logger.entries).toContainEqual(expect.objectContaining({ level: 'error', errcode: WECOM_ERR.untrustedIp }));
+  });
+});
+
+describe('an entity DingTalk will not show is noted, its WeCom side left as it is', () => {
+  it('keeps the status of a synced entity and notes the hint', async () => {
+    const { store, states } = setup();
+    await states.save(undefined, { kind: 'user', id: 'u', owned: true, wecomId: 'u', status: 'synced', payloadHash: 'h' });
+    const e = new PlatformError('dingtalk', 'topapi/v2/user/get', DINGTALK_ERR.userOutOfScope, 'out of scope', 'configuration');
+    expect(await states.recordConfigurationProblem('user', 'u', e, 'widen the scope')).toMatchObject({
+      result: 'failed',
+      errcode: DINGTALK_ERR.userOutOfScope,
+    });
+    expect(await store.get('user', 'u')).toMatchObject({
+      status: 'synced',
+      payloadHash: 'h',
+      lastErrcode: DINGTALK_ERR.userOutOfScope,
+      lastError: 'widen the scope',
+    });
+  });
+
+  it('records an entity it never knew as failed', async () => {
+    const { store, states } = setup();
+    const e = new PlatformError('dingtalk', 'topapi/v2/user/get', DINGTALK_ERR.userOutOfScope, 'out of scope', 'configuration');
+    await states.recordConfigurationProblem('user', 'v', e, 'widen the scope');
+    expect((await store.get('user', 'v'))?.status).toBe('failed');
+  });
+});
