@@ -1,13 +1,14 @@
 /**
  * What the sandbox simulator tests share: a clock moved by hand, a JSON client for the DingTalk
- * simulator's HTTP API, and a DingTalk callback receiver that checks every push with the
- * project's own crypto, independently of the simulator's code.
+ * simulator's HTTP API, a DingTalk callback receiver that checks every push with the project's
+ * own crypto, independently of the simulator's code, and the errcode a model call answers with.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'vitest';
 import { buildReply, decodeAesKey, decryptMessage, randomNonce, verifySignature } from '../../lib/dingtalk/crypto';
 import type { DingTalkSimulator } from '../../lib/sandbox/dingtalk-sim';
+import { SimError } from '../../lib/sandbox/http';
 
 export const T0 = 1_700_000_000_000;
 /** The receiver's EncodingAESKey and token, shared with the simulator through setCallback. */
@@ -108,3 +109,20 @@ export async function receiver(servers: Server[], appKey: string, reply: (event:
 export async function closeAll(servers: Server[]): Promise<void> {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 }
+
+/**
+ * What the API would answer for a call into a simulator's model: errcode 0 with the result's
+ * fields, or the errcode of the SimError thrown. Lets model tests state rules as API answers.
+ */
+export function answer(call: () => unknown): Record<string, unknown> & { errcode: number } {
+  try {
+    const result = call();
+    return { errcode: 0, ...(typeof result === 'object' && result !== null ? result : {}) };
+  } catch (e) {
+    if (e instanceof SimError) return { errcode: e.errcode };
+    throw e;
+  }
+}
+
+/** Just the errcode of `answer`. */
+export const code = (call: () => unknown): number => answer(call).errcode;
