@@ -54,6 +54,7 @@ export class DingTalkOrg {
   // -------------------------------------------------------------------------------------------
   // Changes (each returns copies, so callers cannot alter the organisation behind its back)
 
+  /** A new department under an existing parent; without `dept_id`, the next free id from 1000. */
   addDept(input: DeptInput): DingTalkDept {
     const id = input.dept_id ?? this.freeDeptId();
     if (this.depts.has(id)) throw new Error(`department ${id} already exists`);
@@ -99,6 +100,7 @@ export class DingTalkOrg {
     return ids;
   }
 
+  /** A new user; without `userid`, the next free `sandbox000001`-style id. */
   addUser(input: UserInput): DingTalkUser {
     return structuredClone(this.insertUser(input));
   }
@@ -135,6 +137,7 @@ export class DingTalkOrg {
     else this.usersOutOfScope.delete(userid);
   }
 
+  /** Takes a department out of (or back into) the app's visible scope. */
   setDeptOutOfScope(deptId: number, outOfScope: boolean): void {
     this.requireDept(deptId);
     if (outOfScope) this.deptsOutOfScope.add(deptId);
@@ -150,15 +153,18 @@ export class DingTalkOrg {
     return user && structuredClone(user);
   }
 
+  /** A copy of the stored department, or undefined. */
   getDept(deptId: number): DingTalkDept | undefined {
     const dept = this.depts.get(deptId);
     return dept && { ...dept };
   }
 
+  /** Copies of every user, in the order they were added. */
   listUsers(): DingTalkUser[] {
     return [...this.users.values()].map((u) => structuredClone(u));
   }
 
+  /** Copies of every department, the root first, then in the order they were added. */
   listDepts(): DingTalkDept[] {
     return [...this.depts.values()].map((d) => ({ ...d }));
   }
@@ -167,18 +173,22 @@ export class DingTalkOrg {
   // Queries for the read API: the stored records themselves, which callers must not change
   // (no copies, so paging through 10,000 users stays cheap)
 
+  /** The stored user, in scope or not, or undefined. */
   findUser(userid: string): Readonly<DingTalkUser> | undefined {
     return this.users.get(userid);
   }
 
+  /** The stored department, in scope or not, or undefined. */
   findDept(deptId: number): Readonly<DingTalkDept> | undefined {
     return this.depts.get(deptId);
   }
 
+  /** True when reads of the user answer "out of scope" and lists skip it. */
   isUserOutOfScope(userid: string): boolean {
     return this.usersOutOfScope.has(userid);
   }
 
+  /** True when reads of the department answer "out of scope" and `listsub` skips it. */
   isDeptOutOfScope(deptId: number): boolean {
     return this.deptsOutOfScope.has(deptId);
   }
@@ -204,6 +214,7 @@ export class DingTalkOrg {
     }
   }
 
+  /** Userids of the visible direct members, in joining order. */
   visibleMemberIds(deptId: number): string[] {
     return [...this.members.get(deptId)!.values()].filter((id) => !this.usersOutOfScope.has(id));
   }

@@ -79,6 +79,7 @@ export class DingTalkPusher {
     this.callback = { ...target, ownerKey: target.ownerKey ?? this.opts.defaultOwnerKey };
   }
 
+  /** Whether a callback target is set: without one, HR actions push nothing. */
   get hasCallback(): boolean {
     return this.callback !== undefined;
   }

@@ -77,14 +77,17 @@ export class DingTalkSimulator extends DingTalkHttpApi {
     return this.org.getUser(userid);
   }
 
+  /** A copy of the stored department, or undefined. */
   getDept(deptId: number): DingTalkDept | undefined {
     return this.org.getDept(deptId);
   }
 
+  /** Copies of every user. */
   listUsers(): DingTalkUser[] {
     return this.org.listUsers();
   }
 
+  /** Copies of every department, the root first. */
   listDepts(): DingTalkDept[] {
     return this.org.listDepts();
   }
@@ -92,6 +95,7 @@ export class DingTalkSimulator extends DingTalkHttpApi {
   // -------------------------------------------------------------------------------------------
   // HR actions: change the organisation and push the event DingTalk would push
 
+  /** Creates a department (id from 1000 up unless given) and pushes `org_dept_create`. */
   addDept(input: DeptInput, opts?: MutationOptions): DingTalkDept {
     const dept = this.org.addDept(input);
     this.announce('org_dept_create', { deptIds: [dept.dept_id] }, opts);
@@ -115,6 +119,7 @@ export class DingTalkSimulator extends DingTalkHttpApi {
     return ids;
   }
 
+  /** A user joins (userid assigned unless given) and `user_add_org` is pushed. */
   addUser(input: UserInput, opts?: MutationOptions): DingTalkUser {
     const user = this.org.addUser(input);
     this.announce('user_add_org', { userIds: [user.userid] }, opts);

@@ -36,6 +36,7 @@ export class WeComDepartments {
     this.children.set(WECOM_ROOT_DEPT_ID, new Set());
   }
 
+  /** Whether the department exists. */
   has(id: number): boolean {
     return this.depts.has(id);
   }

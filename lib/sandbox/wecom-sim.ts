@@ -181,6 +181,7 @@ export class WeComSimulator extends SandboxServer {
     return this.members.get(userid);
   }
 
+  /** A copy of the stored department, or undefined. */
   getDept(id: number): WeComSimDept | undefined {
     return this.depts.get(id);
   }
@@ -205,10 +206,12 @@ export class WeComSimulator extends SandboxServer {
     this.depts.update({ ...patch, id });
   }
 
+  /** Moves a department with its subtree; same rules as `department/update`. */
   moveDeptByHand(id: number, parentid: number): void {
     this.depts.update({ id, parentid });
   }
 
+  /** Same rules as `department/delete`. */
   removeDeptByHand(id: number): void {
     this.depts.delete(id);
   }
@@ -218,10 +221,12 @@ export class WeComSimulator extends SandboxServer {
     return this.members.create(payload);
   }
 
+  /** Same rules as `user/update`. */
   updateUserByHand(userid: string, patch: Record<string, unknown>): WeComSimUser {
     return this.members.update({ ...patch, userid });
   }
 
+  /** Same rules as `user/delete`. */
   removeUserByHand(userid: string): void {
     this.members.delete(userid);
   }
