@@ -14,6 +14,8 @@ export interface RetryPolicy {
   retryable(error: unknown): boolean;
   /** Called before each wait, e.g. to log; `attempt` counts from 1 (the call that failed). */
   onRetry?(error: unknown, attempt: number, delayMs: number): void;
+  /** Once aborted, no further call is made (a pending wait ends early) and the last failure is thrown. */
+  signal?: AbortSignal;
 }
 
 /** Runs `fn` (given the attempt number, from 1) until it succeeds or the policy says stop. */
@@ -23,9 +25,15 @@ export async function withRetries<T>(policy: RetryPolicy, fn: (attempt: number) 
       return await fn(attempt);
     } catch (e) {
       const delay = policy.delaysMs[attempt - 1];
-      if (delay === undefined || !policy.retryable(e)) throw e;
+      if (delay === undefined || !policy.retryable(e) || policy.signal?.aborted) throw e;
       policy.onRetry?.(e, attempt, delay);
-      if (delay > 0) await sleep(delay);
+      if (delay > 0) {
+        try {
+          await sleep(delay, undefined, { signal: policy.signal });
+        } catch {
+          throw e; // aborted while waiting: the owner went away, so this failure is the last
+        }
+      }
     }
   }
 }

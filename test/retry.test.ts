@@ -45,6 +45,23 @@ describe('withRetries', () => {
       [2, 2],
     ]);
   });
+
+  it('stops at once when its signal is aborted, even in the middle of a wait', async () => {
+    const stop = new AbortController();
+    let calls = 0;
+    const failing = withRetries({ delaysMs: [60_000, 60_000], retryable: () => true, signal: stop.signal }, async () => {
+      calls++;
+      throw new Later(`call ${calls}`);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    stop.abort();
+    await expect(failing).rejects.toThrow('call 1');
+    expect(calls).toBe(1);
+    // Already aborted: the first failure is the last, without waiting.
+    await expect(
+      withRetries({ delaysMs: [60_000], retryable: () => true, signal: stop.signal }, async () => Promise.reject(new Later('once'))),
+    ).rejects.toThrow('once');
+  });
 });
 
 describe('exponentialDelays', () => {

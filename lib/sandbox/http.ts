@@ -63,6 +63,9 @@ export interface PipelineCodes {
   requirePost: number;
 }
 
+/** A path no route serves: HTTP status and errcode alike, since neither platform has a code for it. */
+const UNKNOWN_API = 404;
+
 /** Bodies of real calls are a few KiB; anything this big is a client bug. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -224,7 +227,7 @@ export abstract class SandboxServer {
     const api = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : undefined;
     const route = api === undefined ? undefined : this.routes.get(api);
     if (api === undefined || !route) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ errcode: 404, errmsg: 'not found' }));
+      res.writeHead(UNKNOWN_API, { 'content-type': 'application/json' }).end(JSON.stringify({ errcode: UNKNOWN_API, errmsg: 'not found' }));
       return;
     }
     this.calls[api] = (this.calls[api] ?? 0) + 1;

@@ -2,7 +2,8 @@
  * A deterministic, pseudo-random DingTalk organisation for the sandbox, the tests and the
  * 10,000-user benchmark. Same options, same organisation, byte for byte.
  *
- * It deliberately contains the shapes that break naive sync code (platform/dingtalk.md):
+ * It deliberately contains the shapes that break naive sync code, all of which real DingTalk
+ * organisations have (userids are strings the company chooses, orders are 64-bit integers):
  * userids that look numeric (19 digits beyond 2^53, leading zeros), hyphenated and alphabetic;
  * users in several departments; leaders; `dept_order_list[].order` values above 2^53. It stays
  * inside what WeCom accepts too: unique mobiles and emails, sibling department names unique,

@@ -1,13 +1,18 @@
 /**
- * WeCom's field rules for departments and members (platform/wecom.md §3, §4), as pure checks:
- * each returns the violation WeCom would answer with, or undefined. Rules that need the
- * directory (existence, uniqueness, depth) live in the simulator.
+ * WeCom's field rules for departments and members, as WeCom's contact API enforces them on
+ * create and update (lengths and character sets of names and userids, mobile and email formats,
+ * `order` as an unsigned 32-bit number, one `order` / `is_leader_in_dept` entry per department),
+ * as pure checks: each returns the violation WeCom would answer with, or undefined. Rules that
+ * need the directory (existence, uniqueness, depth) live in wecom-departments.ts and
+ * wecom-members.ts.
  *
  * Errcodes the documentation does not name (a malformed `order`, too many `direct_leader`, …)
  * get 40058, WeCom's generic "invalid parameter". They deliberately avoid 60111 and 60003,
  * which a sync reads as "the object is gone, create it instead".
  */
+import { WECOM_ROOT_DEPT_ID } from '../sync/mapping';
 import { WECOM_ERR } from '../wecom/errors';
+import { SimError } from './http';
 
 export interface Violation {
   errcode: number;
@@ -15,47 +20,46 @@ export interface Violation {
 }
 
 export const WECOM_ERRMSG: Record<number, string> = {
-  [-1]: 'system busy',
-  40001: 'invalid credential',
-  40003: 'invalid userid',
-  40013: 'invalid corpid',
-  40014: 'invalid access_token',
-  40058: 'invalid parameter',
-  41001: 'access_token missing',
-  42001: 'access_token expired',
-  43001: 'require GET method',
-  43002: 'require POST method',
-  45009: 'api freq out of limit',
-  47001: 'data format error',
-  48002: 'api forbidden',
-  48009: 'api forbidden: the contact-sync secret may not read member or department details',
-  60003: 'department not found',
-  60004: 'parent department not found',
-  60005: 'department contains members',
-  60006: 'department contains sub-departments',
-  60007: 'not allowed to operate on the root department',
-  60008: 'department existed',
-  60009: 'department name contains illegal characters',
-  60010: 'department circular reference',
-  60011: 'no privilege to access/modify contact/party/agent',
-  60020: 'not allow to access from your ip',
-  60102: 'userid existed',
-  60103: 'mobile invalid',
-  60104: 'mobile existed',
-  60105: 'email invalid',
-  60106: 'email existed',
-  60110: 'user department count exceeds limit',
-  60111: 'userid not found',
-  60112: 'invalid name',
-  60123: 'invalid department id',
-  60124: 'invalid parent department id',
-  60125: 'invalid department name',
-  60129: 'mobile and email can not be both empty',
-  60132: 'is_leader_in_dept size mismatch department size',
-  81002: 'department level exceeds limit',
+  [WECOM_ERR.systemBusy]: 'system busy',
+  [WECOM_ERR.badSecret]: 'invalid credential',
+  [WECOM_ERR.invalidUserid]: 'invalid userid',
+  [WECOM_ERR.invalidCorpId]: 'invalid corpid',
+  [WECOM_ERR.invalidToken]: 'invalid access_token',
+  [WECOM_ERR.invalidParam]: 'invalid parameter',
+  [WECOM_ERR.missingToken]: 'access_token missing',
+  [WECOM_ERR.expiredToken]: 'access_token expired',
+  [WECOM_ERR.requireGet]: 'require GET method',
+  [WECOM_ERR.requirePost]: 'require POST method',
+  [WECOM_ERR.rateLimited]: 'api freq out of limit',
+  [WECOM_ERR.badJson]: 'data format error',
+  [WECOM_ERR.apiForbidden]: 'api forbidden',
+  [WECOM_ERR.detailReadForbidden]: 'api forbidden: the contact-sync secret may not read member or department details',
+  [WECOM_ERR.deptNotFound]: 'department not found',
+  [WECOM_ERR.parentNotFound]: 'parent department not found',
+  [WECOM_ERR.deptHasMembers]: 'department contains members',
+  [WECOM_ERR.deptHasChildren]: 'department contains sub-departments',
+  [WECOM_ERR.rootDept]: 'not allowed to operate on the root department',
+  [WECOM_ERR.deptExists]: 'department existed',
+  [WECOM_ERR.deptNameIllegalChars]: 'department name contains illegal characters',
+  [WECOM_ERR.deptCircular]: 'department circular reference',
+  [WECOM_ERR.noPrivilege]: 'no privilege to access/modify contact/party/agent',
+  [WECOM_ERR.untrustedIp]: 'not allow to access from your ip',
+  [WECOM_ERR.useridExists]: 'userid existed',
+  [WECOM_ERR.badMobile]: 'mobile invalid',
+  [WECOM_ERR.mobileExists]: 'mobile existed',
+  [WECOM_ERR.badEmail]: 'email invalid',
+  [WECOM_ERR.emailExists]: 'email existed',
+  [WECOM_ERR.tooManyDepts]: 'user department count exceeds limit',
+  [WECOM_ERR.useridNotFound]: 'userid not found',
+  [WECOM_ERR.badName]: 'invalid name',
+  [WECOM_ERR.invalidDeptId]: 'invalid department id',
+  [WECOM_ERR.invalidParentId]: 'invalid parent department id',
+  [WECOM_ERR.badDeptName]: 'invalid department name',
+  [WECOM_ERR.mobileAndEmailEmpty]: 'mobile and email can not be both empty',
+  [WECOM_ERR.leaderLengthMismatch]: 'is_leader_in_dept size mismatch department size',
+  [WECOM_ERR.tooDeep]: 'department level exceeds limit',
 };
 
-export const ROOT_DEPT_ID = 1;
 /** Levels below and including the root. */
 export const MAX_DEPT_DEPTH = 15;
 const MAX_DEPT_ID = 2 ** 32 - 1;
@@ -63,6 +67,11 @@ const MAX_USER_DEPTS = 100;
 export const MAX_DIRECT_LEADERS = 5;
 export const MAX_BATCH_DELETE = 200;
 export const MAX_LIST_ID_LIMIT = 10_000;
+
+/** Answers a violation as WeCom does: with its errcode, as a SimError. */
+export function enforce(v: Violation | undefined): void {
+  if (v) throw new SimError(v.errcode, v.errmsg);
+}
 
 /** WeCom's text for the errcode followed by what exactly was wrong. */
 function violation(errcode: number, detail: string): Violation {
@@ -86,7 +95,7 @@ export function deptNameViolation(name: unknown): Violation | undefined {
 
 /** A department id chosen by the caller on create. */
 export function newDeptIdViolation(id: unknown): Violation | undefined {
-  if (typeof id !== 'number' || !Number.isInteger(id) || id <= ROOT_DEPT_ID || id > MAX_DEPT_ID) {
+  if (typeof id !== 'number' || !Number.isInteger(id) || id <= WECOM_ROOT_DEPT_ID || id > MAX_DEPT_ID) {
     return violation(WECOM_ERR.invalidDeptId, `id must be an integer from 2 to ${MAX_DEPT_ID}`);
   }
   return undefined;
