@@ -257,32 +257,6 @@ export function countOps(ops: readonly PlanOp[]): Record<string, number> {
   return counts;
 }
 
-export interface GuardDecision {
-  blocked: boolean;
-  reason?: string;
-}
-
-/**
- * The deletion guard: removing more than `maxRatio` of the owned users or departments in one run
- * looks like a misconfiguration (a wrong root, an app that lost its contact permission), so the
- * run stops unless the operator allows it. Up to `floor` removals are always allowed, so a small
- * organisation can still lose a person or a department.
- */
-const DELETE_GUARD_FLOOR = 5;
-
-export function deletionGuard(plan: Plan, maxRatio: number, allowDeletes: boolean, floor = DELETE_GUARD_FLOOR): GuardDecision {
-  if (allowDeletes) return { blocked: false };
-  const over = (removals: number, owned: number) => removals > Math.max(floor, Math.floor(maxRatio * owned));
-  const reasons: string[] = [];
-  if (over(plan.userRemovals, plan.ownedUsers)) reasons.push(`${plan.userRemovals} of ${plan.ownedUsers} owned users would be disabled or deleted`);
-  if (over(plan.deptRemovals, plan.ownedDepts)) reasons.push(`${plan.deptRemovals} of ${plan.ownedDepts} owned departments would be deleted`);
-  if (reasons.length === 0) return { blocked: false };
-  return {
-    blocked: true,
-    reason: `${reasons.join('; ')}: more than SYNC_MAX_DELETE_RATIO=${maxRatio} (at least ${floor} always allowed). Check the scope and the DingTalk app's permissions; rerun with --allow-deletes (or {"allowDeletes":true}) if this is intended.`,
-  };
-}
-
 function describeDeptChange(state: EntityState, payload: { name: string; parentid: number; order?: number }): string {
   const before = state.payload as { name?: string; parentid?: number; order?: number } | undefined;
   const parts: string[] = [];

@@ -19,10 +19,11 @@ import type { SyncConfig } from '../config';
 import type { Logger } from '../log';
 import { type ChangeQueue, type Clock, type RunReport, type StateStore, systemClock, type WeComDirectory } from '../ports';
 import { type ApplyDeps, applyPlan } from './apply-plan';
+import { deletionGuard } from './deletion-guard';
 import { readDingTalkScope, type ScanDeps } from './dingtalk-scan';
 import { errorText } from './error-text';
 import { sweepFailedPushes } from './failed-push-sweep';
-import { countOps, deletionGuard, type Plan, planReconcile } from './plan';
+import { countOps, type Plan, planReconcile } from './plan';
 
 /**
  * What a run needs, plus the rate and concurrency settings of its phases: reading DingTalk

@@ -352,7 +352,7 @@ describe('failures', () => {
   });
 });
 
-describe('review findings', () => {
+describe('leavers, failed renames and a reconcile after the worker', () => {
   it('moves a disabled leaver to the root, so the department they left can still be deleted', async () => {
     const { dt, wc, store, settle } = await harness();
     dt.pushEvent('user_add_org', { userIds: ['wangwu', 'lisi'] });
