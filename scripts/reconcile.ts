@@ -12,17 +12,19 @@
  */
 import { parseArgs } from 'node:util';
 import { composeLocalService } from '../lib/compose/local';
-import { ConfigError } from '../lib/config';
 import { drain } from '../lib/local/worker-loop';
 import { createLogger } from '../lib/log';
 import { formatPlanTable } from '../lib/sync/plan-table';
 import { type ReconcileOptions, runReconcile } from '../lib/sync/reconcile';
+import { type Cli, cli } from './cli';
 
 const USAGE = 'usage: npm run reconcile -- (--dry-run | --apply) [--allow-deletes] [--rewrite-all] [--sandbox]';
 
+const command: Cli = cli('reconcile', USAGE, 2);
+const { parseOrFail, configOrFail } = command;
+// A declared function, so the compiler knows that code after a call to it does not run.
 function fail(message: string): never {
-  process.stderr.write(`reconcile: ${message}\n`);
-  process.exit(2);
+  return command.fail(message);
 }
 
 /** A one-line progress bar on a terminal; occasional plain lines otherwise (logs, CI). */
@@ -45,7 +47,7 @@ function progressReporter(): NonNullable<ReconcileOptions['onProgress']> & { end
 }
 
 async function main(): Promise<void> {
-  const args = parseArgsOrFail(
+  const args = parseOrFail(
     () =>
       parseArgs({
         options: {
@@ -60,7 +62,7 @@ async function main(): Promise<void> {
   if (!!args['dry-run'] === !!args.apply) fail(`give exactly one of --dry-run and --apply\n${USAGE}`);
 
   const logger = createLogger('reconcile', { level: 'warn' });
-  const service = await configOrFail(() => composeLocalService(process.env, { sandbox: args.sandbox === true, logger }));
+  const service = await configOrFail(() => composeLocalService(process.env, { sandbox: args.sandbox === true, logger }), ' (or try --sandbox)');
   const { localQueue } = service;
 
   const progress = progressReporter();
@@ -96,21 +98,3 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
-
-/** Parsed options, or the usage on stderr and a failing exit when they do not parse. */
-function parseArgsOrFail<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (e) {
-    fail(`${(e as Error).message}\n${USAGE}`);
-  }
-}
-
-async function configOrFail<T>(load: () => Promise<T>): Promise<T> {
-  try {
-    return await load();
-  } catch (e) {
-    if (e instanceof ConfigError) fail(`${e.message} (or try --sandbox)`);
-    throw e;
-  }
-}

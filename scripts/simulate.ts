@@ -6,19 +6,22 @@
  * Exit 0 only when DingTalk would count the push as delivered.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadCallbackConfig } from '../lib/config';
+import { loadCallbackConfig } from '../lib/config';
 import { postSignedEvent } from '../lib/dingtalk/push';
+import { type Cli, cli } from './cli';
 
 const USAGE = `usage: npm run simulate -- --url <callback url> [--check-url | --event <EventType> (--user <id>[,<id>…] | --dept <id>[,<id>…])] [--corp-id <id>]
 settings from the environment: DINGTALK_TOKEN, DINGTALK_AES_KEY, DINGTALK_OWNER_KEY (or DINGTALK_APP_KEY)`;
 
+const command: Cli = cli('simulate', USAGE, 1);
+const { parseOrFail, configOrFail } = command;
+// A declared function, so the compiler knows that code after a call to it does not run.
 function fail(message: string): never {
-  process.stderr.write(`simulate: ${message}\n`);
-  process.exit(1);
+  return command.fail(message);
 }
 
 async function main(): Promise<void> {
-  const args = parseArgsOrFail(
+  const args = parseOrFail(
     () =>
       parseArgs({
         options: {
@@ -44,7 +47,7 @@ async function main(): Promise<void> {
     fail(`--url is not a valid URL: ${args.url}`);
   }
 
-  const config = configOrFail(() => loadCallbackConfig(process.env));
+  const config = await configOrFail(() => loadCallbackConfig(process.env));
 
   const split = (values: string[] | undefined) =>
     (values ?? [])
@@ -81,21 +84,3 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
-
-/** Parsed options, or the usage on stderr and a failing exit when they do not parse. */
-function parseArgsOrFail<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (e) {
-    fail(`${(e as Error).message}\n${USAGE}`);
-  }
-}
-
-function configOrFail<T>(load: () => T): T {
-  try {
-    return load();
-  } catch (e) {
-    if (e instanceof ConfigError) fail(e.message);
-    throw e;
-  }
-}
