@@ -33,6 +33,7 @@ export type CallbackHandler = (event: APIGatewayProxyEventV2) => Promise<APIGate
 /** What the log's `reason` field can say about a rejected request. */
 type RejectionReason =
   | 'missing_parameters'
+  | 'unsupported_content_type'
   | 'body_too_large'
   | 'body_not_json'
   | 'missing_encrypt'
@@ -46,6 +47,7 @@ const ERROR_BODY: Readonly<Record<number, string>> = {
   401: 'unauthorized',
   403: 'forbidden',
   413: 'payload too large',
+  415: 'unsupported media type',
   500: 'internal error',
   503: 'unavailable, retry later',
 };
@@ -100,6 +102,12 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
     if (!signature || !timestamp || !nonce) {
       const missing = [!signature && 'msg_signature/signature', !timestamp && 'timestamp', !nonce && 'nonce'].filter(Boolean).join(', ');
       throw new Rejection(400, 'missing_parameters', `query lacks ${missing}`);
+    }
+    // DingTalk posts JSON. A body declared as anything else is no push; a missing content type is
+    // let through (a proxy may drop the header), since the signature decides anyway.
+    const contentType = event.headers?.['content-type'];
+    if (contentType !== undefined && !/json/i.test(contentType)) {
+      throw new Rejection(415, 'unsupported_content_type', 'content type is not JSON');
     }
 
     const raw = event.body ?? '';

@@ -180,6 +180,27 @@ describe('accepted requests', () => {
     expect(queue.depth).toBe(2);
   });
 
+  it('takes any JSON content type, and a request without one (a proxy may drop it)', async () => {
+    for (const contentType of ['application/json; charset=utf-8', 'text/json', null]) {
+      const { handler, queue } = setup();
+      const r = request(USER_EVENT);
+      expectSuccessReply(await handler(callbackEvent(r.query, r.body, { contentType })));
+      expect(queue.depth).toBe(2);
+    }
+  });
+
+  it('refuses a body declared as anything but JSON with 415, before reading it', async () => {
+    for (const contentType of ['text/plain', 'application/octet-stream', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const { handler, queue, logger } = setup();
+      const r = request(USER_EVENT);
+      const res = await handler(callbackEvent(r.query, r.body, { contentType }));
+      expect(res.statusCode).toBe(415);
+      expect(res.body).toBe('{"error":"unsupported media type"}');
+      expect(queue.depth).toBe(0);
+      expect(logger.entries.find((e) => e.message === 'callback rejected')).toMatchObject({ reason: 'unsupported_content_type' });
+    }
+  });
+
   it('acknowledges ignored and unknown events without enqueueing', async () => {
     const { handler, queue, logger } = setup();
     expectSuccessReply(await handler(event(request('{"EventType":"org_change","CorpId":"c"}'))));

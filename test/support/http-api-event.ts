@@ -1,10 +1,10 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
-/** An API Gateway HTTP API (payload 2.0) request to the callback route, as Lambda receives it. */
+/** An API Gateway HTTP API (payload 2.0) request to the callback route, as Lambda receives it (`contentType: null`: no such header). */
 export function callbackEvent(
   query: Record<string, string> | URLSearchParams,
   body: string,
-  opts: { isBase64Encoded?: boolean; requestId?: string } = {},
+  opts: { isBase64Encoded?: boolean; requestId?: string; contentType?: string | null } = {},
 ): APIGatewayProxyEventV2 {
   const q = query instanceof URLSearchParams ? Object.fromEntries(query) : query;
   return {
@@ -12,7 +12,7 @@ export function callbackEvent(
     routeKey: 'POST /dingtalk/callback',
     rawPath: '/dingtalk/callback',
     rawQueryString: new URLSearchParams(q).toString(),
-    headers: { 'content-type': 'application/json' },
+    headers: opts.contentType === null ? {} : { 'content-type': opts.contentType ?? 'application/json' },
     queryStringParameters: q,
     requestContext: {
       requestId: opts.requestId ?? 'req-1',
