@@ -2,6 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // The JSON report is what .ci/run counts: console output can hold other runs' summaries.
+    reporters: ['default', 'json'],
+    outputFile: { json: '.test-results/suite.json' },
     include: ['test/**/*.test.ts'],
     // Runs alone after the rest (vitest.fresh-clone.config.ts): it runs this whole suite again in a clone.
     exclude: ['test/repo/fresh-clone.test.ts', '**/node_modules/**'],

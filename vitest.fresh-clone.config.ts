@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 // of `npm test`, so the two runs do not compete for this machine's two cores.
 export default defineConfig({
   test: {
+    // The JSON report is what .ci/run counts: console output can hold other runs' summaries.
+    reporters: ['default', 'json'],
+    outputFile: { json: '.test-results/fresh-clone.json' },
     include: ['test/repo/fresh-clone.test.ts'],
     testTimeout: 600_000,
   },

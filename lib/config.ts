@@ -90,6 +90,26 @@ function idList(env: Env, name: string, dflt: number[]): number[] {
   });
 }
 
+/**
+ * An API base setting as the clients use it: an http(s) origin, optionally with a path prefix (a
+ * proxy), without trailing slashes. A value fetch cannot use, or one that would put the API path
+ * into a query string, fails here naming the variable, instead of as a retried network error on
+ * the first call. Credentials in it are refused (fetch refuses them too) and never echoed.
+ */
+export function apiBase(value: string, variable: string): string {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new ConfigError(variable, 'must be an http(s) origin such as https://qyapi.weixin.qq.com');
+  }
+  if (value.trim() !== value) throw new ConfigError(variable, 'has spaces around it');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(variable, 'must start with https:// (or http:// for a local proxy)');
+  if (url.username || url.password) throw new ConfigError(variable, 'must not contain a user name or password (use a proxy that needs none)');
+  if (url.search || url.hash) throw new ConfigError(variable, 'must not have a query string or fragment: the API path is appended to it');
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
 export function loadCallbackConfig(env: Env = process.env): CallbackConfig {
   const token = required(env, 'DINGTALK_TOKEN');
   const aesKey = required(env, 'DINGTALK_AES_KEY');
@@ -126,10 +146,10 @@ export function loadSyncConfig(env: Env = process.env): SyncConfig {
   return {
     dingtalkAppKey: required(env, 'DINGTALK_APP_KEY'),
     dingtalkAppSecret: required(env, 'DINGTALK_APP_SECRET'),
-    dingtalkApiBase: (env.DINGTALK_API_BASE || 'https://oapi.dingtalk.com').replace(/\/+$/, ''),
+    dingtalkApiBase: apiBase(env.DINGTALK_API_BASE || 'https://oapi.dingtalk.com', 'DINGTALK_API_BASE'),
     wecomCorpId: required(env, 'WECOM_CORP_ID'),
     wecomContactSecret: required(env, 'WECOM_CONTACT_SECRET'),
-    wecomApiBase: (env.WECOM_API_BASE || 'https://qyapi.weixin.qq.com').replace(/\/+$/, ''),
+    wecomApiBase: apiBase(env.WECOM_API_BASE || 'https://qyapi.weixin.qq.com', 'WECOM_API_BASE'),
     onLeave,
     rootDeptIds: idList(env, 'SYNC_ROOT_DEPT_IDS', [1]),
     excludeDeptIds: idList(env, 'SYNC_EXCLUDE_DEPT_IDS', []),
@@ -147,11 +167,15 @@ export function loadLogLevel(env: Env = process.env): LogLevel {
   return raw;
 }
 
+/** The change queue and its dead-letter queue (unset locally). */
+export function loadQueueSettings(env: Env = process.env): Pick<DeploymentConfig, 'queueUrl' | 'deadLetterQueueUrl'> {
+  return { queueUrl: env.QUEUE_URL?.trim() || undefined, deadLetterQueueUrl: env.DLQ_URL?.trim() || undefined };
+}
+
 export function loadDeploymentConfig(env: Env = process.env): DeploymentConfig {
   const optional = (name: string) => env[name]?.trim() || undefined;
   return {
-    queueUrl: optional('QUEUE_URL'),
-    deadLetterQueueUrl: optional('DLQ_URL'),
+    ...loadQueueSettings(env),
     stateTable: optional('STATE_TABLE'),
     stateFile: optional('STATE_FILE') ?? '.data/state.json',
     port: intIn(env, 'PORT', 3000, 0, 65535),

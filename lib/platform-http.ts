@@ -4,6 +4,7 @@
  * answer HTTP 200 with an `errcode` for their own errors and reject stale tokens with 40014/42001,
  * so one mechanism serves both; a `PlatformProfile` holds what differs.
  */
+import { apiBase } from './config';
 import { type FailureClass, type Platform, PlatformError } from './errors';
 import { createLogger, type Logger } from './log';
 import { type Clock, systemClock } from './ports';
@@ -133,7 +134,7 @@ export class PlatformHttp {
   ) {
     this.credentialId = opts.credentialId;
     this.secret = opts.secret;
-    this.baseUrl = apiRoot(opts.baseUrl, profile.apiPath);
+    this.baseUrl = apiRoot(apiBase(opts.baseUrl, profile.baseUrlSetting), profile.apiPath);
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.fetchImpl = opts.fetch ?? globalThis.fetch;
     this.clock = opts.clock ?? systemClock;

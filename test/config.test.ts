@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_MAX_SKEW_SECONDS, loadCallbackConfig, loadDeploymentConfig, loadSyncConfig, requireSetting } from '../lib/config';
+import { WeComApi } from '../lib/wecom/api';
 
 const callbackEnv = { DINGTALK_TOKEN: 'tok', DINGTALK_AES_KEY: 'a'.repeat(43), DINGTALK_APP_KEY: 'dingapp' };
 const syncEnv = { DINGTALK_APP_KEY: 'dingapp', DINGTALK_APP_SECRET: 'secret-value-1', WECOM_CORP_ID: 'wwcorp', WECOM_CONTACT_SECRET: 'secret-value-2' };
@@ -135,4 +136,56 @@ describe('loadDeploymentConfig', () => {
     expect(variableOf(() => requireSetting(undefined, 'QUEUE_URL'))).toBe('QUEUE_URL');
     expect(requireSetting('https://sqs/q.fifo', 'QUEUE_URL')).toBe('https://sqs/q.fifo');
   });
+});
+
+const apiCredentials = {
+  DINGTALK_APP_KEY: 'dingappkey',
+  DINGTALK_APP_SECRET: 'dingappsecret',
+  WECOM_CORP_ID: 'wwcorp',
+  WECOM_CONTACT_SECRET: 'wecomsecret',
+};
+
+const unusable: [string, string][] = [
+  ['no scheme', 'qyapi.weixin.qq.com'],
+  ['not a URL', 'not a url'],
+  ['a trailing space (the client then appends /cgi-bin after it)', 'https://qyapi.weixin.qq.com '],
+  ['a query string (the API path lands in the query)', 'https://proxy.example.com/?route=wecom'],
+  ['a scheme fetch cannot use', 'ftp://proxy.example.com'],
+];
+
+const usable = ['https://qyapi.weixin.qq.com/', 'HTTPS://QYAPI.weixin.qq.com', 'https://proxy.example.com/wecom', 'http://127.0.0.1:8080/cgi-bin/'];
+
+describe.each(['WECOM_API_BASE', 'DINGTALK_API_BASE'])('%s is an http(s) origin, checked at load', (variable) => {
+  it.each(usable)('accepts %s', (value) => {
+    expect(() => loadSyncConfig({ ...apiCredentials, [variable]: value })).not.toThrow();
+  });
+
+  it.each(unusable)('is refused at load with a ConfigError naming it: %s', (_what, value) => {
+    let error: unknown;
+    try {
+      loadSyncConfig({ ...apiCredentials, [variable]: value });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+  });
+
+  it('with a password in it (a proxy URL) is refused without printing the password', () => {
+    // fetch refuses URLs with credentials, and `npm start` prints the base it uses.
+    let error: unknown;
+    try {
+      loadSyncConfig({ ...apiCredentials, [variable]: 'https://proxyuser:Pr0xyPassw0rd@proxy.example.com' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(String((error as Error).message)).not.toContain('Pr0xyPassw0rd');
+  });
+});
+
+it('a client given an unusable base fails when it is built, naming the setting, not as a retried network error later', () => {
+  expect(() => new WeComApi({ corpId: 'wwcorp', secret: 'wecomsecret', baseUrl: 'qyapi.weixin.qq.com', timeoutMs: 1000 })).toThrow(
+    expect.objectContaining({ name: 'ConfigError', variable: 'WECOM_API_BASE' }),
+  );
 });

@@ -67,7 +67,11 @@ export class FileStateStore implements StateStore {
     }
     const next = { ...pickEntityFields(state), version: (current?.version ?? 0) + 1 };
     this.entities.set(key, next);
-    await this.save();
+    await this.saveOrUndo(() => {
+      if (this.entities.get(key) !== next) return; // a later change owns the key now
+      if (current) this.entities.set(key, current);
+      else this.entities.delete(key);
+    });
     return structuredClone(next);
   }
 
@@ -79,8 +83,13 @@ export class FileStateStore implements StateStore {
   async acquireLock(name: string, owner: string, ttlMs: number, now: number): Promise<boolean> {
     const lock = this.locks.get(name);
     if (lock && lock.expiresAt > now && lock.owner !== owner) return false;
-    this.locks.set(name, { owner, expiresAt: now + ttlMs });
-    await this.save();
+    const taken = { owner, expiresAt: now + ttlMs };
+    this.locks.set(name, taken);
+    await this.saveOrUndo(() => {
+      if (this.locks.get(name) !== taken) return;
+      if (lock) this.locks.set(name, lock);
+      else this.locks.delete(name);
+    });
     return true;
   }
 
@@ -134,6 +143,20 @@ export class FileStateStore implements StateStore {
     if (data.report !== undefined) {
       if (!isRecord(data.report)) throw corrupt('"report" is not an object');
       this.report = data.report as unknown as RunReport;
+    }
+  }
+
+  /**
+   * Saves; when the save fails, `undo` takes the change back out of memory before the error
+   * reaches the caller, so what the store answers never includes a write its caller was told
+   * had failed (a claim that failed to save must not block the retry).
+   */
+  private async saveOrUndo(undo: () => void): Promise<void> {
+    try {
+      await this.save();
+    } catch (e) {
+      undo();
+      throw e;
     }
   }
 

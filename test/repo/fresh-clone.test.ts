@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cloneEnvironment } from './clone-env';
 
 const root = new URL('../../', import.meta.url).pathname;
 const inner = process.env.FRESH_CLONE_CHECK === 'skip';
@@ -22,7 +23,7 @@ describe.skipIf(inner)('a fresh clone', () => {
     const clone = join(workspace, 'dingtalk-wecom-sync');
     execFileSync('git', ['clone', '--quiet', root, clone]);
     expect(existsSync(join(clone, '..', 'shared'))).toBe(false);
-    const env = { ...process.env, FRESH_CLONE_CHECK: 'skip', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' };
+    const env = cloneEnvironment(root, { FRESH_CLONE_CHECK: 'skip' });
     const install = spawnSync('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: clone, env, encoding: 'utf8' });
     expect(install.status, install.stderr.slice(-2000).replace(/^/gm, '  | ')).toBe(0);
     const test = spawnSync('npm', ['test'], { cwd: clone, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -30,9 +31,11 @@ describe.skipIf(inner)('a fresh clone', () => {
     const output = (test.stdout + test.stderr).replace(/\x1b\[[0-9;]*m/g, '');
     // Quoted with a margin, so the inner run's summary is not read as this run's by .ci/run.
     const quoted = (text: string) => text.slice(-4000).replace(/^/gm, '  | ');
+    // Every check states its verdict as a boolean with the quoted output as its message: an
+    // assertion on `output` itself would print the inner run unquoted when it fails.
     expect(test.status, quoted(output)).toBe(0);
-    expect(output).toMatch(/Tests\s+\d+ passed/);
+    expect(/Tests\s+\d+ passed/.test(output), quoted(output)).toBe(true);
     // The runtime is the node@22 devDependency, so the AWS SDK has no end-of-support warning to give.
-    expect(output).not.toMatch(/upgrade to node|end-of-support|NodeDeprecationWarning/i);
+    expect(/upgrade to node|end-of-support|NodeDeprecationWarning/i.test(output), quoted(output)).toBe(false);
   }, 600_000);
 });

@@ -86,15 +86,21 @@ describe('FileStateStore persistence', () => {
     expect(readFileSync(file, 'utf8')).toBe(content); // and leaves it as it was
   });
 
-  it('rejects a change that cannot be saved, and saves again once the disk is writable', async () => {
+  it('rejects a change that cannot be saved and forgets it, then saves again once the disk is writable', async () => {
     const sub = join(dir, 'sub');
     const store = new FileStateStore(join(sub, 'state.json'));
     writeFileSync(sub, ''); // a file where the directory should be
     await expect(store.put(userState('u1'))).rejects.toThrow(/could not save state file .*state\.json/);
+    // The caller was told the write failed: the store must not answer as if it had succeeded
+    // (a claim that failed to save would otherwise block every retry as "another worker").
+    expect(await store.get('user', 'u1')).toBeUndefined();
+    await expect(store.acquireLock('reconcile', 'run-1', 60_000, 0)).rejects.toThrow(/could not save state file/);
 
     rmSync(sub);
+    // The lock whose save failed was never taken: another run may take it.
+    expect(await store.acquireLock('reconcile', 'run-2', 60_000, 0)).toBe(true);
     await store.put(userState('u2'));
     const reopened = new FileStateStore(join(sub, 'state.json'));
-    expect((await reopened.list('user')).map((u) => u.id).sort()).toEqual(['u1', 'u2']);
+    expect((await reopened.list('user')).map((u) => u.id).sort()).toEqual(['u2']);
   });
 });
