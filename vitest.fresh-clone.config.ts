@@ -9,5 +9,7 @@ export default defineConfig({
     outputFile: { json: '.test-results/fresh-clone.json' },
     include: ['test/repo/fresh-clone.test.ts'],
     testTimeout: 600_000,
+    // Removing the clone (its node_modules) can take a while on a busy machine.
+    hookTimeout: 300_000,
   },
 });
