@@ -1,7 +1,8 @@
 /**
- * The platforms' answers: only an answer of the documented shape counts. A gateway between the
- * service and a simulator gives the answers a proxy could give (an empty 200, a body without the
- * id) or the documented shape the simulator does not produce (DingTalk's `user/list` items).
+ * The platforms' answers: only an answer of the documented shape counts. The WeCom simulator's
+ * fault hooks give the answers a proxy could give (an empty 200, a body without the id); a
+ * gateway between the service and a simulator gives the documented shape the simulator does not
+ * produce (DingTalk's `user/list` items).
  */
 import { type LosslessNumber, parse, stringify } from 'lossless-json';
 import { describe, expect, it } from 'vitest';
@@ -10,22 +11,14 @@ import { opsOf, rigLifecycle } from './rig';
 
 const rigs = rigLifecycle();
 
-/** A WeCom gateway and a rig whose service (worker and reconcile) calls WeCom through it. */
-async function behindWeComGateway(env: Record<string, string> = {}) {
-  const gw = await rigs.gateway('/cgi-bin');
-  const r = await rigs.start({ WECOM_API_BASE: `${gw.origin}/cgi-bin`, ...env });
-  gw.target = new URL(r.wc.url).origin;
-  return { gw, r };
-}
-
 describe('an answer without the documented shape', () => {
   it.each([['{}'], ['{"errmsg":"ok"}'], ['null'], ['[]']])(
     'HTTP 200 with %s for user/create is a retryable protocol error: nothing is saved as synced, and the retry creates the user',
     async (body) => {
-      const { gw, r } = await behindWeComGateway();
+      const r = await rigs.start();
       await r.dt.pushEvent('org_dept_create', { deptIds: [2, 3] });
       await r.settle();
-      gw.rules.push({ api: 'user/create', answer: body, times: 1 });
+      r.wc.answerNext('user/create', body);
 
       await r.dt.pushEvent('user_add_org', { userIds: ['zhangsan'] });
       const first = await runOneBatch(r.queue, r.process);
@@ -39,12 +32,12 @@ describe('an answer without the documented shape', () => {
   );
 
   it('department/create answered without an id, when WeCom chose the id: the department exists once, is recorded with its WeCom id, and holds its member', async () => {
-    const { gw, r } = await behindWeComGateway();
+    const r = await rigs.start();
     const big = 3_000_000_000; // beyond the ids the sync asks WeCom for: WeCom assigns one
     r.wc.seedDept({ id: 5000, name: '手工部门', parentid: 1 }); // so the id WeCom assigns is no DingTalk id
     r.dt.addDept({ dept_id: big, name: '大号部门', parent_id: 1 }, { push: false });
     r.dt.addUser({ userid: 'zhouba', name: '周八', mobile: '13800000008', dept_id_list: [big] }, { push: false });
-    gw.rules.push({ api: 'department/create', times: 1, rewrite: (text) => JSON.stringify({ ...JSON.parse(text), id: undefined }) });
+    r.wc.rewriteNext('department/create', ({ id: _lost, ...answer }) => answer);
 
     await r.dt.pushEvent('user_add_org', { userIds: ['zhouba'] });
     await r.settle();
@@ -56,8 +49,8 @@ describe('an answer without the documented shape', () => {
   });
 
   it('department/create answered without an id, for an id the sync asked for: that id is recorded', async () => {
-    const { gw, r } = await behindWeComGateway();
-    gw.rules.push({ api: 'department/create', times: 1, rewrite: (text) => JSON.stringify({ ...JSON.parse(text), id: undefined }) });
+    const r = await rigs.start();
+    r.wc.rewriteNext('department/create', ({ id: _lost, ...answer }) => answer);
     await r.dt.pushEvent('org_dept_create', { deptIds: [4] });
     await r.settle();
     expect(r.wc.getDept(4)?.name).toBe('市场部');
