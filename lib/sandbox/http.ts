@@ -1,9 +1,9 @@
 /**
  * What both sandbox simulators share: a real node:http server on 127.0.0.1, per-API call
- * counters, fault injection (an errcode, an HTTP status, a dropped connection, a delay, an
- * arbitrary HTTP 200 body, the route's answer rewritten: see faults.ts) and a fixed-window rate
- * limiter. The two platforms differ only in their routes, token rules, error
- * codes and JSON encoding, which each simulator supplies by extending `SandboxServer`.
+ * counters, fault injection (a delay, and faults.ts: an errcode, an HTTP status, a dropped
+ * connection, any HTTP 200 body, a rewritten answer) and a fixed-window rate limiter. The two
+ * platforms differ only in their routes, token rules, error codes and JSON encoding, which each
+ * simulator supplies by extending `SandboxServer`.
  *
  * Request pipeline, in order: route lookup (unknown path → HTTP 404, not counted) → count the call
  * → read the body → configured delay → queued fault → rate limit → HTTP method → JSON body →
@@ -169,10 +169,7 @@ export abstract class SandboxServer {
     this.faults.add(api, { kind: 'answer', text, remaining: count });
   }
 
-  /**
-   * The next `count` calls to `api` run as usual (what they change is changed), but their answer
-   * is sent as `rewrite` returns it, e.g. without a field: `(a) => ({ ...a, id: undefined })`.
-   */
+  /** The next `count` calls to `api` run as usual (their change happens) but answer what `rewrite` makes of the answer. */
   rewriteNext(api: string, rewrite: (answer: SimAnswer) => SimAnswer, count = 1): void {
     this.faults.add(api, { kind: 'rewrite', rewrite, remaining: count });
   }
@@ -279,9 +276,8 @@ export abstract class SandboxServer {
     }
     if (res.destroyed) return;
     const decorated = this.decorate(answer, { ip });
-    res
-      .writeHead(200, { 'content-type': 'application/json; charset=utf-8' })
-      .end(this.serialize(fault?.kind === 'rewrite' ? fault.rewrite(decorated) : decorated));
+    const text = this.serialize(fault?.kind === 'rewrite' ? fault.rewrite(decorated) : decorated);
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(text);
   }
 }
 
