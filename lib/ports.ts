@@ -196,6 +196,13 @@ export interface EntityState {
   payload?: WeComUserPayload | WeComDeptPayload;
   lastErrcode?: number;
   lastError?: string;
+  /**
+   * A department create whose id WeCom assigns: the parent and the ids of its children just
+   * before the first try, kept from the claim until the department is saved or fails for good.
+   * An answer that lost the id leaves a department the store does not know; its retry tells that
+   * one (a child that appeared since) from those that were already there.
+   */
+  creating?: { parentid: number; childIds: number[] };
   /** Epoch ms of this record. */
   updatedAt: number;
   /** Optimistic-concurrency counter, 1 on first write; maintained by the store. */

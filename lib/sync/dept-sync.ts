@@ -9,6 +9,7 @@ import { isPlatformError, PlatformError } from '../errors';
 import type { Logger } from '../log';
 import type { DingTalkDept, DingTalkDirectory, EntityState, WeComDeptPayload, WeComDirectory } from '../ports';
 import { WECOM_ERR } from '../wecom/errors';
+import { type ClaimRef, createWithAssignedId } from './assigned-dept-create';
 import type { EntityStateBook } from './entity-state';
 import { DINGTALK_ROOT_DEPT_ID, mapDept, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
 import { changedSinceRead, type SyncOutcome, type SyncResult, sameAsLastWrite } from './outcome';
@@ -146,6 +147,7 @@ export class DeptSync {
     // Only a claim this call took may be released on failure: another worker's stays untouched.
     const creating = !(state?.owned && state.wecomId && state.status !== 'deleted' && state.status !== 'pending');
     const current = creating ? await states.claim('dept', id, state) : state;
+    const claim = current && { state: current }; // a create may add to the claim: see createDept
     try {
       if (!creating) {
         wecomId = Number(state.wecomId);
@@ -158,12 +160,12 @@ export class DeptSync {
           result = 'created';
         }
       } else {
-        ({ wecomId, result } = await this.createDept(dept, payload, adopt));
+        ({ wecomId, result } = await this.createDept(dept, payload, adopt, claim!));
       }
     } catch (e) {
-      return states.onWriteError('dept', id, current, hash, e);
+      return states.onWriteError('dept', id, claim?.state, hash, e);
     }
-    await states.save(current, {
+    await states.save(claim?.state, {
       kind: 'dept',
       id,
       wecomId: String(wecomId),
@@ -180,11 +182,13 @@ export class DeptSync {
    * Creates with the DingTalk id when WeCom can take it, else lets WeCom assign one. A WeCom
    * department that already has the id is adopted when the reconcile says so, or when it sits
    * under the same parent — which is what a create whose state write was lost leaves behind.
+   * An id WeCom assigns comes only in the answer: `createWithAssignedId` finds it if that was lost.
    */
-  private async createDept(dept: DingTalkDept, payload: WeComDeptPayload, adopt: boolean): Promise<{ wecomId: number; result: SyncResult }> {
+  private async createDept(dept: DingTalkDept, payload: WeComDeptPayload, adopt: boolean, claim: ClaimRef): Promise<{ wecomId: number; result: SyncResult }> {
     const { wecom } = this.deps;
     const wantedId = wecomDeptIdFor(dept.dept_id);
-    if (wantedId === undefined) return { wecomId: await wecom.createDept(payload), result: 'created' };
+    const assigned = async () => ({ wecomId: await createWithAssignedId(this.deps, claim, payload), result: 'created' as const });
+    if (wantedId === undefined) return assigned();
     try {
       return { wecomId: await wecom.createDept({ ...payload, id: wantedId }), result: 'created' };
     } catch (e) {
@@ -196,7 +200,7 @@ export class DeptSync {
         await wecom.updateDept({ ...payload, id: wantedId });
         return { wecomId: wantedId, result: 'adopted' };
       }
-      return { wecomId: await wecom.createDept(payload), result: 'created' }; // the id is someone else's
+      return assigned(); // the id is someone else's
     }
   }
 

@@ -37,13 +37,35 @@ export class EntityStateBook {
     }
     try {
       return await this.deps.store.put(
-        { kind, id, owned: state?.owned ?? false, wecomId: state?.wecomId, status: 'pending', updatedAt: now },
+        // `creating` survives a retry: it was recorded before the first try (see noteCreating).
+        { kind, id, owned: state?.owned ?? false, wecomId: state?.wecomId, creating: state?.creating, status: 'pending', updatedAt: now },
         { ifVersion: state?.version ?? 0 },
       );
     } catch (e) {
       if (e instanceof StaleStateError) throw new ConcurrentWriteError(`${kind} ${id} is being created by another worker`);
       throw e;
     }
+  }
+
+  /**
+   * Adds to our claim what a department create whose id WeCom assigns needs if its answer is lost
+   * (`EntityState.creating`); returns the claim as now stored.
+   */
+  async noteCreating(claim: EntityState, creating: NonNullable<EntityState['creating']>): Promise<EntityState> {
+    const { version, ...fields } = claim;
+    try {
+      return await this.deps.store.put({ ...fields, creating, updatedAt: this.deps.clock.now() }, { ifVersion: version });
+    } catch (e) {
+      if (e instanceof StaleStateError) throw new ConcurrentWriteError(`${claim.kind} ${claim.id} is being created by another worker`);
+      throw e;
+    }
+  }
+
+  /** Every WeCom id some record of this kind holds: WeCom objects the store knows. */
+  async heldWeComIds(kind: EntityKind): Promise<Set<string>> {
+    const held = new Set<string>();
+    for (const s of await this.deps.store.list(kind)) if (s.wecomId !== undefined) held.add(s.wecomId);
+    return held;
   }
 
   /** Replaces `prev` (undefined: no record yet) with `next`, unless someone wrote in between. */

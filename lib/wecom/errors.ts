@@ -8,9 +8,10 @@
  * - `-1`: network error, timeout, or an answer that is not JSON: try again later (WeCom's own
  *   -1 means "system busy", which calls for the same treatment);
  * - `500`-`599`: the HTTP status of a 5xx answer (WeCom has no errcodes in that range);
- * - `ERRCODE_BAD_ANSWER` (-2): JSON that lacks what the documentation promises.
+ * - `ERRCODE_PROTOCOL` (-3): an HTTP 200 answer that is not of the documented shape (no errcode,
+ *   not an object, a write's answer without its documented field): retryable.
  */
-import type { FailureClass } from '../errors';
+import { ERRCODE_PROTOCOL, type FailureClass } from '../errors';
 
 /** WeCom's errcodes by name: production code and the simulator use these, never bare numbers. */
 export const WECOM_ERR = {
@@ -59,9 +60,6 @@ export const WECOM_ERR = {
   tooDeep: 81002,
 } as const;
 
-/** A JSON answer this client cannot use (e.g. `department/create` without an `id`). */
-export const ERRCODE_BAD_ANSWER = -2;
-
 /** 40014 invalid access token, 42001 expired: drop the cached token, fetch once, retry once. */
 export const WECOM_TOKEN_REJECTED: ReadonlySet<number> = new Set([WECOM_ERR.invalidToken, WECOM_ERR.expiredToken]);
 
@@ -78,6 +76,8 @@ const RETRYABLE: ReadonlySet<number> = new Set<number>([
   // early"; the client never loops on it, the queue retries later.
   WECOM_ERR.invalidToken,
   WECOM_ERR.expiredToken,
+  // WeCom always answers its documented shape: a proxy or gateway in between did not, this time.
+  ERRCODE_PROTOCOL,
 ]);
 
 /**

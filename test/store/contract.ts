@@ -90,6 +90,17 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreU
         };
         await store.put(dept);
         expect(await store.get('dept', '42')).toEqual({ ...dept, version: 1 });
+
+        const claim: NewState = {
+          kind: 'dept',
+          id: '3000000000',
+          owned: false,
+          status: 'pending',
+          updatedAt: 6,
+          creating: { parentid: 1, childIds: [2, 5000] },
+        };
+        await store.put(claim);
+        expect(await store.get('dept', '3000000000')).toEqual({ ...claim, version: 1 });
       });
 
       it('round-trips a minimal record without inventing fields', async () => {
@@ -102,11 +113,20 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreU
 
       it('replaces the whole record: optional fields absent from a put are cleared', async () => {
         const store = await fresh();
-        await store.put(userState('u1', { wecomId: 'u1', payloadHash: 'h', lastErrcode: 60104, lastError: 'mobile taken', payload: userPayload('u1') }));
+        await store.put(
+          userState('u1', {
+            wecomId: 'u1',
+            payloadHash: 'h',
+            lastErrcode: 60104,
+            lastError: 'mobile taken',
+            payload: userPayload('u1'),
+            creating: { parentid: 1, childIds: [] },
+          }),
+        );
         await store.put(userState('u1', { wecomId: 'u1', status: 'disabled' }));
         const got = await store.get('user', 'u1');
         expect(got).toMatchObject({ wecomId: 'u1', status: 'disabled', version: 2 });
-        for (const field of ['payloadHash', 'lastErrcode', 'lastError', 'payload']) expect(got).not.toHaveProperty(field);
+        for (const field of ['payloadHash', 'lastErrcode', 'lastError', 'payload', 'creating']) expect(got).not.toHaveProperty(field);
       });
 
       it('keeps users and departments with the same id apart', async () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DINGTALK_ERR } from '../../lib/dingtalk/errors';
-import { PlatformError } from '../../lib/errors';
+import { ERRCODE_PROTOCOL, PlatformError } from '../../lib/errors';
 import { FileStateStore } from '../../lib/local/file-store';
 import { createMemoryLogger } from '../../lib/log';
 import { ConcurrentWriteError, EntityStateBook } from '../../lib/sync/entity-state';
@@ -40,6 +40,44 @@ describe('a claim is taken once, and taken over only when its worker is presumed
     const { states } = setup();
     await states.claim('dept', '2', undefined);
     await expect(states.claim('dept', '2', undefined)).rejects.toBeInstanceOf(ConcurrentWriteError);
+  });
+});
+
+describe("a create whose id WeCom assigns keeps the parent's children in its claim until it is settled", () => {
+  const creating = { parentid: 1, childIds: [5000] };
+
+  it('notes them on its own claim only, and keeps them across a released claim and the next one', async () => {
+    const { store, states, clock } = setup();
+    const claim = await states.claim('dept', '3000000000', undefined);
+    clock.t += 1;
+    const noted = await states.noteCreating(claim, creating);
+    expect(noted).toMatchObject({ status: 'pending', creating, updatedAt: clock.t, version: 2 });
+    await expect(states.noteCreating(claim, creating)).rejects.toThrow(new ConcurrentWriteError('dept 3000000000 is being created by another worker'));
+
+    await expect(states.onWriteError('dept', '3000000000', noted, 'h', wecomError(ERRCODE_PROTOCOL, 'retryable'))).rejects.toBeInstanceOf(PlatformError);
+    const released = await store.get('dept', '3000000000');
+    expect(released).toMatchObject({ status: 'failed', creating });
+    expect(await states.claim('dept', '3000000000', released)).toMatchObject({ status: 'pending', creating });
+  });
+
+  it('drops them once the department is saved, or fails for good', async () => {
+    const { store, states } = setup();
+    const noted = await states.noteCreating(await states.claim('dept', '3', undefined), creating);
+    await states.save(noted, { kind: 'dept', id: '3', owned: true, wecomId: '5001', status: 'synced' });
+    expect(await store.get('dept', '3')).not.toHaveProperty('creating');
+
+    const other = await states.noteCreating(await states.claim('dept', '4', undefined), creating);
+    await states.onWriteError('dept', '4', other, 'h', wecomError(WECOM_ERR.deptExists, 'permanent'));
+    expect(await store.get('dept', '4')).not.toHaveProperty('creating');
+  });
+
+  it('lists the WeCom ids the records of one kind hold', async () => {
+    const { store, states } = setup();
+    await store.put({ kind: 'dept', id: '2', wecomId: '2', owned: true, status: 'synced', updatedAt: 1 });
+    await store.put({ kind: 'dept', id: '3000000000', wecomId: '5001', owned: true, status: 'deleted', updatedAt: 1 });
+    await store.put({ kind: 'dept', id: '4', owned: false, status: 'pending', updatedAt: 1 });
+    await store.put({ kind: 'user', id: '5', wecomId: '5', owned: true, status: 'synced', updatedAt: 1 });
+    expect(await states.heldWeComIds('dept')).toEqual(new Set(['2', '5001']));
   });
 });
 
