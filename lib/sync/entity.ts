@@ -14,7 +14,9 @@
  * save, so the worker and the reconcile never interleave writes to one entity. The worker does
  * not wait for a held lease (its message is retried); the reconcile waits a few seconds. A save
  * that still finds the record changed (a holder whose lease had expired) means WeCom may hold
- * either write: the entity is read from DingTalk again and written again, forced.
+ * either write: the entity is read from DingTalk again and written again, forced. A department
+ * a user's sync creates on the way (ensureDept) is guarded by its pending claim, a conditional
+ * write, rather than by its lease.
  */
 import type { SyncConfig } from '../config';
 import type { Logger } from '../log';
