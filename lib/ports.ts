@@ -231,6 +231,17 @@ export interface RunReport {
   message?: string;
 }
 
+/**
+ * Change messages read from a source that forgets what it returned (DingTalk's failed-push list),
+ * kept in the state store until the queue has accepted them.
+ */
+export interface OutboxRecord {
+  id: string;
+  /** Epoch ms when it was saved; records are listed oldest first. */
+  savedAt: number;
+  messages: ChangeMessage[];
+}
+
 export interface StateStore {
   get(kind: EntityKind, id: string): Promise<EntityState | undefined>;
   /**
@@ -243,6 +254,20 @@ export interface StateStore {
   /** Takes a named lock until `now + ttlMs`; false when someone else holds an unexpired one. */
   acquireLock(name: string, owner: string, ttlMs: number, now: number): Promise<boolean>;
   releaseLock(name: string, owner: string): Promise<void>;
+  /**
+   * Takes the write lease on one entity until `now + ttlMs`, so that its read DingTalk → write
+   * WeCom → save runs in one worker or one reconcile at a time. False when another owner holds
+   * an unexpired lease (at `expiresAt` exactly it has expired); the holder may renew its own.
+   */
+  acquireLease(kind: EntityKind, id: string, owner: string, ttlMs: number, now: number): Promise<boolean>;
+  /** Ends the lease, only if `owner` still holds it. */
+  releaseLease(kind: EntityKind, id: string, owner: string): Promise<void>;
+  /** Saves a record under its id (replacing one with the same id). */
+  putOutbox(record: OutboxRecord): Promise<void>;
+  /** Every outbox record, oldest first (by `savedAt`, then `id`). */
+  listOutbox(): Promise<OutboxRecord[]>;
+  /** Deletes a record; deleting one that does not exist is not an error. */
+  deleteOutbox(id: string): Promise<void>;
   putReport(report: RunReport): Promise<void>;
   latestReport(): Promise<RunReport | undefined>;
 }

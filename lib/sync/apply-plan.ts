@@ -2,7 +2,13 @@
  * Applying a reconcile plan through EntitySync, so outcomes are recorded exactly as the worker
  * records them: departments first (one at a time, parent first), then users in manager waves,
  * then department deletions (children first, as planned). Writes are paced under WeCom's rate,
- * and removals — which read the entity from DingTalk again — under DingTalk's too.
+ * and those that read the entity from DingTalk again first under DingTalk's too.
+ *
+ * A write to an entity the store has a record of is made from a fresh DingTalk read under the
+ * entity's lease, never from the scan: a worker may have written newer data since the scan, and
+ * the stale scan would overwrite it for good. An entity the store had no record of is written from
+ * the scan (checked again under the lease): no write to it exists that the scan could be older
+ * than, and a first import is spared one DingTalk read per entity.
  */
 import { mapLimit, PerApiRateLimiter } from '../concurrency';
 import { PlatformError } from '../errors';
@@ -13,7 +19,7 @@ import type { PlanOp } from './plan';
 
 export interface ApplyDeps {
   sync: Pick<EntitySync, 'syncUser' | 'syncDept' | 'applyUser' | 'applyDept'>;
-  /** DingTalk allows 20 calls/s per app per API: the removals' re-reads stay below it (default 18). */
+  /** DingTalk allows 20 calls/s per app per API: the operations' fresh reads stay below it (default 18). */
   dingtalkCallsPerSecond?: number;
   /** Parallel user writes to WeCom (departments are always serial). */
   writeConcurrency?: number;
@@ -42,14 +48,11 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
   const counts: Record<string, number> = {};
   const errors: RunReport['errors'] = [];
   const wecomPace = new PerApiRateLimiter((deps.wecomOpsPerMinute ?? 9000) / 60);
-  // Removals read the entity from DingTalk again first (it may have come back since the scan),
-  // so they are also held to DingTalk's per-API rate.
   const dingtalkPace = new PerApiRateLimiter(deps.dingtalkCallsPerSecond ?? 18);
   const paced = (op: PlanOp): Promise<SyncOutcome> => {
     const apply = () => wecomPace.run('wecom', () => applyOp(deps.sync, op));
-    if (op.op === 'disable_user' || op.op === 'delete_user') return dingtalkPace.run('user/get', apply);
-    if (op.op === 'delete_dept') return dingtalkPace.run('department/get', apply);
-    return apply();
+    const read = freshReadOf(op);
+    return read ? dingtalkPace.run(read, apply) : apply();
   };
   let done = 0;
   let skipped = 0;
@@ -117,6 +120,12 @@ export function managerWaves(ops: readonly PlanOp[]): PlanOp[][] {
   return waves.filter((w) => w !== undefined);
 }
 
+/** The DingTalk API an operation reads before writing, if it does. */
+function freshReadOf(op: PlanOp): 'user/get' | 'department/get' | undefined {
+  if ('stateVersion' in op && op.stateVersion === 0) return undefined;
+  return op.kind === 'user' ? 'user/get' : 'department/get';
+}
+
 function applyOp(sync: ApplyDeps['sync'], op: PlanOp): Promise<SyncOutcome> {
   switch (op.op) {
     case 'disable_user':
@@ -125,10 +134,13 @@ function applyOp(sync: ApplyDeps['sync'], op: PlanOp): Promise<SyncOutcome> {
       return sync.syncUser(op.id);
     case 'delete_dept':
       return sync.syncDept(Number(op.id));
-    default:
-      // ifVersion: a worker that wrote the entity after the scan read newer data; its write stands.
-      return op.kind === 'dept'
-        ? sync.applyDept(op.dept, { force: op.force, adopt: op.op === 'adopt_dept', ifVersion: op.stateVersion })
-        : sync.applyUser(op.user, { force: op.force, ifVersion: op.stateVersion });
+    default: {
+      const opts = { force: op.force, ...(op.kind === 'dept' ? { adopt: op.op === 'adopt_dept' } : {}) };
+      if (op.stateVersion === 0) {
+        // ifVersion 0: should a record appear before the lease is taken, EntitySync reads DingTalk again.
+        return op.kind === 'dept' ? sync.applyDept(op.dept, { ...opts, ifVersion: 0 }) : sync.applyUser(op.user, { ...opts, ifVersion: 0 });
+      }
+      return op.kind === 'dept' ? sync.syncDept(Number(op.id), opts) : sync.syncUser(op.id, opts);
+    }
   }
 }

@@ -45,19 +45,19 @@ export class DeptSync {
     this.excluded = new Set(deps.config.excludeDeptIds);
   }
 
-  async syncDept(deptId: number): Promise<SyncOutcome> {
+  async syncDept(deptId: number, opts: ApplyDeptOptions = {}): Promise<SyncOutcome> {
     const id = String(deptId);
     if (this.isRootMappedToWeComRoot(deptId)) {
       // WeCom's root is the company itself; the sync never renames it.
       return { kind: 'dept', id, result: 'unchanged', wecomId: String(WECOM_ROOT_DEPT_ID) };
     }
     const state = await this.deps.states.get('dept', id);
-    if (this.excluded.has(deptId)) return this.deptLeft(deptId, state, 'is excluded by SYNC_EXCLUDE_DEPT_IDS', false);
+    if (this.excluded.has(deptId)) return this.deptLeft(deptId, state, 'is excluded by SYNC_EXCLUDE_DEPT_IDS', false, opts.force);
     let dept: DingTalkDept;
     try {
       dept = await this.deps.dingtalk.getDept(deptId);
     } catch (e) {
-      if (isDeptGone(e)) return this.deptLeft(deptId, state, 'no longer exists in DingTalk', true);
+      if (isDeptGone(e)) return this.deptLeft(deptId, state, 'no longer exists in DingTalk', true, opts.force);
       if (isOutOfScope(e)) {
         return this.deps.states.recordConfigurationProblem(
           'dept',
@@ -68,7 +68,7 @@ export class DeptSync {
       }
       throw e;
     }
-    return this.applyDept(dept, { state });
+    return this.applyDept(dept, { ...opts, state });
   }
 
   /** Makes WeCom match a department already read from DingTalk. */
@@ -79,7 +79,7 @@ export class DeptSync {
     const state = opts.state ?? (await this.deps.states.get('dept', String(dept.dept_id)));
     if (opts.ifVersion !== undefined && (state?.version ?? 0) !== opts.ifVersion) return changedSinceRead('dept', String(dept.dept_id), state);
     const outcome = await this.writeDept(dept, state, new Set(), opts.force ?? false, opts.adopt ?? false);
-    if (outcome.result === 'out_of_scope') return this.deptLeft(dept.dept_id, state, 'moved outside the sync scope', false);
+    if (outcome.result === 'out_of_scope') return this.deptLeft(dept.dept_id, state, 'moved outside the sync scope', false, opts.force);
     return outcome;
   }
 
@@ -204,11 +204,14 @@ export class DeptSync {
     }
   }
 
-  /** The department is gone from DingTalk (members and children moved first), or left the scope. */
-  private async deptLeft(deptId: number, state: EntityState | undefined, why: string, gone: boolean): Promise<SyncOutcome> {
+  /**
+   * The department is gone from DingTalk (members and children moved first), or left the scope.
+   * `force` deletes it even when the record says it was deleted (WeCom's side is in doubt).
+   */
+  private async deptLeft(deptId: number, state: EntityState | undefined, why: string, gone: boolean, force = false): Promise<SyncOutcome> {
     const id = String(deptId);
     const { states } = this.deps;
-    if (!state?.owned || !state.wecomId || state.status === 'deleted') {
+    if (!state?.owned || !state.wecomId || (state.status === 'deleted' && !force)) {
       return { kind: 'dept', id, result: state?.status === 'deleted' ? 'unchanged' : 'out_of_scope', message: `department ${why}` };
     }
     try {

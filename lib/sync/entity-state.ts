@@ -14,9 +14,17 @@ import type { SyncOutcome } from './outcome';
 /** A claim older than this was left by a worker that died mid-create and may be taken over. */
 const PENDING_CLAIM_TTL_MS = 2 * 60_000;
 
-/** Thrown when another worker holds the claim on an entity: the message is retried later. */
+/** Thrown when another writer holds the claim or the lease on an entity, or saved it in between: the message is retried later. */
 export class ConcurrentWriteError extends Error {
-  override readonly name = 'ConcurrentWriteError';
+  override readonly name: string = 'ConcurrentWriteError';
+}
+
+/**
+ * Thrown when a save finds the record changed since it was read: another writer got in between
+ * (under the entity lease, one whose lease had expired), so what WeCom now holds is unknown.
+ */
+export class StaleSaveError extends ConcurrentWriteError {
+  override readonly name = 'StaleSaveError';
 }
 
 /** The fields of a record to save; the store sets `version`, `save` sets `updatedAt`. */
@@ -74,7 +82,7 @@ export class EntityStateBook {
     try {
       await this.deps.store.put({ ...fields, updatedAt: this.deps.clock.now() }, { ifVersion: prev?.version ?? 0 });
     } catch (e) {
-      if (e instanceof StaleStateError) throw new ConcurrentWriteError(`${next.kind} ${next.id} was changed concurrently; retrying`);
+      if (e instanceof StaleStateError) throw new StaleSaveError(`${next.kind} ${next.id} was changed concurrently; retrying`);
       throw e;
     }
   }

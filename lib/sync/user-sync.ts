@@ -41,12 +41,12 @@ const LEAVERS_PLACEMENT = { department: [WECOM_ROOT_DEPT_ID], order: [0], is_lea
 export class UserSync {
   constructor(private readonly deps: UserSyncDeps) {}
 
-  async syncUser(userid: string): Promise<SyncOutcome> {
+  async syncUser(userid: string, opts: ApplyUserOptions = {}): Promise<SyncOutcome> {
     let user: DingTalkUser;
     try {
       user = await this.deps.dingtalk.getUser(userid);
     } catch (e) {
-      if (isUserGone(e)) return this.userLeft(userid, 'no longer exists in DingTalk');
+      if (isUserGone(e)) return this.userLeft(userid, 'no longer exists in DingTalk', opts);
       if (isOutOfScope(e)) {
         // Not a departure: the DingTalk app simply cannot see this user. Change nothing in WeCom.
         return this.deps.states.recordConfigurationProblem(
@@ -58,7 +58,7 @@ export class UserSync {
       }
       throw e;
     }
-    return this.applyUser(user);
+    return this.applyUser(user, opts);
   }
 
   /** Makes WeCom match a user already read from DingTalk (the reconcile reads whole departments at once). */
@@ -78,7 +78,7 @@ export class UserSync {
       }
       if (wecomDeptId !== undefined) deptMap.set(dingDeptId, wecomDeptId);
     }
-    if (deptMap.size === 0) return this.userLeft(userid, 'is outside the sync scope');
+    if (deptMap.size === 0) return this.userLeft(userid, 'is outside the sync scope', opts);
 
     const manager = user.manager_userid;
     let managerSynced = false;
@@ -140,15 +140,19 @@ export class UserSync {
     return { kind: 'user', id: userid, result, wecomId: userid };
   }
 
-  /** The user is gone from DingTalk or left the scope: apply SYNC_ON_LEAVE, only to what we own. */
-  async userLeft(userid: string, why: string): Promise<SyncOutcome> {
+  /**
+   * The user is gone from DingTalk or left the scope: apply SYNC_ON_LEAVE, only to what we own.
+   * `force` applies it even when the record says it was applied (WeCom's side is in doubt).
+   */
+  async userLeft(userid: string, why: string, opts: Pick<ApplyUserOptions, 'force'> = {}): Promise<SyncOutcome> {
     const { states, wecom, config } = this.deps;
     const state = await states.get('user', userid);
     if (!state?.owned || !state.wecomId) {
       return { kind: 'user', id: userid, result: 'out_of_scope', message: `user ${why}; not owned by the sync, nothing to do` };
     }
     const policy = config.onLeave;
-    if (policy === 'ignore' || state.status === 'deleted' || (policy === 'disable' && state.status === 'disabled')) {
+    const applied = state.status === 'deleted' || (policy === 'disable' && state.status === 'disabled');
+    if (policy === 'ignore' || (applied && !opts.force)) {
       if (policy === 'ignore' && state.status !== 'ignored' && state.status !== 'deleted') {
         await states.save(state, { ...state, status: 'ignored' });
       }

@@ -61,6 +61,29 @@ describe('a reconcile write racing a worker write', () => {
     expect(r.wc.getUser('zhangsan')?.position).toBe('C');
   });
 
+  it('does not write the scan over a worker write that landed after the scan: WeCom keeps the newer title', async () => {
+    const r = await rigs.start();
+    await r.dt.pushEvent('user_add_org', { userIds: ['lisi', 'zhangsan'] });
+    await r.settle();
+    r.dt.updateUser('zhangsan', { title: 'B' }, { push: false }); // what the reconcile's scan will read
+
+    // Between the scan and the plan, the worker writes a newer title.
+    const list = r.store.list.bind(r.store);
+    let raced = false;
+    r.store.list = async (kind) => {
+      if (kind === 'user' && !raced) {
+        raced = true;
+        r.dt.updateUser('zhangsan', { title: 'C' });
+        await oneWorkerAttempt(r);
+      }
+      return list(kind);
+    };
+    await r.reconcile();
+    await r.settle();
+
+    expect(r.wc.getUser('zhangsan')?.position).toBe('C');
+  });
+
   it('never re-enables a leaver: the person who left while the reconcile was writing stays disabled for good', async () => {
     const r = await rigs.start();
     await r.dt.pushEvent('user_add_org', { userIds: ['lisi', 'zhangsan'] });

@@ -395,7 +395,7 @@ describe('leavers, failed renames and a reconcile after the worker', () => {
     expect(wecomWrites(wc)).toBe(0);
   });
 
-  it('a reconcile write prepared before a newer worker write is skipped (ifVersion)', async () => {
+  it('a reconcile write prepared before a newer worker write is not written: DingTalk is read again (ifVersion)', async () => {
     const { dt, wc, store, sync, settle } = await harness();
     dt.pushEvent('user_add_org', { userIds: ['zhangsan'] });
     await settle();

@@ -24,8 +24,8 @@ function stubSync(answer: (call: string) => Partial<SyncOutcome> | Error = () =>
     return { kind, id, result: 'updated', ...a };
   };
   const sync: ApplyDeps['sync'] = {
-    syncUser: (id) => respond(`syncUser ${id}`, 'user', id),
-    syncDept: (id) => respond(`syncDept ${id}`, 'dept', String(id)),
+    syncUser: (id, o) => respond(`syncUser ${id}${o ? ` ${JSON.stringify(o)}` : ''}`, 'user', id),
+    syncDept: (id, o) => respond(`syncDept ${id}${o ? ` ${JSON.stringify(o)}` : ''}`, 'dept', String(id)),
     applyUser: (u, o) => respond(`applyUser ${u.userid} ${JSON.stringify(o)}`, 'user', u.userid),
     applyDept: (d, o) => respond(`applyDept ${d.dept_id} ${JSON.stringify(o)}`, 'dept', String(d.dept_id)),
   };
@@ -35,6 +35,7 @@ function stubSync(answer: (call: string) => Partial<SyncOutcome> | Error = () =>
 const ops: PlanOp[] = [
   { op: 'create_dept', kind: 'dept', id: '2', changes: '', dept: dept(2), force: false, stateVersion: 0 },
   { op: 'adopt_dept', kind: 'dept', id: '3', changes: '', dept: dept(3), force: false, stateVersion: 0 },
+  { op: 'update_dept', kind: 'dept', id: '4', changes: '', dept: dept(4), force: false, stateVersion: 2 },
   { op: 'update_user', kind: 'user', id: 'c', changes: '', user: user('c', 'b'), force: true, stateVersion: 4 },
   { op: 'create_user', kind: 'user', id: 'b', changes: '', user: user('b'), force: false, stateVersion: 0 },
   { op: 'disable_user', kind: 'user', id: 'x', wecomId: 'x', changes: '' },
@@ -46,11 +47,14 @@ describe('operations run in an order WeCom accepts', () => {
     const { calls, deps } = stubSync();
     await applyPlan(deps, ops);
     expect(calls).toEqual([
+      // Entities the store had no record of: written from the scan, unless a record appeared since.
       'applyDept 2 {"force":false,"adopt":false,"ifVersion":0}',
       'applyDept 3 {"force":false,"adopt":true,"ifVersion":0}',
+      // Recorded ones: read from DingTalk again under the lease, never written from the scan.
+      'syncDept 4 {"force":false,"adopt":false}',
       'applyUser b {"force":false,"ifVersion":0}',
       'syncUser x', // a removal reads the user again: it may have come back since the scan
-      'applyUser c {"force":true,"ifVersion":4}',
+      'syncUser c {"force":true}',
       'syncDept 9',
     ]);
   });
@@ -62,7 +66,7 @@ describe('what a run reports', () => {
     const progress: number[] = [];
     const result = await applyPlan(deps, ops, (done, total) => progress.push(done / total));
     expect(result).toEqual({
-      counts: { create_dept: 1, adopt_dept: 1, update_user: 1, disable_user: 1, delete_dept: 1 },
+      counts: { create_dept: 1, adopt_dept: 1, update_dept: 1, update_user: 1, disable_user: 1, delete_dept: 1 },
       errors: [{ kind: 'user', id: 'b', op: 'create_user', errcode: WECOM_ERR.mobileExists, message: 'taken' }],
       skipped: 0,
       stoppedBy: undefined,

@@ -8,7 +8,7 @@ import { DINGTALK_ERR } from '../../lib/dingtalk/errors';
 import { ERRCODE_PROTOCOL, PlatformError } from '../../lib/errors';
 import { FileStateStore } from '../../lib/local/file-store';
 import { createMemoryLogger } from '../../lib/log';
-import { ConcurrentWriteError, EntityStateBook } from '../../lib/sync/entity-state';
+import { ConcurrentWriteError, EntityStateBook, StaleSaveError } from '../../lib/sync/entity-state';
 import { WECOM_ERR } from '../../lib/wecom/errors';
 
 function setup() {
@@ -97,7 +97,9 @@ describe('saves are conditional on the version read', () => {
     await states.save(undefined, { kind: 'user', id: 'u', owned: true, status: 'synced' });
     const read = await store.get('user', 'u');
     await states.save(read, { ...read!, status: 'disabled' });
-    await expect(states.save(read, { ...read!, status: 'deleted' })).rejects.toThrow(new ConcurrentWriteError('user u was changed concurrently; retrying'));
+    const stale = states.save(read, { ...read!, status: 'deleted' });
+    await expect(stale).rejects.toThrow(new StaleSaveError('user u was changed concurrently; retrying'));
+    await expect(stale).rejects.toBeInstanceOf(ConcurrentWriteError); // what the worker retries
     expect((await store.get('user', 'u'))?.status).toBe('disabled');
   });
 });

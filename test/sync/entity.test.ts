@@ -117,7 +117,7 @@ describe('nothing changed, nothing written', () => {
     expect(rig.wc.calls['user/update']).toBe(1);
   });
 
-  it('skips a reconcile write prepared before a newer write (ifVersion)', async () => {
+  it('does not write a reconcile’s data prepared before a newer write (ifVersion): reads DingTalk again, finds it written', async () => {
     const { dt, wc, store, sync } = await setup();
     await sync.syncUser('zhangsan');
     const scanned = dt.getUser('zhangsan')!; // what a reconcile read

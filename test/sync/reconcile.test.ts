@@ -229,6 +229,22 @@ describe('deletion guard and lock', () => {
     expect(wc.listUsers().filter((u) => u.userid.startsWith('r') && u.enable === 0)).toHaveLength(30);
   });
 
+  it("holds the updates, which read DingTalk again first, to DingTalk's 20 calls/s, and reads nothing more for creates", async () => {
+    const { dt, wc, deps } = await setup();
+    addMembers(dt, 4, 30, 'r');
+    await runReconcile(deps);
+    dt.pushEnabled = false;
+    for (let i = 0; i < 30; i++) dt.updateUser(`r${i}`, { title: '新职位' });
+    addMembers(dt, 2, 30, 'n');
+    dt.resetCalls();
+    dt.setRateLimit({ limit: 20, windowMs: 1000 }); // DingTalk's own limit: 90018 beyond it
+    const result = await runReconcile({ ...deps, dingtalkCallsPerSecond: 18 });
+    expect(result.report.errors).toEqual([]);
+    expect(result.report.counts).toMatchObject({ update_user: 30, create_user: 30 });
+    expect(dt.calls['topapi/v2/user/get']).toBe(30);
+    expect(wc.listUsers().filter((u) => u.userid.startsWith('r') && u.position === '新职位')).toHaveLength(30);
+  });
+
   it('lets a small organisation lose a few people (the floor)', async () => {
     const { dt, deps } = await setup();
     await runReconcile(deps);
