@@ -12,7 +12,7 @@ import { errorText } from './error-text';
 import type { PlanOp } from './plan';
 
 export interface ApplyDeps {
-  sync: Pick<EntitySync, 'syncUser' | 'syncDept' | 'applyUser' | 'applyDept'>;
+  sync: Pick<EntitySync, 'syncUser' | 'syncDept' | 'applyUser' | 'applyDept' | 'recordCaseConflict'>;
   /** DingTalk allows 20 calls/s per app per API: the removals' re-reads stay below it (default 18). */
   dingtalkCallsPerSecond?: number;
   /** Parallel user writes to WeCom (departments are always serial). */
@@ -31,6 +31,8 @@ interface ApplyResult {
   /** Operations that succeeded, per kind. */
   counts: Record<string, number>;
   errors: RunReport['errors'];
+  /** What the operations did to other entities on the way (a leaver giving a rehire its mobile). */
+  notices: NonNullable<RunReport['notices']>;
   /** Operations not attempted after a configuration error. */
   skipped: number;
   /** The configuration error that stopped the run, if one did. */
@@ -41,11 +43,13 @@ interface ApplyResult {
 export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (done: number, total: number) => void): Promise<ApplyResult> {
   const counts: Record<string, number> = {};
   const errors: RunReport['errors'] = [];
+  const notices: NonNullable<RunReport['notices']> = [];
   const wecomPace = new PerApiRateLimiter((deps.wecomOpsPerMinute ?? 9000) / 60);
   // Removals read the entity from DingTalk again first (it may have come back since the scan),
   // so they are also held to DingTalk's per-API rate.
   const dingtalkPace = new PerApiRateLimiter(deps.dingtalkCallsPerSecond ?? 18);
   const paced = (op: PlanOp): Promise<SyncOutcome> => {
+    if (op.op === 'conflict_user') return applyOp(deps.sync, op); // recorded only: no WeCom call to pace
     const apply = () => wecomPace.run('wecom', () => applyOp(deps.sync, op));
     if (op.op === 'disable_user' || op.op === 'delete_user') return dingtalkPace.run('user/get', apply);
     if (op.op === 'delete_dept') return dingtalkPace.run('department/get', apply);
@@ -66,6 +70,7 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
     }
     try {
       const outcome = await paced(op);
+      notices.push(...(outcome.notices ?? []));
       if (outcome.result === 'failed') {
         errors.push({ kind: op.kind, id: op.id, op: op.op, errcode: outcome.errcode, message: outcome.message ?? 'failed' });
       } else {
@@ -83,7 +88,7 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
   // Managers before the people who report to them, so direct_leader is set in the same run.
   for (const wave of managerWaves(ops.filter((o) => o.kind === 'user'))) await mapLimit(wave, deps.writeConcurrency ?? 8, run);
   for (const op of ops.filter((o) => o.op === 'delete_dept')) await run(op);
-  return { counts, errors, skipped, stoppedBy };
+  return { counts, errors, notices, skipped, stoppedBy };
 }
 
 /**
@@ -125,10 +130,13 @@ function applyOp(sync: ApplyDeps['sync'], op: PlanOp): Promise<SyncOutcome> {
       return sync.syncUser(op.id);
     case 'delete_dept':
       return sync.syncDept(Number(op.id));
+    case 'conflict_user':
+      return sync.recordCaseConflict(op.id, op.wecomId);
     default:
       // ifVersion: a worker that wrote the entity after the scan read newer data; its write stands.
+      // releaseFrom: the plan has already found the leavers that may hold the user's contact details.
       return op.kind === 'dept'
-        ? sync.applyDept(op.dept, { force: op.force, adopt: op.op === 'adopt_dept', ifVersion: op.stateVersion })
-        : sync.applyUser(op.user, { force: op.force, ifVersion: op.stateVersion });
+        ? sync.applyDept(op.dept, { force: op.force, ifVersion: op.stateVersion })
+        : sync.applyUser(op.user, { force: op.force, ifVersion: op.stateVersion, releaseFrom: op.releaseFrom ?? [] });
   }
 }

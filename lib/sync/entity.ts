@@ -22,6 +22,7 @@ import {
   systemClock,
   type WeComDirectory,
 } from '../ports';
+import { ContactReleaser } from './contact-release';
 import { type ApplyDeptOptions, DeptSync } from './dept-sync';
 import { EntityStateBook } from './entity-state';
 import type { SyncOutcome } from './outcome';
@@ -44,9 +45,11 @@ export class EntitySync {
 
   constructor(deps: EntitySyncDeps) {
     const { dingtalk, wecom, config, logger } = deps;
-    const states = new EntityStateBook({ store: deps.store, clock: deps.clock ?? systemClock, logger });
+    const clock = deps.clock ?? systemClock;
+    const states = new EntityStateBook({ store: deps.store, clock, logger });
     this.depts = new DeptSync({ dingtalk, wecom, states, config, logger });
-    this.users = new UserSync({ dingtalk, wecom, states, depts: this.depts, config, logger });
+    const contacts = new ContactReleaser({ wecom, states, clock, logger });
+    this.users = new UserSync({ dingtalk, wecom, states, depts: this.depts, contacts, config, logger });
   }
 
   /** One queue message: re-read the entity it names and make WeCom match. */
@@ -72,6 +75,14 @@ export class EntitySync {
   /** The user is gone from DingTalk or left the scope: apply SYNC_ON_LEAVE, only to what we own. */
   userLeft(userid: string, why: string): Promise<SyncOutcome> {
     return this.users.userLeft(userid, why);
+  }
+
+  /**
+   * The reconcile found that WeCom's member for this userid is spelled differently: another
+   * person. Recorded as a permanent conflict (never adopted); no WeCom call.
+   */
+  recordCaseConflict(userid: string, wecomUserid: string): Promise<SyncOutcome> {
+    return this.users.recordCaseConflict(userid, wecomUserid);
   }
 
   /** Reads the department from DingTalk and applies it; one gone from DingTalk is deleted in WeCom. */

@@ -28,6 +28,7 @@ function stubSync(answer: (call: string) => Partial<SyncOutcome> | Error = () =>
     syncDept: (id) => respond(`syncDept ${id}`, 'dept', String(id)),
     applyUser: (u, o) => respond(`applyUser ${u.userid} ${JSON.stringify(o)}`, 'user', u.userid),
     applyDept: (d, o) => respond(`applyDept ${d.dept_id} ${JSON.stringify(o)}`, 'dept', String(d.dept_id)),
+    recordCaseConflict: (id, wecomId) => respond(`recordCaseConflict ${id} ${wecomId}`, 'user', id),
   };
   return { calls, deps: { sync, writeConcurrency: 1, dingtalkCallsPerSecond: Infinity, wecomOpsPerMinute: Infinity } };
 }
@@ -46,11 +47,11 @@ describe('operations run in an order WeCom accepts', () => {
     const { calls, deps } = stubSync();
     await applyPlan(deps, ops);
     expect(calls).toEqual([
-      'applyDept 2 {"force":false,"adopt":false,"ifVersion":0}',
-      'applyDept 3 {"force":false,"adopt":true,"ifVersion":0}',
-      'applyUser b {"force":false,"ifVersion":0}',
+      'applyDept 2 {"force":false,"ifVersion":0}',
+      'applyDept 3 {"force":false,"ifVersion":0}', // whether to adopt is EntitySync's rule, not the plan's say
+      'applyUser b {"force":false,"ifVersion":0,"releaseFrom":[]}',
       'syncUser x', // a removal reads the user again: it may have come back since the scan
-      'applyUser c {"force":true,"ifVersion":4}',
+      'applyUser c {"force":true,"ifVersion":4,"releaseFrom":[]}',
       'syncDept 9',
     ]);
   });
@@ -64,6 +65,7 @@ describe('what a run reports', () => {
     expect(result).toEqual({
       counts: { create_dept: 1, adopt_dept: 1, update_user: 1, disable_user: 1, delete_dept: 1 },
       errors: [{ kind: 'user', id: 'b', op: 'create_user', errcode: WECOM_ERR.mobileExists, message: 'taken' }],
+      notices: [],
       skipped: 0,
       stoppedBy: undefined,
     });

@@ -174,12 +174,14 @@ describe('idempotent writes: a create that finds the object updates it, an updat
     expect((await store.get('dept', '4'))?.wecomId).toBe(other.wecomId);
   });
 
-  it('adopts a department with its id wherever it is when the reconcile says so', async () => {
+  it('never adopts a department with its id under another parent, whoever asks (the reconcile applies the same rule)', async () => {
     const { dt, wc, sync } = await setup();
     wc.seedDept({ id: 9000, name: '别处', parentid: 1 });
     wc.seedDept({ id: 4, name: '手工部门', parentid: 9000 });
-    expect(await sync.applyDept(dt.getDept(4)!, { adopt: true })).toMatchObject({ result: 'adopted', wecomId: '4' });
-    expect(wc.getDept(4)).toMatchObject({ name: '市场部', parentid: 1 });
+    const outcome = await sync.applyDept(dt.getDept(4)!, { force: true });
+    expect(outcome.result).toBe('created');
+    expect(outcome.wecomId).not.toBe('4');
+    expect(wc.getDept(4)).toMatchObject({ name: '手工部门', parentid: 9000 });
   });
 });
 
@@ -341,12 +343,14 @@ describe('failures: permanent ones are recorded and not retried, others go back 
     expect((await store.get('dept', '4'))?.status).toBe('failed');
   });
 
-  it('throws retryable errors for the queue, recording nothing', async () => {
+  it('throws retryable errors for the queue; the create stays claimed, not owned, and does not block the retry', async () => {
     const { wc, store, sync } = await setup();
     await sync.syncDept(4);
     wc.failNext('user/create', WECOM_ERR.rateLimited);
     await expect(sync.syncUser('wangwu')).rejects.toMatchObject({ errcode: WECOM_ERR.rateLimited, failure: 'retryable' });
-    expect(await store.get('user', 'wangwu')).toBeUndefined();
+    expect(await store.get('user', 'wangwu')).toMatchObject({ owned: false, status: 'failed', claim: { wecomId: 'wangwu' } });
+    expect(await sync.syncUser('wangwu')).toMatchObject({ result: 'created' });
+    expect((await store.get('user', 'wangwu'))?.claim).toBeUndefined();
   });
 
   it('treats a user the DingTalk app cannot see (50002) as a configuration problem, not a departure', async () => {
