@@ -12,7 +12,7 @@ import { errorText } from './error-text';
 import type { PlanOp } from './plan';
 
 export interface ApplyDeps {
-  sync: Pick<EntitySync, 'syncUser' | 'syncDept' | 'applyUser' | 'applyDept' | 'recordCaseConflict'>;
+  sync: Pick<EntitySync, 'syncUser' | 'syncDept' | 'applyUser' | 'applyDept' | 'recordUserConflict'>;
   /** DingTalk allows 20 calls/s per app per API: the removals' re-reads stay below it (default 18). */
   dingtalkCallsPerSecond?: number;
   /** Parallel user writes to WeCom (departments are always serial). */
@@ -131,7 +131,7 @@ function applyOp(sync: ApplyDeps['sync'], op: PlanOp): Promise<SyncOutcome> {
     case 'delete_dept':
       return sync.syncDept(Number(op.id));
     case 'conflict_user':
-      return sync.recordCaseConflict(op.id, op.wecomId);
+      return sync.recordUserConflict(op.id, op.changes);
     default:
       // ifVersion: a worker that wrote the entity after the scan read newer data; its write stands.
       // releaseFrom: the plan has already found the leavers that may hold the user's contact details.

@@ -78,11 +78,12 @@ export class EntitySync {
   }
 
   /**
-   * The reconcile found that WeCom's member for this userid is spelled differently: another
-   * person. Recorded as a permanent conflict (never adopted); no WeCom call.
+   * The reconcile found that WeCom's member for this userid is another person's (spelled
+   * differently, or held by another DingTalk user): recorded as a permanent conflict, described
+   * by `message`, never adopted; no WeCom call.
    */
-  recordCaseConflict(userid: string, wecomUserid: string): Promise<SyncOutcome> {
-    return this.users.recordCaseConflict(userid, wecomUserid);
+  recordUserConflict(userid: string, message: string): Promise<SyncOutcome> {
+    return this.users.recordUserConflict(userid, message);
   }
 
   /** Reads the department from DingTalk and applies it; one gone from DingTalk is deleted in WeCom. */

@@ -38,15 +38,31 @@ export function indexWeComMembers(rows: readonly WeComUserDeptRow[]): Map<string
  * `absent` (nothing there), `same` (exactly this spelling: the user's own, or one to adopt), or
  * `case_conflict` (another spelling: another person, never adopted).
  */
-export type UserMatch = { kind: 'absent' } | { kind: 'same' } | { kind: 'case_conflict'; wecomUserid: string };
+export type UserMatch = { kind: 'absent' } | { kind: 'same' } | { kind: 'case_conflict'; wecomUserid: string; heldBy?: string };
 
 export function matchUser(userid: string, member: Pick<WeComMember, 'userid'> | undefined): UserMatch {
   if (!member) return { kind: 'absent' };
   return member.userid === userid ? { kind: 'same' } : { kind: 'case_conflict', wecomUserid: member.userid };
 }
 
-/** The state's lastError for a case-only match: names both spellings and what an operator can do. */
-export function caseConflictMessage(userid: string, wecomUserid: string): string {
+/**
+ * `matchUser` for a DingTalk user the store does not record as owning a member: an exact match
+ * that another owned state already holds (an earlier adoption across case) is not free either.
+ */
+export function matchUnownedUser(userid: string, members: ReadonlyMap<string, WeComMember>, heldBy: ReadonlyMap<string, string>): UserMatch {
+  const key = userKey(userid);
+  const match = matchUser(userid, members.get(key));
+  const holder = heldBy.get(key);
+  if (match.kind === 'same' && holder !== undefined && holder !== userid) return { kind: 'case_conflict', wecomUserid: userid, heldBy: holder };
+  return match;
+}
+
+/** The state's lastError for a case-only match: names both spellings (or the holder) and what an operator can do. */
+export function caseConflictMessage(match: { wecomUserid: string; heldBy?: string }, userid: string): string {
+  const { wecomUserid, heldBy } = match;
+  if (heldBy !== undefined) {
+    return `the WeCom member "${wecomUserid}" already belongs to DingTalk user "${heldBy}" (WeCom compares userids ignoring case): it is never taken over`;
+  }
   return (
     `WeCom already has the member "${wecomUserid}", whose userid differs from "${userid}" only in case; WeCom compares ` +
     'userids ignoring case, so this is another person and is never taken over: change one of the userids in DingTalk, ' +
@@ -62,6 +78,11 @@ export function caseConflictMessage(userid: string, wecomUserid: string): string
  */
 export function mayAdoptDept(existing: Pick<WeComDeptRef, 'parentid'>, parentid: number | undefined): boolean {
   return parentid !== undefined && existing.parentid === parentid;
+}
+
+/** The store records the sync as owning a WeCom object that has not been deleted. */
+export function ownsInWeCom(state: EntityState | undefined): state is EntityState & { wecomId: string } {
+  return !!state?.owned && !!state.wecomId && state.status !== 'deleted';
 }
 
 /**

@@ -23,9 +23,10 @@ import type { DingTalkDept, DingTalkUser, EntityState, WeComDeptRef, WeComUserDe
 import { leaversHolding, mayRelease } from './contact-release';
 import { willLead } from './direct-leader';
 import { keepUnknownFields } from './field-provenance';
-import { caseConflictMessage, claimedDeptPresent, claimedUserPresent, indexWeComMembers, mayAdoptDept, matchUser, userKey } from './identity';
+import { caseConflictMessage, claimedDeptPresent, indexWeComMembers, matchUnownedUser, mayAdoptDept, ownsInWeCom, userKey } from './identity';
 import { DINGTALK_ROOT_DEPT_ID, MappingError, mapDept, mapUser, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
 import { deptPayloadHash, payloadHash } from './payload-hash';
+import { planLeavers } from './plan-leavers';
 
 type DeptOpKind = 'create_dept' | 'adopt_dept' | 'update_dept' | 'restore_dept' | 'move_dept' | 'rewrite_dept' | 'delete_dept';
 type UserOpKind =
@@ -64,7 +65,7 @@ export type PlanOp =
       releaseFrom?: string[];
     }
   | { op: 'disable_user' | 'delete_user'; kind: 'user'; id: string; wecomId: string; changes: string }
-  /** WeCom's member for this userid differs in case (`wecomId`): another person, recorded as a conflict, never written. */
+  /** WeCom's member for this userid (`wecomId`) is another person's: the conflict (`changes`) is recorded, nothing written. */
   | { op: 'conflict_user'; kind: 'user'; id: string; wecomId: string; changes: string };
 
 export interface PlanInput {
@@ -93,8 +94,6 @@ export interface Plan {
   deptRemovals: number;
 }
 
-const REMOVED: ReadonlySet<string> = new Set(['deleted']);
-
 export function planReconcile(input: PlanInput): Plan {
   const roots = new Set(input.config.rootDeptIds);
   const deptState = new Map(input.deptStates.map((s) => [s.id, s]));
@@ -102,7 +101,7 @@ export function planReconcile(input: PlanInput): Plan {
   const wecomDept = new Map(input.wecomDepts.map((d) => [d.id, d]));
   // WeCom finds members by userid ignoring case: so does every lookup here.
   const wecomMembers = indexWeComMembers(input.wecomUserDepts);
-  const owns = (s: EntityState | undefined): s is EntityState & { wecomId: string } => !!s?.owned && !!s.wecomId && !REMOVED.has(s.status);
+  const owns = ownsInWeCom;
 
   // ---- Departments, parent first
   const dingDepts = new Map(input.dingtalkDepts.map((d) => [d.dept_id, d]));
@@ -183,12 +182,9 @@ export function planReconcile(input: PlanInput): Plan {
         ...(releaseFrom.length ? { releaseFrom } : {}),
       });
     if (!owns(state)) {
-      const member = wecomMembers.get(userKey(id));
-      const match = matchUser(id, member);
-      const heldBy = heldMembers.get(userKey(id));
-      if (match.kind === 'case_conflict' || (match.kind === 'same' && heldBy !== undefined && heldBy !== id)) {
-        const wecomUserid = member!.userid;
-        userOps.push({ op: 'conflict_user', kind: 'user', id, wecomId: wecomUserid, changes: caseConflictMessage(id, wecomUserid) });
+      const match = matchUnownedUser(id, wecomMembers, heldMembers);
+      if (match.kind === 'case_conflict') {
+        userOps.push({ op: 'conflict_user', kind: 'user', id, wecomId: match.wecomUserid, changes: caseConflictMessage(match, id) });
       } else if (match.kind === 'same') push('adopt_user', 'adopt the WeCom user with this userid', false);
       else if (state?.status === 'failed') push('retry_user', `retry create after ${state.lastErrcode ?? ''} ${state.lastError ?? ''}`.trim(), true);
       else push('create_user', `create "${user.name}"`, false);
@@ -233,24 +229,7 @@ export function planReconcile(input: PlanInput): Plan {
   }
 
   // ---- Leavers: owned users no longer in DingTalk's scope
-  const removalOps: PlanOp[] = [];
-  let ownedUsers = 0;
-  for (const stored of input.userStates) {
-    // An unconfirmed create that WeCom shows is the sync's own (its saved result was lost).
-    const state = owns(stored) ? stored : claimedUserPresent(stored, wecomMembers) ? { ...stored, wecomId: stored.claim!.wecomId! } : undefined;
-    if (!state) continue;
-    // The guard's denominator is the people this policy could still remove: under `disable`,
-    // leavers disabled in earlier runs do not count, or years of them would dilute the ratio
-    // until a wrong root could disable most of the active company unnoticed.
-    const alreadyRemoved = input.config.onLeave !== 'delete' && (state.status === 'disabled' || state.status === 'ignored');
-    if (!alreadyRemoved) ownedUsers++;
-    if (dingUsers.has(state.id) || input.config.onLeave === 'ignore') continue;
-    if (input.config.onLeave === 'disable' && state.status !== 'disabled' && state.status !== 'ignored') {
-      removalOps.push({ op: 'disable_user', kind: 'user', id: state.id, wecomId: state.wecomId, changes: 'left DingTalk or the scope: disable' });
-    } else if (input.config.onLeave === 'delete') {
-      removalOps.push({ op: 'delete_user', kind: 'user', id: state.id, wecomId: state.wecomId, changes: 'left DingTalk or the scope: delete' });
-    }
-  }
+  const { removalOps, ownedUsers } = planLeavers(input.userStates, dingUsers, wecomMembers, input.config.onLeave);
 
   // ---- Departments gone from DingTalk's scope, children first (depth in WeCom's tree)
   const wecomDepth = memoDepth(

@@ -137,7 +137,7 @@ export class UserSync {
     }
     if ('caseConflict' in write) {
       // Another person's member: never written, never owned, and the claim names nothing of ours.
-      const message = caseConflictMessage(userid, write.caseConflict);
+      const message = caseConflictMessage({ wecomUserid: write.caseConflict }, userid);
       return states.recordPermanent('user', userid, current, { errcode: WECOM_ERR.useridExists, message, payloadHash: hash, dropClaim: true });
     }
     const { result } = write;
@@ -221,11 +221,10 @@ export class UserSync {
     return { kind: 'user', id: userid, result: status, wecomId: state.wecomId };
   }
 
-  /** See EntitySync.recordCaseConflict; a conflict already recorded as it is costs no write. */
-  async recordCaseConflict(userid: string, wecomUserid: string): Promise<SyncOutcome> {
+  /** See EntitySync.recordUserConflict; a conflict already recorded as it is costs no write. */
+  async recordUserConflict(userid: string, message: string): Promise<SyncOutcome> {
     const { states } = this.deps;
     const state = await states.get('user', userid);
-    const message = caseConflictMessage(userid, wecomUserid);
     if (state?.status === 'failed' && state.lastError === message && !state.claim) {
       return { kind: 'user', id: userid, result: 'failed', errcode: state.lastErrcode, message };
     }

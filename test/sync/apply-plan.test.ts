@@ -28,7 +28,7 @@ function stubSync(answer: (call: string) => Partial<SyncOutcome> | Error = () =>
     syncDept: (id) => respond(`syncDept ${id}`, 'dept', String(id)),
     applyUser: (u, o) => respond(`applyUser ${u.userid} ${JSON.stringify(o)}`, 'user', u.userid),
     applyDept: (d, o) => respond(`applyDept ${d.dept_id} ${JSON.stringify(o)}`, 'dept', String(d.dept_id)),
-    recordCaseConflict: (id, wecomId) => respond(`recordCaseConflict ${id} ${wecomId}`, 'user', id),
+    recordUserConflict: (id, message) => respond(`recordUserConflict ${id} ${message}`, 'user', id),
   };
   return { calls, deps: { sync, writeConcurrency: 1, dingtalkCallsPerSecond: Infinity, wecomOpsPerMinute: Infinity } };
 }
