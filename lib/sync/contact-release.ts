@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { isPlatformError, PlatformError } from '../errors';
 import type { Logger } from '../log';
-import type { Clock, DingTalkUser, EntityState, WeComDirectory, WeComUserPayload } from '../ports';
+import type { Clock, ContactRelease, DingTalkUser, EntityState, WeComDirectory, WeComUserPayload } from '../ports';
 import { WECOM_ERR } from '../wecom/errors';
 import type { EntityStateBook } from './entity-state';
 import { MappingError, weComEmail, weComMobile } from './mapping';
@@ -58,7 +58,7 @@ export function mayRelease(state: EntityState | undefined): state is EntityState
   return !!state?.owned && !!state.wecomId && state.status === 'disabled' && state.payload !== undefined;
 }
 
-export interface ReleasePlan {
+interface ReleasePlan {
   /** The `user/update` that gives the details up. */
   update: Partial<WeComUserPayload> & { userid: string };
   gave: ('mobile' | 'email')[];
@@ -144,7 +144,7 @@ export class ContactReleaser {
         logger?.warn('a disabled leaver could not give up its contact details', { leaver: leaver.id, to, errcode: e.errcode, error: e.errmsg });
         continue;
       }
-      const release = { to, gave: plan.gave, placeholderEmail: plan.placeholderEmail, at: clock.now() };
+      const release: ContactRelease = { to, gave: plan.gave, placeholderEmail: plan.placeholderEmail, at: clock.now() };
       await states.save(leaver, { ...leaver, payload: plan.payload, releases: [...(leaver.releases ?? []), release] });
       const kept = plan.placeholderEmail ? ` (it keeps ${plan.placeholderEmail})` : '';
       const message = `disabled leaver ${leaver.id} gave up its ${plan.gave.join(' and ')} to ${to}${kept}`;
