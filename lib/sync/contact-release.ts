@@ -101,14 +101,27 @@ export function contactsOf(user: DingTalkUser): ContactNeed {
   return { mobile, email: weComEmail(user) };
 }
 
+/** The disabled leavers the sync owns, by the contact details they hold: built once per plan. */
+export type LeaverContacts = ReadonlyMap<string, readonly string[]>;
+
+const contactKeys = (c: ContactNeed): string[] => [...(c.mobile ? [`mobile:${mobileKey(c.mobile)}`] : []), ...(c.email ? [`email:${emailKey(c.email)}`] : [])];
+
+export function indexLeaverContacts(states: readonly EntityState[]): LeaverContacts {
+  const index = new Map<string, string[]>();
+  for (const s of states) {
+    if (!mayRelease(s)) continue;
+    for (const key of contactKeys(s.payload)) index.set(key, [...(index.get(key) ?? []), s.id]);
+  }
+  return index;
+}
+
 /**
  * For the reconcile's plan, which has every state at hand: the leavers `user` may need details
  * from, so the write never has to search the store for them.
  */
-export function leaversHolding(user: DingTalkUser, states: readonly EntityState[]): string[] {
-  const need = contactsOf(user);
-  if (!need.mobile && !need.email) return [];
-  return states.filter((s) => s.id !== user.userid && mayRelease(s) && planRelease(s, need) !== undefined).map((s) => s.id);
+export function leaversHolding(user: DingTalkUser, leavers: LeaverContacts): string[] {
+  const holders = contactKeys(contactsOf(user)).flatMap((key) => leavers.get(key) ?? []);
+  return [...new Set(holders)].filter((id) => id !== user.userid);
 }
 
 export interface ContactReleaserDeps {

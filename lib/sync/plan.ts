@@ -20,7 +20,7 @@
  */
 import type { LeavePolicy } from '../config';
 import type { DingTalkDept, DingTalkUser, EntityState, WeComDeptRef, WeComUserDeptRow, WeComUserPayload } from '../ports';
-import { leaversHolding, mayRelease } from './contact-release';
+import { indexLeaverContacts, leaversHolding } from './contact-release';
 import { willLead } from './direct-leader';
 import { keepUnknownFields } from './field-provenance';
 import { caseConflictMessage, claimedDeptPresent, indexWeComMembers, matchUnownedUser, mayAdoptDept, ownsInWeCom, userKey } from './identity';
@@ -161,14 +161,14 @@ export function planReconcile(input: PlanInput): Plan {
   const dingUsers = new Map(input.dingtalkUsers.map((u) => [u.userid, u]));
   const keepsLeaversSynced = input.config.onLeave === 'ignore';
   const leads = (id: string) => willLead(userState.get(id), dingUsers.has(id), keepsLeaversSynced);
-  const leavers = input.userStates.filter(mayRelease);
+  const leavers = indexLeaverContacts(input.userStates);
   // Owned users by the WeCom member they hold: an exact match that another state holds is not free to adopt.
   const heldMembers = new Map(input.userStates.filter(owns).map((s) => [userKey(s.wecomId), s.id]));
   const userOps: PlanOp[] = [];
   for (const user of input.dingtalkUsers) {
     const id = user.userid;
     const state = userState.get(id);
-    const releaseFrom = leavers.length ? leaversHolding(user, leavers) : [];
+    const releaseFrom = leavers.size ? leaversHolding(user, leavers) : [];
     const push = (op: Exclude<UserOpKind, 'disable_user' | 'delete_user'>, changes: string, force: boolean) =>
       userOps.push({
         op,

@@ -6,7 +6,16 @@ import { describe, expect, it } from 'vitest';
 import { PlatformError } from '../../lib/errors';
 import { FileStateStore } from '../../lib/local/file-store';
 import type { EntityState, WeComUserPayload } from '../../lib/ports';
-import { ContactReleaser, contactsOf, isContactTaken, leaverPlaceholderEmail, leaversHolding, mayRelease, planRelease } from '../../lib/sync/contact-release';
+import {
+  ContactReleaser,
+  contactsOf,
+  indexLeaverContacts,
+  isContactTaken,
+  leaverPlaceholderEmail,
+  leaversHolding,
+  mayRelease,
+  planRelease,
+} from '../../lib/sync/contact-release';
 import { EntityStateBook } from '../../lib/sync/entity-state';
 import { WECOM_ERR } from '../../lib/wecom/errors';
 
@@ -89,9 +98,15 @@ describe('who may give something up', () => {
     const rehire = { userid: 'new', name: '新', mobile: '13800000001', dept_id_list: [2] };
     expect(contactsOf(rehire)).toEqual({ mobile: '+86 13800000001', email: undefined });
     expect(contactsOf({ ...rehire, mobile: 'not a number' })).toEqual({ mobile: undefined, email: undefined });
-    expect(leaversHolding(rehire, [leaver(), leaver({ id: 'other', payload: payload({ mobile: '+86 13900000000' }) })])).toEqual(['old']);
-    expect(leaversHolding({ ...rehire, userid: 'old' }, [leaver()])).toEqual([]); // never from oneself
-    expect(leaversHolding({ ...rehire, mobile: undefined }, [leaver()])).toEqual([]);
+    const index = indexLeaverContacts([
+      leaver(),
+      leaver({ id: 'other', payload: payload({ mobile: '+86 13900000000', email: 'OLD@example.com' }) }),
+      leaver({ id: 'active', status: 'synced' }),
+    ]);
+    expect(leaversHolding(rehire, index)).toEqual(['old']);
+    expect(leaversHolding({ ...rehire, email: 'old@example.com' }, index)).toEqual(['old', 'other']);
+    expect(leaversHolding({ ...rehire, userid: 'old' }, index)).toEqual([]); // never from oneself
+    expect(leaversHolding({ ...rehire, mobile: undefined }, index)).toEqual([]);
   });
 
   it('only a taken mobile or email calls for it', () => {
