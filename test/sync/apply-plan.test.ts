@@ -92,6 +92,23 @@ describe('what a run reports', () => {
   });
 });
 
+describe('people: conflicts, contact releases', () => {
+  it('records a conflict without a WeCom write, reports it as an error, and gathers what writes did to others as notices', async () => {
+    const conflict: PlanOp = { op: 'conflict_user', kind: 'user', id: 'abc', wecomId: 'Abc', changes: 'WeCom has "Abc"' };
+    const rehire: PlanOp = { op: 'create_user', kind: 'user', id: 'new', changes: '', user: user('new'), force: false, stateVersion: 0, releaseFrom: ['old'] };
+    const notice = { kind: 'user' as const, id: 'old', message: 'old gave up its mobile to new' };
+    const { calls, deps } = stubSync((call) =>
+      call.startsWith('recordUserConflict')
+        ? { result: 'failed', errcode: WECOM_ERR.useridExists, message: 'WeCom has "Abc"' }
+        : { result: 'created', notices: [notice] },
+    );
+    const result = await applyPlan({ ...deps, wecomOpsPerMinute: 1 / 60 }, [conflict, rehire]); // one WeCom operation a minute: only the create may be paced
+    expect(calls).toEqual(['recordUserConflict abc WeCom has "Abc"', 'applyUser new {"force":false,"ifVersion":0,"releaseFrom":["old"]}']);
+    expect(result.errors).toEqual([{ kind: 'user', id: 'abc', op: 'conflict_user', errcode: WECOM_ERR.useridExists, message: 'WeCom has "Abc"' }]);
+    expect(result.notices).toEqual([notice]);
+  });
+});
+
 describe('managerWaves', () => {
   it('puts managers before their reports and survives cycles', () => {
     const op = (id: string, manager?: string) => ({

@@ -307,6 +307,29 @@ describe('departments gone from DingTalk or from the scope are deleted in WeCom'
     expect(await sync.removeDept(own)).toMatchObject({ result: 'out_of_scope' });
     expect(wc.getDept(own)).toBeDefined();
   });
+
+  it('deletes a department whose create was claimed but never confirmed, when WeCom has it under the claimed parent; else leaves it', async () => {
+    const { wc, store, sync } = await setup();
+    const claimed = (id: number, parentid: number) =>
+      store.put({
+        kind: 'dept',
+        id: String(id),
+        owned: false,
+        status: 'pending',
+        claim: { wecomId: String(id), payload: { name: 'x', parentid } },
+        updatedAt: 1,
+      });
+    wc.seedDept({ id: 9001, name: '丢失的记录', parentid: 1 }); // what the create whose saved result was lost left
+    wc.seedDept({ id: 9002, name: '别人的', parentid: 9001 });
+    await claimed(9001, 1);
+    await claimed(9002, 1); // claimed under 1, but WeCom's 9002 is under 9001: not ours
+    expect(await sync.removeDept(9002)).toMatchObject({ result: 'out_of_scope' });
+    expect(wc.getDept(9002)).toBeDefined();
+    wc.removeDeptByHand(9002);
+    expect(await sync.removeDept(9001)).toMatchObject({ result: 'deleted', wecomId: '9001' });
+    expect(wc.getDept(9001)).toBeUndefined();
+    expect(await store.get('dept', '9001')).toMatchObject({ owned: true, status: 'deleted' });
+  });
 });
 
 describe('failures: permanent ones are recorded and not retried, others go back to the queue', () => {
