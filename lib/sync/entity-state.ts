@@ -4,8 +4,9 @@
  *
  * A claim has two parts. `status: 'pending'` is a short lock (PENDING_CLAIM_TTL_MS) that keeps two
  * workers from creating the same thing at once; `claim` names what the create asks WeCom for and
- * stays, through retries and failures, until a saved result confirms it (or the object is found
- * not to exist). Until then a WeCom object with exactly that id is the sync's own.
+ * stays, through retries and failures, until a saved result confirms it (or the WeCom object it
+ * names proves to be someone else's). Until then a WeCom object with exactly that id is the
+ * sync's own.
  *
  * Every write is conditional on the version read (`ifVersion`), so two workers that raced on the
  * same entity cannot overwrite each other's record: the loser gets a `ConcurrentWriteError` and
