@@ -75,7 +75,16 @@ export interface DingTalkUser {
   /** `order` may exceed 2^53: kept as its exact decimal string. */
   dept_order_list?: { dept_id: number; order: string }[];
   leader_in_dept?: { dept_id: number; leader: boolean }[];
+  /**
+   * Fields this record cannot tell, whatever it holds: a `v2/user/list` item has no
+   * `manager_userid`, so there an absent manager means "unknown", not "none". Absent: a
+   * `user/get` record, which says everything the app may read.
+   */
+  unknownFields?: readonly UnknownUserField[];
 }
+
+/** Fields a DingTalk listing may lack (see DingTalkUser.unknownFields). */
+export type UnknownUserField = 'manager_userid';
 
 export interface DingTalkDept {
   dept_id: number;
@@ -203,10 +212,27 @@ export interface EntityState {
    * one (a child that appeared since) from those that were already there.
    */
   creating?: { parentid: number; childIds: number[] };
+  /**
+   * A create sent (or about to be sent) to WeCom and not yet confirmed by a saved result: the id
+   * it asked for and what it sent. Kept until confirmed; meanwhile a WeCom object with exactly
+   * this id (for a department, under this parent) is the sync's own, so a lost state write can
+   * never leave an active orphan behind. Absent `wecomId`: WeCom was to assign the id.
+   */
+  claim?: { wecomId?: string; payload?: WeComUserPayload | WeComDeptPayload };
+  /** A disabled leaver's contact details given up to new people who needed them (oldest first). */
+  releases?: ContactRelease[];
   /** Epoch ms of this record. */
   updatedAt: number;
   /** Optimistic-concurrency counter, 1 on first write; maintained by the store. */
   version: number;
+}
+
+/** A disabled leaver gave `to` its mobile and/or email; `placeholderEmail` is what it keeps instead, if anything. */
+export interface ContactRelease {
+  to: string;
+  gave: ('mobile' | 'email')[];
+  placeholderEmail?: string;
+  at: number;
 }
 
 /** Thrown by StateStore.put when `ifVersion` does not match what is stored. */
@@ -228,6 +254,8 @@ export interface RunReport {
   dryRun: boolean;
   counts: Record<string, number>;
   errors: { kind: EntityKind; id: string; op: string; errcode?: number; message: string }[];
+  /** What the run did that an operator should know about besides the counts (e.g. a leaver that gave a rehire its mobile). */
+  notices?: { kind: EntityKind; id: string; message: string }[];
   message?: string;
 }
 

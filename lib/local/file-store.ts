@@ -38,7 +38,21 @@ interface StateFile {
   report?: RunReport;
 }
 
-const ENTITY_FIELDS = ['kind', 'id', 'wecomId', 'owned', 'status', 'payloadHash', 'payload', 'lastErrcode', 'lastError', 'creating', 'updatedAt'] as const;
+const ENTITY_FIELDS = [
+  'kind',
+  'id',
+  'wecomId',
+  'owned',
+  'status',
+  'payloadHash',
+  'payload',
+  'lastErrcode',
+  'lastError',
+  'creating',
+  'claim',
+  'releases',
+  'updatedAt',
+] as const;
 
 export class FileStateStore implements StateStore {
   private readonly entities = new Map<string, EntityState>();

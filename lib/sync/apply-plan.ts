@@ -18,7 +18,7 @@ import { errorText } from './error-text';
 import type { PlanOp } from './plan';
 
 export interface ApplyDeps {
-  sync: Pick<EntitySync, 'syncUser' | 'syncDept' | 'applyUser' | 'applyDept'>;
+  sync: Pick<EntitySync, 'syncUser' | 'syncDept' | 'applyUser' | 'applyDept' | 'recordUserConflict'>;
   /** DingTalk allows 20 calls/s per app per API: the operations' fresh reads stay below it (default 18). */
   dingtalkCallsPerSecond?: number;
   /** Parallel user writes to WeCom (departments are always serial). */
@@ -37,6 +37,8 @@ interface ApplyResult {
   /** Operations that succeeded, per kind. */
   counts: Record<string, number>;
   errors: RunReport['errors'];
+  /** What the operations did to other entities on the way (a leaver giving a rehire its mobile). */
+  notices: NonNullable<RunReport['notices']>;
   /** Operations not attempted after a configuration error. */
   skipped: number;
   /** The configuration error that stopped the run, if one did. */
@@ -47,9 +49,11 @@ interface ApplyResult {
 export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (done: number, total: number) => void): Promise<ApplyResult> {
   const counts: Record<string, number> = {};
   const errors: RunReport['errors'] = [];
+  const notices: NonNullable<RunReport['notices']> = [];
   const wecomPace = new PerApiRateLimiter((deps.wecomOpsPerMinute ?? 9000) / 60);
   const dingtalkPace = new PerApiRateLimiter(deps.dingtalkCallsPerSecond ?? 18);
   const paced = (op: PlanOp): Promise<SyncOutcome> => {
+    if (op.op === 'conflict_user') return applyOp(deps.sync, op); // recorded only: no WeCom call to pace
     const apply = () => wecomPace.run('wecom', () => applyOp(deps.sync, op));
     const read = freshReadOf(op);
     return read ? dingtalkPace.run(read, apply) : apply();
@@ -69,6 +73,7 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
     }
     try {
       const outcome = await paced(op);
+      notices.push(...(outcome.notices ?? []));
       if (outcome.result === 'failed') {
         errors.push({ kind: op.kind, id: op.id, op: op.op, errcode: outcome.errcode, message: outcome.message ?? 'failed' });
       } else {
@@ -86,7 +91,7 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
   // Managers before the people who report to them, so direct_leader is set in the same run.
   for (const wave of managerWaves(ops.filter((o) => o.kind === 'user'))) await mapLimit(wave, deps.writeConcurrency ?? 8, run);
   for (const op of ops.filter((o) => o.op === 'delete_dept')) await run(op);
-  return { counts, errors, skipped, stoppedBy };
+  return { counts, errors, notices, skipped, stoppedBy };
 }
 
 /**
@@ -134,13 +139,18 @@ function applyOp(sync: ApplyDeps['sync'], op: PlanOp): Promise<SyncOutcome> {
       return sync.syncUser(op.id);
     case 'delete_dept':
       return sync.syncDept(Number(op.id));
+    case 'conflict_user':
+      return sync.recordUserConflict(op.id, op.changes);
     default: {
-      const opts = { force: op.force, ...(op.kind === 'dept' ? { adopt: op.op === 'adopt_dept' } : {}) };
+      // releaseFrom: the plan has already found the leavers that may hold the user's contact details.
+      const releaseFrom = op.kind === 'user' ? { releaseFrom: op.releaseFrom ?? [] } : {};
       if (op.stateVersion === 0) {
         // ifVersion 0: should a record appear before the lease is taken, EntitySync reads DingTalk again.
-        return op.kind === 'dept' ? sync.applyDept(op.dept, { ...opts, ifVersion: 0 }) : sync.applyUser(op.user, { ...opts, ifVersion: 0 });
+        return op.kind === 'dept'
+          ? sync.applyDept(op.dept, { force: op.force, ifVersion: 0 })
+          : sync.applyUser(op.user, { force: op.force, ifVersion: 0, ...releaseFrom });
       }
-      return op.kind === 'dept' ? sync.syncDept(Number(op.id), opts) : sync.syncUser(op.id, opts);
+      return op.kind === 'dept' ? sync.syncDept(Number(op.id), { force: op.force }) : sync.syncUser(op.id, { force: op.force, ...releaseFrom });
     }
   }
 }

@@ -11,6 +11,7 @@ import type { DingTalkDept, DingTalkDirectory, EntityState, WeComDeptPayload, We
 import { WECOM_ERR } from '../wecom/errors';
 import { type ClaimRef, createWithAssignedId } from './assigned-dept-create';
 import type { EntityStateBook } from './entity-state';
+import { claimedDeptPresent, mayAdoptDept } from './identity';
 import { DINGTALK_ROOT_DEPT_ID, mapDept, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
 import { changedSinceRead, type SyncOutcome, type SyncResult, sameAsLastWrite } from './outcome';
 import { deptPayloadHash } from './payload-hash';
@@ -24,15 +25,14 @@ export interface DeptSyncDeps {
 }
 
 /**
- * `force` writes even when the stored hash says nothing changed. `adopt`: the reconcile found a
- * WeCom department with this department's id that the store does not know, and takes it over
- * rather than creating a second one. `ifVersion`: write only if the store still holds this
- * version. `state`: the record already read, to save reading it again.
+ * `force` writes even when the stored hash says nothing changed. `ifVersion`: write only if the
+ * store still holds this version. `state`: the record already read, to save reading it again.
+ * (Whether a WeCom department with the wanted id is adopted is decided by `mayAdoptDept` alone,
+ * for the worker and the reconcile alike.)
  */
 export interface ApplyDeptOptions {
   force?: boolean;
   state?: EntityState;
-  adopt?: boolean;
   ifVersion?: number;
 }
 
@@ -78,7 +78,7 @@ export class DeptSync {
     }
     const state = opts.state ?? (await this.deps.states.get('dept', String(dept.dept_id)));
     if (opts.ifVersion !== undefined && (state?.version ?? 0) !== opts.ifVersion) return changedSinceRead('dept', String(dept.dept_id), state);
-    const outcome = await this.writeDept(dept, state, new Set(), opts.force ?? false, opts.adopt ?? false);
+    const outcome = await this.writeDept(dept, state, new Set(), opts.force ?? false);
     if (outcome.result === 'out_of_scope') return this.deptLeft(dept.dept_id, state, 'moved outside the sync scope', false, opts.force);
     return outcome;
   }
@@ -130,7 +130,7 @@ export class DeptSync {
     return this.ensureDept(dept.parent_id, visiting);
   }
 
-  private async writeDept(dept: DingTalkDept, state: EntityState | undefined, visiting: Set<number>, force = false, adopt = false): Promise<SyncOutcome> {
+  private async writeDept(dept: DingTalkDept, state: EntityState | undefined, visiting: Set<number>, force = false): Promise<SyncOutcome> {
     const id = String(dept.dept_id);
     visiting.add(dept.dept_id);
     const parentid = await this.parentWeComId(dept, visiting);
@@ -146,7 +146,9 @@ export class DeptSync {
     let result: SyncResult;
     // Only a claim this call took may be released on failure: another worker's stays untouched.
     const creating = !(state?.owned && state.wecomId && state.status !== 'deleted' && state.status !== 'pending');
-    const current = creating ? await states.claim('dept', id, state) : state;
+    const wantedId = wecomDeptIdFor(dept.dept_id);
+    const intended = { wecomId: wantedId === undefined ? undefined : String(wantedId), payload };
+    const current = creating ? await states.claim('dept', id, state, intended) : state;
     const claim = current && { state: current }; // a create may add to the claim: see createDept
     try {
       if (!creating) {
@@ -160,7 +162,7 @@ export class DeptSync {
           result = 'created';
         }
       } else {
-        ({ wecomId, result } = await this.createDept(dept, payload, adopt, claim!));
+        ({ wecomId, result } = await this.createDept(dept, payload, claim!));
       }
     } catch (e) {
       return states.onWriteError('dept', id, claim?.state, hash, e);
@@ -180,11 +182,11 @@ export class DeptSync {
 
   /**
    * Creates with the DingTalk id when WeCom can take it, else lets WeCom assign one. A WeCom
-   * department that already has the id is adopted when the reconcile says so, or when it sits
-   * under the same parent — which is what a create whose state write was lost leaves behind.
+   * department that already has the id is adopted only as `mayAdoptDept` allows (under the same
+   * parent: what a create whose state write was lost leaves behind).
    * An id WeCom assigns comes only in the answer: `createWithAssignedId` finds it if that was lost.
    */
-  private async createDept(dept: DingTalkDept, payload: WeComDeptPayload, adopt: boolean, claim: ClaimRef): Promise<{ wecomId: number; result: SyncResult }> {
+  private async createDept(dept: DingTalkDept, payload: WeComDeptPayload, claim: ClaimRef): Promise<{ wecomId: number; result: SyncResult }> {
     const { wecom } = this.deps;
     const wantedId = wecomDeptIdFor(dept.dept_id);
     const assigned = async () => ({ wecomId: await createWithAssignedId(this.deps, claim, payload), result: 'created' as const });
@@ -196,7 +198,7 @@ export class DeptSync {
       // deptExists is "id or sibling name already exists": only the id list can tell which.
       const existing = (await wecom.listDepts()).find((d) => d.id === wantedId);
       if (!existing) throw e;
-      if (adopt || existing.parentid === payload.parentid) {
+      if (mayAdoptDept(existing, payload.parentid)) {
         await wecom.updateDept({ ...payload, id: wantedId });
         return { wecomId: wantedId, result: 'adopted' };
       }
@@ -208,8 +210,9 @@ export class DeptSync {
    * The department is gone from DingTalk (members and children moved first), or left the scope.
    * `force` deletes it even when the record says it was deleted (WeCom's side is in doubt).
    */
-  private async deptLeft(deptId: number, state: EntityState | undefined, why: string, gone: boolean, force = false): Promise<SyncOutcome> {
+  private async deptLeft(deptId: number, stored: EntityState | undefined, why: string, gone: boolean, force = false): Promise<SyncOutcome> {
     const id = String(deptId);
+    const state = stored?.owned || !stored?.claim?.wecomId ? stored : await this.confirmClaim(stored);
     const { states } = this.deps;
     if (!state?.owned || !state.wecomId || (state.status === 'deleted' && !force)) {
       return { kind: 'dept', id, result: state?.status === 'deleted' ? 'unchanged' : 'out_of_scope', message: `department ${why}` };
@@ -231,5 +234,15 @@ export class DeptSync {
     await states.save(state, { ...state, status: 'deleted', payloadHash: undefined, lastErrcode: undefined, lastError: undefined });
     this.deps.logger?.info('department deleted', { deptId: id, why });
     return { kind: 'dept', id, result: 'deleted', wecomId: state.wecomId };
+  }
+
+  /**
+   * A create claimed but never confirmed (its saved result was lost): treated as owned when WeCom
+   * has the claimed id under the claimed parent, as `mayAdoptDept` would adopt it.
+   */
+  private async confirmClaim(state: EntityState): Promise<EntityState> {
+    const depts = new Map((await this.deps.wecom.listDepts()).map((d) => [d.id, d]));
+    if (!claimedDeptPresent(state, depts)) return state;
+    return { ...state, owned: true, wecomId: state.claim?.wecomId, payload: state.claim?.payload ?? state.payload, claim: undefined };
   }
 }

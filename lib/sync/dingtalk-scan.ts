@@ -9,6 +9,7 @@ import type { SyncConfig } from '../config';
 import { PlatformError } from '../errors';
 import type { DingTalkDept, DingTalkDirectory, DingTalkUser } from '../ports';
 import { withRetries } from '../retry';
+import { fromListing } from './field-provenance';
 import { DINGTALK_ROOT_DEPT_ID } from './mapping';
 
 export interface ScanDeps {
@@ -58,7 +59,8 @@ export async function readDingTalkScope(
       // Never stop at the first page: a department of 250 people is three pages.
       for (let cursor: number | undefined = 0; cursor !== undefined; ) {
         const page = await read('user/list', () => dingtalk.listUsers(deptId, cursor!, USER_PAGE));
-        for (const u of page.list) users.set(u.userid, mergeListings(users.get(u.userid), u));
+        // A listing item is not a user/get record: fromListing marks what it cannot tell.
+        for (const u of page.list) users.set(u.userid, mergeListings(users.get(u.userid), fromListing(u)));
         cursor = page.hasMore ? page.nextCursor : undefined;
       }
       onProgress?.(++listed, depts.size + 1);

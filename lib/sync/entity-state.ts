@@ -2,6 +2,12 @@
  * The state-store side of syncing one entity: reading what was last written, the `pending` claim
  * taken before a create, saving the result, and recording failures.
  *
+ * A claim has two parts. `status: 'pending'` is a short lock (PENDING_CLAIM_TTL_MS) that keeps two
+ * workers from creating the same thing at once; `claim` names what the create asks WeCom for and
+ * stays, through retries and failures, until a saved result confirms it (or the WeCom object it
+ * names proves to be someone else's). Until then a WeCom object with exactly that id is the
+ * sync's own.
+ *
  * Every write is conditional on the version read (`ifVersion`), so two workers that raced on the
  * same entity cannot overwrite each other's record: the loser gets a `ConcurrentWriteError` and
  * its message goes back to the queue, to be re-read and re-applied.
@@ -37,16 +43,34 @@ export class EntityStateBook {
     return this.deps.store.get(kind, id);
   }
 
-  /** Takes the conditional `pending` claim that keeps two workers from creating the same thing. */
-  async claim(kind: EntityKind, id: string, state: EntityState | undefined): Promise<EntityState> {
+  /** Every record of one kind: for the rare searches no key answers (a leaver holding a mobile). */
+  list(kind: EntityKind): Promise<EntityState[]> {
+    return this.deps.store.list(kind);
+  }
+
+  /**
+   * Takes the conditional `pending` claim that keeps two workers from creating the same thing,
+   * recording what the create is about to ask for (`intended`).
+   */
+  async claim(kind: EntityKind, id: string, state: EntityState | undefined, intended?: EntityState['claim']): Promise<EntityState> {
     const now = this.deps.clock.now();
-    if (state?.status === 'pending' && now - state.updatedAt < PENDING_CLAIM_TTL_MS) {
+    if (this.isFreshClaim(state)) {
       throw new ConcurrentWriteError(`${kind} ${id} is being created by another worker`);
     }
     try {
       return await this.deps.store.put(
-        // `creating` survives a retry: it was recorded before the first try (see noteCreating).
-        { kind, id, owned: state?.owned ?? false, wecomId: state?.wecomId, creating: state?.creating, status: 'pending', updatedAt: now },
+        {
+          kind,
+          id,
+          owned: state?.owned ?? false,
+          wecomId: state?.wecomId,
+          status: 'pending',
+          // `creating` survives a retry: it was recorded before the first try (see noteCreating).
+          creating: state?.creating,
+          claim: intended ?? state?.claim,
+          releases: state?.releases,
+          updatedAt: now,
+        },
         { ifVersion: state?.version ?? 0 },
       );
     } catch (e) {
@@ -74,6 +98,11 @@ export class EntityStateBook {
     const held = new Set<string>();
     for (const s of await this.deps.store.list(kind)) if (s.wecomId !== undefined) held.add(s.wecomId);
     return held;
+  }
+
+  /** A `pending` claim young enough that its worker may still be creating the entity. */
+  isFreshClaim(state: EntityState | undefined): boolean {
+    return state?.status === 'pending' && this.deps.clock.now() - state.updatedAt < PENDING_CLAIM_TTL_MS;
   }
 
   /** Replaces `prev` (undefined: no record yet) with `next`, unless someone wrote in between. */
@@ -113,12 +142,16 @@ export class EntityStateBook {
     throw e;
   }
 
-  /** A failure that retrying will not cure: recorded as `failed`, not retried until the entity changes. */
+  /**
+   * A failure that retrying will not cure: recorded as `failed`, not retried until the entity
+   * changes. An unconfirmed claim is kept (the create may have reached WeCom on an earlier try)
+   * unless `dropClaim` says the WeCom object it names is known not to be ours.
+   */
   async recordPermanent(
     kind: EntityKind,
     id: string,
     state: EntityState | undefined,
-    failure: { errcode?: number; message: string; payloadHash: string | undefined },
+    failure: { errcode?: number; message: string; payloadHash: string | undefined; dropClaim?: boolean },
   ): Promise<SyncOutcome> {
     const outcome = await this.recordFailure(kind, id, state, { status: 'failed', ...failure });
     this.deps.logger?.warn('permanent sync failure recorded', { kind, id, errcode: failure.errcode, error: failure.message, metric: 'PermanentFailure' });
@@ -139,7 +172,7 @@ export class EntityStateBook {
     kind: EntityKind,
     id: string,
     state: EntityState | undefined,
-    f: { status: EntityStatus; payloadHash: string | undefined; errcode?: number; message: string },
+    f: { status: EntityStatus; payloadHash: string | undefined; errcode?: number; message: string; dropClaim?: boolean },
   ): Promise<SyncOutcome> {
     await this.save(state, {
       kind,
@@ -147,6 +180,8 @@ export class EntityStateBook {
       owned: state?.owned ?? false,
       wecomId: state?.wecomId,
       payload: state?.payload,
+      claim: f.dropClaim ? undefined : state?.claim,
+      releases: state?.releases,
       status: f.status,
       payloadHash: f.payloadHash,
       lastErrcode: f.errcode,

@@ -31,6 +31,7 @@ import {
   systemClock,
   type WeComDirectory,
 } from '../ports';
+import { ContactReleaser } from './contact-release';
 import { type ApplyDeptOptions, DeptSync } from './dept-sync';
 import { type EntityLeaseDeps, LEASE_WAIT_DELAYS_MS, withEntityLease } from './entity-lease';
 import { EntityStateBook, StaleSaveError } from './entity-state';
@@ -62,7 +63,8 @@ export class EntitySync {
     const clock = deps.clock ?? systemClock;
     const states = new EntityStateBook({ store: deps.store, clock, logger });
     this.depts = new DeptSync({ dingtalk, wecom, states, config, logger });
-    this.users = new UserSync({ dingtalk, wecom, states, depts: this.depts, config, logger });
+    const contacts = new ContactReleaser({ wecom, states, clock, logger });
+    this.users = new UserSync({ dingtalk, wecom, states, depts: this.depts, contacts, config, logger });
     this.leases = { store: deps.store, clock, logger };
     this.store = deps.store;
   }
@@ -78,7 +80,7 @@ export class EntitySync {
   }
 
   /** Reads the user from DingTalk and applies it; a user gone from DingTalk is a leaver. */
-  syncUser(userid: string, opts: Pick<ApplyUserOptions, 'force'> = {}): Promise<SyncOutcome> {
+  syncUser(userid: string, opts: Pick<ApplyUserOptions, 'force' | 'releaseFrom'> = {}): Promise<SyncOutcome> {
     return this.leased('user', userid, LEASE_WAIT_DELAYS_MS, () => this.users.syncUser(userid, opts));
   }
 
@@ -90,7 +92,7 @@ export class EntitySync {
   applyUser(user: DingTalkUser, opts: ApplyUserOptions = {}): Promise<SyncOutcome> {
     return this.leased('user', user.userid, LEASE_WAIT_DELAYS_MS, async () =>
       (await this.recordChanged('user', user.userid, opts.ifVersion))
-        ? this.users.syncUser(user.userid, { force: opts.force })
+        ? this.users.syncUser(user.userid, { force: opts.force, releaseFrom: opts.releaseFrom })
         : this.users.applyUser(user, opts),
     );
   }
@@ -100,21 +102,27 @@ export class EntitySync {
     return this.leased('user', userid, LEASE_WAIT_DELAYS_MS, () => this.users.userLeft(userid, why));
   }
 
+  /**
+   * The reconcile found that WeCom's member for this userid is another person's (spelled
+   * differently, or held by another DingTalk user): recorded as a permanent conflict, described
+   * by `message`, never adopted; no WeCom call.
+   */
+  recordUserConflict(userid: string, message: string): Promise<SyncOutcome> {
+    return this.leased('user', userid, LEASE_WAIT_DELAYS_MS, () => this.users.recordUserConflict(userid, message));
+  }
+
   /** Reads the department from DingTalk and applies it; one gone from DingTalk is deleted in WeCom. */
-  syncDept(deptId: number, opts: Pick<ApplyDeptOptions, 'force' | 'adopt'> = {}): Promise<SyncOutcome> {
+  syncDept(deptId: number, opts: Pick<ApplyDeptOptions, 'force'> = {}): Promise<SyncOutcome> {
     return this.leased('dept', String(deptId), LEASE_WAIT_DELAYS_MS, () => this.depts.syncDept(deptId, opts));
   }
 
   /**
-   * Makes WeCom match a department already read from DingTalk; see ApplyDeptOptions for `adopt`,
-   * and applyUser for `ifVersion`.
+   * Makes WeCom match a department already read from DingTalk; see applyUser for `ifVersion`.
    */
   applyDept(dept: DingTalkDept, opts: ApplyDeptOptions = {}): Promise<SyncOutcome> {
     const id = String(dept.dept_id);
     return this.leased('dept', id, LEASE_WAIT_DELAYS_MS, async () =>
-      (await this.recordChanged('dept', id, opts.ifVersion))
-        ? this.depts.syncDept(dept.dept_id, { force: opts.force, adopt: opts.adopt })
-        : this.depts.applyDept(dept, opts),
+      (await this.recordChanged('dept', id, opts.ifVersion)) ? this.depts.syncDept(dept.dept_id, { force: opts.force }) : this.depts.applyDept(dept, opts),
     );
   }
 

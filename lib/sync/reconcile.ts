@@ -141,6 +141,7 @@ export async function runReconcile(deps: ReconcileDeps, opts: ReconcileOptions =
         ? `stopped after a configuration error, ${applied.skipped} of ${plan.ops.length} operations not attempted: ${applied.stoppedBy}`
         : `${plan.ops.length} operations planned`;
     const r = report(status, allCounts, errors, message);
+    if (applied.notices.length) r.notices = applied.notices;
     await deps.store.putReport(r);
     deps.logger?.info('reconcile finished', { status, ...allCounts, errors: errors.length });
     return { report: r, plan, timings };

@@ -82,6 +82,8 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreU
           payload: userPayload('zhangsan'),
           lastErrcode: 60104,
           lastError: 'user/create: mobile existed',
+          claim: { wecomId: 'zhangsan', payload: userPayload('zhangsan') },
+          releases: [{ to: 'zhangsan2', gave: ['mobile', 'email'], placeholderEmail: 'zhangsan@leavers.invalid', at: 9 }],
         });
         const written = await store.put(user);
         expect(written).toEqual({ ...user, version: 1 });
@@ -129,12 +131,14 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreU
             lastError: 'mobile taken',
             payload: userPayload('u1'),
             creating: { parentid: 1, childIds: [] },
+            claim: { wecomId: 'u1' },
+            releases: [{ to: 'u2', gave: ['mobile'], at: 1 }],
           }),
         );
         await store.put(userState('u1', { wecomId: 'u1', status: 'disabled' }));
         const got = await store.get('user', 'u1');
         expect(got).toMatchObject({ wecomId: 'u1', status: 'disabled', version: 2 });
-        for (const field of ['payloadHash', 'lastErrcode', 'lastError', 'payload', 'creating']) expect(got).not.toHaveProperty(field);
+        for (const field of ['payloadHash', 'lastErrcode', 'lastError', 'payload', 'creating', 'claim', 'releases']) expect(got).not.toHaveProperty(field);
       });
 
       it('keeps users and departments with the same id apart', async () => {

@@ -169,3 +169,36 @@ describe('an entity DingTalk will not show is noted, its WeCom side left as it i
     expect((await store.get('user', 'v'))?.status).toBe('failed');
   });
 });
+
+describe('what a claim names is kept until a saved result confirms it', () => {
+  const intended = { wecomId: 'u', payload: { userid: 'u', name: 'U', department: [2] } };
+
+  it('records what the create asks for, and keeps it through a retryable failure and a taken-over claim', async () => {
+    const { states, clock } = setup();
+    const claim = await states.claim('user', 'u', undefined, intended);
+    expect(claim).toMatchObject({ status: 'pending', owned: false, claim: intended });
+    await expect(states.onWriteError('user', 'u', claim, 'h', wecomError(WECOM_ERR.systemBusy, 'retryable'))).rejects.toThrow();
+    const failed = await states.get('user', 'u');
+    expect(failed).toMatchObject({ status: 'failed', claim: intended });
+    expect(states.isFreshClaim(failed)).toBe(false);
+    clock.t += 1;
+    expect(await states.claim('user', 'u', failed)).toMatchObject({ status: 'pending', claim: intended });
+  });
+
+  it('keeps it through a permanent failure, unless the object it names is known not to be ours', async () => {
+    const { states } = setup();
+    const claim = await states.claim('user', 'u', undefined, intended);
+    await states.recordPermanent('user', 'u', claim, { errcode: WECOM_ERR.mobileExists, message: 'taken', payloadHash: 'h' });
+    const failed = await states.get('user', 'u');
+    expect(failed).toMatchObject({ status: 'failed', claim: intended });
+    await states.recordPermanent('user', 'u', failed, { errcode: WECOM_ERR.useridExists, message: 'someone else', payloadHash: 'h', dropClaim: true });
+    expect((await states.get('user', 'u'))?.claim).toBeUndefined();
+  });
+
+  it('a saved result replaces it', async () => {
+    const { states } = setup();
+    const claim = await states.claim('user', 'u', undefined, intended);
+    await states.save(claim, { kind: 'user', id: 'u', wecomId: 'u', owned: true, status: 'synced' });
+    expect((await states.get('user', 'u'))?.claim).toBeUndefined();
+  });
+});
