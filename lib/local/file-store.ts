@@ -34,7 +34,22 @@ interface StateFile {
   report?: RunReport;
 }
 
-const ENTITY_FIELDS = ['kind', 'id', 'wecomId', 'owned', 'status', 'payloadHash', 'payload', 'lastErrcode', 'lastError', 'updatedAt'] as const;
+const ENTITY_FIELDS = [
+  'kind',
+  'id',
+  'wecomId',
+  'owned',
+  'status',
+  'payloadHash',
+  'payload',
+  'lastErrcode',
+  'lastError',
+  'dingtalkParentId',
+  'blockedBy',
+  'waitingUsers',
+  'blocking',
+  'updatedAt',
+] as const;
 
 export class FileStateStore implements StateStore {
   private readonly entities = new Map<string, EntityState>();

@@ -22,11 +22,25 @@ export class ConcurrentWriteError extends Error {
 /** The fields of a record to save; the store sets `version`, `save` sets `updatedAt`. */
 type NextState = Omit<EntityState, 'version' | 'updatedAt'> & { updatedAt?: number };
 
+/**
+ * What a record keeps across a claim and a recorded failure: links to other entities that are
+ * not about this write (the department's DingTalk parent, the users waiting for it, the
+ * departments a member holds up), so a failed write does not lose them.
+ */
+function kept(state: EntityState | undefined): Pick<EntityState, 'dingtalkParentId' | 'waitingUsers' | 'blocking'> {
+  return { dingtalkParentId: state?.dingtalkParentId, waitingUsers: state?.waitingUsers, blocking: state?.blocking };
+}
+
 export class EntityStateBook {
   constructor(private readonly deps: { store: StateStore; clock: Clock; logger?: Logger }) {}
 
   get(kind: EntityKind, id: string): Promise<EntityState | undefined> {
     return this.deps.store.get(kind, id);
+  }
+
+  /** Every record of one kind: for the rare paths that look a department up by its WeCom id. */
+  list(kind: EntityKind): Promise<EntityState[]> {
+    return this.deps.store.list(kind);
   }
 
   /** Takes the conditional `pending` claim that keeps two workers from creating the same thing. */
@@ -37,7 +51,7 @@ export class EntityStateBook {
     }
     try {
       return await this.deps.store.put(
-        { kind, id, owned: state?.owned ?? false, wecomId: state?.wecomId, status: 'pending', updatedAt: now },
+        { ...kept(state), kind, id, owned: state?.owned ?? false, wecomId: state?.wecomId, status: 'pending', updatedAt: now },
         { ifVersion: state?.version ?? 0 },
       );
     } catch (e) {
@@ -112,6 +126,7 @@ export class EntityStateBook {
     f: { status: EntityStatus; payloadHash: string | undefined; errcode?: number; message: string },
   ): Promise<SyncOutcome> {
     await this.save(state, {
+      ...kept(state),
       kind,
       id,
       owned: state?.owned ?? false,

@@ -45,7 +45,9 @@ export class EntitySync {
   constructor(deps: EntitySyncDeps) {
     const { dingtalk, wecom, config, logger } = deps;
     const states = new EntityStateBook({ store: deps.store, clock: deps.clock ?? systemClock, logger });
-    this.depts = new DeptSync({ dingtalk, wecom, states, config, logger });
+    // Syncing one entity may sync others on the way (dept-sync.ts): through this facade, like any sync.
+    const resync = { syncUser: (userid: string) => this.syncUser(userid), syncDept: (deptId: number) => this.syncDept(deptId) };
+    this.depts = new DeptSync({ dingtalk, wecom, states, config, resync, logger });
     this.users = new UserSync({ dingtalk, wecom, states, depts: this.depts, config, logger });
   }
 
