@@ -14,8 +14,9 @@ import { isPlatformError, type PlatformError } from '../errors';
 import type { Logger } from '../log';
 import type { EntityState, WeComDirectory } from '../ports';
 import { WECOM_ERR } from '../wecom/errors';
-import type { DeptContext } from './dept-context';
+import { type DeptContext, inDeptContext } from './dept-context';
 import { ConcurrentWriteError, type EntityStateBook } from './entity-state';
+import { errorText } from './error-text';
 import type { SyncOutcome } from './outcome';
 
 export interface DeptRemovalDeps {
@@ -64,6 +65,18 @@ export class DeptRemoval {
       return await this.recordBlocked(id, why, second, left, dingtalkParentId);
     } finally {
       ctx.emptying.delete(deptId);
+    }
+  }
+
+  /** A member's write went through: retry deleting the departments it held up. */
+  async retryBlocked(deptIds: readonly string[] | undefined): Promise<void> {
+    for (const id of deptIds ?? []) {
+      try {
+        await inDeptContext(async (ctx) => (ctx.emptying.has(Number(id)) ? undefined : this.deps.syncDept(Number(id))));
+      } catch (e) {
+        // The member's own write stands; the next reconcile sees the department's new contents.
+        this.deps.logger?.warn('retrying a blocked department failed', { deptId: id, error: errorText(e) });
+      }
     }
   }
 

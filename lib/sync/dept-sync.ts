@@ -20,7 +20,6 @@ import { type DeptContext, inDeptContext, readDept, rememberDept } from './dept-
 import { DeptRemoval } from './dept-removal';
 import { WaitingUsers } from './dept-waiting';
 import type { EntityStateBook } from './entity-state';
-import { errorText } from './error-text';
 import { DINGTALK_ROOT_DEPT_ID, MappingError, mapDept, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
 import { changedSinceRead, type SyncOutcome, type SyncResult, sameAsLastWrite } from './outcome';
 import { deptOrderChanged, deptPayloadHash } from './payload-hash';
@@ -129,15 +128,8 @@ export class DeptSync {
   }
 
   /** A member's write went through: retry deleting the departments it held up (`blocking`). */
-  async retryBlocked(deptIds: readonly string[] | undefined): Promise<void> {
-    for (const id of deptIds ?? []) {
-      try {
-        await inDeptContext(async (ctx) => (ctx.emptying.has(Number(id)) ? undefined : this.deps.resync.syncDept(Number(id))));
-      } catch (e) {
-        // The member's own write stands; the next reconcile sees the department's new contents.
-        this.deps.logger?.warn('retrying a blocked department failed', { deptId: id, error: errorText(e) });
-      }
-    }
+  retryBlocked(deptIds: readonly string[] | undefined): Promise<void> {
+    return this.removal.retryBlocked(deptIds);
   }
 
   private async applyIn(ctx: DeptContext, dept: DingTalkDept, opts: ApplyDeptOptions): Promise<SyncOutcome> {

@@ -74,6 +74,7 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreU
           payload: userPayload('zhangsan'),
           lastErrcode: 60104,
           lastError: 'user/create: mobile existed',
+          blocking: ['5'],
         });
         const written = await store.put(user);
         expect(written).toEqual({ ...user, version: 1 });
@@ -87,6 +88,9 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreU
           status: 'synced',
           updatedAt: 5,
           payload: { id: 42, name: '研发', parentid: 1, order: 7 },
+          dingtalkParentId: 1,
+          blockedBy: { users: ['handmade'], depts: [9000] },
+          waitingUsers: ['zhangsan'],
         };
         await store.put(dept);
         expect(await store.get('dept', '42')).toEqual({ ...dept, version: 1 });
