@@ -2,11 +2,11 @@
  * The worker's side of the scope judge (scope.ts): whether a DingTalk department is in scope,
  * judged on its ancestor chain.
  *
- * The chain is first walked on the parents the store remembers (`dingtalkParentId`), which costs
- * no DingTalk read: that is what keeps an unchanged person at one DingTalk read. A remembered
- * parent can be stale (the department moved and its own event is still on the queue), so only
- * "in scope" is trusted from it; anything else — out, a cycle, a link never recorded — is judged
- * again on fresh DingTalk reads before a person is taken out of a department or a department is
+ * The chain is first walked on the parents the store remembers (`dingtalkParentId`), reading
+ * DingTalk only for links it never recorded: that is what keeps an unchanged person at one
+ * DingTalk read. A remembered parent can be stale (the department moved and its own event is
+ * still on the queue), so only "in scope" is trusted from it; "out" (or a cycle) is judged again
+ * on fresh DingTalk reads before a person is taken out of a department or a department is
  * deleted. A stale "in" is corrected by the department's own event.
  */
 import type { PlatformError } from '../errors';
@@ -31,32 +31,27 @@ export class DeptChainJudge {
   ) {}
 
   async judge(ctx: DeptContext, deptId: number): Promise<ChainVerdict> {
-    if (await this.inByStoredLinks(ctx, deptId)) return { kind: 'in' };
+    const remembered = await this.walk(ctx, deptId, true);
+    return remembered.kind === 'out' ? this.walk(ctx, deptId, false) : remembered;
+  }
+
+  /** Up the chain until a root or an excluded department decides; `remembered`: links from the store where it has them. */
+  private async walk(ctx: DeptContext, deptId: number, remembered: boolean): Promise<ChainVerdict> {
     const { scope } = this.deps;
     const chain = [deptId];
     for (let id = deptId; !scope.decidedAt(id) && id !== DINGTALK_ROOT_DEPT_ID; ) {
-      const read = await readDept(ctx, this.deps.dingtalk, id);
-      if ('gone' in read) return { kind: 'out' };
-      if ('invisible' in read) return { kind: 'invisible', error: read.invisible };
-      const parent = read.dept.parent_id;
+      let parent = remembered ? await this.knownParent(ctx, id) : UNKNOWN;
+      if (parent === UNKNOWN) {
+        const read = await readDept(ctx, this.deps.dingtalk, id);
+        if ('gone' in read) return { kind: 'out' };
+        if ('invisible' in read) return { kind: 'invisible', error: read.invisible };
+        parent = read.dept.parent_id;
+      }
       if (parent === undefined || chain.includes(parent)) break;
       chain.push(parent);
       id = parent;
     }
     return scope.includes(chain) ? { kind: 'in' } : { kind: 'out' };
-  }
-
-  private async inByStoredLinks(ctx: DeptContext, deptId: number): Promise<boolean> {
-    const { scope } = this.deps;
-    const chain = [deptId];
-    for (let id = deptId; !scope.decidedAt(id); ) {
-      const parent = await this.knownParent(ctx, id);
-      if (parent === undefined) break;
-      if (parent === UNKNOWN || chain.includes(parent)) return false;
-      chain.push(parent);
-      id = parent;
-    }
-    return scope.includes(chain);
   }
 
   /** The parent read in this operation, else the one the store remembers; undefined at the top. */

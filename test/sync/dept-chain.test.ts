@@ -47,6 +47,12 @@ describe('DeptChainJudge', () => {
     expect(reads).toEqual([]);
   });
 
+  it('reads only the links the store never recorded (a new department under known ones)', async () => {
+    const { judge, reads } = judgeOf({ roots: [1], parents: { ...tree, 5: 3 }, stored: { 2: 1, 3: 2 } });
+    expect(await judge(5)).toEqual({ kind: 'in' });
+    expect(reads).toEqual([5]);
+  });
+
   it('takes a department out when the roots narrowed, after confirming on fresh reads', async () => {
     const { judge, reads } = judgeOf({ roots: [2], parents: tree, stored: { 4: 1 } });
     expect(await judge(4)).toEqual({ kind: 'out' });
