@@ -3,7 +3,12 @@
  * parent, 60008 a sibling's name) are settled by the sync; a real clash still fails.
  */
 import { describe, expect, it } from 'vitest';
-import { temporaryName } from '../../lib/sync/dept-conflicts';
+import { PlatformError } from '../../lib/errors';
+import { FileStateStore } from '../../lib/local/file-store';
+import type { DingTalkDept, WeComDeptRef, WeComDirectory } from '../../lib/ports';
+import { DeptConflicts, type RefusedWrite, temporaryName } from '../../lib/sync/dept-conflicts';
+import { inDeptContext } from '../../lib/sync/dept-context';
+import { EntityStateBook } from '../../lib/sync/entity-state';
 import { WECOM_ERR } from '../../lib/wecom/errors';
 import { sandboxSync } from './sandbox-sync';
 
@@ -86,5 +91,77 @@ describe('a name a sibling holds (60008)', () => {
     const name = '名'.repeat(64);
     expect(Array.from(temporaryName(name, '123456'))).toHaveLength(64);
     expect(temporaryName(name, '123456').endsWith('~123456')).toBe(true);
+  });
+});
+
+describe('DeptConflicts on its own (a scripted WeCom)', () => {
+  const err = (errcode: number) => new PlatformError('wecom', 'department/update', errcode, 'refused', 'permanent');
+
+  async function conflicts(opts: { tree: WeComDeptRef[]; renameFails?: boolean }) {
+    const store = new FileStateStore(undefined);
+    const states = new EntityStateBook({ store, clock: { now: () => 1 } });
+    const renamed: number[] = [];
+    const wecom = {
+      listDepts: async () => opts.tree,
+      updateDept: async (p: { id: number }) => {
+        if (opts.renameFails) throw err(WECOM_ERR.deptExists);
+        renamed.push(p.id);
+      },
+    } as unknown as WeComDirectory;
+    const dingtalk = { getDept: async (id: number): Promise<DingTalkDept> => ({ dept_id: id, name: '研发部', parent_id: 1 }) };
+    const synced: number[] = [];
+    const c = new DeptConflicts({
+      dingtalk,
+      wecom,
+      states,
+      syncDept: async (id) => {
+        synced.push(id);
+        return { kind: 'dept', id: String(id), result: 'updated' };
+      },
+    });
+    const resolve = (e: unknown, write: RefusedWrite) => inDeptContext((ctx) => c.resolve(ctx, e, write));
+    return { store, resolve, renamed, synced };
+  }
+  const write: RefusedWrite = { deptId: 2, wecomId: 2, payload: { name: '市场部', parentid: 1 } };
+
+  it('leaves other refusals alone', async () => {
+    const { resolve } = await conflicts({ tree: [] });
+    expect(await resolve(err(WECOM_ERR.badDeptName), write)).toBeUndefined();
+  });
+
+  it('leaves a circular parent alone when the department that moves is not on the new parent’s way up', async () => {
+    const { resolve, synced } = await conflicts({
+      tree: [
+        { id: 1, parentid: 0 },
+        { id: 2, parentid: 1 },
+        { id: 3, parentid: 1 },
+      ],
+    });
+    expect(await resolve(err(WECOM_ERR.deptCircular), { ...write, payload: { name: '研发部', parentid: 3 } })).toBeUndefined();
+    expect(synced).toEqual([]);
+  });
+
+  it('lets the original refusal stand when the holder cannot be given its temporary name', async () => {
+    const { store, resolve, synced } = await conflicts({
+      tree: [
+        { id: 1, parentid: 0 },
+        { id: 2, parentid: 1 },
+        { id: 4, parentid: 1 },
+      ],
+      renameFails: true,
+    });
+    await store.put({
+      kind: 'dept',
+      id: '4',
+      owned: true,
+      wecomId: '4',
+      status: 'synced',
+      payload: { name: '市场部', parentid: 1 },
+      dingtalkParentId: 1,
+      updatedAt: 0,
+    });
+    expect(await resolve(err(WECOM_ERR.deptExists), write)).toBeUndefined();
+    expect(synced).toEqual([]);
+    expect((await store.get('dept', '4'))?.payload).toMatchObject({ name: '市场部' });
   });
 });

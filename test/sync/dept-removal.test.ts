@@ -4,6 +4,12 @@
  * queue for it.
  */
 import { describe, expect, it } from 'vitest';
+import { PlatformError } from '../../lib/errors';
+import { FileStateStore } from '../../lib/local/file-store';
+import type { WeComDeptRef, WeComDirectory, WeComUserDeptRow } from '../../lib/ports';
+import { inDeptContext } from '../../lib/sync/dept-context';
+import { DeptRemoval } from '../../lib/sync/dept-removal';
+import { EntityStateBook } from '../../lib/sync/entity-state';
 import { WECOM_ERR } from '../../lib/wecom/errors';
 import { sandboxSync } from './sandbox-sync';
 
@@ -89,5 +95,55 @@ describe('a department that cannot be emptied', () => {
     expect((await store.get('dept', '4'))?.status).toBe('blocked');
     expect(await sync.syncDept(4)).toMatchObject({ result: 'updated', wecomId: '4' });
     expect(await store.get('dept', '4')).toMatchObject({ status: 'synced', wecomId: '4' });
+  });
+});
+
+describe('DeptRemoval on its own (a scripted WeCom)', () => {
+  const refusal = (errcode: number, failure: PlatformError['failure'] = 'permanent') =>
+    new PlatformError('wecom', 'department/delete', errcode, 'refused', failure);
+
+  async function removal(deleteAnswers: (PlatformError | undefined)[], contents: { users: WeComUserDeptRow[]; depts: WeComDeptRef[] }) {
+    const store = new FileStateStore(undefined);
+    const states = new EntityStateBook({ store, clock: { now: () => 1 } });
+    await store.put({ kind: 'dept', id: '4', owned: true, wecomId: '4', status: 'synced', updatedAt: 0 });
+    const wecom = {
+      deleteDept: async () => {
+        const answer = deleteAnswers.shift();
+        if (answer) throw answer;
+      },
+      listUserDepts: async () => contents.users,
+      listDepts: async () => contents.depts,
+    } as unknown as WeComDirectory;
+    const synced: string[] = [];
+    const r = new DeptRemoval({
+      wecom,
+      states,
+      syncUser: async (id) => {
+        synced.push(id);
+        return { kind: 'user', id, result: 'unchanged' };
+      },
+      syncDept: async (id) => ({ kind: 'dept', id: String(id), result: 'unchanged' }),
+    });
+    const leave = () => inDeptContext(async (ctx) => r.leave(ctx, 4, await store.get('dept', '4'), 'no longer exists in DingTalk'));
+    return { store, leave, synced };
+  }
+
+  it('throws a refusal that is not about what the department holds, as any write failure (here a configuration error)', async () => {
+    const { leave, store } = await removal([refusal(WECOM_ERR.untrustedIp, 'configuration')], { users: [], depts: [] });
+    await expect(leave()).rejects.toMatchObject({ errcode: WECOM_ERR.untrustedIp });
+    expect((await store.get('dept', '4'))?.status).toBe('synced');
+  });
+
+  it('leaves the message to be retried when WeCom refused but nothing is left inside by the time it looks', async () => {
+    const { leave, store, synced } = await removal([refusal(WECOM_ERR.deptHasMembers), refusal(WECOM_ERR.deptHasMembers)], { users: [], depts: [] });
+    await expect(leave()).rejects.toMatchObject({ errcode: WECOM_ERR.deptHasMembers });
+    expect(synced).toEqual([]);
+    expect((await store.get('dept', '4'))?.status).toBe('synced');
+  });
+
+  it('records a failure of the second attempt that is not about contents as a write failure', async () => {
+    const { leave, store } = await removal([refusal(WECOM_ERR.deptHasMembers), refusal(WECOM_ERR.invalidDeptId)], { users: [], depts: [] });
+    expect(await leave()).toMatchObject({ result: 'failed', errcode: WECOM_ERR.invalidDeptId });
+    expect((await store.get('dept', '4'))?.status).toBe('failed');
   });
 });

@@ -61,6 +61,18 @@ describe('a department the DingTalk app may not read (50004)', () => {
   });
 });
 
+describe('a department below one the DingTalk app may not read', () => {
+  it('is a configuration problem: nothing is created, deleted or left', async () => {
+    const { dt, wc, store, sync } = await setup();
+    dt.addDept({ dept_id: 6, name: '保密部', parent_id: 1 }, { push: false });
+    dt.addDept({ dept_id: 7, name: '保密组', parent_id: 6 }, { push: false });
+    dt.setDeptOutOfScope(6, true, { push: false });
+    expect(await sync.syncDept(7)).toMatchObject({ result: 'failed', errcode: DINGTALK_ERR.deptOutOfScope });
+    expect(wc.getDept(7)).toBeUndefined();
+    expect((await store.get('dept', '7'))?.lastError).toMatch(/ancestor is outside the DingTalk app's visible range/);
+  });
+});
+
 describe('a department outside the scope', () => {
   it('is dropped from the person’s departments, judged on the chain: an excluded parent takes its subtree out', async () => {
     const { wc, sync, syncWith } = await setup();
