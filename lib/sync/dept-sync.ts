@@ -263,7 +263,7 @@ export class DeptSync {
     });
     this.deps.logger?.info('department synced', { deptId: id, wecomId, result });
     await resolution?.settle();
-    await this.waiting.release(dept.dept_id);
+    if (state?.waitingUsers?.length) await this.waiting.release(dept.dept_id);
     return { kind: 'dept', id, result, wecomId: String(wecomId) };
   }
 

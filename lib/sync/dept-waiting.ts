@@ -9,6 +9,8 @@ import type { EntityStateBook } from './entity-state';
 import { ConcurrentWriteError } from './entity-state';
 import type { SyncOutcome } from './outcome';
 
+const ADD_ATTEMPTS = 3;
+
 export interface WaitingDeps {
   states: EntityStateBook;
   /** Syncs a user again from DingTalk. */
@@ -22,16 +24,20 @@ export class WaitingUsers {
   /** `userid` was placed without department `deptId`, which could not be written. */
   async add(deptId: number, userid: string): Promise<void> {
     const { states } = this.deps;
-    const state = await states.get('dept', String(deptId));
-    if (!state || state.waitingUsers?.includes(userid)) return;
-    try {
-      await states.save(state, { ...state, waitingUsers: [...(state.waitingUsers ?? []), userid] });
-    } catch (e) {
-      // Someone else wrote the department meanwhile: its next failure or success is theirs to
-      // record; the reconcile still completes this user (the plan places people in every
-      // department that exists).
-      if (!(e instanceof ConcurrentWriteError)) throw e;
+    // People placed in parallel (the reconcile writes several at once) add themselves in turn.
+    for (let attempt = 0; attempt < ADD_ATTEMPTS; attempt++) {
+      const state = await states.get('dept', String(deptId));
+      if (!state || state.waitingUsers?.includes(userid)) return;
+      try {
+        await states.save(state, { ...state, waitingUsers: [...(state.waitingUsers ?? []), userid] });
+        return;
+      } catch (e) {
+        if (!(e instanceof ConcurrentWriteError)) throw e;
+      }
     }
+    // Still contended: the reconcile completes this person anyway, as it places people in every
+    // department that exists.
+    this.deps.logger?.warn('could not record a user as waiting for a department', { deptId, userid });
   }
 
   /**
