@@ -38,6 +38,7 @@ describe('WaitingUsers', () => {
       },
     });
     await waiting(racing).add(4, 'lisi');
+    expect((await store.get('dept', '4'))?.waitingUsers).toEqual(['wangwu', 'lisi']);
     await waiting().add(4, 'lisi');
     expect((await store.get('dept', '4'))?.waitingUsers).toEqual(['wangwu', 'lisi']);
   });
