@@ -186,9 +186,11 @@ export interface WeComDirectory {
 /**
  * `pending` is a claim taken (conditionally) before creating something in WeCom, so two
  * concurrent workers cannot both create it; `ignored` records a leaver under SYNC_ON_LEAVE=ignore
- * or an entity the sync was told about but may not touch.
+ * or an entity the sync was told about but may not touch; `blocked` is a department that must go
+ * but that WeCom will not delete because of what it still holds (`blockedBy`), which the sync may
+ * not or could not move.
  */
-export type EntityStatus = 'synced' | 'disabled' | 'deleted' | 'failed' | 'ignored' | 'pending';
+export type EntityStatus = 'synced' | 'disabled' | 'deleted' | 'failed' | 'ignored' | 'pending' | 'blocked';
 
 export interface EntityState {
   kind: EntityKind;
@@ -221,6 +223,14 @@ export interface EntityState {
   claim?: { wecomId?: string; payload?: WeComUserPayload | WeComDeptPayload };
   /** A disabled leaver's contact details given up to new people who needed them (oldest first). */
   releases?: ContactRelease[];
+  /** Departments: the DingTalk parent last read, so that scope is judged on the chain without reading DingTalk again. */
+  dingtalkParentId?: number;
+  /** Departments `blocked`: what WeCom still held when it refused the deletion (userids, child department ids). */
+  blockedBy?: { users: string[]; depts: number[] };
+  /** Departments that could not be created: the users placed without them, to complete once they exist. */
+  waitingUsers?: string[];
+  /** Users: departments (DingTalk ids) whose deletion this member held up, retried after the member's next write. */
+  blocking?: string[];
   /** Epoch ms of this record. */
   updatedAt: number;
   /** Optimistic-concurrency counter, 1 on first write; maintained by the store. */

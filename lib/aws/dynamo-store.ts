@@ -46,7 +46,20 @@ const REPORT_PK = 'report#latest';
 
 /** Fields of EntityState the store writes besides `kind`, `id` and `version`, split by whether they may be absent. */
 const REQUIRED_FIELDS = ['owned', 'status', 'updatedAt'] as const;
-const OPTIONAL_FIELDS = ['wecomId', 'payloadHash', 'payload', 'lastErrcode', 'lastError', 'creating', 'claim', 'releases'] as const;
+const OPTIONAL_FIELDS = [
+  'wecomId',
+  'payloadHash',
+  'payload',
+  'lastErrcode',
+  'lastError',
+  'creating',
+  'claim',
+  'releases',
+  'dingtalkParentId',
+  'blockedBy',
+  'waitingUsers',
+  'blocking',
+] as const;
 
 export interface DynamoStateStoreOptions {
   tableName: string;

@@ -51,6 +51,10 @@ const ENTITY_FIELDS = [
   'creating',
   'claim',
   'releases',
+  'dingtalkParentId',
+  'blockedBy',
+  'waitingUsers',
+  'blocking',
   'updatedAt',
 ] as const;
 

@@ -36,6 +36,15 @@ export class StaleSaveError extends ConcurrentWriteError {
 /** The fields of a record to save; the store sets `version`, `save` sets `updatedAt`. */
 type NextState = Omit<EntityState, 'version' | 'updatedAt'> & { updatedAt?: number };
 
+/**
+ * What a record keeps across a claim and a recorded failure: links to other entities that are
+ * not about this write (the department's DingTalk parent, the users waiting for it, the
+ * departments a member holds up), so a failed write does not lose them.
+ */
+function kept(state: EntityState | undefined): Pick<EntityState, 'dingtalkParentId' | 'waitingUsers' | 'blocking' | 'releases'> {
+  return { dingtalkParentId: state?.dingtalkParentId, waitingUsers: state?.waitingUsers, blocking: state?.blocking, releases: state?.releases };
+}
+
 export class EntityStateBook {
   constructor(private readonly deps: { store: StateStore; clock: Clock; logger?: Logger }) {}
 
@@ -43,7 +52,7 @@ export class EntityStateBook {
     return this.deps.store.get(kind, id);
   }
 
-  /** Every record of one kind: for the rare searches no key answers (a leaver holding a mobile). */
+  /** Every record of one kind: for the rare searches no key answers (a leaver holding a mobile, a department by its WeCom id). */
   list(kind: EntityKind): Promise<EntityState[]> {
     return this.deps.store.list(kind);
   }
@@ -60,6 +69,7 @@ export class EntityStateBook {
     try {
       return await this.deps.store.put(
         {
+          ...kept(state),
           kind,
           id,
           owned: state?.owned ?? false,
@@ -68,7 +78,6 @@ export class EntityStateBook {
           // `creating` survives a retry: it was recorded before the first try (see noteCreating).
           creating: state?.creating,
           claim: intended ?? state?.claim,
-          releases: state?.releases,
           updatedAt: now,
         },
         { ifVersion: state?.version ?? 0 },
@@ -175,13 +184,13 @@ export class EntityStateBook {
     f: { status: EntityStatus; payloadHash: string | undefined; errcode?: number; message: string; dropClaim?: boolean },
   ): Promise<SyncOutcome> {
     await this.save(state, {
+      ...kept(state),
       kind,
       id,
       owned: state?.owned ?? false,
       wecomId: state?.wecomId,
       payload: state?.payload,
       claim: f.dropClaim ? undefined : state?.claim,
-      releases: state?.releases,
       status: f.status,
       payloadHash: f.payloadHash,
       lastErrcode: f.errcode,

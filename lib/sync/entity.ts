@@ -62,7 +62,9 @@ export class EntitySync {
     const { dingtalk, wecom, config, logger } = deps;
     const clock = deps.clock ?? systemClock;
     const states = new EntityStateBook({ store: deps.store, clock, logger });
-    this.depts = new DeptSync({ dingtalk, wecom, states, config, logger });
+    // Syncing one entity may sync others on the way (dept-sync.ts): through this facade, like any sync.
+    const resync = { syncUser: (userid: string) => this.syncUser(userid), syncDept: (deptId: number) => this.syncDept(deptId) };
+    this.depts = new DeptSync({ dingtalk, wecom, states, config, resync, logger });
     const contacts = new ContactReleaser({ wecom, states, clock, logger });
     this.users = new UserSync({ dingtalk, wecom, states, depts: this.depts, contacts, config, logger });
     this.leases = { store: deps.store, clock, logger };

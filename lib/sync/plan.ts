@@ -19,13 +19,15 @@
  * worker applies (direct-leader.ts), so a plan made after one run is empty.
  */
 import type { LeavePolicy } from '../config';
-import type { DingTalkDept, DingTalkUser, EntityState, WeComDeptRef, WeComUserDeptRow, WeComUserPayload } from '../ports';
+
+import type { DingTalkDept, DingTalkUser, EntityState, WeComDeptPayload, WeComDeptRef, WeComUserDeptRow, WeComUserPayload } from '../ports';
 import { indexLeaverContacts, leaversHolding } from './contact-release';
 import { willLead } from './direct-leader';
 import { keepUnknownFields } from './field-provenance';
 import { caseConflictMessage, claimedDeptPresent, indexWeComMembers, matchUnownedUser, mayAdoptDept, ownsInWeCom, userKey } from './identity';
 import { DINGTALK_ROOT_DEPT_ID, MappingError, mapDept, mapUser, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
-import { deptPayloadHash, payloadHash } from './payload-hash';
+import { deptOrderChanged, deptPayloadHash, payloadHash } from './payload-hash';
+import { type BlockedDept, memoDepth, planDeptRemovals } from './plan-dept-removals';
 import { planLeavers } from './plan-leavers';
 
 type DeptOpKind = 'create_dept' | 'adopt_dept' | 'update_dept' | 'restore_dept' | 'move_dept' | 'rewrite_dept' | 'delete_dept';
@@ -92,6 +94,8 @@ export interface Plan {
   ownedDepts: number;
   userRemovals: number;
   deptRemovals: number;
+  /** Departments that must go but that WeCom holds things in the sync may not move: reported on every run. */
+  blocked: BlockedDept[];
 }
 
 export function planReconcile(input: PlanInput): Plan {
@@ -132,6 +136,8 @@ export function planReconcile(input: PlanInput): Plan {
       const parentid = roots.has(dept.dept_id) ? WECOM_ROOT_DEPT_ID : dept.parent_id === undefined ? undefined : mappedDept(dept.parent_id);
       // As the worker decides on the same id (mayAdoptDept): one elsewhere is someone else's, and WeCom assigns a new id.
       if (existing && mayAdoptDept(existing, parentid)) push('adopt_dept', `adopt WeCom department ${wanted} as "${dept.name}"`, false);
+      // A create that failed is retried here even if nothing changed (the worker does not retry it).
+      else if (state?.status === 'failed') push('create_dept', `retry create "${dept.name}" after ${state.lastErrcode ?? 'an error'}`, true);
       else push('create_dept', `create "${dept.name}"`, false);
       continue;
     }
@@ -147,9 +153,12 @@ export function planReconcile(input: PlanInput): Plan {
       continue;
     }
     const payload = mapDept(dept, parentid);
-    if (state.status === 'failed' || deptPayloadHash(payload) !== state.payloadHash) {
-      // A recorded failure is retried here even if nothing changed (the worker does not retry it).
-      push('update_dept', describeDeptChange(state, payload) || `retry after ${state.lastErrcode ?? 'an error'}`, state.status === 'failed');
+    const lastWritten = state.payload as WeComDeptPayload | undefined;
+    const retry = state.status === 'failed' || state.status === 'blocked';
+    if (retry || deptPayloadHash(payload) !== state.payloadHash || deptOrderChanged(lastWritten, payload)) {
+      // A recorded failure is retried here even if nothing changed (the worker does not retry it);
+      // a blocked department back in the scope is simply kept.
+      push('update_dept', describeDeptChange(state, payload) || `retry after ${state.lastErrcode ?? 'an error'}`, retry);
     } else if (inWeCom.parentid !== parentid) {
       push('move_dept', `moved in WeCom to ${inWeCom.parentid}: move back under ${parentid}`, true);
     } else if (input.rewriteAll) {
@@ -231,29 +240,25 @@ export function planReconcile(input: PlanInput): Plan {
   // ---- Leavers: owned users no longer in DingTalk's scope
   const { removalOps, ownedUsers } = planLeavers(input.userStates, dingUsers, wecomMembers, input.config.onLeave);
 
-  // ---- Departments gone from DingTalk's scope, children first (depth in WeCom's tree)
-  const wecomDepth = memoDepth(
-    (id) => wecomDept.get(id)?.parentid,
-    (id) => id === WECOM_ROOT_DEPT_ID || !wecomDept.has(id),
+  // ---- Departments gone from DingTalk's scope, children first. A create whose saved result was
+  // lost counts as owned when WeCom has what it claimed (as the worker judges it).
+  const ownedDeptStates = input.deptStates.flatMap((stored) =>
+    owns(stored) ? [stored] : claimedDeptPresent(stored, wecomDept) ? [{ ...stored, wecomId: stored.claim!.wecomId! }] : [],
   );
-  const deptDeletes: (PlanOp & { op: 'delete_dept' })[] = [];
-  let ownedDepts = 0;
-  for (const stored of input.deptStates) {
-    const state = owns(stored) ? stored : claimedDeptPresent(stored, wecomDept) ? { ...stored, wecomId: stored.claim!.wecomId! } : undefined;
-    if (!state) continue;
-    ownedDepts++;
-    if (dingDepts.has(Number(state.id))) continue;
-    if (!wecomDept.has(Number(state.wecomId))) continue; // already gone from WeCom too: nothing to write
-    deptDeletes.push({ op: 'delete_dept', kind: 'dept', id: state.id, wecomId: state.wecomId, changes: 'gone from DingTalk or the scope: delete' });
-  }
-  deptDeletes.sort((a, b) => wecomDepth(Number(b.wecomId)) - wecomDepth(Number(a.wecomId)));
+  const { deletes: deptDeletes, blocked } = planDeptRemovals({
+    owned: ownedDeptStates,
+    inScope: (id) => dingDepts.has(id),
+    wecomDepts: input.wecomDepts,
+    wecomUserDepts: input.wecomUserDepts,
+  });
 
   return {
     ops: [...deptOps, ...userOps, ...removalOps, ...deptDeletes],
     ownedUsers,
-    ownedDepts,
+    ownedDepts: ownedDeptStates.length,
     userRemovals: removalOps.length,
     deptRemovals: deptDeletes.length,
+    blocked,
   };
 }
 
@@ -269,7 +274,7 @@ function describeDeptChange(state: EntityState, payload: { name: string; parenti
   const parts: string[] = [];
   if (before?.name !== payload.name) parts.push(`name "${before?.name ?? ''}" → "${payload.name}"`);
   if (before?.parentid !== payload.parentid) parts.push(`parent ${before?.parentid ?? '?'} → ${payload.parentid}`);
-  if (before?.order !== payload.order) parts.push('order');
+  if (payload.order !== undefined && before?.order !== payload.order) parts.push('order');
   return parts.join(', ');
 }
 
@@ -281,18 +286,4 @@ function describeUserChange(state: EntityState, payload: WeComUserPayload): stri
 
 function sameSet<T>(a: Set<T>, b: Set<T>): boolean {
   return a.size === b.size && [...a].every((x) => b.has(x));
-}
-
-/** Depth in a parent-linked tree, memoised, safe against cycles in inconsistent data. */
-function memoDepth(parentOf: (id: number) => number | undefined, isTop: (id: number) => boolean): (id: number) => number {
-  const memo = new Map<number, number>();
-  const depth = (id: number, guard = 0): number => {
-    const known = memo.get(id);
-    if (known !== undefined) return known;
-    const parent = parentOf(id);
-    const d = isTop(id) || parent === undefined || guard > 64 ? 0 : depth(parent, guard + 1) + 1;
-    memo.set(id, d);
-    return d;
-  };
-  return (id) => depth(id);
 }

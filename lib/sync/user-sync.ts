@@ -5,7 +5,7 @@
  */
 import type { SyncConfig } from '../config';
 import { isOutOfScope, isUserGone } from '../dingtalk/errors';
-import { isPlatformError, PlatformError } from '../errors';
+import { isPlatformError } from '../errors';
 import type { Logger } from '../log';
 import type { DingTalkDirectory, DingTalkUser, EntityState, WeComDirectory, WeComUserPayload } from '../ports';
 import { WECOM_ERR } from '../wecom/errors';
@@ -18,14 +18,15 @@ import { caseConflictMessage } from './identity';
 import { MappingError, mapUser, WECOM_ROOT_DEPT_ID } from './mapping';
 import { changedSinceRead, type Notice, type SyncOutcome, type SyncResult, sameAsLastWrite } from './outcome';
 import { payloadHash } from './payload-hash';
+import { placeUser } from './user-placement';
 import { lookUpWeComUser } from './wecom-member-lookup';
 
 export interface UserSyncDeps {
   dingtalk: DingTalkDirectory;
   wecom: WeComDirectory;
   states: EntityStateBook;
-  /** Where the user's departments come from: their WeCom ids, created when missing. */
-  depts: Pick<DeptSync, 'ensureDept'>;
+  /** Where the user's departments come from (their WeCom ids, created when missing), and the deletions a member held up. */
+  depts: Pick<DeptSync, 'placeUser' | 'retryBlocked'>;
   /** Frees a taken mobile or email from a disabled leaver the sync owns (a rehire). */
   contacts: Pick<ContactReleaser, 'release'>;
   config: Pick<SyncConfig, 'onLeave' | 'toInvite'>;
@@ -79,19 +80,26 @@ export class UserSync {
     const { states } = this.deps;
     const userid = user.userid;
 
-    const deptMap = new Map<number, number>();
-    for (const dingDeptId of user.dept_id_list) {
-      let wecomDeptId: number | undefined;
-      try {
-        wecomDeptId = await this.deps.depts.ensureDept(dingDeptId);
-      } catch (e) {
-        if (!(e instanceof PlatformError && e.failure === 'permanent')) throw e;
+    const placement = await placeUser(this.deps.depts, user);
+    const deptMap = placement.wecomDeptIds;
+    if (deptMap.size === 0) {
+      // Not created yet (recorded, not parked at the root), nor taken for a leaver.
+      const [failed] = placement.failed;
+      if (failed) {
         const state = await states.get('user', userid);
-        return states.recordPermanent('user', userid, state, { errcode: e.errcode, message: `cannot place the user: ${e.errmsg}`, payloadHash: undefined });
+        return states.recordPermanent('user', userid, state, {
+          errcode: failed.errcode,
+          message: `cannot place the user: ${failed.message}`,
+          payloadHash: undefined,
+        });
       }
-      if (wecomDeptId !== undefined) deptMap.set(dingDeptId, wecomDeptId);
+      const [invisible] = placement.invisible;
+      if (invisible) {
+        const hint = `department ${invisible.deptId} is outside the DingTalk app's visible range: widen the app's contact scope; the person keeps their WeCom departments`;
+        return states.recordConfigurationProblem('user', userid, invisible.error, hint);
+      }
+      return this.userLeft(userid, 'is outside the sync scope', opts);
     }
-    if (deptMap.size === 0) return this.userLeft(userid, 'is outside the sync scope', opts);
 
     const manager = user.manager_userid;
     let managerSynced = false;
@@ -145,6 +153,7 @@ export class UserSync {
     const saved = result === 'updated' ? payload : knownFieldsOnly(payload, user);
     await states.save(current, { kind: 'user', id: userid, wecomId: userid, owned: true, status: 'synced', payloadHash: payloadHash(saved), payload: saved });
     this.deps.logger?.info('user synced', { userid, result });
+    await this.deps.depts.retryBlocked(state?.blocking);
     return withNotices({ kind: 'user', id: userid, result, wecomId: userid }, notices);
   }
 
@@ -220,8 +229,9 @@ export class UserSync {
     const status = policy === 'delete' ? 'deleted' : 'disabled';
     const payload = policy === 'delete' ? state.payload : { ...(state.payload as WeComUserPayload), enable: 0 as const, ...LEAVERS_PLACEMENT };
     // Clear the hash: a user who comes back must be written again (re-enabled).
-    await states.save(state, { ...state, status, payload, payloadHash: undefined, lastErrcode: undefined, lastError: undefined });
+    await states.save(state, { ...state, status, payload, payloadHash: undefined, lastErrcode: undefined, lastError: undefined, blocking: undefined });
     this.deps.logger?.info('user left', { userid, why, result: status });
+    await this.deps.depts.retryBlocked(state.blocking);
     return { kind: 'user', id: userid, result: status, wecomId: state.wecomId };
   }
 

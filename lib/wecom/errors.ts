@@ -68,10 +68,6 @@ const RETRYABLE: ReadonlySet<number> = new Set<number>([
   WECOM_ERR.rateLimited, // frequency limit (10,000 calls/min per API per company)
   WECOM_ERR.tooManyConcurrent, // too many concurrent calls
   WECOM_ERR.dataVersionConflict, // data version conflict
-  // A department that still has members (60005) or children (60006): the messages that move or
-  // remove them are on the queue too, so deleting again a little later succeeds.
-  WECOM_ERR.deptHasMembers,
-  WECOM_ERR.deptHasChildren,
   // A token rejected again right after a fresh one was fetched: WeCom's tokens "may expire
   // early"; the client never loops on it, the queue retries later.
   WECOM_ERR.invalidToken,
@@ -102,6 +98,10 @@ const CONFIGURATION: ReadonlyMap<number, string> = new Map<number, string>([
  * Retryable, configuration, or (everything else) permanent: a problem with this entity's data
  * (60104 mobile taken, 60112 bad name, 60129 neither mobile nor email, …) that the same call
  * will keep hitting until the entity changes.
+ *
+ * A department that still has members (60005) or children (60006) is permanent here: whether
+ * waiting helps depends on what is left inside, which only the department's removal can tell
+ * (lib/sync/dept-removal.ts): it empties what the sync owns and records the rest as blocking.
  */
 export function classifyWeComError(errcode: number): FailureClass {
   if (RETRYABLE.has(errcode) || (errcode >= 500 && errcode <= 599)) return 'retryable';

@@ -109,9 +109,15 @@ describe('department order', () => {
 
   it('a change of order alone reaches WeCom from the event, and a reconcile neither undoes it nor plans anything', async () => {
     const r = await rigs.start();
-    await r.dt.pushEvent('org_dept_create', { deptIds: [2, 4] });
+    await r.dt.pushEvent('org_dept_create', { deptIds: [2, 3, 4] });
     await r.settle();
     expect(wecomFirst(r, 2, 4)).toBe(true); // 研发部 (order 1) before 市场部 (order 2)
+    // The rest of the organisation through events too (the manager first), so that the reconcile
+    // below has nothing left to import and any operation it plans is about the order.
+    await r.dt.pushEvent('user_add_org', { userIds: ['lisi'] });
+    await r.settle();
+    await r.dt.pushEvent('user_add_org', { userIds: ['zhangsan', 'wangwu'] });
+    await r.settle();
 
     r.dt.updateDept(2, { order: 3 });
     r.dt.updateDept(4, { order: 0 });

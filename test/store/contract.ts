@@ -84,6 +84,7 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreU
           lastError: 'user/create: mobile existed',
           claim: { wecomId: 'zhangsan', payload: userPayload('zhangsan') },
           releases: [{ to: 'zhangsan2', gave: ['mobile', 'email'], placeholderEmail: 'zhangsan@leavers.invalid', at: 9 }],
+          blocking: ['5'],
         });
         const written = await store.put(user);
         expect(written).toEqual({ ...user, version: 1 });
@@ -97,6 +98,9 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreU
           status: 'synced',
           updatedAt: 5,
           payload: { id: 42, name: '研发', parentid: 1, order: 7 },
+          dingtalkParentId: 1,
+          blockedBy: { users: ['handmade'], depts: [9000] },
+          waitingUsers: ['zhangsan'],
         };
         await store.put(dept);
         expect(await store.get('dept', '42')).toEqual({ ...dept, version: 1 });

@@ -81,6 +81,18 @@ describe("a create whose id WeCom assigns keeps the parent's children in its cla
   });
 });
 
+describe('links to other entities survive a claim and a recorded failure', () => {
+  it('keeps the DingTalk parent, the waiting users and the departments a member holds up', async () => {
+    const { store, states } = setup();
+    const links = { dingtalkParentId: 2, waitingUsers: ['lisi'], blocking: ['5'] };
+    await store.put({ kind: 'dept', id: '4', owned: false, status: 'failed', updatedAt: 0, ...links });
+    const claim = await states.claim('dept', '4', await store.get('dept', '4'));
+    expect(claim).toMatchObject({ status: 'pending', ...links });
+    await states.recordPermanent('dept', '4', claim, { errcode: WECOM_ERR.deptExists, message: 'name taken', payloadHash: 'h' });
+    expect(await store.get('dept', '4')).toMatchObject({ status: 'failed', lastErrcode: WECOM_ERR.deptExists, ...links });
+  });
+});
+
 describe('saves are conditional on the version read', () => {
   it('saves over the record read, stamping the time', async () => {
     const { store, states, clock } = setup();

@@ -284,21 +284,25 @@ describe('departments gone from DingTalk or from the scope are deleted in WeCom'
     expect(await sync.removeDept(3)).toMatchObject({ result: 'unchanged' }); // already done
   });
 
-  it('leaves the message to be retried while the gone department still has members in WeCom', async () => {
-    const { dt, wc, sync } = await setup();
+  it('empties a gone department of the members it owns first: each is synced to where DingTalk has them now', async () => {
+    const { dt, wc, store, sync } = await setup();
     await sync.syncUser('zhangsan');
     dt.updateUser('zhangsan', { dept_id_list: [2] }); // the move has not reached WeCom yet
     dt.removeDept(3);
-    await expect(sync.syncDept(3)).rejects.toMatchObject({ errcode: WECOM_ERR.deptHasMembers });
-    expect(wc.getDept(3)).toBeDefined();
+    expect(await sync.syncDept(3)).toMatchObject({ result: 'deleted' });
+    expect(wc.getUser('zhangsan')?.department).toEqual([2]);
+    expect(wc.getDept(3)).toBeUndefined();
+    expect((await store.get('dept', '3'))?.status).toBe('deleted');
   });
 
-  it('records, without retrying, a department excluded while people remain in it: the reconcile finishes it', async () => {
-    const { store, sync, syncWith } = await setup();
+  it('deletes a department excluded while people remain in it: a person with no department left follows the leave policy', async () => {
+    const { wc, store, sync, syncWith } = await setup();
     await sync.syncUser('wangwu');
     const narrowed = syncWith({ excludeDeptIds: [4] });
-    expect(await narrowed.syncDept(4)).toMatchObject({ result: 'failed', errcode: WECOM_ERR.deptHasMembers });
-    expect(await store.get('dept', '4')).toMatchObject({ status: 'failed', owned: true, lastErrcode: WECOM_ERR.deptHasMembers });
+    expect(await narrowed.syncDept(4)).toMatchObject({ result: 'deleted' });
+    expect(wc.getUser('wangwu')).toMatchObject({ enable: 0, department: [1] });
+    expect(await store.get('user', 'wangwu')).toMatchObject({ status: 'disabled' });
+    expect(await store.get('dept', '4')).toMatchObject({ status: 'deleted' });
   });
 
   it('never deletes a department the sync does not own', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DingTalkDept, DingTalkUser, EntityState, WeComDeptRef, WeComUserDeptRow } from '../../lib/ports';
+import type { DingTalkDept, DingTalkUser, EntityState, WeComDeptPayload, WeComDeptRef, WeComUserDeptRow } from '../../lib/ports';
 import { mapDept, mapUser } from '../../lib/sync/mapping';
 import { deptPayloadHash, payloadHash } from '../../lib/sync/payload-hash';
 import { type PlanInput, planReconcile } from '../../lib/sync/plan';
@@ -166,6 +166,48 @@ describe('planReconcile', () => {
     const c = converged();
     const userStates = c.userStates.map((s) => (s.id === 'zhangsan' ? { ...s, status: 'failed' as const, lastErrcode: 60104 } : s));
     expect(ops(input({ userStates }))).toEqual(['retry_user zhangsan (force)']);
+  });
+
+  it('retries a department create that failed, forced (the worker does not retry it until the department changes)', () => {
+    const c = converged();
+    const deptStates = c.deptStates.map((s) =>
+      s.id === '4'
+        ? { kind: 'dept' as const, id: '4', owned: false, status: 'failed' as const, lastErrcode: 60008, payloadHash: s.payloadHash, updatedAt: 1, version: 2 }
+        : s,
+    );
+    expect(ops(input({ deptStates, wecomDepts: c.wecomDepts.filter((d) => d.id !== 4) })).slice(0, 1)).toEqual(['create_dept 4 (force)']);
+  });
+
+  it('compares a department’s order only when its reader had one: the listing has none, so an order written from an event stays', () => {
+    const c = converged();
+    const deptStates = c.deptStates.map((s) => (s.id === '4' ? { ...s, payload: { ...(s.payload as WeComDeptPayload), order: 7 } } : s));
+    expect(ops(input({ deptStates }))).toEqual([]);
+    const withOrder = depts.map((d) => (d.dept_id === 4 ? { ...d, order: '3' } : d)); // a configured root is read with department/get
+    const plan = planReconcile(input({ deptStates, dingtalkDepts: withOrder }));
+    expect(plan.ops.map((o) => [o.op, o.id, o.changes])).toEqual([['update_dept', '4', 'order']]);
+  });
+
+  it('keeps a blocked department that is back in DingTalk’s scope (forced, as its hash may not have changed)', () => {
+    const c = converged();
+    const deptStates = c.deptStates.map((s) => (s.id === '4' ? { ...s, status: 'blocked' as const, blockedBy: { users: ['handmade'], depts: [] } } : s));
+    expect(ops(input({ deptStates }))).toEqual(['update_dept 4 (force)']);
+  });
+
+  it('lists a blocked department gone from the scope for the report, and plans its deletion again only when what WeCom holds in it changed', () => {
+    const c = converged();
+    const blockedBy = { users: ['handmade'], depts: [] };
+    const deptStates = c.deptStates.map((s) =>
+      s.id === '4' ? { ...s, status: 'blocked' as const, blockedBy, lastErrcode: 60005, lastError: 'holds handmade' } : s,
+    );
+    const dingtalkDepts = depts.filter((d) => d.dept_id !== 4);
+    const wecomUserDepts = [...c.wecomUserDepts.filter((r) => r.department !== 4), { userid: 'handmade', department: 4 }];
+    const dingtalkUsers = users.map((u) => ({ ...u, dept_id_list: u.dept_id_list.filter((d) => d !== 4) }));
+    const same = planReconcile(input({ deptStates, dingtalkDepts, dingtalkUsers, wecomUserDepts }));
+    expect(same.ops).toEqual([]);
+    expect(same.blocked).toEqual([{ id: '4', wecomId: '4', errcode: 60005, message: 'holds handmade' }]);
+    const moved = planReconcile(input({ deptStates, dingtalkDepts, dingtalkUsers, wecomUserDepts: wecomUserDepts.filter((r) => r.userid !== 'handmade') }));
+    expect(moved.ops.map((o) => [o.op, o.id, o.changes])).toEqual([['delete_dept', '4', 'what blocked the deletion changed: delete']]);
+    expect(moved.blocked).toEqual([]);
   });
 
   it('--rewrite-all rewrites every owned entity', () => {

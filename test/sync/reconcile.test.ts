@@ -263,6 +263,28 @@ describe('deletion guard and lock', () => {
 });
 
 describe('failures', () => {
+  it('reports a blocked department on every run, partial, without planning a deletion that would only fail again', async () => {
+    const { dt, wc, store, deps } = await setup();
+    await runReconcile(deps);
+    wc.seedUser({ userid: 'handmade', name: '手工', department: [4], mobile: '+86 13700000000' });
+    dt.updateUser('lisi', { dept_id_list: [2] }, { push: false });
+    dt.updateUser('wangwu', { dept_id_list: [2] }, { push: false });
+    dt.removeDept(4, { push: false });
+    const first = await runReconcile(deps);
+    expect(first.report.status).toBe('partial');
+    expect(first.report.errors).toEqual([expect.objectContaining({ kind: 'dept', id: '4', op: 'delete_dept', message: expect.stringMatching(/handmade/) })]);
+    expect((await store.get('dept', '4'))?.status).toBe('blocked');
+
+    wc.resetCalls();
+    const second = await runReconcile(deps);
+    expect(second.plan?.ops).toEqual([]);
+    expect(second.report).toMatchObject({ status: 'partial', counts: { blocked_dept: 1 } });
+    expect(second.report.errors).toEqual([
+      expect.objectContaining({ kind: 'dept', id: '4', op: 'blocked', errcode: 60005, message: expect.stringMatching(/handmade/) }),
+    ]);
+    expect(wecomWrites(wc)).toBe(0);
+  });
+
   it('reports partial, never success, when some entities fail', async () => {
     const { wc, deps } = await setup();
     wc.seedUser({ userid: 'other', name: '别人', department: [1], mobile: '+86 13800000001' });

@@ -207,7 +207,7 @@ describe('WeComApi sends the documented requests, checks every errcode and treat
     expect(outcomes).toEqual([
       ['wecom', 'department/create', WECOM_ERR.deptExists, 'permanent'],
       ['wecom', 'department/update', WECOM_ERR.deptCircular, 'permanent'],
-      ['wecom', 'department/delete', WECOM_ERR.deptHasMembers, 'retryable'],
+      ['wecom', 'department/delete', WECOM_ERR.deptHasMembers, 'permanent'],
       ['wecom', 'department/simplelist', WECOM_ERR.detailReadForbidden, 'configuration'],
       ['wecom', 'user/create', WECOM_ERR.mobileExists, 'permanent'],
       ['wecom', 'user/update', WECOM_ERR.badName, 'permanent'],
