@@ -8,6 +8,15 @@ export type FailureClass = 'retryable' | 'permanent' | 'configuration';
 
 export type Platform = 'dingtalk' | 'wecom';
 
+/**
+ * Our errcode, on both platforms, for an HTTP 200 answer that is not of the documented shape:
+ * no `errcode`, JSON that is not an object (`null`, `[]`), a write's answer without its documented
+ * field (`department/create` without `id`). The platforms do not answer so; something in between
+ * (a proxy, a gateway) does, and it may pass again. So it is retryable, and nothing is taken as
+ * done: an answer without `errcode` is never read as a success.
+ */
+export const ERRCODE_PROTOCOL = -3;
+
 export class PlatformError extends Error {
   override readonly name = 'PlatformError';
   constructor(

@@ -5,7 +5,7 @@
  * so one mechanism serves both; a `PlatformProfile` holds what differs.
  */
 import { apiBase } from './config';
-import { type FailureClass, type Platform, PlatformError } from './errors';
+import { ERRCODE_PROTOCOL, type FailureClass, type Platform, PlatformError } from './errors';
 import { createLogger, type Logger } from './log';
 import { type Clock, systemClock } from './ports';
 import { type IssuedToken, type TokenCache, tokenCacheKey } from './token-cache';
@@ -43,9 +43,8 @@ type Obj = Record<string, unknown>;
 /** What sets one platform's API apart from the other's: one constant per client module. */
 export interface PlatformProfile {
   platform: Platform;
+  /** Must classify `ERRCODE_PROTOCOL` as retryable. */
   classify(errcode: number): FailureClass;
-  /** The client's errcode for JSON without the documented shape. */
-  badAnswerErrcode: number;
   token: {
     /** `gettoken`'s query parameter names for the credential id and the secret. */
     idParam: string;
@@ -55,8 +54,8 @@ export interface PlatformProfile {
   };
   /** JSON text to plain values, throwing on anything else, when `JSON.parse` would lose something. */
   parse?(text: string): unknown;
-  /** The answer's errcode (0 = success) and errmsg, when `answerError` is not the whole story. */
-  errorOf?(answer: Obj): { errcode: number; errmsg: string };
+  /** The answer's errcode (0 = success, undefined = none) and errmsg, when `answerError` is not the whole story. */
+  errorOf?(answer: Obj): AnswerError;
   /** One line telling the operator what to fix, for configuration errcodes. */
   describeConfigError(errcode: number, errmsg: string): string | undefined;
   /** Configuration errcodes that turn up in normal running, so logged as warnings, not errors. */
@@ -142,12 +141,15 @@ export class PlatformHttp {
     this.cacheKey = tokenCacheKey(this.baseUrl, opts.credentialId, opts.secret);
   }
 
-  /** Calls an API with the token, retrying once with a fresh token if the platform rejects it, and checks the errcode. */
+  /**
+   * Calls an API with the token, retrying once with a fresh token if the platform rejects it, and
+   * checks the errcode: only an answer stating errcode 0 (or one of `alreadyDone`) is returned.
+   */
   async call(api: string, method: 'GET' | 'POST', opts: CallOptions = {}): Promise<Obj> {
     let token = await this.accessToken();
     let answer = await this.send(api, method, { ...opts.query, access_token: token }, opts.body);
     const first = this.errorOf(answer).errcode;
-    if (this.profile.token.rejected.has(first)) {
+    if (first !== undefined && this.profile.token.rejected.has(first)) {
       // Once only: a second rejection is thrown below, never looped on.
       this.logger.warn(`${this.profile.platform} rejected the access token; fetching a new one`, { api, errcode: first });
       this.tokens.drop(this.cacheKey, token);
@@ -155,7 +157,7 @@ export class PlatformHttp {
       answer = await this.send(api, method, { ...opts.query, access_token: token }, opts.body);
     }
     const errcode = this.errorOf(answer).errcode;
-    if (errcode !== 0 && opts.alreadyDone?.has(errcode)) {
+    if (errcode !== undefined && errcode !== 0 && opts.alreadyDone?.has(errcode)) {
       this.logger.debug(`${this.profile.platform}: already done`, { api, errcode });
       return answer;
     }
@@ -170,22 +172,28 @@ export class PlatformHttp {
   private async fetchToken(): Promise<IssuedToken> {
     const { idParam, secretParam } = this.profile.token;
     const answer = await this.send('gettoken', 'GET', { [idParam]: this.credentialId, [secretParam]: this.secret }, undefined);
-    this.check('gettoken', answer, undefined);
+    // gettoken is the one answer documented without an errcode: its access_token says it worked.
+    this.check('gettoken', answer, undefined, { errcodeOptional: true });
     const token = answer.access_token;
-    if (typeof token !== 'string' || token === '') throw unusableAnswer(this.profile, 'gettoken', 'no access_token');
+    if (typeof token !== 'string' || token === '') throw protocolError(this.profile, 'gettoken', 'no access_token');
     const seconds = typeof answer.expires_in === 'number' && answer.expires_in > 0 ? answer.expires_in : 7200;
     this.logger.debug(`${this.profile.platform} access token fetched`, { expiresInSeconds: seconds });
     return { token, expiresInSeconds: seconds };
   }
 
-  private errorOf(answer: Obj): { errcode: number; errmsg: string } {
-    return this.profile.errorOf ? this.profile.errorOf(answer) : answerError(answer, this.profile.badAnswerErrcode);
+  private errorOf(answer: Obj): AnswerError {
+    return this.profile.errorOf ? this.profile.errorOf(answer) : answerError(answer);
   }
 
-  /** Throws the answer's error, if any, as a classified PlatformError. */
-  private check(api: string, answer: Obj, token: string | undefined): void {
+  /**
+   * Throws the answer's error, if any, as a classified PlatformError. An answer without an
+   * errcode, or with one that is not an integer, is a protocol error: never a success.
+   */
+  private check(api: string, answer: Obj, token: string | undefined, opts: { errcodeOptional?: boolean } = {}): void {
     const { errcode, errmsg: raw } = this.errorOf(answer);
-    if (errcode === 0) return;
+    if (errcode === 0 || (errcode === undefined && opts.errcodeOptional)) return;
+    if (errcode === undefined) throw protocolError(this.profile, api, 'no errcode');
+    if (errcode === ERRCODE_PROTOCOL) throw protocolError(this.profile, api, `errcode ${JSON.stringify(answer.errcode)} is not an integer`);
     const { platform } = this.profile;
     const errmsg = scrub(raw, [token, this.secret]);
     const failure = this.profile.classify(errcode);
@@ -230,21 +238,41 @@ export class PlatformHttp {
       const hint = this.profile.notJsonHint === undefined ? '' : `: ${this.profile.notJsonHint}`;
       throw new PlatformError(platform, api, SYSTEM_BUSY, `answer is not JSON (HTTP ${status})${hint}`, 'retryable');
     }
-    if (!isObj(parsed)) throw unusableAnswer(this.profile, api, 'not a JSON object');
+    if (!isObj(parsed))
+      throw protocolError(this.profile, api, `${parsed === null ? 'null' : Array.isArray(parsed) ? 'an array' : typeof parsed}, not a JSON object`);
     return parsed;
   }
 }
 
-/** The errcode and errmsg as both platforms state them. An absent errcode means success: gettoken's older answers omit it. */
-export function answerError(answer: Obj, badAnswerErrcode: number): { errcode: number; errmsg: string } {
+/**
+ * What an answer says about itself: its errcode (undefined when it states none, which only
+ * gettoken may do; `ERRCODE_PROTOCOL` when it is not an integer) and its errmsg.
+ */
+export interface AnswerError {
+  errcode: number | undefined;
+  errmsg: string;
+}
+
+/** The errcode and errmsg as both platforms state them: an integer, or its decimal text. */
+export function answerError(answer: Obj): AnswerError {
   const errmsg = typeof answer.errmsg === 'string' ? answer.errmsg : '';
   const raw = answer.errcode;
-  if (raw === undefined || raw === null) return { errcode: 0, errmsg };
-  const errcode = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : badAnswerErrcode;
+  if (raw === undefined || raw === null) return { errcode: undefined, errmsg };
+  const errcode = Number.isSafeInteger(raw) ? (raw as number) : typeof raw === 'string' && /^-?\d+$/.test(raw) ? Number(raw) : ERRCODE_PROTOCOL;
   return { errcode, errmsg };
 }
 
-/** An answer that came back fine but lacks what the documentation promises. */
-export function unusableAnswer(profile: PlatformProfile, api: string, what: string): PlatformError {
-  return new PlatformError(profile.platform, api, profile.badAnswerErrcode, `unusable answer: ${what}`, profile.classify(profile.badAnswerErrcode));
+/**
+ * An HTTP 200 answer that is not of the documented shape: the platform does not answer so, a
+ * proxy or gateway in between does. Retryable (the profile classifies `ERRCODE_PROTOCOL`), so a
+ * message that keeps meeting it ends in the dead-letter queue with this text.
+ */
+export function protocolError(profile: PlatformProfile, api: string, what: string): PlatformError {
+  return new PlatformError(
+    profile.platform,
+    api,
+    ERRCODE_PROTOCOL,
+    `answer not of the documented shape (${what}): check any proxy in front of ${profile.baseUrlSetting}`,
+    profile.classify(ERRCODE_PROTOCOL),
+  );
 }

@@ -75,7 +75,16 @@ export interface DingTalkUser {
   /** `order` may exceed 2^53: kept as its exact decimal string. */
   dept_order_list?: { dept_id: number; order: string }[];
   leader_in_dept?: { dept_id: number; leader: boolean }[];
+  /**
+   * Fields this record cannot tell, whatever it holds: a `v2/user/list` item has no
+   * `manager_userid`, so there an absent manager means "unknown", not "none". Absent: a
+   * `user/get` record, which says everything the app may read.
+   */
+  unknownFields?: readonly UnknownUserField[];
 }
+
+/** Fields a DingTalk listing may lack (see DingTalkUser.unknownFields). */
+export type UnknownUserField = 'manager_userid';
 
 export interface DingTalkDept {
   dept_id: number;
@@ -177,9 +186,11 @@ export interface WeComDirectory {
 /**
  * `pending` is a claim taken (conditionally) before creating something in WeCom, so two
  * concurrent workers cannot both create it; `ignored` records a leaver under SYNC_ON_LEAVE=ignore
- * or an entity the sync was told about but may not touch.
+ * or an entity the sync was told about but may not touch; `blocked` is a department that must go
+ * but that WeCom will not delete because of what it still holds (`blockedBy`), which the sync may
+ * not or could not move.
  */
-export type EntityStatus = 'synced' | 'disabled' | 'deleted' | 'failed' | 'ignored' | 'pending';
+export type EntityStatus = 'synced' | 'disabled' | 'deleted' | 'failed' | 'ignored' | 'pending' | 'blocked';
 
 export interface EntityState {
   kind: EntityKind;
@@ -196,10 +207,42 @@ export interface EntityState {
   payload?: WeComUserPayload | WeComDeptPayload;
   lastErrcode?: number;
   lastError?: string;
+  /**
+   * A department create whose id WeCom assigns: the parent and the ids of its children just
+   * before the first try, kept from the claim until the department is saved or fails for good.
+   * An answer that lost the id leaves a department the store does not know; its retry tells that
+   * one (a child that appeared since) from those that were already there.
+   */
+  creating?: { parentid: number; childIds: number[] };
+  /**
+   * A create sent (or about to be sent) to WeCom and not yet confirmed by a saved result: the id
+   * it asked for and what it sent. Kept until confirmed; meanwhile a WeCom object with exactly
+   * this id (for a department, under this parent) is the sync's own, so a lost state write can
+   * never leave an active orphan behind. Absent `wecomId`: WeCom was to assign the id.
+   */
+  claim?: { wecomId?: string; payload?: WeComUserPayload | WeComDeptPayload };
+  /** A disabled leaver's contact details given up to new people who needed them (oldest first). */
+  releases?: ContactRelease[];
+  /** Departments: the DingTalk parent last read, so that scope is judged on the chain without reading DingTalk again. */
+  dingtalkParentId?: number;
+  /** Departments `blocked`: what WeCom still held when it refused the deletion (userids, child department ids). */
+  blockedBy?: { users: string[]; depts: number[] };
+  /** Departments that could not be created: the users placed without them, to complete once they exist. */
+  waitingUsers?: string[];
+  /** Users: departments (DingTalk ids) whose deletion this member held up, retried after the member's next write. */
+  blocking?: string[];
   /** Epoch ms of this record. */
   updatedAt: number;
   /** Optimistic-concurrency counter, 1 on first write; maintained by the store. */
   version: number;
+}
+
+/** A disabled leaver gave `to` its mobile and/or email; `placeholderEmail` is what it keeps instead, if anything. */
+export interface ContactRelease {
+  to: string;
+  gave: ('mobile' | 'email')[];
+  placeholderEmail?: string;
+  at: number;
 }
 
 /** Thrown by StateStore.put when `ifVersion` does not match what is stored. */
@@ -221,7 +264,20 @@ export interface RunReport {
   dryRun: boolean;
   counts: Record<string, number>;
   errors: { kind: EntityKind; id: string; op: string; errcode?: number; message: string }[];
+  /** What the run did that an operator should know about besides the counts (e.g. a leaver that gave a rehire its mobile). */
+  notices?: { kind: EntityKind; id: string; message: string }[];
   message?: string;
+}
+
+/**
+ * Change messages read from a source that forgets what it returned (DingTalk's failed-push list),
+ * kept in the state store until the queue has accepted them.
+ */
+export interface OutboxRecord {
+  id: string;
+  /** Epoch ms when it was saved; records are listed oldest first. */
+  savedAt: number;
+  messages: ChangeMessage[];
 }
 
 export interface StateStore {
@@ -236,6 +292,20 @@ export interface StateStore {
   /** Takes a named lock until `now + ttlMs`; false when someone else holds an unexpired one. */
   acquireLock(name: string, owner: string, ttlMs: number, now: number): Promise<boolean>;
   releaseLock(name: string, owner: string): Promise<void>;
+  /**
+   * Takes the write lease on one entity until `now + ttlMs`, so that its read DingTalk → write
+   * WeCom → save runs in one worker or one reconcile at a time. False when another owner holds
+   * an unexpired lease (at `expiresAt` exactly it has expired); the holder may renew its own.
+   */
+  acquireLease(kind: EntityKind, id: string, owner: string, ttlMs: number, now: number): Promise<boolean>;
+  /** Ends the lease, only if `owner` still holds it. */
+  releaseLease(kind: EntityKind, id: string, owner: string): Promise<void>;
+  /** Saves a record under its id (replacing one with the same id). */
+  putOutbox(record: OutboxRecord): Promise<void>;
+  /** Every outbox record, oldest first (by `savedAt`, then `id`). */
+  listOutbox(): Promise<OutboxRecord[]>;
+  /** Deletes a record; deleting one that does not exist is not an error. */
+  deleteOutbox(id: string): Promise<void>;
   putReport(report: RunReport): Promise<void>;
   latestReport(): Promise<RunReport | undefined>;
 }

@@ -87,6 +87,7 @@ async function main(): Promise<void> {
   if (report.message) process.stdout.write(`${report.message}\n`);
   for (const e of report.errors.slice(0, 50)) process.stdout.write(`  ${e.op} ${e.kind} ${e.id}: ${e.errcode ?? ''} ${e.message}\n`);
   if (report.errors.length > 50) process.stdout.write(`  … and ${report.errors.length - 50} more (see the stored report)\n`);
+  for (const n of report.notices ?? []) process.stdout.write(`  note: ${n.kind} ${n.id}: ${n.message}\n`);
   process.stdout.write(
     `time: ${Object.entries(timings)
       .map(([k, v]) => `${k} ${Math.round(v)} ms`)

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { FailureClass } from '../lib/errors';
+import { ERRCODE_PROTOCOL, type FailureClass } from '../lib/errors';
 import { createMemoryLogger } from '../lib/log';
 import { PlatformHttp, type PlatformProfile } from '../lib/platform-http';
 import { TokenCache } from '../lib/token-cache';
@@ -12,15 +12,18 @@ import { failure } from './support/fake-platform';
 const SECRET = 'the-SECRET';
 
 /** The made-up platform's errcodes, one per way the profile treats them. */
-const CODE = { configuration: 40001, quietConfiguration: 50002, rejectedToken: 40014, alreadyGone: 60111, badAnswer: -2 } as const;
+const CODE = { configuration: 40001, quietConfiguration: 50002, rejectedToken: 40014, alreadyGone: 60111 } as const;
 /** What PlatformHttp gives network errors, throttling statuses and bodies that are not JSON: "system busy". */
 const SYSTEM_BUSY = -1;
 
 const profile: PlatformProfile = {
   platform: 'wecom',
   classify: (errcode): FailureClass =>
-    errcode >= 500 && errcode <= 599 ? 'retryable' : errcode === CODE.configuration || errcode === CODE.quietConfiguration ? 'configuration' : 'permanent',
-  badAnswerErrcode: CODE.badAnswer,
+    (errcode >= 500 && errcode <= 599) || errcode === ERRCODE_PROTOCOL
+      ? 'retryable'
+      : errcode === CODE.configuration || errcode === CODE.quietConfiguration
+        ? 'configuration'
+        : 'permanent',
   token: { idParam: 'id', secretParam: 'key', rejected: new Set([CODE.rejectedToken]) },
   describeConfigError: (errcode) => `fix ${errcode}`,
   quietConfigErrors: new Set([CODE.quietConfiguration]),
@@ -31,14 +34,14 @@ const profile: PlatformProfile = {
 
 type Reply = { status?: number; body: string };
 
-/** A client whose `gettoken` always succeeds and whose other calls answer `reply`. */
-function client(reply: Reply, where: { baseUrl?: string; apiPath?: string } = {}) {
+/** A client whose `gettoken` answers `token` (default: succeeds) and whose other calls answer `reply`. */
+function client(reply: Reply, where: { baseUrl?: string; apiPath?: string; token?: string } = {}) {
   const logger = createMemoryLogger();
   const urls: string[] = [];
   const fetchStub = (async (input: string | URL | Request) => {
     const url = new URL(String(input));
     urls.push(url.pathname + url.search);
-    if (url.pathname.endsWith('/gettoken')) return new Response(JSON.stringify({ errcode: 0, access_token: 'TOK', expires_in: 7200 }));
+    if (url.pathname.endsWith('/gettoken')) return new Response(where.token ?? JSON.stringify({ errcode: 0, access_token: 'TOK', expires_in: 7200 }));
     return new Response(reply.body, { status: reply.status ?? 200 });
   }) as typeof fetch;
   const http = new PlatformHttp({ ...profile, apiPath: where.apiPath }, tokens, {
@@ -85,10 +88,48 @@ describe('PlatformHttp applies the platform profile to tokens, statuses, bodies 
       failure: 'retryable',
     });
     expect(await failure(client({ body: '[1]' }).http.call('a', 'GET'))).toMatchObject({
-      errcode: CODE.badAnswer,
-      errmsg: 'unusable answer: not a JSON object',
-      failure: 'permanent',
+      errcode: ERRCODE_PROTOCOL,
+      errmsg: 'answer not of the documented shape (an array, not a JSON object): check any proxy in front of SOME_API_BASE',
+      failure: 'retryable',
     });
+  });
+
+  it.each([
+    ['{}', 'no errcode'],
+    ['{"errmsg":"ok"}', 'no errcode'],
+    ['{"errcode":null,"errmsg":"ok"}', 'no errcode'],
+    ['{"errcode":"zero"}', 'errcode "zero" is not an integer'],
+    ['{"errcode":0.5}', 'errcode 0.5 is not an integer'],
+    ['{"errcode":true}', 'errcode true is not an integer'],
+    ['null', 'null, not a JSON object'],
+    ['[]', 'an array, not a JSON object'],
+    ['"ok"', 'string, not a JSON object'],
+    ['0', 'number, not a JSON object'],
+  ])('never takes %s for a success: a retryable protocol error (%s)', async (body, what) => {
+    expect(await failure(client({ body }).http.call('a', 'POST', { body: {} }))).toMatchObject({
+      api: 'a',
+      errcode: ERRCODE_PROTOCOL,
+      errmsg: `answer not of the documented shape (${what}): check any proxy in front of SOME_API_BASE`,
+      failure: 'retryable',
+    });
+  });
+
+  it('takes errcode 0 as a number or as its decimal text', async () => {
+    await expect(client({ body: '{"errcode":0}' }).http.call('a', 'GET')).resolves.toEqual({ errcode: 0 });
+    await expect(client({ body: '{"errcode":"0","x":1}' }).http.call('a', 'GET')).resolves.toMatchObject({ x: 1 });
+  });
+
+  it('lets gettoken alone answer without an errcode, but never without an access_token', async () => {
+    const documented = client({ body: '{"errcode":0}' }, { token: '{"access_token":"TOK","expires_in":7200}' });
+    await expect(documented.http.call('a', 'GET')).resolves.toEqual({ errcode: 0 });
+    for (const token of ['{}', '{"errcode":0,"errmsg":"ok"}', '{"access_token":""}', 'null']) {
+      tokens = new TokenCache(); // nothing cached from the call before
+      expect(await failure(client({ body: '{"errcode":0}' }, { token }).http.call('a', 'GET'))).toMatchObject({
+        api: 'gettoken',
+        errcode: ERRCODE_PROTOCOL,
+        failure: 'retryable',
+      });
+    }
   });
 
   it('logs configuration errors, quietly for the expected ones, and scrubs secrets', async () => {

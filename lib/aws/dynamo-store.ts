@@ -1,6 +1,6 @@
 /**
  * The state store on DynamoDB (WeCom will not let the contact-sync secret read details back, so the sync remembers what it wrote): what the sync wrote to WeCom, per entity, plus
- * the reconcile lock and the latest run report.
+ * the reconcile lock, the per-entity write leases, the failed-push outbox and the latest run report.
  *
  * Table layout: ONE table, partition key `pk` (string) only, no sort key, no index.
  *
@@ -9,6 +9,8 @@
  * | user state        | `user#<userid>`     | kind='user', id, owned, status, updatedAt, version, …  |
  * | department state  | `dept#<dept id>`    | kind='dept', id, … (same as users)                     |
  * | named lock        | `lock#<name>`       | kind='lock', owner, expiresAt (epoch ms)               |
+ * | entity lease      | `lease#<kind>#<id>` | kind='lease', owner, expiresAt (epoch ms)              |
+ * | outbox record     | `outbox#<id>`       | kind='outbox', id, savedAt, messages (ChangeMessages)  |
  * | latest run report | `report#latest`     | kind='report', report (the RunReport as a map)          |
  *
  * Why pk only: every hot path (one changed user or department) is a single-item GetItem or
@@ -20,13 +22,18 @@
  *
  * Only the latest run report is kept (CloudWatch logs hold the history).
  *
+ * A lease costs two conditional writes per entity synced (a put, then a delete); a holder that
+ * died leaves its item behind, tiny, and taken over once expired. The outbox is listed by the
+ * same Scan filtered on `kind` as `list`, once per reconcile; it holds at most the failed-push
+ * page the queue last refused, so it stays small.
+ *
  * serverless.yml must declare the table exactly as `stateTableDefinition` below (key `pk`, type S,
  * HASH, PAY_PER_REQUEST); test/store/dynamo-store.test.ts creates its table from the same object.
  * The functions need dynamodb:GetItem, PutItem, UpdateItem, DeleteItem and Scan on it.
  */
 import { type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type EntityKind, type EntityState, type RunReport, StaleStateError, type StateStore } from '../ports';
+import { type EntityKind, type EntityState, type OutboxRecord, type RunReport, StaleStateError, type StateStore } from '../ports';
 
 /** Key schema and billing of the state table; serverless.yml must match it. */
 export const stateTableDefinition: Required<Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema' | 'BillingMode'>> = {
@@ -39,7 +46,20 @@ const REPORT_PK = 'report#latest';
 
 /** Fields of EntityState the store writes besides `kind`, `id` and `version`, split by whether they may be absent. */
 const REQUIRED_FIELDS = ['owned', 'status', 'updatedAt'] as const;
-const OPTIONAL_FIELDS = ['wecomId', 'payloadHash', 'payload', 'lastErrcode', 'lastError'] as const;
+const OPTIONAL_FIELDS = [
+  'wecomId',
+  'payloadHash',
+  'payload',
+  'lastErrcode',
+  'lastError',
+  'creating',
+  'claim',
+  'releases',
+  'dingtalkParentId',
+  'blockedBy',
+  'waitingUsers',
+  'blocking',
+] as const;
 
 export interface DynamoStateStoreOptions {
   tableName: string;
@@ -118,7 +138,97 @@ export class DynamoStateStore implements StateStore {
   }
 
   async list(kind: EntityKind): Promise<EntityState[]> {
-    const out: EntityState[] = [];
+    return (await this.scanKind(kind)).map(toEntityState);
+  }
+
+  async acquireLock(name: string, owner: string, ttlMs: number, now: number): Promise<boolean> {
+    return this.takeExpiring({ pk: lockKey(name), kind: 'lock', name, owner, expiresAt: now + ttlMs }, now);
+  }
+
+  releaseLock(name: string, owner: string): Promise<void> {
+    return this.releaseOwned(lockKey(name), owner);
+  }
+
+  async acquireLease(kind: EntityKind, id: string, owner: string, ttlMs: number, now: number): Promise<boolean> {
+    return this.takeExpiring({ pk: leaseKey(kind, id), kind: 'lease', owner, expiresAt: now + ttlMs }, now);
+  }
+
+  releaseLease(kind: EntityKind, id: string, owner: string): Promise<void> {
+    return this.releaseOwned(leaseKey(kind, id), owner);
+  }
+
+  async putOutbox(record: OutboxRecord): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: outboxKey(record.id), kind: 'outbox', id: record.id, savedAt: record.savedAt, messages: record.messages },
+      }),
+    );
+  }
+
+  async listOutbox(): Promise<OutboxRecord[]> {
+    const records = (await this.scanKind('outbox')).map(
+      (item): OutboxRecord => ({
+        id: item.id as string,
+        savedAt: item.savedAt as number,
+        messages: item.messages as OutboxRecord['messages'],
+      }),
+    );
+    return records.sort((a, b) => a.savedAt - b.savedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async deleteOutbox(id: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { pk: outboxKey(id) } }));
+  }
+
+  async putReport(report: RunReport): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: REPORT_PK, kind: 'report', report } }));
+  }
+
+  async latestReport(): Promise<RunReport | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: REPORT_PK }, ConsistentRead: true }));
+    return out.Item?.report as RunReport | undefined;
+  }
+
+  /** A conditional put of a lock or lease item: succeeds when there is none, it has expired, or `owner` already holds it (renewal). */
+  private async takeExpiring(item: { pk: string; owner: string; expiresAt: number } & Record<string, unknown>, now: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk) OR #expiresAt <= :now OR #owner = :owner',
+          ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#owner': 'owner' },
+          ExpressionAttributeValues: { ':now': now, ':owner': item.owner },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Deletes a lock or lease only if `owner` holds it: one whose hold expired and was taken over cannot free the new holder's. */
+  private async releaseOwned(pk: string, owner: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk },
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+    }
+  }
+
+  /** Every item of one `kind`: a consistent Scan, page by page. */
+  private async scanKind(kind: string): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
@@ -131,56 +241,11 @@ export class DynamoStateStore implements StateStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) out.push(toEntityState(item));
+      out.push(...(page.Items ?? []));
       // A page can hold no matching item and still not be the last one: only the key tells.
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return out;
-  }
-
-  /** A conditional put: succeeds when there is no lock, it has expired, or `owner` already holds it (renewal). */
-  async acquireLock(name: string, owner: string, ttlMs: number, now: number): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { pk: lockKey(name), kind: 'lock', name, owner, expiresAt: now + ttlMs },
-          ConditionExpression: 'attribute_not_exists(pk) OR #expiresAt <= :now OR #owner = :owner',
-          ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#owner': 'owner' },
-          ExpressionAttributeValues: { ':now': now, ':owner': owner },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailure(e)) return false;
-      throw e;
-    }
-  }
-
-  /** Deletes the lock only if `owner` holds it: a worker whose lock expired and was taken over cannot free the new holder's. */
-  async releaseLock(name: string, owner: string): Promise<void> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: { pk: lockKey(name) },
-          ConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': owner },
-        }),
-      );
-    } catch (e) {
-      if (!isConditionFailure(e)) throw e;
-    }
-  }
-
-  async putReport(report: RunReport): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: REPORT_PK, kind: 'report', report } }));
-  }
-
-  async latestReport(): Promise<RunReport | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: REPORT_PK }, ConsistentRead: true }));
-    return out.Item?.report as RunReport | undefined;
   }
 }
 
@@ -190,6 +255,14 @@ function entityKey(kind: EntityKind, id: string): string {
 
 function lockKey(name: string): string {
   return `lock#${name}`;
+}
+
+function leaseKey(kind: EntityKind, id: string): string {
+  return `lease#${kind}#${id}`;
+}
+
+function outboxKey(id: string): string {
+  return `outbox#${id}`;
 }
 
 function isConditionFailure(e: unknown): boolean {

@@ -4,8 +4,9 @@
  *
  * DingTalk's `order` values (≈1.76e17) exceed 2^53, so answers are parsed with lossless-json:
  * orders keep their exact decimal text, ids must be safe integers (never rounded), user ids stay
- * strings. A missing or mistyped field throws `ShapeError`, except in failed pushes, which
- * DingTalk never lists again and so are read as far as they can be.
+ * strings. A missing or mistyped field throws `ShapeError` (the client's retryable protocol
+ * error), an id beyond 2^53 `UnsafeIntegerError` (permanent: asking again gives the same id),
+ * except in failed pushes, which DingTalk never lists again and so are read as far as they can be.
  */
 import { isLosslessNumber, isSafeNumber, parse, parseLosslessNumber } from 'lossless-json';
 import { isObj } from '../platform-http';
@@ -96,6 +97,9 @@ function exactDecimal(text: string): string {
 /** A shape problem found while mapping an answer; the client turns it into a PlatformError naming the API. */
 export class ShapeError extends Error {}
 
+/** An integer of the documented shape that no JS number holds exactly: refused, never rounded. */
+export class UnsafeIntegerError extends ShapeError {}
+
 function obj(v: unknown, what: string): Obj {
   if (!isObj(v)) throw new ShapeError(`${what} is not an object`);
   return v;
@@ -115,9 +119,11 @@ function str(v: unknown, what: string): string {
 
 /** An id: a safe integer, as a number or numeric string. Beyond 2^53 it is refused, never rounded. */
 function safeInt(v: unknown, what: string): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n)) throw new ShapeError(`${what} ${typeof v === 'string' ? v : String(v)} is not a safe integer`);
-  return n;
+  const integer = Number.isInteger(v) || (typeof v === 'string' && /^-?\d+$/.test(v));
+  const n = integer ? Number(v) : NaN;
+  if (Number.isSafeInteger(n)) return n;
+  const text = `${what} ${typeof v === 'string' ? v : String(v)}`;
+  throw integer ? new UnsafeIntegerError(`${text} is not a safe integer`) : new ShapeError(`${text} is not an integer`);
 }
 
 function orderOf(v: unknown): string | undefined {

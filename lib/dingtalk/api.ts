@@ -10,13 +10,26 @@
  *   retried once.
  * - Every answer's errcode is checked; every failure is a `PlatformError` classified by
  *   `classifyDingTalkError` (network/timeout/non-JSON → -1, HTTP 5xx → the status).
- * - Answers are parsed losslessly and checked against their documented shapes (./answers.ts).
+ * - Answers are parsed losslessly and checked against their documented shapes (./answers.ts):
+ *   one without an errcode or not of the documented shape is a retryable protocol error (-3);
+ *   an id beyond 2^53 is a permanent -2.
  * - The access token and app secret never appear in errors or logs.
  */
-import { answerError, type PlatformClientOptions, PlatformHttp, type PlatformProfile, unusableAnswer } from '../platform-http';
+import { PlatformError } from '../errors';
+import { type AnswerError, answerError, type PlatformClientOptions, PlatformHttp, type PlatformProfile, protocolError } from '../platform-http';
 import type { DingTalkDept, DingTalkDirectory, DingTalkUser, DingTalkUserPage, FailedPushPage } from '../ports';
 import { TokenCache } from '../token-cache';
-import { deptAnswer, failedPushesAnswer, parseAnswer, ShapeError, subDeptsAnswer, userAnswer, userIdsAnswer, userPageAnswer } from './answers';
+import {
+  deptAnswer,
+  failedPushesAnswer,
+  parseAnswer,
+  ShapeError,
+  subDeptsAnswer,
+  UnsafeIntegerError,
+  userAnswer,
+  userIdsAnswer,
+  userPageAnswer,
+} from './answers';
 import { classifyDingTalkError, DINGTALK_ERR, DINGTALK_TOKEN_REJECTED, describeDingTalkConfigError, ERRCODE_BAD_ANSWER } from './errors';
 
 /** The app credential (app key and secret of an internal app) and where DingTalk's API is. */
@@ -32,7 +45,6 @@ const BANNED_OR_THROTTLED = 'throttled or the caller IP is banned for a while';
 const DINGTALK: PlatformProfile = {
   platform: 'dingtalk',
   classify: classifyDingTalkError,
-  badAnswerErrcode: ERRCODE_BAD_ANSWER,
   token: { idParam: 'appkey', secretParam: 'appsecret', rejected: DINGTALK_TOKEN_REJECTED },
   parse: parseAnswer,
   errorOf,
@@ -112,7 +124,10 @@ export class DingTalkApi implements DingTalkDirectory {
     try {
       return map(answer);
     } catch (e) {
-      if (e instanceof ShapeError) throw unusableAnswer(DINGTALK, api, e.message);
+      if (e instanceof UnsafeIntegerError) {
+        throw new PlatformError('dingtalk', api, ERRCODE_BAD_ANSWER, `unusable answer: ${e.message}`, classifyDingTalkError(ERRCODE_BAD_ANSWER));
+      }
+      if (e instanceof ShapeError) throw protocolError(DINGTALK, api, e.message);
       throw e;
     }
   }
@@ -123,8 +138,8 @@ export class DingTalkApi implements DingTalkDirectory {
  * `sub_code`/`sub_msg` (e.g. 60011 no permission, 40014 bad token): when that sub_code is a
  * number it becomes the errcode, so classification and the `isUserGone`-style helpers see it.
  */
-function errorOf(answer: Obj): { errcode: number; errmsg: string } {
-  const plain = answerError(answer, ERRCODE_BAD_ANSWER);
+function errorOf(answer: Obj): AnswerError {
+  const plain = answerError(answer);
   const sub = answer.sub_code;
   const subCode = typeof sub === 'number' ? sub : typeof sub === 'string' && /^\d+$/.test(sub) ? Number(sub) : undefined;
   if (plain.errcode === DINGTALK_ERR.authException && subCode !== undefined) {

@@ -9,10 +9,12 @@
  * - `-1`: network error, timeout, or an answer that is not JSON (DingTalk's per-IP ban answers
  *   so): try again later;
  * - `500`-`599`: the HTTP status of a 5xx answer;
- * - `ERRCODE_BAD_ANSWER` (-2): JSON that does not have the documented shape (e.g. an id beyond
- *   2^53); retrying the same read will not help.
+ * - `ERRCODE_BAD_ANSWER` (-2): an answer of the documented shape holding a value this client
+ *   cannot represent (an id beyond 2^53); retrying the same read will not help;
+ * - `ERRCODE_PROTOCOL` (-3): an HTTP 200 answer that is not of the documented shape (no errcode,
+ *   not an object, a field missing or of the wrong type): retryable.
  */
-import { type FailureClass, isPlatformError, type PlatformError } from '../errors';
+import { ERRCODE_PROTOCOL, type FailureClass, isPlatformError, type PlatformError } from '../errors';
 
 /** DingTalk's errcodes by name: production code and the simulator use these, never bare numbers. */
 export const DINGTALK_ERR = {
@@ -38,7 +40,7 @@ export const DINGTALK_ERR = {
   rateLimited: 90018,
 } as const;
 
-/** A JSON answer this client cannot use: missing fields, wrong types, ids beyond 2^53. */
+/** An answer this client cannot use although it has the documented shape: ids beyond 2^53. */
 export const ERRCODE_BAD_ANSWER = -2;
 
 /** 40014 invalid access token, 42001 expired: drop the cached token, fetch once, retry once. */
@@ -50,6 +52,8 @@ const RETRYABLE: ReadonlySet<number> = new Set<number>([
   // moment (the client never loops on it; the queue retries later).
   DINGTALK_ERR.invalidToken,
   DINGTALK_ERR.expiredToken,
+  // DingTalk always answers its documented shape: a proxy or gateway in between did not, this time.
+  ERRCODE_PROTOCOL,
 ]);
 
 /**

@@ -10,6 +10,8 @@
  *   save instead of queueing another, so a burst of changes costs a couple of writes, not one
  *   each. A method resolves only once a save that includes its change is on disk.
  * - One process per file: two processes on the same file would overwrite each other's changes.
+ *   So entity leases live in memory only: a lease cannot outlive the one process that uses them,
+ *   and saving one would cost two file writes per entity synced.
  *
  * `new FileStateStore(undefined)` keeps everything in memory only (for tests).
  * A file that exists but cannot be read as a state file is an error at construction, naming the
@@ -18,7 +20,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type EntityKind, type EntityState, type RunReport, StaleStateError, type StateStore } from '../ports';
+import { type EntityKind, type EntityState, type OutboxRecord, type RunReport, StaleStateError, type StateStore } from '../ports';
 
 const FORMAT = 'dingtalk-wecom-sync/state@1';
 
@@ -31,14 +33,36 @@ interface StateFile {
   format: typeof FORMAT;
   entities: EntityState[];
   locks: Record<string, Lock>;
+  /** Absent in files written before the outbox existed. */
+  outbox?: OutboxRecord[];
   report?: RunReport;
 }
 
-const ENTITY_FIELDS = ['kind', 'id', 'wecomId', 'owned', 'status', 'payloadHash', 'payload', 'lastErrcode', 'lastError', 'updatedAt'] as const;
+const ENTITY_FIELDS = [
+  'kind',
+  'id',
+  'wecomId',
+  'owned',
+  'status',
+  'payloadHash',
+  'payload',
+  'lastErrcode',
+  'lastError',
+  'creating',
+  'claim',
+  'releases',
+  'dingtalkParentId',
+  'blockedBy',
+  'waitingUsers',
+  'blocking',
+  'updatedAt',
+] as const;
 
 export class FileStateStore implements StateStore {
   private readonly entities = new Map<string, EntityState>();
   private readonly locks = new Map<string, Lock>();
+  private readonly leases = new Map<string, Lock>();
+  private readonly outbox = new Map<string, OutboxRecord>();
   private report: RunReport | undefined;
 
   /** The last save in the chain (resolved or not); the next save starts after it. */
@@ -79,15 +103,13 @@ export class FileStateStore implements StateStore {
     return [...this.entities.values()].filter((s) => s.kind === kind).map((s) => structuredClone(s));
   }
 
-  /** Free, expired (at `expiresAt` exactly it is expired) or already held by `owner` (renewal): take it. */
   async acquireLock(name: string, owner: string, ttlMs: number, now: number): Promise<boolean> {
-    const lock = this.locks.get(name);
-    if (lock && lock.expiresAt > now && lock.owner !== owner) return false;
-    const taken = { owner, expiresAt: now + ttlMs };
-    this.locks.set(name, taken);
+    const before = this.locks.get(name);
+    if (!takeExpiring(this.locks, name, owner, ttlMs, now)) return false;
+    const taken = this.locks.get(name);
     await this.saveOrUndo(() => {
       if (this.locks.get(name) !== taken) return;
-      if (lock) this.locks.set(name, lock);
+      if (before) this.locks.set(name, before);
       else this.locks.delete(name);
     });
     return true;
@@ -96,6 +118,36 @@ export class FileStateStore implements StateStore {
   async releaseLock(name: string, owner: string): Promise<void> {
     if (this.locks.get(name)?.owner !== owner) return;
     this.locks.delete(name);
+    await this.save();
+  }
+
+  /** Same rules as a lock; kept in memory only (see the top of this file). */
+  async acquireLease(kind: EntityKind, id: string, owner: string, ttlMs: number, now: number): Promise<boolean> {
+    return takeExpiring(this.leases, entityKey(kind, id), owner, ttlMs, now);
+  }
+
+  async releaseLease(kind: EntityKind, id: string, owner: string): Promise<void> {
+    const key = entityKey(kind, id);
+    if (this.leases.get(key)?.owner === owner) this.leases.delete(key);
+  }
+
+  async putOutbox(record: OutboxRecord): Promise<void> {
+    const before = this.outbox.get(record.id);
+    const next = jsonCopy(record);
+    this.outbox.set(record.id, next);
+    await this.saveOrUndo(() => {
+      if (this.outbox.get(record.id) !== next) return;
+      if (before) this.outbox.set(record.id, before);
+      else this.outbox.delete(record.id);
+    });
+  }
+
+  async listOutbox(): Promise<OutboxRecord[]> {
+    return [...this.outbox.values()].sort((a, b) => a.savedAt - b.savedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((r) => structuredClone(r));
+  }
+
+  async deleteOutbox(id: string): Promise<void> {
+    if (!this.outbox.delete(id)) return;
     await this.save();
   }
 
@@ -140,6 +192,15 @@ export class FileStateStore implements StateStore {
       if (!isRecord(lock) || typeof lock.owner !== 'string' || typeof lock.expiresAt !== 'number') throw corrupt(`lock ${JSON.stringify(name)} is malformed`);
       this.locks.set(name, { owner: lock.owner, expiresAt: lock.expiresAt });
     }
+    if (data.outbox !== undefined) {
+      if (!Array.isArray(data.outbox)) throw corrupt('"outbox" is not an array');
+      for (const [i, r] of data.outbox.entries()) {
+        if (!isRecord(r) || typeof r.id !== 'string' || typeof r.savedAt !== 'number' || !Array.isArray(r.messages)) {
+          throw corrupt(`outbox[${i}] lacks a valid id, savedAt or messages`);
+        }
+        this.outbox.set(r.id, r as unknown as OutboxRecord);
+      }
+    }
     if (data.report !== undefined) {
       if (!isRecord(data.report)) throw corrupt('"report" is not an object');
       this.report = data.report as unknown as RunReport;
@@ -183,6 +244,7 @@ export class FileStateStore implements StateStore {
       format: FORMAT,
       entities: [...this.entities.values()],
       locks: Object.fromEntries(this.locks),
+      ...(this.outbox.size > 0 ? { outbox: [...this.outbox.values()] } : {}),
       ...(this.report ? { report: this.report } : {}),
     };
   }
@@ -204,6 +266,14 @@ export class FileStateStore implements StateStore {
       throw new Error(`could not save state file ${path}: ${(e as Error).message}`);
     }
   }
+}
+
+/** Free, expired (at `expiresAt` exactly it is expired) or already held by `owner` (renewal): take it. */
+function takeExpiring(holds: Map<string, Lock>, key: string, owner: string, ttlMs: number, now: number): boolean {
+  const held = holds.get(key);
+  if (held && held.expiresAt > now && held.owner !== owner) return false;
+  holds.set(key, { owner, expiresAt: now + ttlMs });
+  return true;
 }
 
 function entityKey(kind: EntityKind, id: string): string {

@@ -1,18 +1,21 @@
 /**
  * What both sandbox simulators share: a real node:http server on 127.0.0.1, per-API call
- * counters, fault injection (an errcode, an HTTP status, a dropped connection, a delay) and a
- * fixed-window rate limiter. The two platforms differ only in their routes, token rules, error
- * codes and JSON encoding, which each simulator supplies by extending `SandboxServer`.
+ * counters, fault injection (a delay, and faults.ts: an errcode, an HTTP status, a dropped
+ * connection, any HTTP 200 body, a rewritten answer) and a fixed-window rate limiter. The two
+ * platforms differ only in their routes, token rules, error codes and JSON encoding, which each
+ * simulator supplies by extending `SandboxServer`.
  *
  * Request pipeline, in order: route lookup (unknown path → HTTP 404, not counted) → count the call
  * → read the body → configured delay → queued fault → rate limit → HTTP method → JSON body →
- * the route's handler. Faults come before everything else so a test can inject any errcode,
- * including the token and rate-limit ones, without arranging the conditions that cause them.
+ * the route's handler → a queued rewrite of its answer. Faults come before everything else so a
+ * test can inject any errcode, including the token and rate-limit ones, without arranging the
+ * conditions that cause them.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Clock, systemClock } from '../ports';
+import { type AnswerObject, FaultQueue } from './faults';
 
 /** Thrown by route handlers (and hand-edit helpers) to answer with a platform errcode. */
 export class SimError extends Error {
@@ -37,7 +40,7 @@ export interface SimRequest {
 }
 
 /** What a route returns on success: merged after `{errcode: 0, errmsg: 'ok'}`. */
-export type SimAnswer = Record<string, unknown>;
+export type SimAnswer = AnswerObject;
 
 export interface Route {
   method: 'GET' | 'POST';
@@ -49,11 +52,6 @@ export interface RateLimit {
   limit: number;
   windowMs: number;
 }
-
-type Fault =
-  | { kind: 'errcode'; errcode: number; errmsg?: string; remaining: number }
-  | { kind: 'http'; status: number; remaining: number }
-  | { kind: 'drop'; remaining: number };
 
 /** The errcodes the shared pipeline itself answers with; both platforms use WeChat's 4300x family. */
 export interface PipelineCodes {
@@ -75,7 +73,7 @@ export abstract class SandboxServer {
   protected readonly clock: Clock;
   private limit: RateLimit | undefined;
   private readonly routes = new Map<string, Route>();
-  private readonly faults = new Map<string, Fault[]>();
+  private readonly faults = new FaultQueue();
   private readonly delays = new Map<string, number>();
   private readonly windows = new Map<string, { start: number; count: number }>();
   private server: Server | undefined;
@@ -153,17 +151,27 @@ export abstract class SandboxServer {
 
   /** The next `count` calls to `api` answer HTTP 200 with this errcode. */
   failNext(api: string, errcode: number, count = 1, errmsg?: string): void {
-    this.queueFault(api, { kind: 'errcode', errcode, errmsg, remaining: count });
+    this.faults.add(api, { kind: 'errcode', errcode, errmsg, remaining: count });
   }
 
   /** The next `count` calls to `api` answer with this HTTP status and a non-JSON body. */
   failNextHttp(api: string, status = 500, count = 1): void {
-    this.queueFault(api, { kind: 'http', status, remaining: count });
+    this.faults.add(api, { kind: 'http', status, remaining: count });
   }
 
   /** The next `count` calls to `api` get their connection destroyed without an answer. */
   dropNext(api: string, count = 1): void {
-    this.queueFault(api, { kind: 'drop', remaining: count });
+    this.faults.add(api, { kind: 'drop', remaining: count });
+  }
+
+  /** The next `count` calls to `api` answer HTTP 200 with exactly `text` (`'{}'`, `'null'`, …); the route does not run. */
+  answerNext(api: string, text: string, count = 1): void {
+    this.faults.add(api, { kind: 'answer', text, remaining: count });
+  }
+
+  /** The next `count` calls to `api` run as usual (their change happens) but answer what `rewrite` makes of the answer. */
+  rewriteNext(api: string, rewrite: (answer: SimAnswer) => SimAnswer, count = 1): void {
+    this.faults.add(api, { kind: 'rewrite', rewrite, remaining: count });
   }
 
   /** Every later call to `api` waits `ms` before being processed; 0 removes the delay. */
@@ -191,21 +199,6 @@ export abstract class SandboxServer {
   setRateLimit(limit: RateLimit | undefined): void {
     this.limit = limit;
     this.windows.clear();
-  }
-
-  private queueFault(api: string, fault: Fault): void {
-    if (!Number.isInteger(fault.remaining) || fault.remaining < 1) throw new RangeError('count must be a positive integer');
-    const queue = this.faults.get(api) ?? [];
-    queue.push(fault);
-    this.faults.set(api, queue);
-  }
-
-  private takeFault(api: string): Fault | undefined {
-    const queue = this.faults.get(api);
-    const fault = queue?.[0];
-    if (!queue || !fault) return undefined;
-    if (--fault.remaining === 0) queue.shift();
-    return fault;
   }
 
   private checkRateLimit(api: string): void {
@@ -247,13 +240,17 @@ export abstract class SandboxServer {
       }
     }
 
-    const fault = this.takeFault(api);
+    const fault = this.faults.take(api);
     if (fault?.kind === 'drop') {
       req.socket.destroy();
       return;
     }
     if (fault?.kind === 'http') {
       res.writeHead(fault.status, { 'content-type': 'text/html' }).end(`<html><body>${fault.status} (injected by sandbox)</body></html>`);
+      return;
+    }
+    if (fault?.kind === 'answer') {
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(fault.text);
       return;
     }
 
@@ -278,7 +275,9 @@ export abstract class SandboxServer {
       answer = { errcode: e.errcode, errmsg: e.errmsg ?? this.errmsgFor(e.errcode) };
     }
     if (res.destroyed) return;
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(this.serialize(this.decorate(answer, { ip })));
+    const decorated = this.decorate(answer, { ip });
+    const text = this.serialize(fault?.kind === 'rewrite' ? fault.rewrite(decorated) : decorated);
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(text);
   }
 }
 

@@ -2,7 +2,13 @@
  * Applying a reconcile plan through EntitySync, so outcomes are recorded exactly as the worker
  * records them: departments first (one at a time, parent first), then users in manager waves,
  * then department deletions (children first, as planned). Writes are paced under WeCom's rate,
- * and removals — which read the entity from DingTalk again — under DingTalk's too.
+ * and those that read the entity from DingTalk again first under DingTalk's too.
+ *
+ * A write to an entity the store has a record of is made from a fresh DingTalk read under the
+ * entity's lease, never from the scan: a worker may have written newer data since the scan, and
+ * the stale scan would overwrite it for good. An entity the store had no record of is written from
+ * the scan (checked again under the lease): no write to it exists that the scan could be older
+ * than, and a first import is spared one DingTalk read per entity.
  */
 import { mapLimit, PerApiRateLimiter } from '../concurrency';
 import { PlatformError } from '../errors';
@@ -12,8 +18,8 @@ import { errorText } from './error-text';
 import type { PlanOp } from './plan';
 
 export interface ApplyDeps {
-  sync: Pick<EntitySync, 'syncUser' | 'syncDept' | 'applyUser' | 'applyDept'>;
-  /** DingTalk allows 20 calls/s per app per API: the removals' re-reads stay below it (default 18). */
+  sync: Pick<EntitySync, 'syncUser' | 'syncDept' | 'applyUser' | 'applyDept' | 'recordUserConflict'>;
+  /** DingTalk allows 20 calls/s per app per API: the operations' fresh reads stay below it (default 18). */
   dingtalkCallsPerSecond?: number;
   /** Parallel user writes to WeCom (departments are always serial). */
   writeConcurrency?: number;
@@ -31,6 +37,8 @@ interface ApplyResult {
   /** Operations that succeeded, per kind. */
   counts: Record<string, number>;
   errors: RunReport['errors'];
+  /** What the operations did to other entities on the way (a leaver giving a rehire its mobile). */
+  notices: NonNullable<RunReport['notices']>;
   /** Operations not attempted after a configuration error. */
   skipped: number;
   /** The configuration error that stopped the run, if one did. */
@@ -41,15 +49,14 @@ interface ApplyResult {
 export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (done: number, total: number) => void): Promise<ApplyResult> {
   const counts: Record<string, number> = {};
   const errors: RunReport['errors'] = [];
+  const notices: NonNullable<RunReport['notices']> = [];
   const wecomPace = new PerApiRateLimiter((deps.wecomOpsPerMinute ?? 9000) / 60);
-  // Removals read the entity from DingTalk again first (it may have come back since the scan),
-  // so they are also held to DingTalk's per-API rate.
   const dingtalkPace = new PerApiRateLimiter(deps.dingtalkCallsPerSecond ?? 18);
   const paced = (op: PlanOp): Promise<SyncOutcome> => {
+    if (op.op === 'conflict_user') return applyOp(deps.sync, op); // recorded only: no WeCom call to pace
     const apply = () => wecomPace.run('wecom', () => applyOp(deps.sync, op));
-    if (op.op === 'disable_user' || op.op === 'delete_user') return dingtalkPace.run('user/get', apply);
-    if (op.op === 'delete_dept') return dingtalkPace.run('department/get', apply);
-    return apply();
+    const read = freshReadOf(op);
+    return read ? dingtalkPace.run(read, apply) : apply();
   };
   let done = 0;
   let skipped = 0;
@@ -66,6 +73,7 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
     }
     try {
       const outcome = await paced(op);
+      notices.push(...(outcome.notices ?? []));
       if (outcome.result === 'failed') {
         errors.push({ kind: op.kind, id: op.id, op: op.op, errcode: outcome.errcode, message: outcome.message ?? 'failed' });
       } else {
@@ -83,7 +91,7 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
   // Managers before the people who report to them, so direct_leader is set in the same run.
   for (const wave of managerWaves(ops.filter((o) => o.kind === 'user'))) await mapLimit(wave, deps.writeConcurrency ?? 8, run);
   for (const op of ops.filter((o) => o.op === 'delete_dept')) await run(op);
-  return { counts, errors, skipped, stoppedBy };
+  return { counts, errors, notices, skipped, stoppedBy };
 }
 
 /**
@@ -117,6 +125,12 @@ export function managerWaves(ops: readonly PlanOp[]): PlanOp[][] {
   return waves.filter((w) => w !== undefined);
 }
 
+/** The DingTalk API an operation reads before writing, if it does. */
+function freshReadOf(op: PlanOp): 'user/get' | 'department/get' | undefined {
+  if ('stateVersion' in op && op.stateVersion === 0) return undefined;
+  return op.kind === 'user' ? 'user/get' : 'department/get';
+}
+
 function applyOp(sync: ApplyDeps['sync'], op: PlanOp): Promise<SyncOutcome> {
   switch (op.op) {
     case 'disable_user':
@@ -125,10 +139,18 @@ function applyOp(sync: ApplyDeps['sync'], op: PlanOp): Promise<SyncOutcome> {
       return sync.syncUser(op.id);
     case 'delete_dept':
       return sync.syncDept(Number(op.id));
-    default:
-      // ifVersion: a worker that wrote the entity after the scan read newer data; its write stands.
-      return op.kind === 'dept'
-        ? sync.applyDept(op.dept, { force: op.force, adopt: op.op === 'adopt_dept', ifVersion: op.stateVersion })
-        : sync.applyUser(op.user, { force: op.force, ifVersion: op.stateVersion });
+    case 'conflict_user':
+      return sync.recordUserConflict(op.id, op.changes);
+    default: {
+      // releaseFrom: the plan has already found the leavers that may hold the user's contact details.
+      const releaseFrom = op.kind === 'user' ? { releaseFrom: op.releaseFrom ?? [] } : {};
+      if (op.stateVersion === 0) {
+        // ifVersion 0: should a record appear before the lease is taken, EntitySync reads DingTalk again.
+        return op.kind === 'dept'
+          ? sync.applyDept(op.dept, { force: op.force, ifVersion: 0 })
+          : sync.applyUser(op.user, { force: op.force, ifVersion: 0, ...releaseFrom });
+      }
+      return op.kind === 'dept' ? sync.syncDept(Number(op.id), { force: op.force }) : sync.syncUser(op.id, { force: op.force, ...releaseFrom });
+    }
   }
 }

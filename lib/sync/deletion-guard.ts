@@ -13,7 +13,12 @@ export interface GuardDecision {
 /** Up to this many removals are always allowed, so a small organisation can still lose a person or a department. */
 const DELETE_GUARD_FLOOR = 5;
 
-export function deletionGuard(plan: Plan, maxRatio: number, allowDeletes: boolean, floor = DELETE_GUARD_FLOOR): GuardDecision {
+export function deletionGuard(
+  plan: Pick<Plan, 'ownedUsers' | 'ownedDepts' | 'userRemovals' | 'deptRemovals'>,
+  maxRatio: number,
+  allowDeletes: boolean,
+  floor = DELETE_GUARD_FLOOR,
+): GuardDecision {
   if (allowDeletes) return { blocked: false };
   const over = (removals: number, owned: number) => removals > Math.max(floor, Math.floor(maxRatio * owned));
   const reasons: string[] = [];

@@ -1,190 +1,289 @@
 /**
  * Syncing one department: read it from DingTalk, make its WeCom copy match (creating missing
- * ancestors parent first), delete that copy when the department is gone or left the scope.
- * Also places users: `ensureDept` gives the user sync a WeCom department id to put people in.
+ * ancestors parent first), delete that copy when the department is gone or left the scope
+ * (dept-removal.ts). Also places users: `placeUser` tells the user sync where a person can go.
+ *
+ * Scope is judged on the whole ancestor chain (scope.ts, dept-chain.ts) before a stored
+ * department is trusted. Conflicts that only come from the order of changes are settled here
+ * (dept-conflicts.ts); people placed without a department that could not be created are synced
+ * again once it exists (dept-waiting.ts).
  */
 import type { SyncConfig } from '../config';
-import { isDeptGone, isOutOfScope } from '../dingtalk/errors';
-import { isPlatformError, PlatformError } from '../errors';
+import type { PlatformError } from '../errors';
+import { isPlatformError } from '../errors';
 import type { Logger } from '../log';
 import type { DingTalkDept, DingTalkDirectory, EntityState, WeComDeptPayload, WeComDirectory } from '../ports';
 import { WECOM_ERR } from '../wecom/errors';
+import { type ClaimRef, createWithAssignedId } from './assigned-dept-create';
+import { DeptChainJudge } from './dept-chain';
+import { DeptConflicts, type Resolution } from './dept-conflicts';
+import { type DeptContext, DeptOperations, readDept, rememberDept } from './dept-context';
+import { DeptRemoval } from './dept-removal';
+import { WaitingUsers } from './dept-waiting';
 import type { EntityStateBook } from './entity-state';
-import { DINGTALK_ROOT_DEPT_ID, mapDept, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
+import { mayAdoptDept } from './identity';
+import { DINGTALK_ROOT_DEPT_ID, MappingError, mapDept, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
 import { changedSinceRead, type SyncOutcome, type SyncResult, sameAsLastWrite } from './outcome';
-import { deptPayloadHash } from './payload-hash';
+import { deptOrderChanged, deptPayloadHash } from './payload-hash';
+import { SyncScope } from './scope';
 
 export interface DeptSyncDeps {
   dingtalk: DingTalkDirectory;
   wecom: WeComDirectory;
   states: EntityStateBook;
   config: Pick<SyncConfig, 'rootDeptIds' | 'excludeDeptIds'>;
+  /**
+   * Syncing other entities again on the way (members a department must shed, people waiting for
+   * it, the department in the way of a move): through the facade, like any other sync.
+   */
+  resync: { syncUser(userid: string): Promise<SyncOutcome>; syncDept(deptId: number): Promise<SyncOutcome> };
   logger?: Logger;
 }
 
 /**
- * `force` writes even when the stored hash says nothing changed. `adopt`: the reconcile found a
- * WeCom department with this department's id that the store does not know, and takes it over
- * rather than creating a second one. `ifVersion`: write only if the store still holds this
- * version. `state`: the record already read, to save reading it again.
+ * `force` writes even when the stored hash says nothing changed. `ifVersion`: write only if the
+ * store still holds this version. `state`: the record already read, to save reading it again.
+ * (Whether a WeCom department with the wanted id is adopted is decided by `mayAdoptDept` alone,
+ * for the worker and the reconcile alike.)
  */
 export interface ApplyDeptOptions {
   force?: boolean;
   state?: EntityState;
-  adopt?: boolean;
   ifVersion?: number;
 }
 
+/**
+ * Where a person can be placed for one of their DingTalk departments: its WeCom id; nowhere
+ * (outside the scope, or gone); not now (WeCom refused to create it: `deptId` is the department
+ * that failed, the one asked for or an ancestor); or unknown (the DingTalk app may not read it:
+ * the person keeps the WeCom department it had, when there is one).
+ */
+export type DeptPlacement =
+  | { kind: 'placed'; wecomId: number }
+  | { kind: 'outside' }
+  | { kind: 'failed'; deptId: number; errcode?: number; message: string }
+  | { kind: 'invisible'; wecomId?: number; error: PlatformError };
+
+const VISIBLE_RANGE_HINT = "outside the DingTalk app's visible range: widen the app's contact scope in the DingTalk console";
+
 export class DeptSync {
-  private readonly roots: Set<number>;
-  private readonly excluded: Set<number>;
+  private readonly scope: SyncScope;
+  private readonly chain: DeptChainJudge;
+  private readonly removal: DeptRemoval;
+  private readonly conflicts: DeptConflicts;
+  private readonly waiting: WaitingUsers;
+  private readonly operations = new DeptOperations();
 
   constructor(private readonly deps: DeptSyncDeps) {
-    this.roots = new Set(deps.config.rootDeptIds);
-    this.excluded = new Set(deps.config.excludeDeptIds);
+    const { dingtalk, wecom, states, resync, logger } = deps;
+    this.scope = new SyncScope(deps.config);
+    this.chain = new DeptChainJudge({ scope: this.scope, states, dingtalk });
+    this.removal = new DeptRemoval({ wecom, states, syncUser: resync.syncUser, syncDept: resync.syncDept, operations: this.operations, logger });
+    this.conflicts = new DeptConflicts({ dingtalk, wecom, states, syncDept: resync.syncDept, logger });
+    this.waiting = new WaitingUsers({ states, syncUser: resync.syncUser, logger });
   }
 
-  async syncDept(deptId: number): Promise<SyncOutcome> {
-    const id = String(deptId);
-    if (this.isRootMappedToWeComRoot(deptId)) {
-      // WeCom's root is the company itself; the sync never renames it.
-      return { kind: 'dept', id, result: 'unchanged', wecomId: String(WECOM_ROOT_DEPT_ID) };
-    }
-    const state = await this.deps.states.get('dept', id);
-    if (this.excluded.has(deptId)) return this.deptLeft(deptId, state, 'is excluded by SYNC_EXCLUDE_DEPT_IDS', false);
-    let dept: DingTalkDept;
-    try {
-      dept = await this.deps.dingtalk.getDept(deptId);
-    } catch (e) {
-      if (isDeptGone(e)) return this.deptLeft(deptId, state, 'no longer exists in DingTalk', true);
-      if (isOutOfScope(e)) {
-        return this.deps.states.recordConfigurationProblem(
-          'dept',
-          id,
-          e,
-          "outside the DingTalk app's visible range: widen the app's contact scope in the DingTalk console",
-        );
+  /** Reads the department from DingTalk and applies it; `force` as in ApplyDeptOptions. */
+  syncDept(deptId: number, opts: Pick<ApplyDeptOptions, 'force'> = {}): Promise<SyncOutcome> {
+    return this.operations.run(async (ctx) => {
+      const id = String(deptId);
+      if (this.isRootMappedToWeComRoot(deptId)) {
+        // WeCom's root is the company itself; the sync never renames it.
+        return { kind: 'dept', id, result: 'unchanged', wecomId: String(WECOM_ROOT_DEPT_ID) };
       }
-      throw e;
-    }
-    return this.applyDept(dept, { state });
+      const state = await this.deps.states.get('dept', id);
+      const leave = { force: opts.force };
+      if (this.scope.isExcluded(deptId)) return this.removal.leave(ctx, deptId, state, 'is excluded by SYNC_EXCLUDE_DEPT_IDS', undefined, leave);
+      const read = await readDept(ctx, this.deps.dingtalk, deptId);
+      if ('gone' in read) return this.removal.leave(ctx, deptId, state, 'no longer exists in DingTalk', undefined, leave);
+      if ('invisible' in read) return this.deps.states.recordConfigurationProblem('dept', id, read.invisible, VISIBLE_RANGE_HINT);
+      return this.applyIn(ctx, read.dept, { ...opts, state });
+    });
   }
 
   /** Makes WeCom match a department already read from DingTalk. */
-  async applyDept(dept: DingTalkDept, opts: ApplyDeptOptions = {}): Promise<SyncOutcome> {
-    if (this.isRootMappedToWeComRoot(dept.dept_id)) {
-      return { kind: 'dept', id: String(dept.dept_id), result: 'unchanged', wecomId: String(WECOM_ROOT_DEPT_ID) };
-    }
-    const state = opts.state ?? (await this.deps.states.get('dept', String(dept.dept_id)));
-    if (opts.ifVersion !== undefined && (state?.version ?? 0) !== opts.ifVersion) return changedSinceRead('dept', String(dept.dept_id), state);
-    const outcome = await this.writeDept(dept, state, new Set(), opts.force ?? false, opts.adopt ?? false);
-    if (outcome.result === 'out_of_scope') return this.deptLeft(dept.dept_id, state, 'moved outside the sync scope', false);
-    return outcome;
+  applyDept(dept: DingTalkDept, opts: ApplyDeptOptions = {}): Promise<SyncOutcome> {
+    return this.operations.run((ctx) => {
+      rememberDept(ctx, dept);
+      return this.applyIn(ctx, dept, opts);
+    });
   }
 
   /** A department that is gone from DingTalk: delete its WeCom department if the sync owns it. */
-  async removeDept(deptId: number): Promise<SyncOutcome> {
-    const state = await this.deps.states.get('dept', String(deptId));
-    return this.deptLeft(deptId, state, 'no longer exists in DingTalk', true);
+  removeDept(deptId: number): Promise<SyncOutcome> {
+    return this.operations.run(async (ctx) => {
+      const state = await this.deps.states.get('dept', String(deptId));
+      return this.removal.leave(ctx, deptId, state, 'no longer exists in DingTalk');
+    });
   }
 
   /**
-   * The WeCom id of a DingTalk department, creating it (and its missing ancestors, parent first)
-   * when needed; undefined when it lies outside the sync scope. A department the store knows as
-   * synced costs no call at all: that is what keeps one user change at one DingTalk read.
-   * Throws a permanent PlatformError when the department cannot be written to WeCom.
+   * Where `userid` can be placed for DingTalk department `deptId`, creating it (and its missing
+   * ancestors, parent first) when needed. A department the store knows as synced, on a chain the
+   * store knows to be in scope, costs no DingTalk call: that keeps one user change at one read.
+   * A department that cannot be created remembers the user, who is synced again once it exists.
    */
-  async ensureDept(deptId: number, visiting: Set<number> = new Set()): Promise<number | undefined> {
-    if (this.excluded.has(deptId)) return undefined;
-    if (this.isRootMappedToWeComRoot(deptId)) return WECOM_ROOT_DEPT_ID;
-    if (visiting.has(deptId)) return undefined; // a cycle in DingTalk's answers: refuse rather than loop
-    visiting.add(deptId);
+  placeUser(deptId: number, userid: string): Promise<DeptPlacement> {
+    return this.operations.run(async (ctx) => {
+      const placement = await this.place(ctx, deptId);
+      if (placement.kind === 'failed') await this.waiting.add(placement.deptId, userid);
+      return placement;
+    });
+  }
+
+  /** A member's write went through: retry deleting the departments it held up (`blocking`). */
+  retryBlocked(deptIds: readonly string[] | undefined): Promise<void> {
+    return this.removal.retryBlocked(deptIds);
+  }
+
+  private async applyIn(ctx: DeptContext, dept: DingTalkDept, opts: ApplyDeptOptions): Promise<SyncOutcome> {
+    const id = String(dept.dept_id);
+    if (this.isRootMappedToWeComRoot(dept.dept_id)) return { kind: 'dept', id, result: 'unchanged', wecomId: String(WECOM_ROOT_DEPT_ID) };
+    const state = opts.state ?? (await this.deps.states.get('dept', id));
+    if (opts.ifVersion !== undefined && (state?.version ?? 0) !== opts.ifVersion) return changedSinceRead('dept', id, state);
+    const verdict = await this.chain.judge(ctx, dept.dept_id);
+    if (verdict.kind === 'invisible') return this.deps.states.recordConfigurationProblem('dept', id, verdict.error, `an ancestor is ${VISIBLE_RANGE_HINT}`);
+    const outcome = verdict.kind === 'in' ? await this.writeDept(ctx, dept, state, opts.force ?? false) : undefined;
+    if (outcome && outcome.result !== 'out_of_scope') return outcome;
+    return this.removal.leave(ctx, dept.dept_id, state, 'moved outside the sync scope', dept.parent_id, { force: opts.force });
+  }
+
+  private async place(ctx: DeptContext, deptId: number): Promise<DeptPlacement> {
+    if (this.isRootMappedToWeComRoot(deptId)) return { kind: 'placed', wecomId: WECOM_ROOT_DEPT_ID };
+    const verdict = await this.chain.judge(ctx, deptId);
+    if (verdict.kind === 'out') return { kind: 'outside' };
     const state = await this.deps.states.get('dept', String(deptId));
-    // A department whose last update failed (a sibling name clash, say) still exists: people can be placed in it.
-    if (state?.owned && state.wecomId && (state.status === 'synced' || state.status === 'failed')) return Number(state.wecomId);
-    let dept: DingTalkDept;
-    try {
-      dept = await this.deps.dingtalk.getDept(deptId);
-    } catch (e) {
-      if (isDeptGone(e) || isOutOfScope(e)) return undefined;
-      throw e;
+    // A wecomId is kept only while the department is believed to exist; one whose last update
+    // failed (a sibling name clash, say) still exists and still holds people.
+    const exists = state?.owned && state.wecomId && (state.status === 'synced' || state.status === 'failed') ? Number(state.wecomId) : undefined;
+    if (verdict.kind === 'invisible') return { kind: 'invisible', wecomId: exists, error: verdict.error };
+    if (exists !== undefined) return { kind: 'placed', wecomId: exists };
+    if (ctx.writing.has(deptId)) return { kind: 'failed', deptId, message: `department ${deptId} is being written` };
+    const read = await readDept(ctx, this.deps.dingtalk, deptId);
+    if ('gone' in read) return { kind: 'outside' };
+    if ('invisible' in read) return { kind: 'invisible', error: read.invisible };
+    const outcome = await this.writeDept(ctx, read.dept, state);
+    if (outcome.result === 'out_of_scope') return { kind: 'outside' };
+    if (outcome.result === 'failed' || outcome.wecomId === undefined) {
+      // The failure of an ancestor is the one to wait for.
+      return { kind: 'failed', deptId: outcome.failedDeptId ?? deptId, errcode: outcome.errcode, message: `department ${deptId}: ${outcome.message}` };
     }
-    const outcome = await this.writeDept(dept, state, visiting);
-    if (outcome.result === 'failed') {
-      // The user cannot be placed in a department that does not exist in WeCom (errcode 0 when
-      // the recorded failure carried none).
-      throw new PlatformError('wecom', 'department/create', outcome.errcode ?? 0, `department ${deptId}: ${outcome.message}`, 'permanent');
-    }
-    return outcome.wecomId === undefined ? undefined : Number(outcome.wecomId);
+    return { kind: 'placed', wecomId: Number(outcome.wecomId) };
   }
 
   private isRootMappedToWeComRoot(deptId: number): boolean {
-    return deptId === DINGTALK_ROOT_DEPT_ID && this.roots.has(DINGTALK_ROOT_DEPT_ID);
+    return deptId === DINGTALK_ROOT_DEPT_ID && this.scope.isRoot(DINGTALK_ROOT_DEPT_ID);
   }
 
-  private async parentWeComId(dept: DingTalkDept, visiting: Set<number>): Promise<number | undefined> {
-    // A configured root other than DingTalk's own is placed directly under WeCom's root.
-    if (this.roots.has(dept.dept_id)) return WECOM_ROOT_DEPT_ID;
-    if (dept.parent_id === undefined) return undefined;
-    return this.ensureDept(dept.parent_id, visiting);
-  }
-
-  private async writeDept(dept: DingTalkDept, state: EntityState | undefined, visiting: Set<number>, force = false, adopt = false): Promise<SyncOutcome> {
+  private async writeDept(
+    ctx: DeptContext,
+    dept: DingTalkDept,
+    state: EntityState | undefined,
+    force = false,
+  ): Promise<SyncOutcome & { failedDeptId?: number }> {
     const id = String(dept.dept_id);
-    visiting.add(dept.dept_id);
-    const parentid = await this.parentWeComId(dept, visiting);
-    if (parentid === undefined) return { kind: 'dept', id, result: 'out_of_scope' };
+    const { states } = this.deps;
+    // A configured root other than DingTalk's own is placed directly under WeCom's root.
+    const parent: DeptPlacement = this.scope.isRoot(dept.dept_id)
+      ? { kind: 'placed', wecomId: WECOM_ROOT_DEPT_ID }
+      : dept.parent_id === undefined
+        ? { kind: 'outside' }
+        : await this.place(ctx, dept.parent_id);
+    if (parent.kind === 'outside') return { kind: 'dept', id, result: 'out_of_scope' };
+    if (parent.kind === 'invisible') return states.recordConfigurationProblem('dept', id, parent.error, `its parent is ${VISIBLE_RANGE_HINT}`);
+    if (parent.kind === 'failed') {
+      const outcome = await states.recordPermanent('dept', id, state, { errcode: parent.errcode, message: `parent ${parent.message}`, payloadHash: undefined });
+      return { ...outcome, failedDeptId: parent.deptId };
+    }
 
-    const payload = mapDept(dept, parentid);
+    let payload: WeComDeptPayload;
+    try {
+      payload = mapDept(dept, parent.wecomId);
+    } catch (e) {
+      if (!(e instanceof MappingError)) throw e;
+      return states.recordPermanent('dept', id, state, { message: e.message, payloadHash: undefined });
+    }
     const hash = deptPayloadHash(payload);
-    const same = force ? undefined : sameAsLastWrite('dept', id, state, hash);
-    if (same) return same;
+    const lastWritten = state?.payload as WeComDeptPayload | undefined;
+    const same = force || state?.status === 'blocked' || deptOrderChanged(lastWritten, payload) ? undefined : sameAsLastWrite('dept', id, state, hash);
+    if (same) {
+      if (same.result === 'unchanged' && state?.waitingUsers?.length) await this.waiting.release(dept.dept_id);
+      return same;
+    }
 
-    const { wecom, states } = this.deps;
-    let wecomId: number;
-    let result: SyncResult;
     // Only a claim this call took may be released on failure: another worker's stays untouched.
     const creating = !(state?.owned && state.wecomId && state.status !== 'deleted' && state.status !== 'pending');
-    const current = creating ? await states.claim('dept', id, state) : state;
-    try {
-      if (!creating) {
-        wecomId = Number(state.wecomId);
-        try {
-          await wecom.updateDept({ ...payload, id: wecomId });
-          result = 'updated';
-        } catch (e) {
-          if (!isPlatformError(e, WECOM_ERR.deptNotFound)) throw e;
-          wecomId = await wecom.createDept({ ...payload, id: wecomId }); // deleted in WeCom by hand: restore it
-          result = 'created';
-        }
-      } else {
-        ({ wecomId, result } = await this.createDept(dept, payload, adopt));
+    const wantedId = wecomDeptIdFor(dept.dept_id);
+    const intended = { wecomId: wantedId === undefined ? undefined : String(wantedId), payload };
+    const current = creating ? await states.claim('dept', id, state, intended) : state;
+    const claim = current && { state: current }; // a create may add to the claim: see createDept
+    let restoring = false;
+    const write = async (): Promise<{ wecomId: number; result: SyncResult }> => {
+      if (creating) return this.createDept(dept, payload, claim!);
+      const wecomId = Number(state!.wecomId);
+      try {
+        await this.deps.wecom.updateDept({ ...payload, id: wecomId });
+        return { wecomId, result: 'updated' };
+      } catch (e) {
+        if (!isPlatformError(e, WECOM_ERR.deptNotFound)) throw e;
+        restoring = true; // deleted in WeCom by hand: restore it
+        return { wecomId: await this.deps.wecom.createDept({ ...payload, id: wecomId }), result: 'created' };
       }
+    };
+    // A failed restore leaves nothing in WeCom: the record must not keep an id people would be placed in (60123).
+    const fail = (e: unknown) => states.onWriteError('dept', id, restoring && claim ? { ...claim.state, wecomId: undefined } : claim?.state, hash, e);
+
+    let resolution: Resolution | undefined;
+    const writeSettlingConflicts = async (): Promise<{ wecomId: number; result: SyncResult }> => {
+      try {
+        return await write();
+      } catch (e) {
+        resolution = await this.conflicts.resolve(ctx, e, { deptId: dept.dept_id, wecomId: creating ? undefined : Number(state!.wecomId), payload });
+        if (!resolution) throw e;
+        return write(); // once: a second refusal is recorded as it is
+      }
+    };
+    let written: { wecomId: number; result: SyncResult };
+    ctx.writing.add(dept.dept_id);
+    try {
+      written = await writeSettlingConflicts();
     } catch (e) {
-      return states.onWriteError('dept', id, current, hash, e);
+      return fail(e);
+    } finally {
+      ctx.writing.delete(dept.dept_id);
     }
-    await states.save(current, {
+
+    const { wecomId, result } = written;
+    // An update without an order (the reconcile's listing has none) leaves WeCom's as it was.
+    const order = payload.order ?? (result === 'updated' ? lastWritten?.order : undefined);
+    await states.save(claim?.state, {
       kind: 'dept',
       id,
       wecomId: String(wecomId),
       owned: true,
       status: 'synced',
       payloadHash: hash,
-      payload: { ...payload, id: wecomId },
+      payload: { ...payload, id: wecomId, order },
+      dingtalkParentId: dept.parent_id,
+      waitingUsers: state?.waitingUsers,
     });
     this.deps.logger?.info('department synced', { deptId: id, wecomId, result });
+    await resolution?.settle();
+    if (state?.waitingUsers?.length) await this.waiting.release(dept.dept_id);
     return { kind: 'dept', id, result, wecomId: String(wecomId) };
   }
 
   /**
    * Creates with the DingTalk id when WeCom can take it, else lets WeCom assign one. A WeCom
-   * department that already has the id is adopted when the reconcile says so, or when it sits
-   * under the same parent — which is what a create whose state write was lost leaves behind.
+   * department that already has the id is adopted only as `mayAdoptDept` allows (under the same
+   * parent: what a create whose state write was lost leaves behind).
+   * An id WeCom assigns comes only in the answer: `createWithAssignedId` finds it if that was lost.
    */
-  private async createDept(dept: DingTalkDept, payload: WeComDeptPayload, adopt: boolean): Promise<{ wecomId: number; result: SyncResult }> {
+  private async createDept(dept: DingTalkDept, payload: WeComDeptPayload, claim: ClaimRef): Promise<{ wecomId: number; result: SyncResult }> {
     const { wecom } = this.deps;
     const wantedId = wecomDeptIdFor(dept.dept_id);
-    if (wantedId === undefined) return { wecomId: await wecom.createDept(payload), result: 'created' };
+    const assigned = async () => ({ wecomId: await createWithAssignedId(this.deps, claim, payload), result: 'created' as const });
+    if (wantedId === undefined) return assigned();
     try {
       return { wecomId: await wecom.createDept({ ...payload, id: wantedId }), result: 'created' };
     } catch (e) {
@@ -192,37 +291,11 @@ export class DeptSync {
       // deptExists is "id or sibling name already exists": only the id list can tell which.
       const existing = (await wecom.listDepts()).find((d) => d.id === wantedId);
       if (!existing) throw e;
-      if (adopt || existing.parentid === payload.parentid) {
+      if (mayAdoptDept(existing, payload.parentid)) {
         await wecom.updateDept({ ...payload, id: wantedId });
         return { wecomId: wantedId, result: 'adopted' };
       }
-      return { wecomId: await wecom.createDept(payload), result: 'created' }; // the id is someone else's
+      return assigned(); // the id is someone else's
     }
-  }
-
-  /** The department is gone from DingTalk (members and children moved first), or left the scope. */
-  private async deptLeft(deptId: number, state: EntityState | undefined, why: string, gone: boolean): Promise<SyncOutcome> {
-    const id = String(deptId);
-    const { states } = this.deps;
-    if (!state?.owned || !state.wecomId || state.status === 'deleted') {
-      return { kind: 'dept', id, result: state?.status === 'deleted' ? 'unchanged' : 'out_of_scope', message: `department ${why}` };
-    }
-    try {
-      await this.deps.wecom.deleteDept(Number(state.wecomId));
-    } catch (e) {
-      if (!gone && (isPlatformError(e, WECOM_ERR.deptHasMembers) || isPlatformError(e, WECOM_ERR.deptHasChildren))) {
-        // Moved out of scope with people still inside: no per-member events will come, so waiting
-        // on the queue would only end in the DLQ. Record it; the reconcile moves or disables them.
-        return states.recordPermanent('dept', id, state, {
-          errcode: (e as PlatformError).errcode,
-          message: `department ${why} but still has members or children in WeCom; the next reconcile will finish it`,
-          payloadHash: state.payloadHash,
-        });
-      }
-      return states.onWriteError('dept', id, state, state.payloadHash, e);
-    }
-    await states.save(state, { ...state, status: 'deleted', payloadHash: undefined, lastErrcode: undefined, lastError: undefined });
-    this.deps.logger?.info('department deleted', { deptId: id, why });
-    return { kind: 'dept', id, result: 'deleted', wecomId: state.wecomId };
   }
 }

@@ -9,7 +9,9 @@ import type { SyncConfig } from '../config';
 import { PlatformError } from '../errors';
 import type { DingTalkDept, DingTalkDirectory, DingTalkUser } from '../ports';
 import { withRetries } from '../retry';
+import { fromListing } from './field-provenance';
 import { DINGTALK_ROOT_DEPT_ID } from './mapping';
+import { SyncScope } from './scope';
 
 export interface ScanDeps {
   dingtalk: DingTalkDirectory;
@@ -30,7 +32,8 @@ export interface ScanDeps {
 const USER_PAGE = 100;
 
 /**
- * Every department in scope (breadth-first from the roots) and every member of each, all pages.
+ * Every department in scope (breadth-first from the roots, judged by the one scope judge,
+ * scope.ts, as the worker judges it) and every member of each, all pages.
  * Listing a department's members starts as soon as the department is found, so the two APIs'
  * separate rate limits (20/s each) are used at the same time. `onProgress` counts departments
  * whose members are listed.
@@ -47,7 +50,7 @@ export async function readDingTalkScope(
   const concurrency = deps.readConcurrency ?? 8;
   const treeSlots = concurrencyLimit(concurrency);
   const memberSlots = concurrencyLimit(concurrency);
-  const excluded = new Set(deps.config.excludeDeptIds);
+  const scope = new SyncScope(deps.config);
   const depts = new Map<number, DingTalkDept>();
   const users = new Map<string, DingTalkUser>();
   const memberLists: Promise<void>[] = [];
@@ -58,7 +61,8 @@ export async function readDingTalkScope(
       // Never stop at the first page: a department of 250 people is three pages.
       for (let cursor: number | undefined = 0; cursor !== undefined; ) {
         const page = await read('user/list', () => dingtalk.listUsers(deptId, cursor!, USER_PAGE));
-        for (const u of page.list) users.set(u.userid, mergeListings(users.get(u.userid), u));
+        // A listing item is not a user/get record: fromListing marks what it cannot tell.
+        for (const u of page.list) users.set(u.userid, mergeListings(users.get(u.userid), fromListing(u)));
         cursor = page.hasMore ? page.nextCursor : undefined;
       }
       onProgress?.(++listed, depts.size + 1);
@@ -70,8 +74,7 @@ export async function readDingTalkScope(
   };
 
   let frontier: number[] = [];
-  for (const root of deps.config.rootDeptIds) {
-    if (excluded.has(root) || frontier.includes(root)) continue;
+  for (const root of scope.startingRoots()) {
     if (root !== DINGTALK_ROOT_DEPT_ID) depts.set(root, await read('department/get', () => dingtalk.getDept(root)));
     frontier.push(root);
     listMembers(root);
@@ -80,7 +83,7 @@ export async function readDingTalkScope(
     const children = await Promise.all(frontier.map((id) => treeSlots(() => read('department/listsub', () => dingtalk.listSubDepts(id)))));
     frontier = [];
     for (const d of children.flat()) {
-      if (excluded.has(d.dept_id) || depts.has(d.dept_id)) continue;
+      if (!scope.includesChildOfIncluded(d.dept_id) || depts.has(d.dept_id)) continue;
       depts.set(d.dept_id, d);
       frontier.push(d.dept_id);
       listMembers(d.dept_id);

@@ -2,6 +2,12 @@
  * The state-store side of syncing one entity: reading what was last written, the `pending` claim
  * taken before a create, saving the result, and recording failures.
  *
+ * A claim has two parts. `status: 'pending'` is a short lock (PENDING_CLAIM_TTL_MS) that keeps two
+ * workers from creating the same thing at once; `claim` names what the create asks WeCom for and
+ * stays, through retries and failures, until a saved result confirms it (or the WeCom object it
+ * names proves to be someone else's). Until then a WeCom object with exactly that id is the
+ * sync's own.
+ *
  * Every write is conditional on the version read (`ifVersion`), so two workers that raced on the
  * same entity cannot overwrite each other's record: the loser gets a `ConcurrentWriteError` and
  * its message goes back to the queue, to be re-read and re-applied.
@@ -14,13 +20,30 @@ import type { SyncOutcome } from './outcome';
 /** A claim older than this was left by a worker that died mid-create and may be taken over. */
 const PENDING_CLAIM_TTL_MS = 2 * 60_000;
 
-/** Thrown when another worker holds the claim on an entity: the message is retried later. */
+/** Thrown when another writer holds the claim or the lease on an entity, or saved it in between: the message is retried later. */
 export class ConcurrentWriteError extends Error {
-  override readonly name = 'ConcurrentWriteError';
+  override readonly name: string = 'ConcurrentWriteError';
+}
+
+/**
+ * Thrown when a save finds the record changed since it was read: another writer got in between
+ * (under the entity lease, one whose lease had expired), so what WeCom now holds is unknown.
+ */
+export class StaleSaveError extends ConcurrentWriteError {
+  override readonly name = 'StaleSaveError';
 }
 
 /** The fields of a record to save; the store sets `version`, `save` sets `updatedAt`. */
 type NextState = Omit<EntityState, 'version' | 'updatedAt'> & { updatedAt?: number };
+
+/**
+ * What a record keeps across a claim and a recorded failure: links to other entities that are
+ * not about this write (the department's DingTalk parent, the users waiting for it, the
+ * departments a member holds up), so a failed write does not lose them.
+ */
+function kept(state: EntityState | undefined): Pick<EntityState, 'dingtalkParentId' | 'waitingUsers' | 'blocking' | 'releases'> {
+  return { dingtalkParentId: state?.dingtalkParentId, waitingUsers: state?.waitingUsers, blocking: state?.blocking, releases: state?.releases };
+}
 
 export class EntityStateBook {
   constructor(private readonly deps: { store: StateStore; clock: Clock; logger?: Logger }) {}
@@ -29,15 +52,34 @@ export class EntityStateBook {
     return this.deps.store.get(kind, id);
   }
 
-  /** Takes the conditional `pending` claim that keeps two workers from creating the same thing. */
-  async claim(kind: EntityKind, id: string, state: EntityState | undefined): Promise<EntityState> {
+  /** Every record of one kind: for the rare searches no key answers (a leaver holding a mobile, a department by its WeCom id). */
+  list(kind: EntityKind): Promise<EntityState[]> {
+    return this.deps.store.list(kind);
+  }
+
+  /**
+   * Takes the conditional `pending` claim that keeps two workers from creating the same thing,
+   * recording what the create is about to ask for (`intended`).
+   */
+  async claim(kind: EntityKind, id: string, state: EntityState | undefined, intended?: EntityState['claim']): Promise<EntityState> {
     const now = this.deps.clock.now();
-    if (state?.status === 'pending' && now - state.updatedAt < PENDING_CLAIM_TTL_MS) {
+    if (this.isFreshClaim(state)) {
       throw new ConcurrentWriteError(`${kind} ${id} is being created by another worker`);
     }
     try {
       return await this.deps.store.put(
-        { kind, id, owned: state?.owned ?? false, wecomId: state?.wecomId, status: 'pending', updatedAt: now },
+        {
+          ...kept(state),
+          kind,
+          id,
+          owned: state?.owned ?? false,
+          wecomId: state?.wecomId,
+          status: 'pending',
+          // `creating` survives a retry: it was recorded before the first try (see noteCreating).
+          creating: state?.creating,
+          claim: intended ?? state?.claim,
+          updatedAt: now,
+        },
         { ifVersion: state?.version ?? 0 },
       );
     } catch (e) {
@@ -46,13 +88,39 @@ export class EntityStateBook {
     }
   }
 
+  /**
+   * Adds to our claim what a department create whose id WeCom assigns needs if its answer is lost
+   * (`EntityState.creating`); returns the claim as now stored.
+   */
+  async noteCreating(claim: EntityState, creating: NonNullable<EntityState['creating']>): Promise<EntityState> {
+    const { version, ...fields } = claim;
+    try {
+      return await this.deps.store.put({ ...fields, creating, updatedAt: this.deps.clock.now() }, { ifVersion: version });
+    } catch (e) {
+      if (e instanceof StaleStateError) throw new ConcurrentWriteError(`${claim.kind} ${claim.id} is being created by another worker`);
+      throw e;
+    }
+  }
+
+  /** Every WeCom id some record of this kind holds: WeCom objects the store knows. */
+  async heldWeComIds(kind: EntityKind): Promise<Set<string>> {
+    const held = new Set<string>();
+    for (const s of await this.deps.store.list(kind)) if (s.wecomId !== undefined) held.add(s.wecomId);
+    return held;
+  }
+
+  /** A `pending` claim young enough that its worker may still be creating the entity. */
+  isFreshClaim(state: EntityState | undefined): boolean {
+    return state?.status === 'pending' && this.deps.clock.now() - state.updatedAt < PENDING_CLAIM_TTL_MS;
+  }
+
   /** Replaces `prev` (undefined: no record yet) with `next`, unless someone wrote in between. */
   async save(prev: EntityState | undefined, next: NextState): Promise<void> {
     const { version: _ignored, ...fields } = next as EntityState;
     try {
       await this.deps.store.put({ ...fields, updatedAt: this.deps.clock.now() }, { ifVersion: prev?.version ?? 0 });
     } catch (e) {
-      if (e instanceof StaleStateError) throw new ConcurrentWriteError(`${next.kind} ${next.id} was changed concurrently; retrying`);
+      if (e instanceof StaleStateError) throw new StaleSaveError(`${next.kind} ${next.id} was changed concurrently; retrying`);
       throw e;
     }
   }
@@ -83,12 +151,16 @@ export class EntityStateBook {
     throw e;
   }
 
-  /** A failure that retrying will not cure: recorded as `failed`, not retried until the entity changes. */
+  /**
+   * A failure that retrying will not cure: recorded as `failed`, not retried until the entity
+   * changes. An unconfirmed claim is kept (the create may have reached WeCom on an earlier try)
+   * unless `dropClaim` says the WeCom object it names is known not to be ours.
+   */
   async recordPermanent(
     kind: EntityKind,
     id: string,
     state: EntityState | undefined,
-    failure: { errcode?: number; message: string; payloadHash: string | undefined },
+    failure: { errcode?: number; message: string; payloadHash: string | undefined; dropClaim?: boolean },
   ): Promise<SyncOutcome> {
     const outcome = await this.recordFailure(kind, id, state, { status: 'failed', ...failure });
     this.deps.logger?.warn('permanent sync failure recorded', { kind, id, errcode: failure.errcode, error: failure.message, metric: 'PermanentFailure' });
@@ -109,14 +181,16 @@ export class EntityStateBook {
     kind: EntityKind,
     id: string,
     state: EntityState | undefined,
-    f: { status: EntityStatus; payloadHash: string | undefined; errcode?: number; message: string },
+    f: { status: EntityStatus; payloadHash: string | undefined; errcode?: number; message: string; dropClaim?: boolean },
   ): Promise<SyncOutcome> {
     await this.save(state, {
+      ...kept(state),
       kind,
       id,
       owned: state?.owned ?? false,
       wecomId: state?.wecomId,
       payload: state?.payload,
+      claim: f.dropClaim ? undefined : state?.claim,
       status: f.status,
       payloadHash: f.payloadHash,
       lastErrcode: f.errcode,

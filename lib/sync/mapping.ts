@@ -9,6 +9,7 @@
  */
 import type { DingTalkDept, DingTalkUser, WeComDeptPayload, WeComUserPayload } from '../ports';
 import { WECOM_ERR } from '../wecom/errors';
+import { directLeaderFor } from './direct-leader';
 import { MappingError } from './mapping-error';
 import { boundedOrder, deptOrder } from './order';
 
@@ -79,7 +80,7 @@ export function mapUser(user: DingTalkUser, ctx: UserMappingContext): WeComUserP
   if (name === '') throw new MappingError('no_name', `user ${userid} has an empty name: WeCom requires 1-64 characters`);
 
   const mobile = weComMobile(user);
-  const email = firstNonEmpty(user.email, user.org_email);
+  const email = weComEmail(user);
   if (mobile === undefined && email === undefined) {
     throw new MappingError(
       'no_contact',
@@ -114,8 +115,7 @@ export function mapUser(user: DingTalkUser, ctx: UserMappingContext): WeComUserP
     );
   }
 
-  const manager = user.manager_userid;
-  const directLeader = manager && manager !== userid && ctx.isSyncedUser(manager) ? [manager] : [];
+  const directLeader = directLeaderFor(user, (id) => ctx.isSyncedUser(id));
 
   const payload: WeComUserPayload = {
     userid,
@@ -181,6 +181,11 @@ export function weComMobile(user: Pick<DingTalkUser, 'userid' | 'mobile' | 'stat
   const mobile = `+${code} ${number}`;
   if (mobile.length > WECOM_MAX_MOBILE_CHARS) throw invalid(`"${mobile}" is longer than ${WECOM_MAX_MOBILE_CHARS} characters`);
   return mobile;
+}
+
+/** The address WeCom gets: the personal email, else the organisation's one; undefined when DingTalk gives neither. */
+export function weComEmail(user: Pick<DingTalkUser, 'email' | 'org_email'>): string | undefined {
+  return firstNonEmpty(user.email, user.org_email);
 }
 
 // ---------------------------------------------------------------------------------------------

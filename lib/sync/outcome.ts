@@ -6,6 +6,13 @@ import type { EntityKind, EntityState } from '../ports';
 
 export type SyncResult = 'created' | 'updated' | 'adopted' | 'unchanged' | 'disabled' | 'deleted' | 'ignored' | 'out_of_scope' | 'failed';
 
+/** Something done to another entity on the way that an operator should hear of (see RunReport.notices). */
+export interface Notice {
+  kind: EntityKind;
+  id: string;
+  message: string;
+}
+
 export interface SyncOutcome {
   kind: EntityKind;
   id: string;
@@ -13,6 +20,7 @@ export interface SyncOutcome {
   wecomId?: string;
   errcode?: number;
   message?: string;
+  notices?: Notice[];
 }
 
 /**

@@ -16,13 +16,24 @@ export function payloadHash(payload: object): string {
 }
 
 /**
- * What is compared to decide whether a department must be written: its name and parent. Not the
- * id, which WeCom may have assigned, and not the order: `department/get` carries it but the
- * reconcile's `listsub` does not, so comparing it would make the two rewrite each other. The
- * order is still sent whenever DingTalk gives it. (Users hash their whole mapped payload.)
+ * What is compared to decide whether a department must be written: its name and parent, which
+ * every reader of DingTalk has. Not the id, which WeCom may have assigned, and not the order,
+ * which `department/get` carries but the reconcile's `listsub` does not: see `deptOrderChanged`.
+ * (Users hash their whole mapped payload.)
  */
 export function deptPayloadHash(payload: WeComDeptPayload): string {
   return payloadHash({ name: payload.name, parentid: payload.parentid });
+}
+
+/**
+ * Whether a department's order must be written: only when the reader had the order (the worker's
+ * `department/get`) and it differs from the one last written. A reader without it (the
+ * reconcile's `listsub`) neither compares nor sends it, so it can neither undo an order an event
+ * wrote nor flip-flop with it.
+ */
+export function deptOrderChanged(lastWritten: WeComDeptPayload | undefined, payload: WeComDeptPayload): boolean {
+  // Nothing written yet (a create that failed): the hash alone decides whether to try again.
+  return lastWritten !== undefined && payload.order !== undefined && lastWritten.order !== payload.order;
 }
 
 export function canonicalJson(value: unknown): string {

@@ -7,14 +7,28 @@
  * (which departments exist, their parents, each user's departments) against WeCom's id lists.
  * Field edits made by hand in WeCom are invisible; `rewriteAll` rewrites every owned entity.
  *
- * Ownership: only entities the store records as owned (created or adopted by the sync) are updated,
- * disabled or deleted; a WeCom object whose id matches a DingTalk entity but that the store does
- * not know is adopted (recorded as owned, then updated); anything else in WeCom is never touched.
+ * Ownership: only entities the store records as owned (created or adopted by the sync), or whose
+ * unconfirmed create claim WeCom shows, are updated, disabled or deleted. A WeCom object that
+ * matches a DingTalk entity but that the store does not know is adopted only as identity.ts
+ * allows: a user with exactly the same userid (one equal only ignoring case is a conflict, named
+ * in the report), a department with the same id under the same parent. Anything else in WeCom is
+ * never touched.
+ *
+ * Fields: the DingTalk side comes from listings, which lack some fields (field-provenance.ts);
+ * those are neither compared nor written here. `direct_leader` is predicted by the same rule the
+ * worker applies (direct-leader.ts), so a plan made after one run is empty.
  */
 import type { LeavePolicy } from '../config';
-import type { DingTalkDept, DingTalkUser, EntityState, WeComDeptRef, WeComUserDeptRow, WeComUserPayload } from '../ports';
+
+import type { DingTalkDept, DingTalkUser, EntityState, WeComDeptPayload, WeComDeptRef, WeComUserDeptRow, WeComUserPayload } from '../ports';
+import { indexLeaverContacts, leaversHolding } from './contact-release';
+import { willLead } from './direct-leader';
+import { keepUnknownFields } from './field-provenance';
+import { caseConflictMessage, claimedDeptPresent, indexWeComMembers, matchUnownedUser, mayAdoptDept, ownsInWeCom, userKey } from './identity';
 import { DINGTALK_ROOT_DEPT_ID, MappingError, mapDept, mapUser, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
-import { deptPayloadHash, payloadHash } from './payload-hash';
+import { deptOrderChanged, deptPayloadHash, payloadHash } from './payload-hash';
+import { type BlockedDept, memoDepth, planDeptRemovals } from './plan-dept-removals';
+import { planLeavers } from './plan-leavers';
 
 type DeptOpKind = 'create_dept' | 'adopt_dept' | 'update_dept' | 'restore_dept' | 'move_dept' | 'rewrite_dept' | 'delete_dept';
 type UserOpKind =
@@ -49,8 +63,12 @@ export type PlanOp =
       user: DingTalkUser;
       force: boolean;
       stateVersion: number;
+      /** Disabled leavers holding this user's mobile or email, which they give up if WeCom refuses the write for it. */
+      releaseFrom?: string[];
     }
-  | { op: 'disable_user' | 'delete_user'; kind: 'user'; id: string; wecomId: string; changes: string };
+  | { op: 'disable_user' | 'delete_user'; kind: 'user'; id: string; wecomId: string; changes: string }
+  /** WeCom's member for this userid (`wecomId`) is another person's: the conflict (`changes`) is recorded, nothing written. */
+  | { op: 'conflict_user'; kind: 'user'; id: string; wecomId: string; changes: string };
 
 export interface PlanInput {
   /** Departments in scope (not DingTalk's root when it maps to WeCom's root), with parents. */
@@ -76,22 +94,18 @@ export interface Plan {
   ownedDepts: number;
   userRemovals: number;
   deptRemovals: number;
+  /** Departments that must go but that WeCom holds things in the sync may not move: reported on every run. */
+  blocked: BlockedDept[];
 }
-
-const REMOVED: ReadonlySet<string> = new Set(['deleted']);
 
 export function planReconcile(input: PlanInput): Plan {
   const roots = new Set(input.config.rootDeptIds);
   const deptState = new Map(input.deptStates.map((s) => [s.id, s]));
   const userState = new Map(input.userStates.map((s) => [s.id, s]));
   const wecomDept = new Map(input.wecomDepts.map((d) => [d.id, d]));
-  const wecomUserDepts = new Map<string, Set<number>>();
-  for (const row of input.wecomUserDepts) {
-    const set = wecomUserDepts.get(row.userid) ?? new Set<number>();
-    set.add(row.department);
-    wecomUserDepts.set(row.userid, set);
-  }
-  const owns = (s: EntityState | undefined): s is EntityState & { wecomId: string } => !!s?.owned && !!s.wecomId && !REMOVED.has(s.status);
+  // WeCom finds members by userid ignoring case: so does every lookup here.
+  const wecomMembers = indexWeComMembers(input.wecomUserDepts);
+  const owns = ownsInWeCom;
 
   // ---- Departments, parent first
   const dingDepts = new Map(input.dingtalkDepts.map((d) => [d.dept_id, d]));
@@ -118,7 +132,12 @@ export function planReconcile(input: PlanInput): Plan {
       deptOps.push({ op, kind: 'dept', id, wecomId: state?.wecomId, changes, dept, force, stateVersion: state?.version ?? 0 });
     if (!owns(state)) {
       const wanted = wecomDeptIdFor(dept.dept_id);
-      if (wanted !== undefined && wecomDept.has(wanted)) push('adopt_dept', `adopt WeCom department ${wanted} as "${dept.name}"`, false);
+      const existing = wanted === undefined ? undefined : wecomDept.get(wanted);
+      const parentid = roots.has(dept.dept_id) ? WECOM_ROOT_DEPT_ID : dept.parent_id === undefined ? undefined : mappedDept(dept.parent_id);
+      // As the worker decides on the same id (mayAdoptDept): one elsewhere is someone else's, and WeCom assigns a new id.
+      if (existing && mayAdoptDept(existing, parentid)) push('adopt_dept', `adopt WeCom department ${wanted} as "${dept.name}"`, false);
+      // A create that failed is retried here even if nothing changed (the worker does not retry it).
+      else if (state?.status === 'failed') push('create_dept', `retry create "${dept.name}" after ${state.lastErrcode ?? 'an error'}`, true);
       else push('create_dept', `create "${dept.name}"`, false);
       continue;
     }
@@ -134,9 +153,12 @@ export function planReconcile(input: PlanInput): Plan {
       continue;
     }
     const payload = mapDept(dept, parentid);
-    if (state.status === 'failed' || deptPayloadHash(payload) !== state.payloadHash) {
-      // A recorded failure is retried here even if nothing changed (the worker does not retry it).
-      push('update_dept', describeDeptChange(state, payload) || `retry after ${state.lastErrcode ?? 'an error'}`, state.status === 'failed');
+    const lastWritten = state.payload as WeComDeptPayload | undefined;
+    const retry = state.status === 'failed' || state.status === 'blocked';
+    if (retry || deptPayloadHash(payload) !== state.payloadHash || deptOrderChanged(lastWritten, payload)) {
+      // A recorded failure is retried here even if nothing changed (the worker does not retry it);
+      // a blocked department back in the scope is simply kept.
+      push('update_dept', describeDeptChange(state, payload) || `retry after ${state.lastErrcode ?? 'an error'}`, retry);
     } else if (inWeCom.parentid !== parentid) {
       push('move_dept', `moved in WeCom to ${inWeCom.parentid}: move back under ${parentid}`, true);
     } else if (input.rewriteAll) {
@@ -146,26 +168,33 @@ export function planReconcile(input: PlanInput): Plan {
 
   // ---- Users
   const dingUsers = new Map(input.dingtalkUsers.map((u) => [u.userid, u]));
-  // A manager counts as synced if the store says so or this run writes them: managers are
-  // applied before their reports (managerWaves), so the report's direct_leader is set this run.
-  const syncedUsers = new Set(input.userStates.filter((s) => owns(s) && s.status === 'synced').map((s) => s.id));
+  const keepsLeaversSynced = input.config.onLeave === 'ignore';
+  const leads = (id: string) => willLead(userState.get(id), dingUsers.has(id), keepsLeaversSynced);
+  const leavers = indexLeaverContacts(input.userStates);
+  // Owned users by the WeCom member they hold: an exact match that another state holds is not free to adopt.
+  const heldMembers = new Map(input.userStates.filter(owns).map((s) => [userKey(s.wecomId), s.id]));
   const userOps: PlanOp[] = [];
   for (const user of input.dingtalkUsers) {
     const id = user.userid;
     const state = userState.get(id);
+    const releaseFrom = leavers.size ? leaversHolding(user, leavers) : [];
     const push = (op: Exclude<UserOpKind, 'disable_user' | 'delete_user'>, changes: string, force: boolean) =>
       userOps.push({
         op,
         kind: 'user',
         id,
         wecomId: state?.wecomId ?? (op === 'adopt_user' ? id : undefined),
-        changes,
+        changes: releaseFrom.length ? `${changes}; may take contact details from disabled ${releaseFrom.join(', ')}` : changes,
         user,
         force,
         stateVersion: state?.version ?? 0,
+        ...(releaseFrom.length ? { releaseFrom } : {}),
       });
     if (!owns(state)) {
-      if (wecomUserDepts.has(id)) push('adopt_user', 'adopt the WeCom user with this userid', false);
+      const match = matchUnownedUser(id, wecomMembers, heldMembers);
+      if (match.kind === 'case_conflict') {
+        userOps.push({ op: 'conflict_user', kind: 'user', id, wecomId: match.wecomUserid, changes: caseConflictMessage(match, id) });
+      } else if (match.kind === 'same') push('adopt_user', 'adopt the WeCom user with this userid', false);
       else if (state?.status === 'failed') push('retry_user', `retry create after ${state.lastErrcode ?? ''} ${state.lastError ?? ''}`.trim(), true);
       else push('create_user', `create "${user.name}"`, false);
       continue;
@@ -178,7 +207,7 @@ export function planReconcile(input: PlanInput): Plan {
       push('retry_user', `retry after ${state.lastErrcode ?? ''} ${state.lastError ?? ''}`.trim(), true);
       continue;
     }
-    const inWeCom = wecomUserDepts.get(state.wecomId);
+    const inWeCom = wecomMembers.get(userKey(state.wecomId))?.departments;
     if (!inWeCom) {
       push('restore_user', 'deleted in WeCom: create again', true);
       continue;
@@ -187,7 +216,8 @@ export function planReconcile(input: PlanInput): Plan {
     const unmapped = user.dept_id_list.some((d) => dingDepts.has(d) && mappedDept(d) === undefined);
     if (!unmapped) {
       try {
-        payload = mapUser(user, { wecomDeptId: mappedDept, isSyncedUser: (u) => syncedUsers.has(u) || dingUsers.has(u), toInvite: input.config.toInvite });
+        const mapped = mapUser(user, { wecomDeptId: mappedDept, isSyncedUser: leads, toInvite: input.config.toInvite });
+        payload = keepUnknownFields(mapped, user, state.payload as WeComUserPayload | undefined);
       } catch (e) {
         if (!(e instanceof MappingError)) throw e;
       }
@@ -208,45 +238,27 @@ export function planReconcile(input: PlanInput): Plan {
   }
 
   // ---- Leavers: owned users no longer in DingTalk's scope
-  const removalOps: PlanOp[] = [];
-  let ownedUsers = 0;
-  for (const state of input.userStates) {
-    if (!owns(state)) continue;
-    // The guard's denominator is the people this policy could still remove: under `disable`,
-    // leavers disabled in earlier runs do not count, or years of them would dilute the ratio
-    // until a wrong root could disable most of the active company unnoticed.
-    const alreadyRemoved = input.config.onLeave !== 'delete' && (state.status === 'disabled' || state.status === 'ignored');
-    if (!alreadyRemoved) ownedUsers++;
-    if (dingUsers.has(state.id) || input.config.onLeave === 'ignore') continue;
-    if (input.config.onLeave === 'disable' && state.status !== 'disabled' && state.status !== 'ignored') {
-      removalOps.push({ op: 'disable_user', kind: 'user', id: state.id, wecomId: state.wecomId, changes: 'left DingTalk or the scope: disable' });
-    } else if (input.config.onLeave === 'delete') {
-      removalOps.push({ op: 'delete_user', kind: 'user', id: state.id, wecomId: state.wecomId, changes: 'left DingTalk or the scope: delete' });
-    }
-  }
+  const { removalOps, ownedUsers } = planLeavers(input.userStates, dingUsers, wecomMembers, input.config.onLeave);
 
-  // ---- Departments gone from DingTalk's scope, children first (depth in WeCom's tree)
-  const wecomDepth = memoDepth(
-    (id) => wecomDept.get(id)?.parentid,
-    (id) => id === WECOM_ROOT_DEPT_ID || !wecomDept.has(id),
+  // ---- Departments gone from DingTalk's scope, children first. A create whose saved result was
+  // lost counts as owned when WeCom has what it claimed (as the worker judges it).
+  const ownedDeptStates = input.deptStates.flatMap((stored) =>
+    owns(stored) ? [stored] : claimedDeptPresent(stored, wecomDept) ? [{ ...stored, wecomId: stored.claim!.wecomId! }] : [],
   );
-  const deptDeletes: (PlanOp & { op: 'delete_dept' })[] = [];
-  let ownedDepts = 0;
-  for (const state of input.deptStates) {
-    if (!owns(state)) continue;
-    ownedDepts++;
-    if (dingDepts.has(Number(state.id))) continue;
-    if (!wecomDept.has(Number(state.wecomId))) continue; // already gone from WeCom too: nothing to write
-    deptDeletes.push({ op: 'delete_dept', kind: 'dept', id: state.id, wecomId: state.wecomId, changes: 'gone from DingTalk or the scope: delete' });
-  }
-  deptDeletes.sort((a, b) => wecomDepth(Number(b.wecomId)) - wecomDepth(Number(a.wecomId)));
+  const { deletes: deptDeletes, blocked } = planDeptRemovals({
+    owned: ownedDeptStates,
+    inScope: (id) => dingDepts.has(id),
+    wecomDepts: input.wecomDepts,
+    wecomUserDepts: input.wecomUserDepts,
+  });
 
   return {
     ops: [...deptOps, ...userOps, ...removalOps, ...deptDeletes],
     ownedUsers,
-    ownedDepts,
+    ownedDepts: ownedDeptStates.length,
     userRemovals: removalOps.length,
     deptRemovals: deptDeletes.length,
+    blocked,
   };
 }
 
@@ -262,7 +274,7 @@ function describeDeptChange(state: EntityState, payload: { name: string; parenti
   const parts: string[] = [];
   if (before?.name !== payload.name) parts.push(`name "${before?.name ?? ''}" → "${payload.name}"`);
   if (before?.parentid !== payload.parentid) parts.push(`parent ${before?.parentid ?? '?'} → ${payload.parentid}`);
-  if (before?.order !== payload.order) parts.push('order');
+  if (payload.order !== undefined && before?.order !== payload.order) parts.push('order');
   return parts.join(', ');
 }
 
@@ -274,18 +286,4 @@ function describeUserChange(state: EntityState, payload: WeComUserPayload): stri
 
 function sameSet<T>(a: Set<T>, b: Set<T>): boolean {
   return a.size === b.size && [...a].every((x) => b.has(x));
-}
-
-/** Depth in a parent-linked tree, memoised, safe against cycles in inconsistent data. */
-function memoDepth(parentOf: (id: number) => number | undefined, isTop: (id: number) => boolean): (id: number) => number {
-  const memo = new Map<number, number>();
-  const depth = (id: number, guard = 0): number => {
-    const known = memo.get(id);
-    if (known !== undefined) return known;
-    const parent = parentOf(id);
-    const d = isTop(id) || parent === undefined || guard > 64 ? 0 : depth(parent, guard + 1) + 1;
-    memo.set(id, d);
-    return d;
-  };
-  return (id) => depth(id);
 }

@@ -130,17 +130,31 @@ export async function runReconcile(deps: ReconcileDeps, opts: ReconcileOptions =
     const sweep = await sweepFailedPushes(deps, progress('sweep'));
     timings.sweep = performance.now() - t;
 
-    const errors = [...applied.errors, ...sweep.errors];
+    const failures = [...applied.errors, ...sweep.errors];
+    // Departments that must go but are held up by what the sync may not move: listed on every
+    // run until an administrator acts, without an operation that would only fail again.
+    const blocked = plan.blocked.map((b) => ({ kind: 'dept' as const, id: b.id, op: 'blocked', errcode: b.errcode, message: b.message }));
+    const errors = [...failures, ...blocked];
     const allCounts: Record<string, number> = { ...applied.counts, failed_push_enqueued: sweep.enqueued };
     if (applied.skipped > 0) allCounts.skipped = applied.skipped;
+    if (blocked.length > 0) allCounts.blocked_dept = blocked.length;
     const attempted = plan.ops.length + (sweep.errors.length ? 1 : 0);
     const status: RunReport['status'] =
-      applied.stoppedBy !== undefined ? 'failed' : errors.length === 0 ? 'success' : errors.length >= attempted ? 'failed' : 'partial';
+      applied.stoppedBy !== undefined
+        ? 'failed'
+        : failures.length === 0
+          ? blocked.length === 0
+            ? 'success'
+            : 'partial'
+          : failures.length >= attempted
+            ? 'failed'
+            : 'partial';
     const message =
       applied.stoppedBy !== undefined
         ? `stopped after a configuration error, ${applied.skipped} of ${plan.ops.length} operations not attempted: ${applied.stoppedBy}`
-        : `${plan.ops.length} operations planned`;
+        : `${plan.ops.length} operations planned${blocked.length ? `; ${blocked.length} departments blocked` : ''}`;
     const r = report(status, allCounts, errors, message);
+    if (applied.notices.length) r.notices = applied.notices;
     await deps.store.putReport(r);
     deps.logger?.info('reconcile finished', { status, ...allCounts, errors: errors.length });
     return { report: r, plan, timings };

@@ -5,22 +5,30 @@
  */
 import type { SyncConfig } from '../config';
 import { isOutOfScope, isUserGone } from '../dingtalk/errors';
-import { isPlatformError, PlatformError } from '../errors';
+import { isPlatformError } from '../errors';
 import type { Logger } from '../log';
-import type { DingTalkDirectory, DingTalkUser, WeComDirectory, WeComUserPayload } from '../ports';
+import type { DingTalkDirectory, DingTalkUser, EntityState, WeComDirectory, WeComUserPayload } from '../ports';
 import { WECOM_ERR } from '../wecom/errors';
+import { type ContactReleaser, isContactTaken } from './contact-release';
 import type { DeptSync } from './dept-sync';
-import type { EntityStateBook } from './entity-state';
+import { mayLead } from './direct-leader';
+import { ConcurrentWriteError, type EntityStateBook } from './entity-state';
+import { keepUnknownFields, knownFieldsOnly } from './field-provenance';
+import { caseConflictMessage } from './identity';
 import { MappingError, mapUser, WECOM_ROOT_DEPT_ID } from './mapping';
-import { changedSinceRead, type SyncOutcome, type SyncResult, sameAsLastWrite } from './outcome';
+import { changedSinceRead, type Notice, type SyncOutcome, type SyncResult, sameAsLastWrite } from './outcome';
 import { payloadHash } from './payload-hash';
+import { placeUser } from './user-placement';
+import { lookUpWeComUser } from './wecom-member-lookup';
 
 export interface UserSyncDeps {
   dingtalk: DingTalkDirectory;
   wecom: WeComDirectory;
   states: EntityStateBook;
-  /** Where the user's departments come from: their WeCom ids, created when missing. */
-  depts: Pick<DeptSync, 'ensureDept'>;
+  /** Where the user's departments come from (their WeCom ids, created when missing), and the deletions a member held up. */
+  depts: Pick<DeptSync, 'placeUser' | 'retryBlocked'>;
+  /** Frees a taken mobile or email from a disabled leaver the sync owns (a rehire). */
+  contacts: Pick<ContactReleaser, 'release'>;
   config: Pick<SyncConfig, 'onLeave' | 'toInvite'>;
   logger?: Logger;
 }
@@ -28,12 +36,18 @@ export interface UserSyncDeps {
 /**
  * `force` writes even when the stored hash says nothing changed: for drift that only WeCom's id
  * lists reveal, or an operator's rewrite-all. `ifVersion`: write only if the store still holds
- * this version (the reconcile's guard against overwriting a newer worker write).
+ * this version (the reconcile's guard against overwriting a newer worker write). `releaseFrom`:
+ * the disabled leavers that may hold this user's mobile or email, when the caller knows them
+ * (the reconcile's plan); otherwise a taken mobile or email makes the write search the store.
  */
 export interface ApplyUserOptions {
   force?: boolean;
   ifVersion?: number;
+  releaseFrom?: readonly string[];
 }
+
+/** What writing a user to WeCom did: a result, or a member that answers to the userid but is someone else. */
+type UserWrite = { result: SyncResult } | { caseConflict: string };
 
 /** Where a disabled leaver is kept in WeCom: the root, out of every department that may go. */
 const LEAVERS_PLACEMENT = { department: [WECOM_ROOT_DEPT_ID], order: [0], is_leader_in_dept: [0] };
@@ -41,12 +55,12 @@ const LEAVERS_PLACEMENT = { department: [WECOM_ROOT_DEPT_ID], order: [0], is_lea
 export class UserSync {
   constructor(private readonly deps: UserSyncDeps) {}
 
-  async syncUser(userid: string): Promise<SyncOutcome> {
+  async syncUser(userid: string, opts: ApplyUserOptions = {}): Promise<SyncOutcome> {
     let user: DingTalkUser;
     try {
       user = await this.deps.dingtalk.getUser(userid);
     } catch (e) {
-      if (isUserGone(e)) return this.userLeft(userid, 'no longer exists in DingTalk');
+      if (isUserGone(e)) return this.userLeft(userid, 'no longer exists in DingTalk', opts);
       if (isOutOfScope(e)) {
         // Not a departure: the DingTalk app simply cannot see this user. Change nothing in WeCom.
         return this.deps.states.recordConfigurationProblem(
@@ -58,7 +72,7 @@ export class UserSync {
       }
       throw e;
     }
-    return this.applyUser(user);
+    return this.applyUser(user, opts);
   }
 
   /** Makes WeCom match a user already read from DingTalk (the reconcile reads whole departments at once). */
@@ -66,26 +80,30 @@ export class UserSync {
     const { states } = this.deps;
     const userid = user.userid;
 
-    const deptMap = new Map<number, number>();
-    for (const dingDeptId of user.dept_id_list) {
-      let wecomDeptId: number | undefined;
-      try {
-        wecomDeptId = await this.deps.depts.ensureDept(dingDeptId);
-      } catch (e) {
-        if (!(e instanceof PlatformError && e.failure === 'permanent')) throw e;
+    const placement = await placeUser(this.deps.depts, user);
+    const deptMap = placement.wecomDeptIds;
+    if (deptMap.size === 0) {
+      // Not created yet (recorded, not parked at the root), nor taken for a leaver.
+      const [failed] = placement.failed;
+      if (failed) {
         const state = await states.get('user', userid);
-        return states.recordPermanent('user', userid, state, { errcode: e.errcode, message: `cannot place the user: ${e.errmsg}`, payloadHash: undefined });
+        return states.recordPermanent('user', userid, state, {
+          errcode: failed.errcode,
+          message: `cannot place the user: ${failed.message}`,
+          payloadHash: undefined,
+        });
       }
-      if (wecomDeptId !== undefined) deptMap.set(dingDeptId, wecomDeptId);
+      const [invisible] = placement.invisible;
+      if (invisible) {
+        const hint = `department ${invisible.deptId} is outside the DingTalk app's visible range: widen the app's contact scope; the person keeps their WeCom departments`;
+        return states.recordConfigurationProblem('user', userid, invisible.error, hint);
+      }
+      return this.userLeft(userid, 'is outside the sync scope', opts);
     }
-    if (deptMap.size === 0) return this.userLeft(userid, 'is outside the sync scope');
 
     const manager = user.manager_userid;
     let managerSynced = false;
-    if (manager && manager !== userid) {
-      const m = await states.get('user', manager);
-      managerSynced = !!m && m.owned && m.status === 'synced';
-    }
+    if (manager && manager !== userid) managerSynced = mayLead(await states.get('user', manager));
 
     const state = await states.get('user', userid);
     if (opts.ifVersion !== undefined && (state?.version ?? 0) !== opts.ifVersion) return changedSinceRead('user', userid, state);
@@ -101,54 +119,91 @@ export class UserSync {
       return states.recordPermanent('user', userid, state, { message: e.message, payloadHash: undefined });
     }
 
+    // Fields the source record cannot tell keep what was last written to the member we own.
+    const owned = !!(state?.owned && state.wecomId && state.status !== 'deleted');
+    payload = keepUnknownFields(payload, user, owned ? (state?.payload as WeComUserPayload | undefined) : undefined);
     const hash = payloadHash(payload);
     const same = opts.force ? undefined : sameAsLastWrite('user', userid, state, hash);
     if (same) return same;
 
-    const { wecom } = this.deps;
-    const update = (): Promise<void> => {
-      const { to_invite: _invitationIsForCreateOnly, ...fields } = payload;
-      return wecom.updateUser(fields);
-    };
-    // Writes are idempotent: an update that finds nothing creates, a create that finds the userid updates.
-    let result: SyncResult;
+    // A create is claimed first and the claim kept until the result is saved: if that save is
+    // lost, the member is still known to be the sync's own (it is disabled when the person leaves).
+    const current = owned ? state : await states.claim('user', userid, state, { wecomId: userid, payload: knownFieldsOnly(payload, user) });
+    let write: UserWrite;
+    let notices: Notice[] = [];
     try {
-      if (state?.owned && state.wecomId && state.status !== 'deleted') {
-        try {
-          await update();
-          result = 'updated';
-        } catch (e) {
-          if (!isPlatformError(e, WECOM_ERR.useridNotFound)) throw e;
-          await wecom.createUser(payload); // removed in WeCom behind our back: create again
-          result = 'created';
-        }
-      } else {
-        try {
-          await wecom.createUser(payload);
-          result = 'created';
-        } catch (e) {
-          if (!isPlatformError(e, WECOM_ERR.useridExists)) throw e;
-          await update(); // the userid already exists in WeCom: take that member over
-          result = 'adopted';
-        }
+      try {
+        write = await this.write(user, payload, owned);
+      } catch (e) {
+        if (!isContactTaken(e)) throw e;
+        notices = await this.deps.contacts.release(userid, { mobile: payload.mobile, email: payload.email }, opts.releaseFrom);
+        if (notices.length === 0) throw e;
+        write = await this.write(user, payload, owned); // once: a verified mobile WeCom would not let go fails here
       }
     } catch (e) {
-      return states.onWriteError('user', userid, state, hash, e);
+      return withNotices(await states.onWriteError('user', userid, current, hash, e), notices);
     }
-    await states.save(state, { kind: 'user', id: userid, wecomId: userid, owned: true, status: 'synced', payloadHash: hash, payload });
+    if ('caseConflict' in write) {
+      // Another person's member: never written, never owned, and the claim names nothing of ours.
+      const message = caseConflictMessage({ wecomUserid: write.caseConflict }, userid);
+      return states.recordPermanent('user', userid, current, { errcode: WECOM_ERR.useridExists, message, payloadHash: hash, dropClaim: true });
+    }
+    const { result } = write;
+    // What a create or an adoption did not send is not in WeCom: only an update leaves unknown fields as they were.
+    const saved = result === 'updated' ? payload : knownFieldsOnly(payload, user);
+    await states.save(current, { kind: 'user', id: userid, wecomId: userid, owned: true, status: 'synced', payloadHash: payloadHash(saved), payload: saved });
     this.deps.logger?.info('user synced', { userid, result });
-    return { kind: 'user', id: userid, result, wecomId: userid };
+    await this.deps.depts.retryBlocked(state?.blocking);
+    return withNotices({ kind: 'user', id: userid, result, wecomId: userid }, notices);
   }
 
-  /** The user is gone from DingTalk or left the scope: apply SYNC_ON_LEAVE, only to what we own. */
-  async userLeft(userid: string, why: string): Promise<SyncOutcome> {
+  /**
+   * Writes are idempotent: an update that finds nothing creates, a create that finds the userid
+   * updates — but only a member with exactly this userid; WeCom's case-insensitive match may be
+   * someone else.
+   */
+  private async write(user: DingTalkUser, payload: WeComUserPayload, owned: boolean): Promise<UserWrite> {
+    const { wecom } = this.deps;
+    const toCreate = knownFieldsOnly(payload, user);
+    const { to_invite: _invitationIsForCreateOnly, ...toUpdate } = toCreate;
+    if (owned) {
+      try {
+        await wecom.updateUser(toUpdate);
+        return { result: 'updated' };
+      } catch (e) {
+        if (!isPlatformError(e, WECOM_ERR.useridNotFound)) throw e;
+        await wecom.createUser(toCreate); // removed in WeCom behind our back: create again
+        return { result: 'created' };
+      }
+    }
+    try {
+      await wecom.createUser(toCreate);
+      return { result: 'created' };
+    } catch (e) {
+      if (!isPlatformError(e, WECOM_ERR.useridExists)) throw e;
+      const match = await lookUpWeComUser(wecom, user.userid);
+      if (match.kind === 'case_conflict') return { caseConflict: match.wecomUserid };
+      // Not listed although WeCom says it exists: nothing to tell it is ours, so WeCom's refusal stands.
+      if (match.kind === 'absent') throw e;
+      await wecom.updateUser(toUpdate); // exactly this userid: take that member over
+      return { result: 'adopted' };
+    }
+  }
+
+  /**
+   * The user is gone from DingTalk or left the scope: apply SYNC_ON_LEAVE, only to what we own.
+   * `force` applies it even when the record says it was applied (WeCom's side is in doubt).
+   */
+  async userLeft(userid: string, why: string, opts: Pick<ApplyUserOptions, 'force'> = {}): Promise<SyncOutcome> {
     const { states, wecom, config } = this.deps;
-    const state = await states.get('user', userid);
+    const stored = await states.get('user', userid);
+    const state = stored?.owned ? stored : stored?.claim?.wecomId ? await this.confirmClaim(stored) : undefined;
     if (!state?.owned || !state.wecomId) {
       return { kind: 'user', id: userid, result: 'out_of_scope', message: `user ${why}; not owned by the sync, nothing to do` };
     }
     const policy = config.onLeave;
-    if (policy === 'ignore' || state.status === 'deleted' || (policy === 'disable' && state.status === 'disabled')) {
+    const applied = state.status === 'deleted' || (policy === 'disable' && state.status === 'disabled');
+    if (policy === 'ignore' || (applied && !opts.force)) {
       if (policy === 'ignore' && state.status !== 'ignored' && state.status !== 'deleted') {
         await states.save(state, { ...state, status: 'ignored' });
       }
@@ -174,8 +229,38 @@ export class UserSync {
     const status = policy === 'delete' ? 'deleted' : 'disabled';
     const payload = policy === 'delete' ? state.payload : { ...(state.payload as WeComUserPayload), enable: 0 as const, ...LEAVERS_PLACEMENT };
     // Clear the hash: a user who comes back must be written again (re-enabled).
-    await states.save(state, { ...state, status, payload, payloadHash: undefined, lastErrcode: undefined, lastError: undefined });
+    await states.save(state, { ...state, status, payload, payloadHash: undefined, lastErrcode: undefined, lastError: undefined, blocking: undefined });
     this.deps.logger?.info('user left', { userid, why, result: status });
+    await this.deps.depts.retryBlocked(state.blocking);
     return { kind: 'user', id: userid, result: status, wecomId: state.wecomId };
   }
+
+  /** See EntitySync.recordUserConflict; a conflict already recorded as it is costs no write. */
+  async recordUserConflict(userid: string, message: string): Promise<SyncOutcome> {
+    const { states } = this.deps;
+    const state = await states.get('user', userid);
+    if (state?.status === 'failed' && state.lastError === message && !state.claim) {
+      return { kind: 'user', id: userid, result: 'failed', errcode: state.lastErrcode, message };
+    }
+    return states.recordPermanent('user', userid, state, { errcode: WECOM_ERR.useridExists, message, payloadHash: state?.payloadHash, dropClaim: true });
+  }
+
+  /**
+   * A create claimed but never confirmed (its saved result was lost): the state to treat as owned
+   * when WeCom has a member with exactly the claimed userid, else undefined. A young claim with no
+   * member yet may belong to a worker still creating it: that is retried, not judged.
+   */
+  private async confirmClaim(state: EntityState): Promise<EntityState | undefined> {
+    const wecomId = state.claim!.wecomId!;
+    const match = await lookUpWeComUser(this.deps.wecom, wecomId);
+    if (match.kind === 'same') return { ...state, owned: true, wecomId, payload: state.claim?.payload ?? state.payload, claim: undefined };
+    if (match.kind === 'absent' && this.deps.states.isFreshClaim(state)) {
+      throw new ConcurrentWriteError(`user ${state.id} is being created by another worker`);
+    }
+    return undefined;
+  }
+}
+
+function withNotices(outcome: SyncOutcome, notices: Notice[]): SyncOutcome {
+  return notices.length ? { ...outcome, notices: [...(outcome.notices ?? []), ...notices] } : outcome;
 }

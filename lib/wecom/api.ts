@@ -13,16 +13,19 @@
  * - Every answer's errcode is checked; every failure is a `PlatformError` classified by
  *   `classifyWeComError` (network/timeout/non-JSON → -1, HTTP 5xx → the status). 60020 keeps
  *   WeCom's full errmsg, which names the caller's IP.
+ * - Only the documented shape counts: an answer without an errcode, or without the field an API
+ *   documents (`department/create`'s `id`, the id lists' arrays), is a retryable protocol error
+ *   (-3), never a success: a proxy in front of WeCom can answer so.
  * - Deletes are idempotent (a worker may handle the same change twice, so deleting what is
  *   already gone succeeds).
  * - The access token and secret never appear in errors or logs (the token travels in the query
  *   string, so no URL is ever put in a message).
  */
 import type { PlatformError } from '../errors';
-import { isObj, type PlatformClientOptions, PlatformHttp, type PlatformProfile, unusableAnswer } from '../platform-http';
+import { isObj, type PlatformClientOptions, PlatformHttp, type PlatformProfile, protocolError } from '../platform-http';
 import type { WeComDeptPayload, WeComDeptRef, WeComDirectory, WeComUserDeptRow, WeComUserPayload } from '../ports';
 import { TokenCache } from '../token-cache';
-import { classifyWeComError, describeWeComConfigError, ERRCODE_BAD_ANSWER, WECOM_ERR, WECOM_TOKEN_REJECTED } from './errors';
+import { classifyWeComError, describeWeComConfigError, WECOM_ERR, WECOM_TOKEN_REJECTED } from './errors';
 
 /** The corp, its contact-sync secret and where WeCom's API is. */
 export interface WeComApiOptions extends PlatformClientOptions {
@@ -46,7 +49,6 @@ const USER_GONE: ReadonlySet<number> = new Set([WECOM_ERR.useridNotFound, WECOM_
 const WECOM: PlatformProfile = {
   platform: 'wecom',
   classify: classifyWeComError,
-  badAnswerErrcode: ERRCODE_BAD_ANSWER,
   token: { idParam: 'corpid', secretParam: 'corpsecret', rejected: WECOM_TOKEN_REJECTED },
   describeConfigError: describeWeComConfigError,
   throttleStatuses: new Map([[429, 'HTTP 429 (throttled)']]),
@@ -78,11 +80,14 @@ export class WeComApi implements WeComDirectory {
   }
 
   async createDept(payload: WeComDeptPayload): Promise<number> {
-    const answer = await this.http.call('department/create', 'POST', { body: payload });
-    if (typeof answer.id === 'number' && Number.isSafeInteger(answer.id)) return answer.id;
+    const api = 'department/create';
+    const answer = await this.http.call(api, 'POST', { body: payload });
     // Older answers carry no id when one was requested: it is the requested one.
     if (answer.id === undefined && payload.id !== undefined) return payload.id;
-    throw badAnswer('department/create', 'no department id');
+    // Without an id the department may well exist (WeCom chose its id): the caller's retry must
+    // find it rather than create it again (see the department sync).
+    if (answer.id === undefined) throw badAnswer(api, 'no department id');
+    return int(api, answer.id, 'id');
   }
 
   async updateDept(payload: Partial<WeComDeptPayload> & { id: number }): Promise<void> {
@@ -96,7 +101,8 @@ export class WeComApi implements WeComDirectory {
   async listDepts(rootId?: number): Promise<WeComDeptRef[]> {
     const api = 'department/simplelist';
     const answer = await this.http.call(api, 'GET', { query: rootId === undefined ? {} : { id: String(rootId) } });
-    const list = answer.department_id ?? [];
+    // Never absent: the listed department itself is in it. Read as empty, WeCom would look bare.
+    const list = answer.department_id;
     if (!Array.isArray(list)) throw badAnswer(api, 'department_id is not an array');
     return list.map((d: unknown) => {
       if (!isObj(d)) throw badAnswer(api, 'department entry is not an object');
@@ -129,7 +135,7 @@ export class WeComApi implements WeComDirectory {
     do {
       const body = cursor === '' ? { limit: LIST_ID_LIMIT } : { cursor, limit: LIST_ID_LIMIT };
       const answer = await this.http.call(api, 'POST', { body });
-      const page = answer.dept_user ?? [];
+      const page = answer.dept_user;
       if (!Array.isArray(page)) throw badAnswer(api, 'dept_user is not an array');
       for (const row of page) {
         if (!isObj(row) || typeof row.userid !== 'string') throw badAnswer(api, 'dept_user entry without a userid');
@@ -145,7 +151,7 @@ export class WeComApi implements WeComDirectory {
 }
 
 function badAnswer(api: string, what: string): PlatformError {
-  return unusableAnswer(WECOM, api, what);
+  return protocolError(WECOM, api, what);
 }
 
 function int(api: string, v: unknown, what: string): number {

@@ -8,9 +8,10 @@
  * - `-1`: network error, timeout, or an answer that is not JSON: try again later (WeCom's own
  *   -1 means "system busy", which calls for the same treatment);
  * - `500`-`599`: the HTTP status of a 5xx answer (WeCom has no errcodes in that range);
- * - `ERRCODE_BAD_ANSWER` (-2): JSON that lacks what the documentation promises.
+ * - `ERRCODE_PROTOCOL` (-3): an HTTP 200 answer that is not of the documented shape (no errcode,
+ *   not an object, a write's answer without its documented field): retryable.
  */
-import type { FailureClass } from '../errors';
+import { ERRCODE_PROTOCOL, type FailureClass } from '../errors';
 
 /** WeCom's errcodes by name: production code and the simulator use these, never bare numbers. */
 export const WECOM_ERR = {
@@ -59,9 +60,6 @@ export const WECOM_ERR = {
   tooDeep: 81002,
 } as const;
 
-/** A JSON answer this client cannot use (e.g. `department/create` without an `id`). */
-export const ERRCODE_BAD_ANSWER = -2;
-
 /** 40014 invalid access token, 42001 expired: drop the cached token, fetch once, retry once. */
 export const WECOM_TOKEN_REJECTED: ReadonlySet<number> = new Set([WECOM_ERR.invalidToken, WECOM_ERR.expiredToken]);
 
@@ -70,14 +68,12 @@ const RETRYABLE: ReadonlySet<number> = new Set<number>([
   WECOM_ERR.rateLimited, // frequency limit (10,000 calls/min per API per company)
   WECOM_ERR.tooManyConcurrent, // too many concurrent calls
   WECOM_ERR.dataVersionConflict, // data version conflict
-  // A department that still has members (60005) or children (60006): the messages that move or
-  // remove them are on the queue too, so deleting again a little later succeeds.
-  WECOM_ERR.deptHasMembers,
-  WECOM_ERR.deptHasChildren,
   // A token rejected again right after a fresh one was fetched: WeCom's tokens "may expire
   // early"; the client never loops on it, the queue retries later.
   WECOM_ERR.invalidToken,
   WECOM_ERR.expiredToken,
+  // WeCom always answers its documented shape: a proxy or gateway in between did not, this time.
+  ERRCODE_PROTOCOL,
 ]);
 
 /**
@@ -102,6 +98,10 @@ const CONFIGURATION: ReadonlyMap<number, string> = new Map<number, string>([
  * Retryable, configuration, or (everything else) permanent: a problem with this entity's data
  * (60104 mobile taken, 60112 bad name, 60129 neither mobile nor email, …) that the same call
  * will keep hitting until the entity changes.
+ *
+ * A department that still has members (60005) or children (60006) is permanent here: whether
+ * waiting helps depends on what is left inside, which only the department's removal can tell
+ * (lib/sync/dept-removal.ts): it empties what the sync owns and records the rest as blocking.
  */
 export function classifyWeComError(errcode: number): FailureClass {
   if (RETRYABLE.has(errcode) || (errcode >= 500 && errcode <= 599)) return 'retryable';

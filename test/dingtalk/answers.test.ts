@@ -3,7 +3,17 @@
  * out. test/dingtalk/api.test.ts checks the same readers through the client and a fake server.
  */
 import { describe, expect, it } from 'vitest';
-import { deptAnswer, failedPushesAnswer, parseAnswer, ShapeError, subDeptsAnswer, userAnswer, userIdsAnswer, userPageAnswer } from '../../lib/dingtalk/answers';
+import {
+  deptAnswer,
+  failedPushesAnswer,
+  parseAnswer,
+  ShapeError,
+  subDeptsAnswer,
+  UnsafeIntegerError,
+  userAnswer,
+  userIdsAnswer,
+  userPageAnswer,
+} from '../../lib/dingtalk/answers';
 
 type Obj = Record<string, unknown>;
 const read = (text: string) => parseAnswer(text) as Obj;
@@ -46,7 +56,21 @@ describe('user and department answers follow the documented shapes', () => {
 
   it('refuses an answer without its result, an id beyond 2^53 and an order entry without an order', () => {
     expect(() => userAnswer(read('{"errcode":0}'))).toThrow(new ShapeError('result is not an object'));
-    expect(() => deptAnswer(read('{"result":{"dept_id":9007199254740993,"name":"x"}}'))).toThrow(/9007199254740993 is not a safe integer/);
+    expect(() => deptAnswer(read('{"result":{"dept_id":9007199254740993,"name":"x"}}'))).toThrow(
+      new UnsafeIntegerError('dept_id 9007199254740993 is not a safe integer'),
+    );
+    // Not an integer at all is the shape, not a value too big to hold.
+    for (const id of ['1.5', '"x"', 'null']) {
+      const e = (() => {
+        try {
+          deptAnswer(read(`{"result":{"dept_id":${id},"name":"x"}}`));
+        } catch (err) {
+          return err;
+        }
+      })();
+      expect(e).toBeInstanceOf(ShapeError);
+      expect(e).not.toBeInstanceOf(UnsafeIntegerError);
+    }
     expect(() => userAnswer(read('{"result":{"userid":"a","dept_order_list":[{"dept_id":2}]}}'))).toThrow(ShapeError);
   });
 

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DingTalkApi, resetDingTalkTokenCache } from '../../lib/dingtalk/api';
 import { DINGTALK_ERR, ERRCODE_BAD_ANSWER, isDeptGone, isOutOfScope, isUserGone } from '../../lib/dingtalk/errors';
+import { ERRCODE_PROTOCOL } from '../../lib/errors';
 import { createMemoryLogger } from '../../lib/log';
 import { DingTalkSimulator } from '../../lib/sandbox/dingtalk-sim';
 import { DINGTALK_ROOT_DEPT_ID } from '../../lib/sync/mapping';
@@ -251,6 +252,19 @@ describe('DingTalkApi checks every answer and reads it without losing a digit', 
       leader_in_dept: [{ dept_id: 581208264, leader: true }],
     });
     expect((await api.getDept(581208264)).order).toBe('176543210987654321');
+  });
+
+  it('takes an answer without an errcode or without its documented result for a retryable protocol error', async () => {
+    const fake = await fakeDingTalk({
+      'topapi/v2/department/get': () => ({ raw: '{"result":{"dept_id":2,"name":"x","parent_id":1}}' }),
+      'topapi/v2/user/get': () => ({ raw: '{"errcode":0,"errmsg":"ok"}' }),
+      'topapi/v2/department/listsub': () => ({ raw: 'null' }),
+    });
+    const api = client(fake);
+    for (const e of [await failure(api.getDept(2)), await failure(api.getUser('a')), await failure(api.listSubDepts(1))]) {
+      expect(e).toMatchObject({ platform: 'dingtalk', errcode: ERRCODE_PROTOCOL, failure: 'retryable' });
+      expect(e.errmsg).toMatch(/^answer not of the documented shape \(.+\): check any proxy in front of DINGTALK_API_BASE$/);
+    }
   });
 
   it('refuses department ids beyond 2^53 rather than rounding them', async () => {

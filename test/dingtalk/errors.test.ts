@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyDingTalkError, describeDingTalkConfigError, ERRCODE_BAD_ANSWER, isDeptGone, isOutOfScope, isUserGone } from '../../lib/dingtalk/errors';
-import { type FailureClass, PlatformError } from '../../lib/errors';
+import { ERRCODE_PROTOCOL, type FailureClass, PlatformError } from '../../lib/errors';
 
 describe('classifyDingTalkError', () => {
   const table: [number, FailureClass, string][] = [
@@ -22,7 +22,8 @@ describe('classifyDingTalkError', () => {
     [33012, 'permanent', 'invalid userid'],
     [60003, 'permanent', 'department not found'],
     [40035, 'permanent', 'bad parameter'],
-    [ERRCODE_BAD_ANSWER, 'permanent', 'unusable answer'],
+    [ERRCODE_BAD_ANSWER, 'permanent', 'unusable answer: an id beyond 2^53'],
+    [ERRCODE_PROTOCOL, 'retryable', 'an answer not of the documented shape (a proxy in between)'],
     [90100, 'permanent', 'just past the throttling range'],
   ];
   it.each(table)('%i is %s (%s)', (errcode, expected) => {

@@ -294,6 +294,19 @@ describe('rate limit and fault injection', () => {
     expect(codes).toEqual([-1, -1, 0]);
   });
 
+  it('answerNext sends any HTTP 200 body; rewriteNext rewrites the answer and keeps big integers raw', async () => {
+    await startSim();
+    const t = await token();
+    sim.answerNext('topapi/v2/department/get', '{"errmsg":"ok"}');
+    expect((await post('topapi/v2/department/get', { dept_id: 1 }, t)).text).toBe('{"errmsg":"ok"}');
+    sim.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1, order: BIG_ORDER }] });
+    sim.rewriteNext('topapi/v2/department/get', ({ errcode: _errcode, ...rest }) => rest);
+    const rewritten = await post('topapi/v2/department/get', { dept_id: 2 }, t);
+    expect(rewritten.json.errcode).toBeUndefined();
+    expect(rewritten.text).toContain(`"order":${BIG_ORDER}`);
+    expect((await post('topapi/v2/department/get', { dept_id: 2 }, t)).json.errcode).toBe(0);
+  });
+
   it('failNextHttp answers a non-JSON 5xx; dropNext closes the connection', async () => {
     await startSim();
     const t = await token();

@@ -323,6 +323,40 @@ describe('rate limit and fault injection', () => {
     expect(sim.calls['user/create']).toBe(4);
   });
 
+  it('answerNext answers HTTP 200 with any body instead of running the API, for the next calls only', async () => {
+    await startSim();
+    sim.answerNext('user/create', '{}');
+    sim.answerNext('user/create', 'null', 2);
+    const raw = async () => {
+      const res = await fetch(`${base}/user/create?access_token=${t}`, { method: 'POST', body: JSON.stringify(member('a1')) });
+      return [res.status, await res.text()];
+    };
+    expect([await raw(), await raw(), await raw()]).toEqual([
+      [200, '{}'],
+      [200, 'null'],
+      [200, 'null'],
+    ]);
+    expect(sim.getUser('a1')).toBeUndefined(); // the API did not run
+    expect(code(await post('user/create', member('a1')))).toBe(0);
+    expect(sim.calls['user/create']).toBe(4);
+    expect(() => sim.answerNext('user/create', '{}', 0)).toThrow(RangeError);
+  });
+
+  it('rewriteNext runs the API, then sends its answer rewritten: here department/create loses its id', async () => {
+    await startSim();
+    sim.rewriteNext('department/create', ({ id: _id, ...rest }) => rest);
+    const lost = await post('department/create', { name: '研发', parentid: 1 });
+    expect(lost).toEqual({ errcode: 0, errmsg: 'created' });
+    const created = sim.listDepts().find((d) => d.name === '研发');
+    expect(created?.id).toBeGreaterThan(1); // the department exists all the same
+    // An error answer is rewritten too, and only the next call is affected.
+    sim.rewriteNext('department/create', ({ errcode: _errcode, ...rest }) => rest);
+    const clash = await post('department/create', { name: '研发', parentid: 1 });
+    expect(clash.errcode).toBeUndefined();
+    expect(clash.errmsg).toMatch(/^department existed/);
+    expect(await post('department/create', { name: '测试', parentid: 1 })).toMatchObject({ errcode: 0, id: expect.any(Number) });
+  });
+
   it('delayMs makes a client time out; a malformed body answers 47001', async () => {
     await startSim();
     sim.delayMs('user/list_id', 60_000);

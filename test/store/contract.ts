@@ -3,7 +3,15 @@
  * dynalite and the embedded file store. Each test gets a fresh, empty store.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { type EntityState, type RunReport, StaleStateError, type StateStore, type WeComUserPayload } from '../../lib/ports';
+import {
+  type ChangeMessage,
+  type EntityState,
+  type OutboxRecord,
+  type RunReport,
+  StaleStateError,
+  type StateStore,
+  type WeComUserPayload,
+} from '../../lib/ports';
 
 export interface StoreUnderTest {
   store: StateStore;
@@ -74,6 +82,9 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreU
           payload: userPayload('zhangsan'),
           lastErrcode: 60104,
           lastError: 'user/create: mobile existed',
+          claim: { wecomId: 'zhangsan', payload: userPayload('zhangsan') },
+          releases: [{ to: 'zhangsan2', gave: ['mobile', 'email'], placeholderEmail: 'zhangsan@leavers.invalid', at: 9 }],
+          blocking: ['5'],
         });
         const written = await store.put(user);
         expect(written).toEqual({ ...user, version: 1 });
@@ -87,9 +98,23 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreU
           status: 'synced',
           updatedAt: 5,
           payload: { id: 42, name: '研发', parentid: 1, order: 7 },
+          dingtalkParentId: 1,
+          blockedBy: { users: ['handmade'], depts: [9000] },
+          waitingUsers: ['zhangsan'],
         };
         await store.put(dept);
         expect(await store.get('dept', '42')).toEqual({ ...dept, version: 1 });
+
+        const claim: NewState = {
+          kind: 'dept',
+          id: '3000000000',
+          owned: false,
+          status: 'pending',
+          updatedAt: 6,
+          creating: { parentid: 1, childIds: [2, 5000] },
+        };
+        await store.put(claim);
+        expect(await store.get('dept', '3000000000')).toEqual({ ...claim, version: 1 });
       });
 
       it('round-trips a minimal record without inventing fields', async () => {
@@ -102,11 +127,22 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreU
 
       it('replaces the whole record: optional fields absent from a put are cleared', async () => {
         const store = await fresh();
-        await store.put(userState('u1', { wecomId: 'u1', payloadHash: 'h', lastErrcode: 60104, lastError: 'mobile taken', payload: userPayload('u1') }));
+        await store.put(
+          userState('u1', {
+            wecomId: 'u1',
+            payloadHash: 'h',
+            lastErrcode: 60104,
+            lastError: 'mobile taken',
+            payload: userPayload('u1'),
+            creating: { parentid: 1, childIds: [] },
+            claim: { wecomId: 'u1' },
+            releases: [{ to: 'u2', gave: ['mobile'], at: 1 }],
+          }),
+        );
         await store.put(userState('u1', { wecomId: 'u1', status: 'disabled' }));
         const got = await store.get('user', 'u1');
         expect(got).toMatchObject({ wecomId: 'u1', status: 'disabled', version: 2 });
-        for (const field of ['payloadHash', 'lastErrcode', 'lastError', 'payload']) expect(got).not.toHaveProperty(field);
+        for (const field of ['payloadHash', 'lastErrcode', 'lastError', 'payload', 'creating', 'claim', 'releases']) expect(got).not.toHaveProperty(field);
       });
 
       it('keeps users and departments with the same id apart', async () => {
@@ -264,6 +300,100 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreU
       });
     });
 
+    describe('entity leases', () => {
+      it('refuses a second owner until the lease expires (at its expiry time exactly), then hands it over', async () => {
+        const store = await fresh();
+        expect(await store.acquireLease('user', 'u1', 'worker', 1_000, 10_000)).toBe(true);
+        expect(await store.acquireLease('user', 'u1', 'reconcile', 1_000, 10_999)).toBe(false);
+        expect(await store.acquireLease('user', 'u1', 'reconcile', 1_000, 11_000)).toBe(true);
+        expect(await store.acquireLease('user', 'u1', 'worker', 1_000, 11_500)).toBe(false);
+      });
+
+      it('lets the holder renew its own lease', async () => {
+        const store = await fresh();
+        expect(await store.acquireLease('dept', '7', 'a', 1_000, 10_000)).toBe(true);
+        expect(await store.acquireLease('dept', '7', 'a', 1_000, 10_800)).toBe(true);
+        expect(await store.acquireLease('dept', '7', 'b', 1_000, 11_500)).toBe(false);
+      });
+
+      it('keeps the leases of different entities, of users and departments, and of locks apart', async () => {
+        const store = await fresh();
+        expect(await store.acquireLease('user', '5', 'a', 60_000, 0)).toBe(true);
+        expect(await store.acquireLease('dept', '5', 'b', 60_000, 0)).toBe(true);
+        expect(await store.acquireLease('user', '6', 'c', 60_000, 0)).toBe(true);
+        expect(await store.acquireLock('user#5', 'd', 60_000, 0)).toBe(true);
+        expect(await store.acquireLease('user', '5', 'e', 60_000, 0)).toBe(false);
+      });
+
+      it('is free again once released by its holder, and ignores a release by anyone else', async () => {
+        const store = await fresh();
+        await store.acquireLease('user', 'u1', 'a', 1_000, 10_000);
+        await store.acquireLease('user', 'u1', 'b', 1_000, 11_500); // a's lease expired, b took over
+        await store.releaseLease('user', 'u1', 'a');
+        expect(await store.acquireLease('user', 'u1', 'c', 1_000, 11_600)).toBe(false);
+        await store.releaseLease('user', 'u1', 'b');
+        expect(await store.acquireLease('user', 'u1', 'c', 1_000, 11_700)).toBe(true);
+        await store.releaseLease('user', 'never-taken', 'a'); // releasing a lease nobody holds is fine
+      });
+
+      it('gives a free lease to exactly one of several concurrent takers', async () => {
+        const store = await fresh();
+        const results = await Promise.all(['a', 'b', 'c', 'd'].map((o) => store.acquireLease('user', 'u1', o, 60_000, 0)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+
+      it('leaves the entity records alone: neither listed nor versioned', async () => {
+        const store = await fresh();
+        await store.put(userState('u1'));
+        await store.acquireLease('user', 'u1', 'a', 60_000, 0);
+        await store.acquireLease('user', 'u2', 'a', 60_000, 0);
+        expect((await store.list('user')).map((u) => `${u.id} v${u.version}`)).toEqual(['u1 v1']);
+        expect(await store.get('user', 'u2')).toBeUndefined();
+      });
+    });
+
+    describe('outbox', () => {
+      it('is empty at first, and deleting what is not there is fine', async () => {
+        const store = await fresh();
+        expect(await store.listOutbox()).toEqual([]);
+        await store.deleteOutbox('nothing');
+      });
+
+      it('returns every record as written, oldest first, until it is deleted', async () => {
+        const store = await fresh();
+        const later = outboxRecord('b', 2_000, [message('user', 'u2'), { ...message('dept', '5'), eventId: 'evt-1' }]);
+        const earlier = outboxRecord('z', 1_000, [message('user', 'u1')]);
+        const tie = outboxRecord('a', 2_000, [message('user', 'u3')]);
+        await store.putOutbox(later);
+        await store.putOutbox(earlier);
+        await store.putOutbox(tie);
+        expect(await store.listOutbox()).toEqual([earlier, tie, later]);
+        await store.deleteOutbox('b');
+        expect(await store.listOutbox()).toEqual([earlier, tie]);
+      });
+
+      it('replaces a record written again under the same id', async () => {
+        const store = await fresh();
+        await store.putOutbox(outboxRecord('p', 1, [message('user', 'u1')]));
+        await store.putOutbox(outboxRecord('p', 1, [message('user', 'u2')]));
+        expect((await store.listOutbox()).map((r) => r.messages.map((m) => m.id))).toEqual([['u2']]);
+      });
+
+      it('holds a whole failed-push page of 500 messages in one record', async () => {
+        const store = await fresh();
+        const messages = Array.from({ length: 500 }, (_, i) => message('user', `user-${'x'.repeat(40)}-${i}`));
+        await store.putOutbox(outboxRecord('big', 1, messages));
+        expect((await store.listOutbox())[0]?.messages).toEqual(messages);
+      });
+
+      it('keeps its records out of the entity lists', async () => {
+        const store = await fresh();
+        await store.putOutbox(outboxRecord('p', 1, [message('user', 'u1')]));
+        expect(await store.list('user')).toEqual([]);
+        expect(await store.list('dept')).toEqual([]);
+      });
+    });
+
     describe('reports', () => {
       it('has no report before the first run', async () => {
         const store = await fresh();
@@ -299,4 +429,12 @@ export function report(runId: string): RunReport {
     counts: { created: 3, unchanged: 10_000 },
     errors: [],
   };
+}
+
+export function message(kind: ChangeMessage['kind'], id: string): ChangeMessage {
+  return { kind, id, eventType: 'user_modify_org', eventTime: 1_700_000_000_000, corpId: 'ding-corp' };
+}
+
+export function outboxRecord(id: string, savedAt: number, messages: ChangeMessage[]): OutboxRecord {
+  return { id, savedAt, messages };
 }

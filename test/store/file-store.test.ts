@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileStateStore } from '../../lib/local/file-store';
 import { StaleStateError } from '../../lib/ports';
-import { report, stateStoreContract, userPayload, userState } from './contract';
+import { message, outboxRecord, report, stateStoreContract, userPayload, userState } from './contract';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -43,8 +43,10 @@ describe('FileStateStore persistence', () => {
     await before.put({ kind: 'dept', id: '42', wecomId: '42', owned: true, status: 'synced', updatedAt: 3 });
     await before.acquireLock('reconcile', 'worker-1', 60_000, 1_000);
     await before.putReport(report('r7'));
+    await before.putOutbox(outboxRecord('page-1', 5, [message('user', 'u9')]));
 
     const after = new FileStateStore(path);
+    expect(await after.listOutbox()).toEqual([outboxRecord('page-1', 5, [message('user', 'u9')])]);
     expect(await after.get('user', 'u1')).toEqual({ ...user, version: 2 });
     expect(await after.list('dept')).toHaveLength(1);
     expect(await after.latestReport()).toEqual(report('r7'));
@@ -52,6 +54,19 @@ describe('FileStateStore persistence', () => {
     // Versions carry on from the file, so optimistic writes stay correct across the restart.
     await expect(after.put(user, { ifVersion: 1 })).rejects.toBeInstanceOf(StaleStateError);
     expect((await after.put(user, { ifVersion: 2 })).version).toBe(3);
+  });
+
+  it('reads a file written before the outbox existed', async () => {
+    const file = join(dir, 'state.json');
+    writeFileSync(file, '{"format":"dingtalk-wecom-sync/state@1","entities":[],"locks":{}}');
+    expect(await new FileStateStore(file).listOutbox()).toEqual([]);
+  });
+
+  it('keeps entity leases in memory only: they cannot outlive the process that took them', async () => {
+    const before = new FileStateStore(path);
+    await before.acquireLease('user', 'u1', 'worker-1', 60_000, 1_000);
+    await before.put(userState('u2'));
+    expect(await new FileStateStore(path).acquireLease('user', 'u1', 'worker-2', 60_000, 2_000)).toBe(true);
   });
 
   it('saves every one of many concurrent changes, and leaves no temporary file behind', async () => {
@@ -79,6 +94,8 @@ describe('FileStateStore persistence', () => {
     ['a JSON array', '[]'],
     ['entities without ids', '{"format":"dingtalk-wecom-sync/state@1","entities":[{"kind":"user","version":1}],"locks":{}}'],
     ['a malformed lock', '{"format":"dingtalk-wecom-sync/state@1","entities":[],"locks":{"reconcile":{"owner":1}}}'],
+    ['an outbox that is not a list', '{"format":"dingtalk-wecom-sync/state@1","entities":[],"locks":{},"outbox":{}}'],
+    ['an outbox record without messages', '{"format":"dingtalk-wecom-sync/state@1","entities":[],"locks":{},"outbox":[{"id":"p","savedAt":1}]}'],
   ])('refuses %s', (_label, content) => {
     const file = join(dir, 'state.json');
     writeFileSync(file, content);

@@ -24,10 +24,11 @@ function stubSync(answer: (call: string) => Partial<SyncOutcome> | Error = () =>
     return { kind, id, result: 'updated', ...a };
   };
   const sync: ApplyDeps['sync'] = {
-    syncUser: (id) => respond(`syncUser ${id}`, 'user', id),
-    syncDept: (id) => respond(`syncDept ${id}`, 'dept', String(id)),
+    syncUser: (id, o) => respond(`syncUser ${id}${o ? ` ${JSON.stringify(o)}` : ''}`, 'user', id),
+    syncDept: (id, o) => respond(`syncDept ${id}${o ? ` ${JSON.stringify(o)}` : ''}`, 'dept', String(id)),
     applyUser: (u, o) => respond(`applyUser ${u.userid} ${JSON.stringify(o)}`, 'user', u.userid),
     applyDept: (d, o) => respond(`applyDept ${d.dept_id} ${JSON.stringify(o)}`, 'dept', String(d.dept_id)),
+    recordUserConflict: (id, message) => respond(`recordUserConflict ${id} ${message}`, 'user', id),
   };
   return { calls, deps: { sync, writeConcurrency: 1, dingtalkCallsPerSecond: Infinity, wecomOpsPerMinute: Infinity } };
 }
@@ -35,6 +36,7 @@ function stubSync(answer: (call: string) => Partial<SyncOutcome> | Error = () =>
 const ops: PlanOp[] = [
   { op: 'create_dept', kind: 'dept', id: '2', changes: '', dept: dept(2), force: false, stateVersion: 0 },
   { op: 'adopt_dept', kind: 'dept', id: '3', changes: '', dept: dept(3), force: false, stateVersion: 0 },
+  { op: 'update_dept', kind: 'dept', id: '4', changes: '', dept: dept(4), force: false, stateVersion: 2 },
   { op: 'update_user', kind: 'user', id: 'c', changes: '', user: user('c', 'b'), force: true, stateVersion: 4 },
   { op: 'create_user', kind: 'user', id: 'b', changes: '', user: user('b'), force: false, stateVersion: 0 },
   { op: 'disable_user', kind: 'user', id: 'x', wecomId: 'x', changes: '' },
@@ -46,11 +48,14 @@ describe('operations run in an order WeCom accepts', () => {
     const { calls, deps } = stubSync();
     await applyPlan(deps, ops);
     expect(calls).toEqual([
-      'applyDept 2 {"force":false,"adopt":false,"ifVersion":0}',
-      'applyDept 3 {"force":false,"adopt":true,"ifVersion":0}',
-      'applyUser b {"force":false,"ifVersion":0}',
+      // Entities the store had no record of: written from the scan, unless a record appeared since.
+      'applyDept 2 {"force":false,"ifVersion":0}',
+      'applyDept 3 {"force":false,"ifVersion":0}', // whether to adopt is EntitySync's rule, not the plan's say
+      // Recorded ones: read from DingTalk again under the lease, never written from the scan.
+      'syncDept 4 {"force":false}',
+      'applyUser b {"force":false,"ifVersion":0,"releaseFrom":[]}',
       'syncUser x', // a removal reads the user again: it may have come back since the scan
-      'applyUser c {"force":true,"ifVersion":4}',
+      'syncUser c {"force":true,"releaseFrom":[]}',
       'syncDept 9',
     ]);
   });
@@ -62,8 +67,9 @@ describe('what a run reports', () => {
     const progress: number[] = [];
     const result = await applyPlan(deps, ops, (done, total) => progress.push(done / total));
     expect(result).toEqual({
-      counts: { create_dept: 1, adopt_dept: 1, update_user: 1, disable_user: 1, delete_dept: 1 },
+      counts: { create_dept: 1, adopt_dept: 1, update_dept: 1, update_user: 1, disable_user: 1, delete_dept: 1 },
       errors: [{ kind: 'user', id: 'b', op: 'create_user', errcode: WECOM_ERR.mobileExists, message: 'taken' }],
+      notices: [],
       skipped: 0,
       stoppedBy: undefined,
     });
@@ -87,6 +93,23 @@ describe('what a run reports', () => {
     expect(calls).toHaveLength(ops.length);
     expect(result.errors).toEqual([{ kind: 'dept', id: '9', op: 'delete_dept', errcode: undefined, message: 'network down' }]);
     expect(result.stoppedBy).toBeUndefined();
+  });
+});
+
+describe('people: conflicts, contact releases', () => {
+  it('records a conflict without a WeCom write, reports it as an error, and gathers what writes did to others as notices', async () => {
+    const conflict: PlanOp = { op: 'conflict_user', kind: 'user', id: 'abc', wecomId: 'Abc', changes: 'WeCom has "Abc"' };
+    const rehire: PlanOp = { op: 'create_user', kind: 'user', id: 'new', changes: '', user: user('new'), force: false, stateVersion: 0, releaseFrom: ['old'] };
+    const notice = { kind: 'user' as const, id: 'old', message: 'old gave up its mobile to new' };
+    const { calls, deps } = stubSync((call) =>
+      call.startsWith('recordUserConflict')
+        ? { result: 'failed', errcode: WECOM_ERR.useridExists, message: 'WeCom has "Abc"' }
+        : { result: 'created', notices: [notice] },
+    );
+    const result = await applyPlan({ ...deps, wecomOpsPerMinute: 1 / 60 }, [conflict, rehire]); // one WeCom operation a minute: only the create may be paced
+    expect(calls).toEqual(['recordUserConflict abc WeCom has "Abc"', 'applyUser new {"force":false,"ifVersion":0,"releaseFrom":["old"]}']);
+    expect(result.errors).toEqual([{ kind: 'user', id: 'abc', op: 'conflict_user', errcode: WECOM_ERR.useridExists, message: 'WeCom has "Abc"' }]);
+    expect(result.notices).toEqual([notice]);
   });
 });
 

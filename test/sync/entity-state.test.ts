@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DINGTALK_ERR } from '../../lib/dingtalk/errors';
-import { PlatformError } from '../../lib/errors';
+import { ERRCODE_PROTOCOL, PlatformError } from '../../lib/errors';
 import { FileStateStore } from '../../lib/local/file-store';
 import { createMemoryLogger } from '../../lib/log';
-import { ConcurrentWriteError, EntityStateBook } from '../../lib/sync/entity-state';
+import { ConcurrentWriteError, EntityStateBook, StaleSaveError } from '../../lib/sync/entity-state';
 import { WECOM_ERR } from '../../lib/wecom/errors';
 
 function setup() {
@@ -43,6 +43,56 @@ describe('a claim is taken once, and taken over only when its worker is presumed
   });
 });
 
+describe("a create whose id WeCom assigns keeps the parent's children in its claim until it is settled", () => {
+  const creating = { parentid: 1, childIds: [5000] };
+
+  it('notes them on its own claim only, and keeps them across a released claim and the next one', async () => {
+    const { store, states, clock } = setup();
+    const claim = await states.claim('dept', '3000000000', undefined);
+    clock.t += 1;
+    const noted = await states.noteCreating(claim, creating);
+    expect(noted).toMatchObject({ status: 'pending', creating, updatedAt: clock.t, version: 2 });
+    await expect(states.noteCreating(claim, creating)).rejects.toThrow(new ConcurrentWriteError('dept 3000000000 is being created by another worker'));
+
+    await expect(states.onWriteError('dept', '3000000000', noted, 'h', wecomError(ERRCODE_PROTOCOL, 'retryable'))).rejects.toBeInstanceOf(PlatformError);
+    const released = await store.get('dept', '3000000000');
+    expect(released).toMatchObject({ status: 'failed', creating });
+    expect(await states.claim('dept', '3000000000', released)).toMatchObject({ status: 'pending', creating });
+  });
+
+  it('drops them once the department is saved, or fails for good', async () => {
+    const { store, states } = setup();
+    const noted = await states.noteCreating(await states.claim('dept', '3', undefined), creating);
+    await states.save(noted, { kind: 'dept', id: '3', owned: true, wecomId: '5001', status: 'synced' });
+    expect(await store.get('dept', '3')).not.toHaveProperty('creating');
+
+    const other = await states.noteCreating(await states.claim('dept', '4', undefined), creating);
+    await states.onWriteError('dept', '4', other, 'h', wecomError(WECOM_ERR.deptExists, 'permanent'));
+    expect(await store.get('dept', '4')).not.toHaveProperty('creating');
+  });
+
+  it('lists the WeCom ids the records of one kind hold', async () => {
+    const { store, states } = setup();
+    await store.put({ kind: 'dept', id: '2', wecomId: '2', owned: true, status: 'synced', updatedAt: 1 });
+    await store.put({ kind: 'dept', id: '3000000000', wecomId: '5001', owned: true, status: 'deleted', updatedAt: 1 });
+    await store.put({ kind: 'dept', id: '4', owned: false, status: 'pending', updatedAt: 1 });
+    await store.put({ kind: 'user', id: '5', wecomId: '5', owned: true, status: 'synced', updatedAt: 1 });
+    expect(await states.heldWeComIds('dept')).toEqual(new Set(['2', '5001']));
+  });
+});
+
+describe('links to other entities survive a claim and a recorded failure', () => {
+  it('keeps the DingTalk parent, the waiting users and the departments a member holds up', async () => {
+    const { store, states } = setup();
+    const links = { dingtalkParentId: 2, waitingUsers: ['lisi'], blocking: ['5'] };
+    await store.put({ kind: 'dept', id: '4', owned: false, status: 'failed', updatedAt: 0, ...links });
+    const claim = await states.claim('dept', '4', await store.get('dept', '4'));
+    expect(claim).toMatchObject({ status: 'pending', ...links });
+    await states.recordPermanent('dept', '4', claim, { errcode: WECOM_ERR.deptExists, message: 'name taken', payloadHash: 'h' });
+    expect(await store.get('dept', '4')).toMatchObject({ status: 'failed', lastErrcode: WECOM_ERR.deptExists, ...links });
+  });
+});
+
 describe('saves are conditional on the version read', () => {
   it('saves over the record read, stamping the time', async () => {
     const { store, states, clock } = setup();
@@ -59,7 +109,9 @@ describe('saves are conditional on the version read', () => {
     await states.save(undefined, { kind: 'user', id: 'u', owned: true, status: 'synced' });
     const read = await store.get('user', 'u');
     await states.save(read, { ...read!, status: 'disabled' });
-    await expect(states.save(read, { ...read!, status: 'deleted' })).rejects.toThrow(new ConcurrentWriteError('user u was changed concurrently; retrying'));
+    const stale = states.save(read, { ...read!, status: 'deleted' });
+    await expect(stale).rejects.toThrow(new StaleSaveError('user u was changed concurrently; retrying'));
+    await expect(stale).rejects.toBeInstanceOf(ConcurrentWriteError); // what the worker retries
     expect((await store.get('user', 'u'))?.status).toBe('disabled');
   });
 });
@@ -127,5 +179,38 @@ describe('an entity DingTalk will not show is noted, its WeCom side left as it i
     const e = new PlatformError('dingtalk', 'topapi/v2/user/get', DINGTALK_ERR.userOutOfScope, 'out of scope', 'configuration');
     await states.recordConfigurationProblem('user', 'v', e, 'widen the scope');
     expect((await store.get('user', 'v'))?.status).toBe('failed');
+  });
+});
+
+describe('what a claim names is kept until a saved result confirms it', () => {
+  const intended = { wecomId: 'u', payload: { userid: 'u', name: 'U', department: [2] } };
+
+  it('records what the create asks for, and keeps it through a retryable failure and a taken-over claim', async () => {
+    const { states, clock } = setup();
+    const claim = await states.claim('user', 'u', undefined, intended);
+    expect(claim).toMatchObject({ status: 'pending', owned: false, claim: intended });
+    await expect(states.onWriteError('user', 'u', claim, 'h', wecomError(WECOM_ERR.systemBusy, 'retryable'))).rejects.toThrow();
+    const failed = await states.get('user', 'u');
+    expect(failed).toMatchObject({ status: 'failed', claim: intended });
+    expect(states.isFreshClaim(failed)).toBe(false);
+    clock.t += 1;
+    expect(await states.claim('user', 'u', failed)).toMatchObject({ status: 'pending', claim: intended });
+  });
+
+  it('keeps it through a permanent failure, unless the object it names is known not to be ours', async () => {
+    const { states } = setup();
+    const claim = await states.claim('user', 'u', undefined, intended);
+    await states.recordPermanent('user', 'u', claim, { errcode: WECOM_ERR.mobileExists, message: 'taken', payloadHash: 'h' });
+    const failed = await states.get('user', 'u');
+    expect(failed).toMatchObject({ status: 'failed', claim: intended });
+    await states.recordPermanent('user', 'u', failed, { errcode: WECOM_ERR.useridExists, message: 'someone else', payloadHash: 'h', dropClaim: true });
+    expect((await states.get('user', 'u'))?.claim).toBeUndefined();
+  });
+
+  it('a saved result replaces it', async () => {
+    const { states } = setup();
+    const claim = await states.claim('user', 'u', undefined, intended);
+    await states.save(claim, { kind: 'user', id: 'u', wecomId: 'u', owned: true, status: 'synced' });
+    expect((await states.get('user', 'u'))?.claim).toBeUndefined();
   });
 });

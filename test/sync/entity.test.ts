@@ -117,7 +117,7 @@ describe('nothing changed, nothing written', () => {
     expect(rig.wc.calls['user/update']).toBe(1);
   });
 
-  it('skips a reconcile write prepared before a newer write (ifVersion)', async () => {
+  it('does not write a reconcile’s data prepared before a newer write (ifVersion): reads DingTalk again, finds it written', async () => {
     const { dt, wc, store, sync } = await setup();
     await sync.syncUser('zhangsan');
     const scanned = dt.getUser('zhangsan')!; // what a reconcile read
@@ -174,12 +174,14 @@ describe('idempotent writes: a create that finds the object updates it, an updat
     expect((await store.get('dept', '4'))?.wecomId).toBe(other.wecomId);
   });
 
-  it('adopts a department with its id wherever it is when the reconcile says so', async () => {
+  it('never adopts a department with its id under another parent, whoever asks (the reconcile applies the same rule)', async () => {
     const { dt, wc, sync } = await setup();
     wc.seedDept({ id: 9000, name: '别处', parentid: 1 });
     wc.seedDept({ id: 4, name: '手工部门', parentid: 9000 });
-    expect(await sync.applyDept(dt.getDept(4)!, { adopt: true })).toMatchObject({ result: 'adopted', wecomId: '4' });
-    expect(wc.getDept(4)).toMatchObject({ name: '市场部', parentid: 1 });
+    const outcome = await sync.applyDept(dt.getDept(4)!, { force: true });
+    expect(outcome.result).toBe('created');
+    expect(outcome.wecomId).not.toBe('4');
+    expect(wc.getDept(4)).toMatchObject({ name: '手工部门', parentid: 9000 });
   });
 });
 
@@ -282,21 +284,25 @@ describe('departments gone from DingTalk or from the scope are deleted in WeCom'
     expect(await sync.removeDept(3)).toMatchObject({ result: 'unchanged' }); // already done
   });
 
-  it('leaves the message to be retried while the gone department still has members in WeCom', async () => {
-    const { dt, wc, sync } = await setup();
+  it('empties a gone department of the members it owns first: each is synced to where DingTalk has them now', async () => {
+    const { dt, wc, store, sync } = await setup();
     await sync.syncUser('zhangsan');
     dt.updateUser('zhangsan', { dept_id_list: [2] }); // the move has not reached WeCom yet
     dt.removeDept(3);
-    await expect(sync.syncDept(3)).rejects.toMatchObject({ errcode: WECOM_ERR.deptHasMembers });
-    expect(wc.getDept(3)).toBeDefined();
+    expect(await sync.syncDept(3)).toMatchObject({ result: 'deleted' });
+    expect(wc.getUser('zhangsan')?.department).toEqual([2]);
+    expect(wc.getDept(3)).toBeUndefined();
+    expect((await store.get('dept', '3'))?.status).toBe('deleted');
   });
 
-  it('records, without retrying, a department excluded while people remain in it: the reconcile finishes it', async () => {
-    const { store, sync, syncWith } = await setup();
+  it('deletes a department excluded while people remain in it: a person with no department left follows the leave policy', async () => {
+    const { wc, store, sync, syncWith } = await setup();
     await sync.syncUser('wangwu');
     const narrowed = syncWith({ excludeDeptIds: [4] });
-    expect(await narrowed.syncDept(4)).toMatchObject({ result: 'failed', errcode: WECOM_ERR.deptHasMembers });
-    expect(await store.get('dept', '4')).toMatchObject({ status: 'failed', owned: true, lastErrcode: WECOM_ERR.deptHasMembers });
+    expect(await narrowed.syncDept(4)).toMatchObject({ result: 'deleted' });
+    expect(wc.getUser('wangwu')).toMatchObject({ enable: 0, department: [1] });
+    expect(await store.get('user', 'wangwu')).toMatchObject({ status: 'disabled' });
+    expect(await store.get('dept', '4')).toMatchObject({ status: 'deleted' });
   });
 
   it('never deletes a department the sync does not own', async () => {
@@ -304,6 +310,29 @@ describe('departments gone from DingTalk or from the scope are deleted in WeCom'
     const own = wc.seedDept({ id: 9000, name: '企业微信自建', parentid: 1 });
     expect(await sync.removeDept(own)).toMatchObject({ result: 'out_of_scope' });
     expect(wc.getDept(own)).toBeDefined();
+  });
+
+  it('deletes a department whose create was claimed but never confirmed, when WeCom has it under the claimed parent; else leaves it', async () => {
+    const { wc, store, sync } = await setup();
+    const claimed = (id: number, parentid: number) =>
+      store.put({
+        kind: 'dept',
+        id: String(id),
+        owned: false,
+        status: 'pending',
+        claim: { wecomId: String(id), payload: { name: 'x', parentid } },
+        updatedAt: 1,
+      });
+    wc.seedDept({ id: 9001, name: '丢失的记录', parentid: 1 }); // what the create whose saved result was lost left
+    wc.seedDept({ id: 9002, name: '别人的', parentid: 9001 });
+    await claimed(9001, 1);
+    await claimed(9002, 1); // claimed under 1, but WeCom's 9002 is under 9001: not ours
+    expect(await sync.removeDept(9002)).toMatchObject({ result: 'out_of_scope' });
+    expect(wc.getDept(9002)).toBeDefined();
+    wc.removeDeptByHand(9002);
+    expect(await sync.removeDept(9001)).toMatchObject({ result: 'deleted', wecomId: '9001' });
+    expect(wc.getDept(9001)).toBeUndefined();
+    expect(await store.get('dept', '9001')).toMatchObject({ owned: true, status: 'deleted' });
   });
 });
 
@@ -341,12 +370,14 @@ describe('failures: permanent ones are recorded and not retried, others go back 
     expect((await store.get('dept', '4'))?.status).toBe('failed');
   });
 
-  it('throws retryable errors for the queue, recording nothing', async () => {
+  it('throws retryable errors for the queue; the create stays claimed, not owned, and does not block the retry', async () => {
     const { wc, store, sync } = await setup();
     await sync.syncDept(4);
     wc.failNext('user/create', WECOM_ERR.rateLimited);
     await expect(sync.syncUser('wangwu')).rejects.toMatchObject({ errcode: WECOM_ERR.rateLimited, failure: 'retryable' });
-    expect(await store.get('user', 'wangwu')).toBeUndefined();
+    expect(await store.get('user', 'wangwu')).toMatchObject({ owned: false, status: 'failed', claim: { wecomId: 'wangwu' } });
+    expect(await sync.syncUser('wangwu')).toMatchObject({ result: 'created' });
+    expect((await store.get('user', 'wangwu'))?.claim).toBeUndefined();
   });
 
   it('treats a user the DingTalk app cannot see (50002) as a configuration problem, not a departure', async () => {
@@ -358,5 +389,113 @@ describe('failures: permanent ones are recorded and not retried, others go back 
     expect(wc.getUser('zhangsan')?.enable).toBe(1);
     expect(wecomWrites(wc)).toBe(0);
     expect(await store.get('user', 'zhangsan')).toMatchObject({ status: 'synced', lastErrcode: DINGTALK_ERR.userOutOfScope });
+  });
+});
+
+describe('identity: WeCom matches userids ignoring case, the sync adopts only the same spelling', () => {
+  it('a create that finds another spelling (60102) is a permanent conflict naming it: never written, never owned', async () => {
+    const { dt, wc, store, sync } = await setup();
+    wc.seedUser({ userid: 'Wangwu', name: '别人', department: [1], email: 'someone@example.com' });
+    expect(await sync.syncUser('wangwu')).toMatchObject({ result: 'failed', errcode: WECOM_ERR.useridExists, message: expect.stringMatching(/"Wangwu"/) });
+    expect(wc.getUser('Wangwu')).toMatchObject({ name: '别人', department: [1] });
+    const state = await store.get('user', 'wangwu');
+    expect(state).toMatchObject({ owned: false, status: 'failed', lastError: expect.stringMatching(/"Wangwu"/) });
+    expect(state?.claim).toBeUndefined();
+    dt.removeUser('wangwu');
+    expect(await sync.syncUser('wangwu')).toMatchObject({ result: 'out_of_scope' });
+    expect(wc.getUser('Wangwu')?.enable).toBe(1);
+  });
+
+  it('a 60102 that WeCom’s id list does not explain stays WeCom’s refusal, and the claim stays', async () => {
+    const { wc, store, sync } = await setup();
+    await sync.syncDept(4);
+    wc.failNext('user/create', WECOM_ERR.useridExists);
+    expect(await sync.syncUser('wangwu')).toMatchObject({ result: 'failed', errcode: WECOM_ERR.useridExists });
+    expect(wc.getUser('wangwu')).toBeUndefined();
+    expect(await store.get('user', 'wangwu')).toMatchObject({ owned: false, status: 'failed', claim: { wecomId: 'wangwu' } });
+  });
+
+  it('the reconcile’s conflict is recorded once: recording it again writes nothing', async () => {
+    const { store, sync } = await setup();
+    expect(await sync.recordUserConflict('abc', 'conflict with Abc')).toMatchObject({ result: 'failed', errcode: WECOM_ERR.useridExists });
+    const recorded = await store.get('user', 'abc');
+    expect(recorded).toMatchObject({ owned: false, status: 'failed', lastError: 'conflict with Abc' });
+    expect(await sync.recordUserConflict('abc', 'conflict with Abc')).toMatchObject({ result: 'failed', message: 'conflict with Abc' });
+    expect((await store.get('user', 'abc'))?.version).toBe(recorded?.version);
+  });
+});
+
+describe('a create whose result was never saved: the claim decides', () => {
+  const claim = (store: FileStateStore, updatedAt: number, wecomId = 'wangwu') =>
+    store.put({ kind: 'user', id: 'wangwu', owned: false, status: 'pending', claim: { wecomId }, updatedAt });
+
+  it('a leaver whose claimed member WeCom lists is the sync’s own: disabled and recorded as owned', async () => {
+    const { dt, wc, store, sync } = await setup();
+    await sync.syncDept(4);
+    wc.seedUser({ userid: 'wangwu', name: '王五', department: [4], email: 'wangwu@example.com' }); // what the lost create left
+    await claim(store, Date.now());
+    dt.removeUser('wangwu');
+    expect(await sync.syncUser('wangwu')).toMatchObject({ result: 'disabled' });
+    expect(wc.getUser('wangwu')?.enable).toBe(0);
+    expect(await store.get('user', 'wangwu')).toMatchObject({ owned: true, status: 'disabled', wecomId: 'wangwu' });
+    expect((await store.get('user', 'wangwu'))?.claim).toBeUndefined();
+  });
+
+  it('a young claim with no member yet may still be creating it: retried, not judged', async () => {
+    const { dt, store, sync } = await setup();
+    await claim(store, Date.now());
+    dt.removeUser('wangwu');
+    await expect(sync.syncUser('wangwu')).rejects.toBeInstanceOf(ConcurrentWriteError);
+  });
+
+  it('an old claim with no member, or with another spelling, is not the sync’s own', async () => {
+    const { dt, wc, store, sync } = await setup();
+    await claim(store, Date.now() - 3 * 60_000);
+    dt.removeUser('wangwu');
+    expect(await sync.syncUser('wangwu')).toMatchObject({ result: 'out_of_scope' });
+    wc.seedUser({ userid: 'WangWu', name: '别人', department: [1], email: 'someone@example.com' });
+    expect(await sync.syncUser('wangwu')).toMatchObject({ result: 'out_of_scope' });
+    expect(wc.getUser('WangWu')?.enable).toBe(1);
+  });
+});
+
+describe('contact release: a disabled leaver gives a new owned person its mobile and email', () => {
+  async function leaverHolding(rig: Rig): Promise<void> {
+    await rig.sync.syncUser('zhangsan');
+    rig.dt.removeUser('zhangsan');
+    await rig.sync.syncUser('zhangsan');
+  }
+
+  it('releases them on a taken mobile or email, records it on the leaver, and says so in the outcome', async () => {
+    const rig = await setup();
+    await leaverHolding(rig);
+    rig.dt.addUser({ userid: 'zhangsan2', name: '张三', mobile: '13800000001', email: 'zhangsan@example.com', dept_id_list: [3] });
+    const outcome = await rig.sync.syncUser('zhangsan2');
+    expect(outcome).toMatchObject({ result: 'created', notices: [{ kind: 'user', id: 'zhangsan', message: expect.stringContaining('zhangsan2') }] });
+    expect(rig.wc.getUser('zhangsan')).toMatchObject({ enable: 0, email: 'zhangsan@leavers.invalid' });
+    expect(rig.wc.getUser('zhangsan')?.mobile).toBeUndefined();
+    expect((await rig.store.get('user', 'zhangsan'))?.releases).toEqual([
+      { to: 'zhangsan2', gave: ['mobile', 'email'], placeholderEmail: 'zhangsan@leavers.invalid', at: expect.any(Number) },
+    ]);
+  });
+
+  it('also for an owned person whose update needs them', async () => {
+    const rig = await setup();
+    await leaverHolding(rig);
+    await rig.sync.syncUser('lisi');
+    rig.dt.updateUser('lisi', { mobile: '13800000001' });
+    expect(await rig.sync.syncUser('lisi')).toMatchObject({ result: 'updated', notices: [expect.objectContaining({ id: 'zhangsan' })] });
+    expect(rig.wc.getUser('lisi')?.mobile).toBe('+86 13800000001');
+  });
+
+  it('never from an enabled account or one the sync does not own: the refusal stands', async () => {
+    const rig = await setup();
+    await rig.sync.syncUser('zhangsan'); // enabled, owned
+    rig.wc.seedUser({ userid: 'foreign', name: '别人', department: [1], mobile: '+86 13800000002', enable: 0 });
+    rig.dt.addUser({ userid: 'zhangsan2', name: '张三', mobile: '13800000001', dept_id_list: [3] });
+    expect(await rig.sync.syncUser('zhangsan2')).toMatchObject({ result: 'failed', errcode: WECOM_ERR.mobileExists });
+    expect(await rig.sync.syncUser('lisi')).toMatchObject({ result: 'failed', errcode: WECOM_ERR.mobileExists });
+    expect(rig.wc.getUser('zhangsan')?.mobile).toBe('+86 13800000001');
+    expect(rig.wc.getUser('foreign')?.mobile).toBe('+86 13800000002');
   });
 });

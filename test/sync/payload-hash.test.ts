@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mapUser } from '../../lib/sync/mapping';
-import { canonicalJson, payloadHash } from '../../lib/sync/payload-hash';
+import { canonicalJson, deptOrderChanged, deptPayloadHash, payloadHash } from '../../lib/sync/payload-hash';
 
 describe('payloadHash', () => {
   it('ignores key order at every depth', () => {
@@ -32,5 +32,21 @@ describe('payloadHash', () => {
       { wecomDeptId: (id) => id, isSyncedUser: () => false, toInvite: false },
     );
     expect(payloadHash(JSON.parse(JSON.stringify(payload)) as object)).toBe(payloadHash(payload));
+  });
+});
+
+describe('deptPayloadHash and deptOrderChanged', () => {
+  it('hashes the name and parent only, so a reader without the order compares the same', () => {
+    expect(deptPayloadHash({ name: 'a', parentid: 1, order: 5 })).toBe(deptPayloadHash({ name: 'a', parentid: 1, id: 7 }));
+    expect(deptPayloadHash({ name: 'a', parentid: 2 })).not.toBe(deptPayloadHash({ name: 'a', parentid: 1 }));
+  });
+
+  it('writes the order only when the reader had one and it differs from the one last written', () => {
+    const written = { name: 'a', parentid: 1, order: 5 };
+    expect(deptOrderChanged(written, { name: 'a', parentid: 1, order: 6 })).toBe(true);
+    expect(deptOrderChanged({ name: 'a', parentid: 1 }, { name: 'a', parentid: 1, order: 6 })).toBe(true); // imported without an order
+    expect(deptOrderChanged(written, { name: 'a', parentid: 1, order: 5 })).toBe(false);
+    expect(deptOrderChanged(written, { name: 'a', parentid: 1 })).toBe(false); // the reconcile's listing has none
+    expect(deptOrderChanged(undefined, { name: 'a', parentid: 1, order: 5 })).toBe(false); // nothing written yet: the hash decides
   });
 });

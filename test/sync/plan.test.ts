@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DingTalkDept, DingTalkUser, EntityState, WeComDeptRef, WeComUserDeptRow } from '../../lib/ports';
+import type { DingTalkDept, DingTalkUser, EntityState, WeComDeptPayload, WeComDeptRef, WeComUserDeptRow } from '../../lib/ports';
 import { mapDept, mapUser } from '../../lib/sync/mapping';
 import { deptPayloadHash, payloadHash } from '../../lib/sync/payload-hash';
 import { type PlanInput, planReconcile } from '../../lib/sync/plan';
@@ -168,6 +168,48 @@ describe('planReconcile', () => {
     expect(ops(input({ userStates }))).toEqual(['retry_user zhangsan (force)']);
   });
 
+  it('retries a department create that failed, forced (the worker does not retry it until the department changes)', () => {
+    const c = converged();
+    const deptStates = c.deptStates.map((s) =>
+      s.id === '4'
+        ? { kind: 'dept' as const, id: '4', owned: false, status: 'failed' as const, lastErrcode: 60008, payloadHash: s.payloadHash, updatedAt: 1, version: 2 }
+        : s,
+    );
+    expect(ops(input({ deptStates, wecomDepts: c.wecomDepts.filter((d) => d.id !== 4) })).slice(0, 1)).toEqual(['create_dept 4 (force)']);
+  });
+
+  it('compares a department’s order only when its reader had one: the listing has none, so an order written from an event stays', () => {
+    const c = converged();
+    const deptStates = c.deptStates.map((s) => (s.id === '4' ? { ...s, payload: { ...(s.payload as WeComDeptPayload), order: 7 } } : s));
+    expect(ops(input({ deptStates }))).toEqual([]);
+    const withOrder = depts.map((d) => (d.dept_id === 4 ? { ...d, order: '3' } : d)); // a configured root is read with department/get
+    const plan = planReconcile(input({ deptStates, dingtalkDepts: withOrder }));
+    expect(plan.ops.map((o) => [o.op, o.id, o.changes])).toEqual([['update_dept', '4', 'order']]);
+  });
+
+  it('keeps a blocked department that is back in DingTalk’s scope (forced, as its hash may not have changed)', () => {
+    const c = converged();
+    const deptStates = c.deptStates.map((s) => (s.id === '4' ? { ...s, status: 'blocked' as const, blockedBy: { users: ['handmade'], depts: [] } } : s));
+    expect(ops(input({ deptStates }))).toEqual(['update_dept 4 (force)']);
+  });
+
+  it('lists a blocked department gone from the scope for the report, and plans its deletion again only when what WeCom holds in it changed', () => {
+    const c = converged();
+    const blockedBy = { users: ['handmade'], depts: [] };
+    const deptStates = c.deptStates.map((s) =>
+      s.id === '4' ? { ...s, status: 'blocked' as const, blockedBy, lastErrcode: 60005, lastError: 'holds handmade' } : s,
+    );
+    const dingtalkDepts = depts.filter((d) => d.dept_id !== 4);
+    const wecomUserDepts = [...c.wecomUserDepts.filter((r) => r.department !== 4), { userid: 'handmade', department: 4 }];
+    const dingtalkUsers = users.map((u) => ({ ...u, dept_id_list: u.dept_id_list.filter((d) => d !== 4) }));
+    const same = planReconcile(input({ deptStates, dingtalkDepts, dingtalkUsers, wecomUserDepts }));
+    expect(same.ops).toEqual([]);
+    expect(same.blocked).toEqual([{ id: '4', wecomId: '4', errcode: 60005, message: 'holds handmade' }]);
+    const moved = planReconcile(input({ deptStates, dingtalkDepts, dingtalkUsers, wecomUserDepts: wecomUserDepts.filter((r) => r.userid !== 'handmade') }));
+    expect(moved.ops.map((o) => [o.op, o.id, o.changes])).toEqual([['delete_dept', '4', 'what blocked the deletion changed: delete']]);
+    expect(moved.blocked).toEqual([]);
+  });
+
   it('--rewrite-all rewrites every owned entity', () => {
     expect(ops(input({ rewriteAll: true }))).toEqual([
       'rewrite_dept 2 (force)',
@@ -191,5 +233,127 @@ describe('planReconcile', () => {
       }),
     );
     expect(plan.ops.slice(0, 2).map((o) => `${o.op} ${o.id}`)).toEqual(['create_dept 2', 'create_dept 3']);
+  });
+});
+
+describe('planReconcile: identity and adoption follow the worker’s rules (identity.ts)', () => {
+  it('adopts a WeCom department with the DingTalk id only under the same parent', () => {
+    const c = converged();
+    const deptOps = (i: PlanInput) => ops(i).filter((o) => o.endsWith('_dept 2') || o.endsWith('_dept 3'));
+    const deptStates = c.deptStates.filter((s) => s.id !== '3');
+    expect(deptOps(input({ deptStates }))).toEqual(['adopt_dept 3']);
+    const elsewhere = c.wecomDepts.map((d) => (d.id === 3 ? { ...d, parentid: 4 } : d));
+    expect(deptOps(input({ deptStates, wecomDepts: elsewhere }))).toEqual(['create_dept 3']);
+    // A parent with no WeCom copy yet: nothing to compare with, so nothing is adopted.
+    expect(deptOps(input({ deptStates: c.deptStates.filter((s) => s.id !== '2' && s.id !== '3') }))).toEqual(['adopt_dept 2', 'create_dept 3']);
+  });
+
+  it('finds owned members ignoring case, as WeCom does: another spelling is not a deletion', () => {
+    const wecomUserDepts = converged().wecomUserDepts.map((r) => (r.userid === 'zhangsan' ? { ...r, userid: 'ZhangSan' } : r));
+    expect(ops(input({ wecomUserDepts }))).toEqual([]);
+  });
+
+  it('never adopts a member whose userid differs only in case: the conflict is planned, with both spellings, and nothing is written', () => {
+    const c = converged();
+    const wecomUserDepts = c.wecomUserDepts.map((r) => (r.userid === 'lisi' ? { ...r, userid: 'LiSi' } : r));
+    const plan = planReconcile(input({ userStates: c.userStates.filter((s) => s.id !== 'lisi'), wecomUserDepts }));
+    expect(plan.ops).toEqual([{ op: 'conflict_user', kind: 'user', id: 'lisi', wecomId: 'LiSi', changes: expect.stringMatching(/"LiSi".*"lisi"/) }]);
+  });
+
+  it('never adopts an exact match another owned state already holds', () => {
+    const c = converged();
+    // "LiSi" owns WeCom's "lisi" (an adoption across case made before this rule); DingTalk's "lisi" is someone else.
+    const userStates = c.userStates.map((s) => (s.id === 'lisi' ? { ...s, id: 'LiSi' } : s));
+    const dingtalkUsers = [...users, { ...users[0]!, userid: 'LiSi' }];
+    const plan = planReconcile(input({ userStates, dingtalkUsers }));
+    const forLisi = plan.ops.filter((o) => o.id === 'lisi').map((o) => `${o.op} ${o.changes}`);
+    expect(forLisi).toEqual([expect.stringMatching(/^conflict_user .*belongs to DingTalk user "LiSi"/)]);
+  });
+
+  it('treats an unconfirmed create that WeCom shows as owned: a leaver is disabled, a department gone is deleted', () => {
+    const c = converged();
+    const claimed = (s: EntityState): EntityState => ({
+      kind: s.kind,
+      id: s.id,
+      owned: false,
+      status: 'pending',
+      claim: { wecomId: s.wecomId, payload: s.payload },
+      updatedAt: 1,
+      version: 1,
+    });
+    const userStates = c.userStates.map((s) => (s.id === 'zhangsan' ? claimed(s) : s));
+    const deptStates = c.deptStates.map((s) => (s.id === '3' ? claimed(s) : s));
+    const plan = planReconcile(
+      input({ userStates, deptStates, dingtalkUsers: users.filter((u) => u.userid !== 'zhangsan'), dingtalkDepts: depts.filter((d) => d.dept_id !== 3) }),
+    );
+    expect(plan.ops.map((o) => `${o.op} ${o.id} ${o.wecomId}`)).toEqual(['disable_user zhangsan zhangsan', 'delete_dept 3 3']);
+    // A claim WeCom does not show (or shows under another parent, or spelled otherwise) is not ours.
+    const unseen = planReconcile(
+      input({
+        userStates,
+        deptStates,
+        dingtalkUsers: users.filter((u) => u.userid !== 'zhangsan'),
+        dingtalkDepts: depts.filter((d) => d.dept_id !== 3),
+        wecomUserDepts: c.wecomUserDepts.map((r) => (r.userid === 'zhangsan' ? { ...r, userid: 'ZhangSan' } : r)),
+        wecomDepts: c.wecomDepts.map((d) => (d.id === 3 ? { ...d, parentid: 4 } : d)),
+      }),
+    );
+    expect(unseen.ops).toEqual([]);
+  });
+});
+
+describe('planReconcile: a plan made after one run is empty', () => {
+  it('predicts direct_leader as the worker sets it: a manager whose write failed is not a leader', () => {
+    const c = converged();
+    const noLeader = mapUser(users[1]!, { wecomDeptId: (d) => d, isSyncedUser: () => false, toInvite: false });
+    const userStates = c.userStates.map((s) => {
+      if (s.id === 'lisi') return { ...s, owned: false, status: 'failed' as const, lastErrcode: 60104 };
+      if (s.id === 'zhangsan') return { ...s, payload: noLeader, payloadHash: payloadHash(noLeader) };
+      return s;
+    });
+    const wecomUserDepts = c.wecomUserDepts.filter((r) => r.userid !== 'lisi');
+    expect(ops(input({ userStates, wecomUserDepts }))).toEqual(['retry_user lisi (force)']);
+  });
+
+  it('a manager written this run, or one the leave policy keeps synced, leads; a leaver being disabled does not', () => {
+    const c = converged();
+    const noLeader = mapUser(users[1]!, { wecomDeptId: (d) => d, isSyncedUser: () => false, toInvite: false });
+    const userStates = c.userStates.map((s) => (s.id === 'zhangsan' ? { ...s, payload: noLeader, payloadHash: payloadHash(noLeader) } : s));
+    expect(ops(input({ userStates }))).toEqual(['update_user zhangsan']); // lisi is synced: zhangsan gets him
+    const lisiLeft = { userStates, dingtalkUsers: users.filter((u) => u.userid !== 'lisi') };
+    expect(ops(input(lisiLeft))).toEqual(['disable_user lisi']);
+    expect(ops(input({ ...lisiLeft, config: { onLeave: 'ignore', rootDeptIds: [1], toInvite: false } }))).toEqual(['update_user zhangsan']);
+  });
+
+  it('neither compares nor writes a field a listing lacks: an unknown manager keeps the leader last written', () => {
+    const listed = users.map((u) => ({ ...u, manager_userid: undefined, unknownFields: ['manager_userid' as const] }));
+    expect(ops(input({ dingtalkUsers: listed }))).toEqual([]);
+    // Other fields are still compared.
+    expect(ops(input({ dingtalkUsers: listed.map((u) => (u.userid === 'zhangsan' ? { ...u, title: '工程师' } : u)) }))).toEqual(['update_user zhangsan']);
+  });
+});
+
+describe('planReconcile: contact details held by disabled leavers', () => {
+  it('names the disabled leavers the write may take a mobile or email from; never enabled or foreign holders', () => {
+    const c = converged();
+    const leaver = (over: Partial<EntityState>): EntityState => ({
+      kind: 'user',
+      id: 'old',
+      wecomId: 'old',
+      owned: true,
+      status: 'disabled',
+      payload: { userid: 'old', name: '旧', department: [1], mobile: '+86 13800000001' },
+      updatedAt: 1,
+      version: 1,
+      ...over,
+    });
+    const userStates = c.userStates.filter((s) => s.id !== 'zhangsan');
+    const planned = (extra: EntityState) => planReconcile(input({ userStates: [...userStates, extra] })).ops.filter((o) => o.id === 'zhangsan');
+    expect(planned(leaver({}))).toEqual([
+      expect.objectContaining({ op: 'adopt_user', releaseFrom: ['old'], changes: expect.stringContaining('from disabled old') }),
+    ]);
+    for (const other of [leaver({ status: 'synced' }), leaver({ status: 'ignored' }), leaver({ owned: false })]) {
+      expect(planned(other)[0]).not.toHaveProperty('releaseFrom');
+    }
   });
 });

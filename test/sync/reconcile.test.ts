@@ -229,6 +229,22 @@ describe('deletion guard and lock', () => {
     expect(wc.listUsers().filter((u) => u.userid.startsWith('r') && u.enable === 0)).toHaveLength(30);
   });
 
+  it("holds the updates, which read DingTalk again first, to DingTalk's 20 calls/s, and reads nothing more for creates", async () => {
+    const { dt, wc, deps } = await setup();
+    addMembers(dt, 4, 30, 'r');
+    await runReconcile(deps);
+    dt.pushEnabled = false;
+    for (let i = 0; i < 30; i++) dt.updateUser(`r${i}`, { title: '新职位' });
+    addMembers(dt, 2, 30, 'n');
+    dt.resetCalls();
+    dt.setRateLimit({ limit: 20, windowMs: 1000 }); // DingTalk's own limit: 90018 beyond it
+    const result = await runReconcile({ ...deps, dingtalkCallsPerSecond: 18 });
+    expect(result.report.errors).toEqual([]);
+    expect(result.report.counts).toMatchObject({ update_user: 30, create_user: 30 });
+    expect(dt.calls['topapi/v2/user/get']).toBe(30);
+    expect(wc.listUsers().filter((u) => u.userid.startsWith('r') && u.position === '新职位')).toHaveLength(30);
+  });
+
   it('lets a small organisation lose a few people (the floor)', async () => {
     const { dt, deps } = await setup();
     await runReconcile(deps);
@@ -247,6 +263,28 @@ describe('deletion guard and lock', () => {
 });
 
 describe('failures', () => {
+  it('reports a blocked department on every run, partial, without planning a deletion that would only fail again', async () => {
+    const { dt, wc, store, deps } = await setup();
+    await runReconcile(deps);
+    wc.seedUser({ userid: 'handmade', name: '手工', department: [4], mobile: '+86 13700000000' });
+    dt.updateUser('lisi', { dept_id_list: [2] }, { push: false });
+    dt.updateUser('wangwu', { dept_id_list: [2] }, { push: false });
+    dt.removeDept(4, { push: false });
+    const first = await runReconcile(deps);
+    expect(first.report.status).toBe('partial');
+    expect(first.report.errors).toEqual([expect.objectContaining({ kind: 'dept', id: '4', op: 'delete_dept', message: expect.stringMatching(/handmade/) })]);
+    expect((await store.get('dept', '4'))?.status).toBe('blocked');
+
+    wc.resetCalls();
+    const second = await runReconcile(deps);
+    expect(second.plan?.ops).toEqual([]);
+    expect(second.report).toMatchObject({ status: 'partial', counts: { blocked_dept: 1 } });
+    expect(second.report.errors).toEqual([
+      expect.objectContaining({ kind: 'dept', id: '4', op: 'blocked', errcode: 60005, message: expect.stringMatching(/handmade/) }),
+    ]);
+    expect(wecomWrites(wc)).toBe(0);
+  });
+
   it('reports partial, never success, when some entities fail', async () => {
     const { wc, deps } = await setup();
     wc.seedUser({ userid: 'other', name: '别人', department: [1], mobile: '+86 13800000001' });

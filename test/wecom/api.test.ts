@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ERRCODE_PROTOCOL } from '../../lib/errors';
 import { createMemoryLogger } from '../../lib/log';
 import { WeComSimulator } from '../../lib/sandbox/wecom-sim';
 import { WECOM_ROOT_DEPT_ID } from '../../lib/sync/mapping';
@@ -206,7 +207,7 @@ describe('WeComApi sends the documented requests, checks every errcode and treat
     expect(outcomes).toEqual([
       ['wecom', 'department/create', WECOM_ERR.deptExists, 'permanent'],
       ['wecom', 'department/update', WECOM_ERR.deptCircular, 'permanent'],
-      ['wecom', 'department/delete', WECOM_ERR.deptHasMembers, 'retryable'],
+      ['wecom', 'department/delete', WECOM_ERR.deptHasMembers, 'permanent'],
       ['wecom', 'department/simplelist', WECOM_ERR.detailReadForbidden, 'configuration'],
       ['wecom', 'user/create', WECOM_ERR.mobileExists, 'permanent'],
       ['wecom', 'user/update', WECOM_ERR.badName, 'permanent'],
@@ -280,8 +281,44 @@ describe('WeComApi sends the documented requests, checks every errcode and treat
       'user/list_id': () => ({ json: { errcode: 0, errmsg: 'ok', next_cursor: 'same', dept_user: [] } }),
     });
     const e = await failure(client(fake).listUserDepts());
-    expect(e).toMatchObject({ api: 'user/list_id', failure: 'permanent' });
+    expect(e).toMatchObject({ api: 'user/list_id', errcode: ERRCODE_PROTOCOL, failure: 'retryable' });
     expect(fake.count('user/list_id')).toBe(2);
+  });
+});
+
+describe('WeComApi counts only answers of the documented shape', () => {
+  const protocol = (api: string) => ({ platform: 'wecom', api, errcode: ERRCODE_PROTOCOL, failure: 'retryable' });
+
+  it.each([['{}'], ['{"errmsg":"ok"}'], ['null'], ['[]']])('user/create answered %s is a retryable protocol error, not a success', async (raw) => {
+    const fake = await fakeWeCom({ 'user/create': () => ({ raw }) });
+    expect(await failure(client(fake).createUser(alice))).toMatchObject(protocol('user/create'));
+  });
+
+  it('department/create: the answered id; the requested one when the answer has none; otherwise a protocol error', async () => {
+    let answer: Record<string, unknown> = { errcode: 0, errmsg: 'created', id: 42 };
+    const fake = await fakeWeCom({ 'department/create': () => ({ json: answer }) });
+    const api = client(fake);
+    await expect(api.createDept({ name: 'a', parentid: 1 })).resolves.toBe(42);
+    answer = { errcode: 0, errmsg: 'created' };
+    await expect(api.createDept({ name: 'a', parentid: 1, id: 7 })).resolves.toBe(7);
+    // WeCom chose the id and the answer lost it: the department may exist, so the retry must find it.
+    const e = await failure(api.createDept({ name: 'a', parentid: 1 }));
+    expect(e).toMatchObject(protocol('department/create'));
+    expect(e.errmsg).toBe('answer not of the documented shape (no department id): check any proxy in front of WECOM_API_BASE');
+    answer = { errcode: 0, errmsg: 'created', id: '42' };
+    expect(await failure(api.createDept({ name: 'a', parentid: 1 }))).toMatchObject(protocol('department/create'));
+  });
+
+  it('an id list without its array is a protocol error, never an empty WeCom', async () => {
+    const fake = await fakeWeCom({
+      'department/simplelist': () => ({ json: { errcode: 0, errmsg: 'ok' } }),
+      'user/list_id': () => ({ json: { errcode: 0, errmsg: 'ok', next_cursor: '' } }),
+    });
+    const api = client(fake);
+    expect(await failure(api.listDepts())).toMatchObject(protocol('department/simplelist'));
+    expect(await failure(api.listUserDepts())).toMatchObject(protocol('user/list_id'));
+    fake.routes['department/simplelist'] = () => ({ json: { errcode: 0, errmsg: 'ok', department_id: [{ id: 'x', parentid: 1 }] } });
+    expect(await failure(api.listDepts())).toMatchObject(protocol('department/simplelist'));
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { FailureClass } from '../../lib/errors';
-import { callerIpFrom60020, classifyWeComError, describeWeComConfigError, ERRCODE_BAD_ANSWER } from '../../lib/wecom/errors';
+import { ERRCODE_PROTOCOL, type FailureClass } from '../../lib/errors';
+import { callerIpFrom60020, classifyWeComError, describeWeComConfigError } from '../../lib/wecom/errors';
 
 describe('classifyWeComError', () => {
   const table: [number, FailureClass, string][] = [
@@ -11,8 +11,6 @@ describe('classifyWeComError', () => {
     [500, 'retryable', 'HTTP 500'],
     [502, 'retryable', 'HTTP 502'],
     [599, 'retryable', 'HTTP 599'],
-    [60005, 'retryable', 'department still has members'],
-    [60006, 'retryable', 'department still has children'],
     [40014, 'retryable', 'token rejected after a refresh'],
     [42001, 'retryable', 'token expired after a refresh'],
     [60020, 'configuration', 'caller IP not trusted'],
@@ -23,6 +21,8 @@ describe('classifyWeComError', () => {
     [60011, 'configuration', 'no privilege: wrong secret type'],
     [48009, 'configuration', 'contact-sync secret may not read details'],
     [45024, 'configuration', 'account limit'],
+    [60005, 'permanent', 'department still has members: what is left inside decides (dept-removal.ts)'],
+    [60006, 'permanent', 'department still has children: what is left inside decides (dept-removal.ts)'],
     [60104, 'permanent', 'mobile taken'],
     [60106, 'permanent', 'email taken'],
     [60112, 'permanent', 'bad name'],
@@ -31,7 +31,7 @@ describe('classifyWeComError', () => {
     [60003, 'permanent', 'department not found (outside deletes)'],
     [60008, 'permanent', 'department exists'],
     [40003, 'permanent', 'invalid userid'],
-    [ERRCODE_BAD_ANSWER, 'permanent', 'unusable answer'],
+    [ERRCODE_PROTOCOL, 'retryable', 'an answer not of the documented shape (a proxy in between)'],
     [404, 'permanent', 'not a WeCom errcode'],
     [600, 'permanent', 'just past the HTTP 5xx range'],
   ];
@@ -72,7 +72,7 @@ describe('describeWeComConfigError', () => {
   });
 
   it('has a description for every configuration errcode and none for the others', () => {
-    for (let errcode = -2; errcode < 400_000; errcode++) {
+    for (let errcode = -3; errcode < 400_000; errcode++) {
       const described = describeWeComConfigError(errcode) !== undefined;
       if (described !== (classifyWeComError(errcode) === 'configuration')) {
         throw new Error(`errcode ${errcode}: classified ${classifyWeComError(errcode)}, described ${described}`);

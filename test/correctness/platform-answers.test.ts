@@ -1,0 +1,112 @@
+/**
+ * The platforms' answers: only an answer of the documented shape counts. The WeCom simulator's
+ * fault hooks give the answers a proxy could give (an empty 200, a body without the id); a
+ * gateway between the service and a simulator gives the documented shape the simulator does not
+ * produce (DingTalk's `user/list` items).
+ */
+import { type LosslessNumber, parse, stringify } from 'lossless-json';
+import { describe, expect, it } from 'vitest';
+import { runOneBatch } from '../../lib/local/worker-loop';
+import { opsOf, rigLifecycle } from './rig';
+
+const rigs = rigLifecycle();
+
+describe('an answer without the documented shape', () => {
+  it.each([['{}'], ['{"errmsg":"ok"}'], ['null'], ['[]']])(
+    'HTTP 200 with %s for user/create is a retryable protocol error: nothing is saved as synced, and the retry creates the user',
+    async (body) => {
+      const r = await rigs.start();
+      await r.dt.pushEvent('org_dept_create', { deptIds: [2, 3] });
+      await r.settle();
+      r.wc.answerNext('user/create', body);
+
+      await r.dt.pushEvent('user_add_org', { userIds: ['zhangsan'] });
+      const first = await runOneBatch(r.queue, r.process);
+      expect(first?.response.batchItemFailures).toHaveLength(1);
+      expect((await r.store.get('user', 'zhangsan'))?.status).not.toBe('synced');
+
+      await r.settle();
+      expect(r.wc.getUser('zhangsan')).toMatchObject({ enable: 1, department: [3] });
+      expect(await r.store.get('user', 'zhangsan')).toMatchObject({ status: 'synced', owned: true });
+    },
+  );
+
+  it('department/create answered without an id, when WeCom chose the id: the department exists once, is recorded with its WeCom id, and holds its member', async () => {
+    const r = await rigs.start();
+    const big = 3_000_000_000; // beyond the ids the sync asks WeCom for: WeCom assigns one
+    r.wc.seedDept({ id: 5000, name: '手工部门', parentid: 1 }); // so the id WeCom assigns is no DingTalk id
+    r.dt.addDept({ dept_id: big, name: '大号部门', parent_id: 1 }, { push: false });
+    r.dt.addUser({ userid: 'zhouba', name: '周八', mobile: '13800000008', dept_id_list: [big] }, { push: false });
+    r.wc.rewriteNext('department/create', ({ id: _lost, ...answer }) => answer);
+
+    await r.dt.pushEvent('user_add_org', { userIds: ['zhouba'] });
+    await r.settle();
+    await r.reconcile();
+    const named = r.wc.listDepts().filter((d) => d.name === '大号部门');
+    expect(named).toHaveLength(1);
+    expect((await r.store.get('dept', String(big)))?.wecomId).toBe(String(named[0]!.id));
+    expect(r.wc.getUser('zhouba')?.department).toEqual([named[0]!.id]);
+  });
+
+  it('department/create answered without an id, for an id the sync asked for: that id is recorded', async () => {
+    const r = await rigs.start();
+    r.wc.rewriteNext('department/create', ({ id: _lost, ...answer }) => answer);
+    await r.dt.pushEvent('org_dept_create', { deptIds: [4] });
+    await r.settle();
+    expect(r.wc.getDept(4)?.name).toBe('市场部');
+    expect(await r.store.get('dept', '4')).toMatchObject({ status: 'synced', wecomId: '4' });
+  });
+});
+
+/**
+ * Turns a `v2/user/list` answer into the documented list shape: per item, `dept_order` and
+ * `leader` for the listed department only, and no `manager_userid`, `dept_order_list`,
+ * `leader_in_dept` or `role_list` (those come from `user/get` alone).
+ */
+function asDocumentedListing(text: string, requestBody: string): string {
+  const deptId = Number((JSON.parse(requestBody) as { dept_id: unknown }).dept_id);
+  const answer = parse(text) as { result?: { list?: Record<string, unknown>[] } };
+  for (const item of answer.result?.list ?? []) {
+    const orders = (item.dept_order_list ?? []) as { dept_id: LosslessNumber; order: LosslessNumber }[];
+    const leads = (item.leader_in_dept ?? []) as { dept_id: LosslessNumber; leader: boolean }[];
+    const order = orders.find((o) => Number(o.dept_id.value) === deptId)?.order;
+    if (order !== undefined) item.dept_order = order;
+    item.leader = leads.some((l) => Number(l.dept_id.value) === deptId && l.leader);
+    for (const field of ['manager_userid', 'dept_order_list', 'leader_in_dept', 'role_list']) delete item[field];
+  }
+  return stringify(answer) ?? '';
+}
+
+describe('DingTalk listings are not user/get records', () => {
+  it('the reconcile never compares or writes a field the listing lacks: reporting lines set from events stay, and nothing is planned', async () => {
+    const gw = await rigs.gateway('');
+    const r = await rigs.start();
+    gw.target = new URL(r.dt.url).origin;
+    gw.rules.push({ api: 'topapi/v2/user/list', rewrite: asDocumentedListing });
+    await r.dt.pushEvent('user_add_org', { userIds: ['lisi'] });
+    await r.settle();
+    await r.dt.pushEvent('user_add_org', { userIds: ['zhangsan', 'wangwu'] });
+    await r.settle();
+    expect(r.wc.getUser('zhangsan')?.direct_leader).toEqual(['lisi']);
+
+    const listed = { env: { DINGTALK_API_BASE: gw.origin } };
+    const run = await r.reconcile({}, listed);
+    expect(opsOf(run)).toEqual([]);
+    expect(r.wc.getUser('zhangsan')?.direct_leader).toEqual(['lisi']);
+    expect(opsOf(await r.reconcile({}, listed))).toEqual([]);
+  });
+});
+
+describe('the failed-push sweep', () => {
+  it('loses no page when the enqueue after reading it fails: the next run enqueues it', async () => {
+    const r = await rigs.start();
+    await r.reconcile();
+    for (const id of ['u0', 'u1', 'u2']) r.dt.recordFailedPush('user_modify_org', { userIds: [id] });
+    r.queue.rejectNextEnqueues = 1;
+    await r.reconcile();
+
+    await r.reconcile();
+    const groups = r.queue.receive(10).map((m) => m.groupId);
+    expect(groups).toEqual(expect.arrayContaining(['user:u0', 'user:u1', 'user:u2']));
+  });
+});
