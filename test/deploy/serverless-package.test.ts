@@ -253,6 +253,17 @@ describe('time and retries', () => {
     expect(configs.map(([, c]) => [target(c.Properties.FunctionName), c.Properties.MaximumRetryAttempts])).toEqual([['ReconcileLambdaFunction', 0]]);
   });
 
+  it('alarms instead: on a reconcile that crashed, or logged an error (failed, blocked by the deletion guard)', () => {
+    const filter = fixed.stack.Resources.ReconcileErrorLines!.Properties;
+    expect(target(filter.LogGroupName)).toBe('ReconcileLogGroup');
+    expect(filter.FilterPattern).toBe('{ $.level = "error" }');
+    const metrics = fixed.stack.Resources.ReconcileAlarm!.Properties.Metrics;
+    const stat = (id: string) => metrics.find((m: Cfn) => m.Id === id).MetricStat.Metric;
+    expect(stat('crashed')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Value: { Ref: 'ReconcileLambdaFunction' } }] });
+    expect(stat('errorLines')).toEqual({ Namespace: filter.MetricTransformations[0].MetricNamespace, MetricName: filter.MetricTransformations[0].MetricName });
+    expect(metrics.find((m: Cfn) => m.ReturnData).Expression).toBe('FILL(crashed, 0) + FILL(errorLines, 0)');
+  });
+
   it('keeps source maps for the workers and leaves them out of the callback', () => {
     const env = (fn: string) => fixed.stack.Resources[fn]!.Properties.Environment.Variables;
     expect(env('CallbackLambdaFunction')).not.toHaveProperty('NODE_OPTIONS');
