@@ -4,9 +4,9 @@
  * function zips.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify, stripVTControlCharacters } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 
@@ -37,15 +37,27 @@ export interface PackagedStack {
   remove(): void;
 }
 
-/** Packages the service for `stage` with `--param` values; rejects with serverless's output when it fails. */
+const root = resolve(import.meta.dirname, '../..');
+/** Not part of the service: left out of the copy that is packaged. */
+const NOT_PACKAGED = new Set(['node_modules', '.git', 'test', '.serverless', '.esbuild', '.data', 'coverage']);
+
+/**
+ * Packages the service for `stage` with `--param` values; rejects with serverless's output when it
+ * fails. Each run packages its own copy of the repository (node_modules linked): the esbuild
+ * plugin builds in a folder of the service directory, so two runs there at once (two test files in
+ * parallel) would overwrite each other's bundles.
+ */
 export async function packageStack(stage: string, params: Record<string, string> = {}): Promise<PackagedStack> {
   const dir = mkdtempSync(join(tmpdir(), 'sls-package-'));
+  const service = join(dir, 'service');
+  for (const entry of readdirSync(root)) if (!NOT_PACKAGED.has(entry)) cpSync(join(root, entry), join(service, entry), { recursive: true });
+  symlinkSync(join(root, 'node_modules'), join(service, 'node_modules'), 'dir');
   const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', HOME: dir };
   for (const k of Object.keys(env)) if (k.startsWith('AWS_')) delete env[k];
   const args = ['node_modules/serverless/bin/serverless.js', 'package', '--stage', stage, '--package', join(dir, 'out')];
   for (const [k, v] of Object.entries(params)) args.push(`--param=${k}=${v}`);
   try {
-    await promisify(execFile)(process.execPath, args, { env, timeout: 240_000 });
+    await promisify(execFile)(process.execPath, args, { cwd: service, env, timeout: 240_000 });
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     const out = e as { stdout?: string; stderr?: string; message: string };
