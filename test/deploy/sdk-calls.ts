@@ -9,7 +9,9 @@
  * on a value typed as that class or as an interface it implements (the TypeScript checker decides,
  * e.g. `this.deps.store.get(…)` on a `StateStore` → `DynamoStateStore.get`), together with the
  * methods it calls on `this`. Commands constructed outside any class count whenever their file is
- * bundled (e.g. the SSM secrets reader).
+ * bundled (e.g. the SSM secrets reader). A call through a type that names neither the class nor
+ * its interface (say a `Pick<StateStore, 'get'>`) is not seen; the role test then reports that
+ * method's actions as granted but never called, so it fails rather than passing silently.
  *
  * A new store method (a lease, an outbox) needs nothing here: once code calls it, its commands
  * count. A command of a kind not yet mapped fails the analysis until COMMAND_ACTIONS names it.

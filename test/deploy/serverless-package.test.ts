@@ -249,8 +249,10 @@ describe('the public endpoint', () => {
 
 describe('time and retries', () => {
   it('invokes the scheduled reconcile without Lambda’s two automatic retries', () => {
-    const configs = byType(fixed.stack, 'AWS::Lambda::EventInvokeConfig');
-    expect(configs.map(([, c]) => [target(c.Properties.FunctionName), c.Properties.MaximumRetryAttempts])).toEqual([['ReconcileLambdaFunction', 0]]);
+    for (const { stack } of both()) {
+      const configs = byType(stack, 'AWS::Lambda::EventInvokeConfig');
+      expect(configs.map(([, c]) => [target(c.Properties.FunctionName), c.Properties.MaximumRetryAttempts])).toEqual([['ReconcileLambdaFunction', 0]]);
+    }
   });
 
   it('alarms instead: on a reconcile that crashed, or logged an error (failed, blocked by the deletion guard)', () => {
@@ -265,12 +267,14 @@ describe('time and retries', () => {
   });
 
   it('keeps source maps for the workers and leaves them out of the callback', () => {
-    const env = (fn: string) => fixed.stack.Resources[fn]!.Properties.Environment.Variables;
-    expect(env('CallbackLambdaFunction')).not.toHaveProperty('NODE_OPTIONS');
-    expect([...zipEntries(join(fixed.dir, 'callback.zip')).keys()]).toEqual(['handlers/callback.js']);
-    for (const f of ['sync', 'reconcile']) {
-      expect(env(`${f[0]!.toUpperCase()}${f.slice(1)}LambdaFunction`).NODE_OPTIONS).toBe('--enable-source-maps');
-      expect(zipEntries(join(fixed.dir, `${f}.zip`)).has(`handlers/${f}.js.map`)).toBe(true);
+    for (const { stack, dir } of both()) {
+      const env = (fn: string) => stack.Resources[fn]!.Properties.Environment.Variables;
+      expect(env('CallbackLambdaFunction')).not.toHaveProperty('NODE_OPTIONS');
+      expect([...zipEntries(join(dir, 'callback.zip')).keys()]).toEqual(['handlers/callback.js']);
+      for (const f of ['sync', 'reconcile']) {
+        expect(env(`${f[0]!.toUpperCase()}${f.slice(1)}LambdaFunction`).NODE_OPTIONS).toBe('--enable-source-maps');
+        expect(zipEntries(join(dir, `${f}.zip`)).has(`handlers/${f}.js.map`)).toBe(true);
+      }
     }
   });
 });
