@@ -4,9 +4,10 @@
  * request, so a cold start loads modules but does no work before it has to.
  *
  * The import graph is kept to the receiver (crypto, event parsing), the SQS adapter, config and
- * log, plus the SSM secrets reader: in AWS, DINGTALK_TOKEN and DINGTALK_AES_KEY live in SSM
- * Parameter Store (serverless.yml sets only SECRETS_SSM_PATH), so without it the deployed
- * function could not start. Locally, with SECRETS_SSM_PATH unset, it reads process.env alone.
+ * log, plus the SSM secrets reader: in AWS, DINGTALK_TOKEN, DINGTALK_AES_KEY and
+ * DINGTALK_OWNER_KEY live in SSM Parameter Store under the callback's own path (serverless.yml
+ * sets only SECRETS_SSM_PATH), so without it the deployed function could not start. Locally, with
+ * SECRETS_SSM_PATH unset, it reads process.env alone.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { SqsChangeQueue } from '../lib/aws/sqs-queue';

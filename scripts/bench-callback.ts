@@ -2,7 +2,8 @@
  * `npm run bench`: figures for the callback, printed, never asserted.
  *  1. requests/s and p50/p99 latency of signed user events through the local HTTP server;
  *  2. the size of the minified Lambda bundle (same esbuild settings as serverless.yml);
- *  3. cold start: loading and initialising that bundle in a fresh `node`, next to bare `node -e 0`.
+ *  3. cold start: loading and initialising that bundle in a fresh `node`, next to bare `node -e 0`,
+ *     as deployed (no source maps) and with `--enable-source-maps` and its map, as the workers run.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -85,7 +86,8 @@ async function bundleAndColdStart(): Promise<void> {
       entryPoints: [resolve('handlers/callback.ts')],
       bundle: true,
       minify: true,
-      sourcemap: 'external',
+      // Linked, as serverless.yml builds it: the map beside the bundle, named in its last line.
+      sourcemap: 'linked',
       platform: 'node',
       target: 'node22',
       format: 'cjs',
@@ -114,28 +116,42 @@ async function bundleAndColdStart(): Promise<void> {
     const probe = join(dir, 'probe.cjs');
     writeFileSync(
       probe,
-      `require(${JSON.stringify(outfile)}).handler(${JSON.stringify(event)}).then((r) => { if (r.statusCode !== 200) { console.error(r); process.exit(3); } });`,
+      `require(${JSON.stringify(outfile)}).handler(${JSON.stringify(event)}).then((r) => { if (r.statusCode !== 200) { console.error(r); process.exit(3); } console.log(process.memoryUsage().rss); });`,
     );
-    const childEnv = { ...process.env, ...env, QUEUE_URL: 'https://sqs.ap-southeast-1.amazonaws.com/000000000000/bench.fifo', AWS_REGION: 'ap-southeast-1' };
-    const time = (args: string[]): number => {
-      const t0 = performance.now();
-      const r = spawnSync(process.execPath, args, { env: childEnv, stdio: 'pipe' });
-      if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
-      return performance.now() - t0;
+    const childEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...env,
+      QUEUE_URL: 'https://sqs.ap-southeast-1.amazonaws.com/000000000000/bench.fifo',
+      AWS_REGION: 'ap-southeast-1',
     };
-    time(['-e', '0']); // warm the file cache
-    time([probe]);
+    delete childEnv.NODE_OPTIONS;
+    /** Wall time of a fresh process, and the resident memory the probe reported (bytes). */
+    const run = (args: string[], nodeOptions?: string): { ms: number; rss: number } => {
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, args, { env: nodeOptions ? { ...childEnv, NODE_OPTIONS: nodeOptions } : childEnv, stdio: 'pipe' });
+      if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
+      // The probe's last line; the handler may log before it.
+      return { ms: performance.now() - t0, rss: Number(r.stdout.toString().trim().split('\n').at(-1)) };
+    };
+    run(['-e', '0']); // warm the file cache
+    run([probe]);
     const bare: number[] = [];
-    const loaded: number[] = [];
+    const plain: { ms: number; rss: number }[] = [];
+    const mapped: { ms: number; rss: number }[] = [];
     for (let i = 0; i < COLD_RUNS; i++) {
-      bare.push(time(['-e', '0']));
-      loaded.push(time([probe]));
+      bare.push(run(['-e', '0']).ms);
+      plain.push(run([probe]));
+      mapped.push(run([probe], '--enable-source-maps'));
     }
     const b = median(bare);
-    const l = median(loaded);
-    console.log(
-      `cold start (median of ${COLD_RUNS} fresh processes): bare node -e 0 ${b.toFixed(0)} ms; load + init bundled handler ${l.toFixed(0)} ms; added ${(l - b).toFixed(0)} ms`,
-    );
+    const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
+    const line = (label: string, runs: { ms: number; rss: number }[]) => {
+      const ms = median(runs.map((r) => r.ms));
+      return `  ${label}: ${ms.toFixed(0)} ms (+${(ms - b).toFixed(0)} ms over bare node), rss ${mb(median(runs.map((r) => r.rss)))} MB`;
+    };
+    console.log(`cold start (median of ${COLD_RUNS} fresh processes; bare node -e 0 ${b.toFixed(0)} ms): load + init bundled handler, answer one check_url`);
+    console.log(line('as deployed, no source maps          ', plain));
+    console.log(line('with --enable-source-maps and its map', mapped));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,8 @@
 /**
- * Secrets in AWS live in SSM Parameter Store (SecureString) under one path, each parameter named
- * after the variable it sets (`<path>/DINGTALK_TOKEN`, `<path>/WECOM_CONTACT_SECRET`, …). They are
+ * Secrets in AWS live in SSM Parameter Store (SecureString) under the function's own path
+ * (SECRETS_SSM_PATH: `…/callback` for the callback, `…/worker` for sync and reconcile, so each
+ * role can read only what its function needs), each parameter named after the variable it sets
+ * (`<path>/DINGTALK_TOKEN`, `<path>/WECOM_CONTACT_SECRET`, …). They are
  * read once per Lambda container, at first use, and layered under the process environment:
  * a variable already set in the environment wins (the local fallback, and an escape hatch).
  */
@@ -25,7 +27,7 @@ export function environmentWithSecrets(env: Env = process.env, client?: SSMClien
       cached = undefined;
       const reason = err instanceof Error ? err.name : 'unknown error';
       throw new Error(
-        `configuration: could not read secrets under SSM path ${path} (${reason}); check SECRETS_SSM_PATH and the function's ssm:GetParametersByPath permission`,
+        `configuration: could not read secrets under SSM path ${path} (${reason}); check SECRETS_SSM_PATH, the function's ssm:GetParametersByPath permission and, with a customer-managed key, its kms:Decrypt`,
       );
     },
   );

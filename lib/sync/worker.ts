@@ -3,6 +3,12 @@
  * SQS FIFO batches with partial batch responses. A failed record fails the rest of its message
  * group in the batch (`skipGroupOnError`), so one entity's changes never overtake each other,
  * while other entities go on.
+ *
+ * Records run one after the other, and each may wait on several HTTP calls, so a batch can outlast
+ * its invocation when WeCom or DingTalk is slow. Given the invocation's deadline, the worker starts
+ * no record once less than `reserveMs` remains: those are reported as batch item failures and come
+ * back on a later receive, instead of the whole batch being cut off by the timeout (which would
+ * return the finished records too and count a receive against every one of them).
  */
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -14,12 +20,38 @@ import { errorText } from './error-text';
 export interface SyncBatchResult {
   response: SQSBatchResponse;
   outcomes: SyncOutcome[];
+  /** Records left unstarted because the deadline was near (also in the batch item failures). */
+  notStarted: number;
 }
 
-export function createSyncBatchProcessor(sync: EntitySync, logger?: Logger): (event: SQSEvent) => Promise<SyncBatchResult> {
-  return async (event) => {
+/** How long the invocation may still run: Lambda's `context.getRemainingTimeInMillis`. */
+export interface BatchDeadline {
+  remainingMs(): number;
+}
+
+/** Time kept in hand when starting a record: room for one record's calls at their 5 s timeout. */
+const DEFAULT_RESERVE_MS = 10_000;
+
+/** Thrown for a record the worker did not start; it goes back to the queue untouched. */
+class DeadlineNear extends Error {
+  override readonly name = 'DeadlineNear';
+}
+
+/** A batch processor; `reserveMs` is the time below which no further record is started. */
+export function createSyncBatchProcessor(
+  sync: EntitySync,
+  logger?: Logger,
+  opts: { reserveMs?: number } = {},
+): (event: SQSEvent, deadline?: BatchDeadline) => Promise<SyncBatchResult> {
+  const reserveMs = opts.reserveMs ?? DEFAULT_RESERVE_MS;
+  return async (event, deadline) => {
     const outcomes: SyncOutcome[] = [];
+    let notStarted = 0;
     const handleRecord = async (record: SQSRecord): Promise<void> => {
+      if (deadline && deadline.remainingMs() < reserveMs) {
+        notStarted++;
+        throw new DeadlineNear();
+      }
       // A body we cannot read is thrown, not dropped: after maxReceiveCount it rests in the DLQ.
       const message = decodeMessage(record.body);
       try {
@@ -44,6 +76,9 @@ export function createSyncBatchProcessor(sync: EntitySync, logger?: Logger): (ev
       skipGroupOnError: true,
       throwOnFullBatchFailure: false,
     });
-    return { response, outcomes };
+    if (notStarted > 0) {
+      logger?.warn('deadline near: records left for a later receive', { notStarted, remainingMs: deadline?.remainingMs(), reserveMs });
+    }
+    return { response, outcomes, notStarted };
   };
 }

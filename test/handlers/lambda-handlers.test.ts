@@ -109,6 +109,16 @@ describe('handlers/sync', () => {
     expect(again.batchItemFailures).toEqual([]);
     expect(wc.getUser('lisi')?.enable).toBe(1);
   });
+
+  it('hands the invocation’s deadline to the worker: with under 10 s left, no record starts and all go back', async () => {
+    const { handler } = await import('../../handlers/sync');
+    wc.resetCalls();
+    const event: SQSEvent = { Records: [record('wangwu', 'user', 'm5'), record('4', 'dept', 'm6')] };
+    const res = await handler(event, { getRemainingTimeInMillis: () => 9_000 });
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m5', 'm6']);
+    expect(wc.calls).toEqual({});
+    expect(await new DynamoStateStore({ tableName: 'state' }).get('user', 'wangwu')).toBeUndefined();
+  });
 });
 
 describe('handlers/reconcile', () => {

@@ -61,7 +61,7 @@ describe('worker loop', () => {
           failures.push({ itemIdentifier: r.messageId });
         }
       }
-      return { response: { batchItemFailures: failures }, outcomes: [] };
+      return { response: { batchItemFailures: failures }, outcomes: [], notStarted: 0 };
     };
     await drain(q, process);
     expect(seen.sort()).toEqual(['a', 'a', 'b']);
@@ -79,7 +79,7 @@ describe('worker loop', () => {
           if (calls === 1) throw new Error('boom');
           stop();
           resolve();
-          return { response: { batchItemFailures: [] }, outcomes: [] };
+          return { response: { batchItemFailures: [] }, outcomes: [], notStarted: 0 };
         },
         { retryDelayMs: 10 },
       );
