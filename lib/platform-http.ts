@@ -5,6 +5,7 @@
  * so one mechanism serves both; a `PlatformProfile` holds what differs.
  */
 import { apiBase } from './config';
+import { timeLeftMs } from './deadline';
 import { ERRCODE_PROTOCOL, type FailureClass, type Platform, PlatformError } from './errors';
 import { createLogger, type Logger } from './log';
 import { type Clock, systemClock } from './ports';
@@ -207,6 +208,10 @@ export class PlatformHttp {
   /** One HTTP request; transport failures become retryable PlatformErrors. */
   private async send(api: string, method: 'GET' | 'POST', query: Record<string, string>, body: object | undefined): Promise<Obj> {
     const { platform } = this.profile;
+    // A deadline in force (the worker's record) caps the wait: past it, nothing more is sent.
+    const left = timeLeftMs();
+    if (left !== undefined && left <= 0) throw new PlatformError(platform, api, SYSTEM_BUSY, 'not sent: the invocation is about to end', 'retryable');
+    const timeoutMs = left === undefined ? this.timeoutMs : Math.min(this.timeoutMs, left);
     this.calls[api] = (this.calls[api] ?? 0) + 1;
     const url = `${this.baseUrl}/${api}?${new URLSearchParams(query).toString()}`;
     let status: number;
@@ -216,12 +221,12 @@ export class PlatformHttp {
         method,
         headers: body === undefined ? undefined : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       status = res.status;
       text = await res.text();
     } catch (err) {
-      throw new PlatformError(platform, api, SYSTEM_BUSY, transportFailure(err, this.timeoutMs), 'retryable');
+      throw new PlatformError(platform, api, SYSTEM_BUSY, transportFailure(err, timeoutMs), 'retryable');
     }
     if (status >= 500) throw new PlatformError(platform, api, status, `HTTP ${status}`, this.profile.classify(status));
     const throttled = this.profile.throttleStatuses.get(status);

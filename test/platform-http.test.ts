@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { withDeadline } from '../lib/deadline';
 import { ERRCODE_PROTOCOL, type FailureClass } from '../lib/errors';
 import { createMemoryLogger } from '../lib/log';
 import { PlatformHttp, type PlatformProfile } from '../lib/platform-http';
@@ -162,5 +163,31 @@ describe('PlatformHttp takes the API origin and adds the profile’s API path it
     const { http, urls } = client({ body: '{"errcode":0}' }, { baseUrl, apiPath });
     await http.call('a', 'GET');
     expect(urls).toEqual([gettoken, call]);
+  });
+});
+
+describe('PlatformHttp keeps to a deadline in force', () => {
+  it('sends nothing once the deadline is past: a retryable failure, no request', async () => {
+    const { http, urls } = client({ body: '{"errcode":0}' });
+    const err = await failure(withDeadline(Date.now() - 1, () => http.call('a/b', 'GET')));
+    expect(err).toMatchObject({ errcode: SYSTEM_BUSY, failure: 'retryable' });
+    expect(urls).toEqual([]);
+  });
+
+  it('waits no longer than the deadline allows, even when its own timeout is longer', async () => {
+    const logger = createMemoryLogger();
+    const slow = (async (_input: string | URL | Request, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)))) as typeof fetch;
+    const http = new PlatformHttp(profile, tokens, {
+      credentialId: 'corp',
+      secret: SECRET,
+      baseUrl: 'http://api.test',
+      fetch: slow,
+      logger,
+      timeoutMs: 60_000,
+    });
+    const err = await failure(withDeadline(Date.now() + 50, () => http.call('a/b', 'GET')));
+    expect(err).toMatchObject({ errcode: SYSTEM_BUSY, failure: 'retryable' });
+    expect(err.errmsg).toMatch(/no answer within \d{1,2} ms/); // not its own 60,000 ms
   });
 });

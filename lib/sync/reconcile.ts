@@ -156,7 +156,9 @@ export async function runReconcile(deps: ReconcileDeps, opts: ReconcileOptions =
     const r = report(status, allCounts, errors, message);
     if (applied.notices.length) r.notices = applied.notices;
     await deps.store.putReport(r);
-    deps.logger?.info('reconcile finished', { status, ...allCounts, errors: errors.length });
+    // A failed run is alarmed (its runs are not retried): it says so at error level; partial is a warning.
+    const level = status === 'failed' ? 'error' : status === 'partial' ? 'warn' : 'info';
+    deps.logger?.[level]('reconcile finished', { status, ...allCounts, errors: errors.length });
     return { report: r, plan, timings };
   } finally {
     if (!dryRun) await deps.store.releaseLock(LOCK_NAME, runId).catch(() => undefined);

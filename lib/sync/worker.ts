@@ -12,6 +12,7 @@
  */
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { withDeadline } from '../deadline';
 import type { Logger } from '../log';
 import { decodeMessage } from '../messages';
 import type { EntitySync, SyncOutcome } from './entity';
@@ -31,6 +32,11 @@ export interface BatchDeadline {
 
 /** Time kept in hand when starting a record: room for one record's calls at their 5 s timeout. */
 const DEFAULT_RESERVE_MS = 10_000;
+/**
+ * A record's platform calls end this long before the invocation does, leaving time to record the
+ * outcome in the state store and to answer the batch.
+ */
+const STOP_BEFORE_END_MS = 3_000;
 
 /** Thrown for a record the worker did not start; it goes back to the queue untouched. */
 class DeadlineNear extends Error {
@@ -41,9 +47,10 @@ class DeadlineNear extends Error {
 export function createSyncBatchProcessor(
   sync: EntitySync,
   logger?: Logger,
-  opts: { reserveMs?: number } = {},
+  opts: { reserveMs?: number; stopMs?: number } = {},
 ): (event: SQSEvent, deadline?: BatchDeadline) => Promise<SyncBatchResult> {
   const reserveMs = opts.reserveMs ?? DEFAULT_RESERVE_MS;
+  const stopMs = opts.stopMs ?? STOP_BEFORE_END_MS;
   return async (event, deadline) => {
     const outcomes: SyncOutcome[] = [];
     let notStarted = 0;
@@ -55,7 +62,9 @@ export function createSyncBatchProcessor(
       // A body we cannot read is thrown, not dropped: after maxReceiveCount it rests in the DLQ.
       const message = decodeMessage(record.body);
       try {
-        const outcome = await sync.handle(message);
+        // The record's platform calls stop `stopMs` before the invocation ends: a record started
+        // late fails in time (retryably) rather than being killed with the whole batch.
+        const outcome = deadline ? await withDeadline(Date.now() + deadline.remainingMs() - stopMs, () => sync.handle(message)) : await sync.handle(message);
         outcomes.push(outcome);
         if (outcome.result === 'failed') {
           logger?.warn('change recorded as failed', { ...outcome, messageId: record.messageId });

@@ -10,8 +10,8 @@
  * e.g. `this.deps.store.get(…)` on a `StateStore` → `DynamoStateStore.get`), together with the
  * methods it calls on `this`. Commands constructed outside any class count whenever their file is
  * bundled (e.g. the SSM secrets reader). A call through a type that names neither the class nor
- * its interface (say a `Pick<StateStore, 'get'>`) is not seen; the role test then reports that
- * method's actions as granted but never called, so it fails rather than passing silently.
+ * its interface is followed to where the member is declared, so a `Pick<StateStore, 'get'>` counts
+ * as a call on `StateStore`.
  *
  * A new store method (a lease, an outbox) needs nothing here: once code calls it, its commands
  * count. A command of a kind not yet mapped fails the analysis until COMMAND_ACTIONS names it.
@@ -198,6 +198,14 @@ function classesOf(source: ts.SourceFile): ClassInfo[] {
   return out;
 }
 
+/** The classes and interfaces that declare a member (what a mapped type such as Pick copies keeps pointing at). */
+function declaringTypes(member: ts.Symbol | undefined): string[] {
+  return (member?.declarations ?? []).flatMap((d) => {
+    const owner = d.parent;
+    return (ts.isInterfaceDeclaration(owner) || ts.isClassDeclaration(owner)) && owner.name ? [owner.name.text] : [];
+  });
+}
+
 /**
  * `Class.member` for every member of the bundled classes that the bundled code calls from outside
  * the class, through the class's type or an interface it implements, closed over `this.` calls.
@@ -213,9 +221,11 @@ function calledMembers(sources: ts.SourceFile[], classes: ClassInfo[], checker: 
   const visit = (node: ts.Node): void => {
     if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.expression.kind !== ts.SyntaxKind.ThisKeyword) {
       const receiver = checker.getNonNullableType(checker.getTypeAtLocation(node.expression.expression));
-      const typeName = receiver.getSymbol()?.getName();
+      // The receiver's type names the class or its interface, or — through a derived type such as
+      // `Pick<StateStore, 'get'>` — the member itself still points at where it was declared.
+      const names = new Set([receiver.getSymbol()?.getName(), ...declaringTypes(checker.getSymbolAtLocation(node.expression.name))]);
       for (const cls of classes) {
-        if (typeName && (cls.name === typeName || cls.implements.includes(typeName))) add(cls, node.expression.name.text);
+        if (names.has(cls.name) || cls.implements.some((i) => names.has(i))) add(cls, node.expression.name.text);
       }
     }
     ts.forEachChild(node, visit);

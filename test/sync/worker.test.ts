@@ -78,6 +78,28 @@ describe('sync batches respect their deadline', () => {
     expect(p.queue.depth).toBe(USERS.length);
   });
 
+  it('a record started just above the reserve cannot outlast the invocation: its calls stop before the end, and it comes back', async () => {
+    h = await startSandboxPipeline();
+    const p = h;
+    // A new user in a new department: six calls in a row (two tokens, two reads, two creates), each slow but in time.
+    p.dt.addUser({ userid: 'late', name: 'late', email: 'late@example.com', dept_id_list: [4] });
+    await p.dt.idle();
+    for (const api of ['gettoken', 'topapi/v2/user/get', 'topapi/v2/department/get']) p.dt.delayMs(api, 2_000);
+    for (const api of ['gettoken', 'department/create', 'user/create']) p.wc.delayMs(api, 2_000);
+
+    const deadlineAt = Date.now() + RESERVE_MS + 500; // Lambda's countdown: the reserve plus half a second
+    const result = (await runOneBatch(p.queue, (event) => p.process(event, { remainingMs: () => deadlineAt - Date.now() })))!;
+    // In Lambda, past the deadline the invocation is killed and its batch response never returned.
+    expect(Date.now()).toBeLessThanOrEqual(deadlineAt);
+    expect(result.outcomes).toEqual([]);
+    expect(result.response.batchItemFailures).toHaveLength(1);
+
+    for (const api of ['gettoken', 'topapi/v2/user/get', 'topapi/v2/department/get']) p.dt.delayMs(api, 0);
+    for (const api of ['gettoken', 'department/create', 'user/create']) p.wc.delayMs(api, 0);
+    await p.settle();
+    expect(p.wc.getUser('late')).toMatchObject({ department: [4], enable: 1 });
+  }, 60_000);
+
   it('without a deadline (the local worker loop), every record runs', async () => {
     const p = await queuedNewUsers();
     const result = (await runOneBatch(p.queue, p.process))!;
