@@ -7,6 +7,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { composeAwsService } from '../lib/compose/aws';
 import type { SyncCore } from '../lib/compose/core';
 import { loadLogLevel } from '../lib/config';
+import { type InvocationTime, withLambdaDeadline } from '../lib/invocation-deadline';
 import { createLogger } from '../lib/log';
 
 const logger = createLogger('sync', { level: loadLogLevel() });
@@ -16,18 +17,21 @@ async function init(): Promise<SyncCore['processBatch']> {
   return (await composeAwsService(logger)).processBatch;
 }
 
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+export async function handler(event: SQSEvent, context?: InvocationTime): Promise<SQSBatchResponse> {
   processor ??= init().catch((e: unknown) => {
     processor = undefined;
     logger.error('sync worker cannot start', { error: e instanceof Error ? e.message : String(e) });
     throw e;
   });
-  const { response, outcomes } = await (await processor)(event);
+  const processBatch = await processor;
+  // Throttled calls wait only while this invocation can still hand its messages back.
+  const { response, outcomes } = await withLambdaDeadline(context, () => processBatch(event));
   const failed = outcomes.filter((o) => o.result === 'failed').length;
   logger.info('batch done', {
     records: event.Records.length,
     retried: response.batchItemFailures.length,
     permanentFailures: failed,
+    throttledRequeued: outcomes.filter((o) => o.result === 'requeued').length,
     // CloudWatch embedded metric format: turns this line into metrics without an extra API call.
     _aws: {
       Timestamp: Date.now(),

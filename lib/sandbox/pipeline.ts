@@ -36,16 +36,29 @@ export interface SandboxPipeline {
   close(): Promise<void>;
 }
 
-export async function startSandboxPipeline(env: Record<string, string> = {}, opts: { seed?: boolean; timeoutMs?: number } = {}): Promise<SandboxPipeline> {
+export interface SandboxPipelineOptions {
+  seed?: boolean;
+  timeoutMs?: number;
+  /**
+   * The platforms' rate limits enforced by the simulators (DingTalk 20 calls/s, WeCom 10,000/min
+   * per API) and every call paced under them, as `npm start` runs. Default false: no limits and
+   * no pacing, for tests that count calls rather than time them.
+   */
+  rateLimits?: boolean;
+}
+
+export async function startSandboxPipeline(env: Record<string, string> = {}, opts: SandboxPipelineOptions = {}): Promise<SandboxPipeline> {
   const logger = createMemoryLogger();
+  const limits = opts.rateLimits ? {} : { dingtalk: { rateLimitPerSecond: null }, wecom: { rateLimitPerMinute: null } };
   const service = await composeLocalService(
     {},
     {
       sandbox: true,
-      simulators: { dingtalk: { retryDelaysMs: [] }, wecom: { rateLimitPerMinute: null }, seed: opts.seed },
+      simulators: { dingtalk: { retryDelaysMs: [], ...limits.dingtalk }, wecom: { ...limits.wecom }, seed: opts.seed },
       overrides: { CALLBACK_MAX_SKEW_SECONDS: '300', ...env },
       logger,
       timeoutMs: opts.timeoutMs,
+      pacing: opts.rateLimits ?? false,
     },
   );
   const { dingtalk: dt, wecom: wc } = service.sims!;

@@ -16,7 +16,7 @@ export interface SyncBatchResult {
   outcomes: SyncOutcome[];
 }
 
-export function createSyncBatchProcessor(sync: EntitySync, logger?: Logger): (event: SQSEvent) => Promise<SyncBatchResult> {
+export function createSyncBatchProcessor(sync: Pick<EntitySync, 'handle'>, logger?: Logger): (event: SQSEvent) => Promise<SyncBatchResult> {
   return async (event) => {
     const outcomes: SyncOutcome[] = [];
     const handleRecord = async (record: SQSRecord): Promise<void> => {

@@ -25,7 +25,7 @@ import type { PlatformError } from '../errors';
 import { isObj, type PlatformClientOptions, PlatformHttp, type PlatformProfile, protocolError } from '../platform-http';
 import type { WeComDeptPayload, WeComDeptRef, WeComDirectory, WeComUserDeptRow, WeComUserPayload } from '../ports';
 import { TokenCache } from '../token-cache';
-import { classifyWeComError, describeWeComConfigError, WECOM_ERR, WECOM_TOKEN_REJECTED } from './errors';
+import { classifyWeComError, describeWeComConfigError, WECOM_ERR, WECOM_THROTTLES, WECOM_TOKEN_REJECTED } from './errors';
 
 /** The corp, its contact-sync secret and where WeCom's API is. */
 export interface WeComApiOptions extends PlatformClientOptions {
@@ -52,6 +52,10 @@ const WECOM: PlatformProfile = {
   token: { idParam: 'corpid', secretParam: 'corpsecret', rejected: WECOM_TOKEN_REJECTED },
   describeConfigError: describeWeComConfigError,
   throttleStatuses: new Map([[429, 'HTTP 429 (throttled)']]),
+  // 45033 (too many at once) passes within a second or two; 45009 (10,000 calls/min per API for
+  // the company) blocks the rest of WeCom's minute window, so the waits grow to cover one.
+  isThrottle: (errcode) => WECOM_THROTTLES.has(errcode),
+  throttleDelaysMs: [1_000, 2_000, 5_000, 10_000, 15_000, 30_000],
   baseUrlSetting: 'WECOM_API_BASE',
   apiPath: '/cgi-bin',
 };

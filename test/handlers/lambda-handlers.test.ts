@@ -97,7 +97,7 @@ describe('handlers/sync', () => {
 
   it('syncs a batch into WeCom, records state in DynamoDB, and reports only retryable failures', async () => {
     const { handler } = await import('../../handlers/sync');
-    wc.failNext('user/create', 45009); // the first user create: lisi's group is retried
+    wc.failNext('user/create', -1); // the first user create: lisi's group is retried
     const event: SQSEvent = { Records: [record('lisi', 'user', 'm1'), record('zhangsan', 'user', 'm2'), record('not-a-json-body', 'user', 'm3')] };
     event.Records[2]!.body = '{"v":99}';
     const res = await handler(event);
