@@ -8,6 +8,9 @@
  *   and several instances share it; it is refreshed before it expires, concurrent callers share
  *   one `gettoken`, and a token DingTalk rejects (40014/42001) is replaced once and the call
  *   retried once.
+ * - Calls are paced per API by the process's budget (lib/rate-budget.ts); one DingTalk throttles
+ *   (90018, 20 calls/s per API for the whole app) is made again after a second, while the
+ *   invocation has time (lib/invocation-deadline.ts).
  * - Every answer's errcode is checked; every failure is a `PlatformError` classified by
  *   `classifyDingTalkError` (network/timeout/non-JSON → -1, HTTP 5xx → the status).
  * - Answers are parsed losslessly and checked against their documented shapes (./answers.ts):

@@ -39,21 +39,28 @@ function toRecord(m: QueuedMessage): SQSRecord {
 const INVOCATION_MS = 60_000;
 
 /** Runs one batch as the Lambda would; the ids of the messages to return to the queue, or all of them when it threw. */
-async function processBatch(batch: QueuedMessage[], process: BatchProcessor): Promise<{ result?: SyncBatchResult; failed: Set<string> }> {
+async function processBatch(
+  batch: QueuedMessage[],
+  process: BatchProcessor,
+  invocationMs = INVOCATION_MS,
+): Promise<{ result?: SyncBatchResult; failed: Set<string> }> {
   const now = Date.now();
   try {
-    const result = await withInvocationDeadline(waitDeadline(now, now + INVOCATION_MS), () => process({ Records: batch.map(toRecord) }));
+    const result = await withInvocationDeadline(waitDeadline(now, now + invocationMs), () => process({ Records: batch.map(toRecord) }));
     return { result, failed: new Set(result.response.batchItemFailures.map((f) => f.itemIdentifier)) };
   } catch {
     return { failed: new Set(batch.map((m) => m.messageId)) };
   }
 }
 
-/** Receives and processes one batch; returns what it did, or undefined when nothing was waiting. */
-export async function runOneBatch(queue: InProcessQueue, process: BatchProcessor): Promise<SyncBatchResult | undefined> {
+/**
+ * Receives and processes one batch; returns what it did, or undefined when nothing was waiting.
+ * `invocationMs`: the time the batch has, as a Lambda's timeout (default the sync function's).
+ */
+export async function runOneBatch(queue: InProcessQueue, process: BatchProcessor, opts: { invocationMs?: number } = {}): Promise<SyncBatchResult | undefined> {
   const batch = queue.receive(10);
   if (batch.length === 0) return undefined;
-  const { result, failed } = await processBatch(batch, process);
+  const { result, failed } = await processBatch(batch, process, opts.invocationMs);
   for (const m of batch) failed.has(m.messageId) ? queue.nack(m.messageId) : queue.ack(m.messageId);
   return result;
 }

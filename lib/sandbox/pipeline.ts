@@ -13,6 +13,7 @@ import type { FileStateStore } from '../local/file-store';
 import type { InProcessQueue } from '../local/memory-queue';
 import { drain } from '../local/worker-loop';
 import { createMemoryLogger } from '../log';
+import type { RateSettings } from '../rate-budget';
 import type { EntitySync } from '../sync/entity';
 import type { SyncBatchResult } from '../sync/worker';
 import type { WeComApi } from '../wecom/api';
@@ -29,6 +30,8 @@ export interface SandboxPipeline {
   store: FileStateStore;
   sync: EntitySync;
   logger: ReturnType<typeof createMemoryLogger>;
+  /** The rate settings the service runs with (pacing, and the worker loop's concurrency). */
+  rates: RateSettings;
   /** Waits for the simulator's pushes, then runs the worker until the queue is empty. */
   settle(): Promise<SyncBatchResult[]>;
   /** Runs exactly one worker batch. */
@@ -79,6 +82,7 @@ export async function startSandboxPipeline(env: Record<string, string> = {}, opt
     store: service.store as FileStateStore,
     sync: service.sync,
     logger,
+    rates: service.rates,
     process: service.processBatch,
     async settle() {
       await dt.idle();

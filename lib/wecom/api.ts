@@ -10,6 +10,9 @@
  *   concurrent callers share one `gettoken`, and a token WeCom rejects (40014/42001) is replaced
  *   once and the call retried once. A wrong secret (40001) fails loudly and is not asked again
  *   for a minute: repeated wrong secrets get the IP banned for an hour.
+ * - Calls are paced per API by the process's budget (lib/rate-budget.ts); one WeCom throttles
+ *   (45009 past 10,000 calls/min per API, 45033 too many at once) is made again after a wait,
+ *   while the invocation has time (lib/invocation-deadline.ts).
  * - Every answer's errcode is checked; every failure is a `PlatformError` classified by
  *   `classifyWeComError` (network/timeout/non-JSON → -1, HTTP 5xx → the status). 60020 keeps
  *   WeCom's full errmsg, which names the caller's IP.

@@ -12,6 +12,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStateStore, stateTableDefinition } from '../../lib/aws/dynamo-store';
+import { DINGTALK_ERR } from '../../lib/dingtalk/errors';
 import { signedRequest } from '../../lib/dingtalk/push';
 import { encodeMessage } from '../../lib/messages';
 import { SANDBOX_ENV } from '../../lib/sandbox/seed';
@@ -108,6 +109,18 @@ describe('handlers/sync', () => {
     const again = await handler({ Records: [record('lisi', 'user', 'm4')] });
     expect(again.batchItemFailures).toEqual([]);
     expect(wc.getUser('lisi')?.enable).toBe(1);
+  });
+
+  it('sends a change still throttled when the invocation is nearly out of time back to SQS as a new message, reporting no failure', async () => {
+    const { handler } = await import('../../handlers/sync');
+    sims.dingtalk.failNext('topapi/v2/user/get', DINGTALK_ERR.rateLimited, 1);
+    // One second left: not enough to wait out DingTalk's second and still hand the message back.
+    const res = await handler({ Records: [record('wangwu', 'user', 'm5')] }, { getRemainingTimeInMillis: () => 1_000 });
+    expect(res.batchItemFailures).toEqual([]);
+    const got = await sqsClient.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, AttributeNames: ['All'] }));
+    const copy = got.Messages?.find((m) => JSON.parse(m.Body!).id === 'wangwu');
+    expect(JSON.parse(copy!.Body!)).toMatchObject({ kind: 'user', id: 'wangwu', throttled: { requeues: 1 } });
+    expect(copy!.Attributes?.ApproximateReceiveCount).toBe('1'); // a new message: its receives start over
   });
 });
 
