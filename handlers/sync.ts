@@ -1,7 +1,8 @@
 /**
  * The SQS FIFO-triggered sync Lambda: a thin adapter from the event to lib/sync/worker.
  * Retryable failures are reported as batch item failures (back to the queue, then the DLQ);
- * permanent ones are recorded in the state table and acknowledged.
+ * permanent ones are recorded in the state table and acknowledged; throttles are waited out
+ * within the invocation's time, and what is left goes back as a new message.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { composeAwsService } from '../lib/compose/aws';
