@@ -1,13 +1,15 @@
 /**
  * The SQS FIFO-triggered sync Lambda: a thin adapter from the event to lib/sync/worker.
  * Retryable failures are reported as batch item failures (back to the queue, then the DLQ);
- * permanent ones are recorded in the state table and acknowledged. The invocation's deadline goes
- * to the worker, which starts no record in its last seconds and hands those back to the queue.
+ * permanent ones are recorded in the state table and acknowledged; throttles are waited out
+ * within the invocation's time, and what is left goes back as a new message. The invocation's
+ * deadline also tells the worker to start no record in its last seconds.
  */
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { composeAwsService } from '../lib/compose/aws';
 import type { SyncCore } from '../lib/compose/core';
 import { loadLogLevel } from '../lib/config';
+import { type InvocationTime, withLambdaDeadline } from '../lib/invocation-deadline';
 import { createLogger } from '../lib/log';
 
 const logger = createLogger('sync', { level: loadLogLevel() });
@@ -17,21 +19,23 @@ async function init(): Promise<SyncCore['processBatch']> {
   return (await composeAwsService(logger)).processBatch;
 }
 
-/** `context` is Lambda's; without one (a local caller), records are started whatever the time. */
-export async function handler(event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
+/** `context` is Lambda's; without one (a local caller), there is no deadline. */
+export async function handler(event: SQSEvent, context?: InvocationTime): Promise<SQSBatchResponse> {
   processor ??= init().catch((e: unknown) => {
     processor = undefined;
     logger.error('sync worker cannot start', { error: e instanceof Error ? e.message : String(e) });
     throw e;
   });
-  const deadline = context && { remainingMs: () => context.getRemainingTimeInMillis() };
-  const { response, outcomes, notStarted } = await (await processor)(event, deadline);
+  const processBatch = await processor;
+  // Throttled calls wait, and records start, only while this invocation can still hand its messages back.
+  const { response, outcomes, notStarted } = await withLambdaDeadline(context, () => processBatch(event));
   const failed = outcomes.filter((o) => o.result === 'failed').length;
   logger.info('batch done', {
     records: event.Records.length,
     retried: response.batchItemFailures.length,
     permanentFailures: failed,
     notStarted,
+    throttledRequeued: outcomes.filter((o) => o.result === 'requeued').length,
     // CloudWatch embedded metric format: turns this line into metrics without an extra API call.
     _aws: {
       Timestamp: Date.now(),

@@ -4,6 +4,7 @@
  */
 
 import type { LogLevel } from './log';
+import type { RateSettings } from './rate-budget';
 
 export type LeavePolicy = 'disable' | 'delete' | 'ignore';
 
@@ -155,6 +156,25 @@ export function loadSyncConfig(env: Env = process.env): SyncConfig {
     excludeDeptIds: idList(env, 'SYNC_EXCLUDE_DEPT_IDS', []),
     toInvite: toInviteRaw === 'true' || toInviteRaw === '1',
     maxDeleteRatio: ratio,
+  };
+}
+
+/** DingTalk's documented limit per app per API, and WeCom's per company per API. */
+const DINGTALK_LIMIT_PER_SECOND = 20;
+const WECOM_LIMIT_PER_MINUTE = 10_000;
+
+/**
+ * How the platforms' limits are split between the processes that share them (lib/rate-budget.ts).
+ * The defaults keep 10 % below each limit: the workers cannot see one another's calls, and their
+ * clocks and the network bunch calls that were evenly spaced when they left.
+ */
+export function loadRateSettings(env: Env = process.env): RateSettings {
+  return {
+    dingtalkCallsPerSecond: intIn(env, 'DINGTALK_CALLS_PER_SECOND', 18, 1, DINGTALK_LIMIT_PER_SECOND),
+    wecomCallsPerMinute: intIn(env, 'WECOM_CALLS_PER_MINUTE', 9_000, 1, WECOM_LIMIT_PER_MINUTE),
+    // The SQS trigger's maximumConcurrency takes 2 to 1000; 1 serves `npm start`'s loop.
+    syncMaxConcurrency: intIn(env, 'SYNC_MAX_CONCURRENCY', 5, 1, 1000),
+    reconcileRateShare: intIn(env, 'RECONCILE_RATE_SHARE', 2, 1, 1000),
   };
 }
 

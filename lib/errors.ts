@@ -19,6 +19,11 @@ export const ERRCODE_PROTOCOL = -3;
 
 export class PlatformError extends Error {
   override readonly name = 'PlatformError';
+  /**
+   * The platform (or our own pacing) said "too many calls now": it passes by waiting, and is
+   * waited out inside the invocation while its time allows; never counted as a failed attempt.
+   */
+  readonly throttled: boolean;
   constructor(
     readonly platform: Platform,
     /** The API path that answered, e.g. `user/create` or `topapi/v2/user/get`. */
@@ -27,8 +32,10 @@ export class PlatformError extends Error {
     readonly errcode: number,
     readonly errmsg: string,
     readonly failure: FailureClass,
+    opts: { throttled?: boolean } = {},
   ) {
     super(`${platform} ${api} failed: errcode ${errcode} ${errmsg}`);
+    this.throttled = opts.throttled ?? false;
   }
 
   get retryable(): boolean {
@@ -38,4 +45,9 @@ export class PlatformError extends Error {
 
 export function isPlatformError(e: unknown, errcode?: number): e is PlatformError {
   return e instanceof PlatformError && (errcode === undefined || e.errcode === errcode);
+}
+
+/** A platform call refused as too many (DingTalk 90018, WeCom 45009/45033, HTTP 429) or paced out of the invocation's time. */
+export function isThrottle(e: unknown): e is PlatformError {
+  return e instanceof PlatformError && e.throttled;
 }

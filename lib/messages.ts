@@ -22,6 +22,7 @@ export function encodeMessage(m: ChangeMessage): string {
     corpId: m.corpId,
   };
   if (m.eventId !== undefined) body.eventId = m.eventId;
+  if (m.throttled !== undefined) body.throttled = { requeues: m.throttled.requeues, since: m.throttled.since };
   return JSON.stringify(body);
 }
 
@@ -43,7 +44,16 @@ export function decodeMessage(body: string): ChangeMessage {
   if (o.eventId !== undefined && typeof o.eventId !== 'string') throw new BadMessageError('message eventId must be a string');
   const m: ChangeMessage = { kind: o.kind as EntityKind, id: o.id, eventType: o.eventType, eventTime: o.eventTime, corpId: o.corpId };
   if (typeof o.eventId === 'string') m.eventId = o.eventId;
+  if (o.throttled !== undefined) m.throttled = throttledOf(o.throttled);
   return m;
+}
+
+function throttledOf(v: unknown): NonNullable<ChangeMessage['throttled']> {
+  const t = v as Record<string, unknown> | null;
+  if (typeof t !== 'object' || t === null || !Number.isSafeInteger(t.requeues) || typeof t.since !== 'number') {
+    throw new BadMessageError('message throttled must hold requeues and since');
+  }
+  return { requeues: t.requeues as number, since: t.since };
 }
 
 /** SQS accepts at most 128 characters of ASCII letters, digits and punctuation in a group id. */
@@ -63,10 +73,11 @@ export function messageGroupId(m: Pick<ChangeMessage, 'kind' | 'id'>): string {
 
 /**
  * Deterministic: DingTalk's retries of one push (+10 s, +30 s) carry the same event, so they map
- * to the same id and SQS drops them within its 5-minute window.
+ * to the same id and SQS drops them within its 5-minute window. A copy sent back after a
+ * throttle gets an id of its own per requeue, or SQS would drop it as the original's duplicate.
  */
 export function deduplicationId(m: ChangeMessage): string {
-  return createHash('sha256')
-    .update([m.kind, m.id, m.eventType, m.eventTime, m.corpId, m.eventId ?? ''].join('\u0000'))
-    .digest('hex');
+  const parts: unknown[] = [m.kind, m.id, m.eventType, m.eventTime, m.corpId, m.eventId ?? ''];
+  if (m.throttled) parts.push(`throttled:${m.throttled.requeues}`);
+  return createHash('sha256').update(parts.join('\u0000')).digest('hex');
 }

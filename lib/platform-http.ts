@@ -5,10 +5,12 @@
  * so one mechanism serves both; a `PlatformProfile` holds what differs.
  */
 import { apiBase } from './config';
-import { timeLeftMs } from './deadline';
-import { ERRCODE_PROTOCOL, type FailureClass, type Platform, PlatformError } from './errors';
+import { ERRCODE_PROTOCOL, type FailureClass, isThrottle, type Platform, PlatformError } from './errors';
+import { invocationDeadline } from './invocation-deadline';
 import { createLogger, type Logger } from './log';
 import { type Clock, systemClock } from './ports';
+import type { RateBudget } from './rate-budget';
+import { withRetries } from './retry';
 import { type IssuedToken, type TokenCache, tokenCacheKey } from './token-cache';
 
 /** Where the APIs live: the base URL without trailing slashes, plus the profile's `apiPath` unless it already ends in it. */
@@ -63,6 +65,10 @@ export interface PlatformProfile {
   quietConfigErrors?: ReadonlySet<number>;
   /** HTTP statuses that pass if we wait, each with its errmsg. */
   throttleStatuses: ReadonlyMap<number, string>;
+  /** Errcodes that mean "too many calls now" (rate limits), as opposed to other retryable ones. */
+  isThrottle?(errcode: number): boolean;
+  /** Waits before calling again after a throttle, inside the invocation; none: thrown at once. */
+  throttleDelaysMs?: readonly number[];
   /** The setting holding the base URL: an answer the platform would never give points at it. */
   baseUrlSetting: string;
   /**
@@ -92,6 +98,10 @@ export interface PlatformClientOptions {
   fetch?: typeof fetch;
   clock?: Clock;
   logger?: Logger;
+  /** This process's pacing for the platform (lib/rate-budget.ts): every request takes a slot. None: unpaced. */
+  budget?: RateBudget;
+  /** Overrides the platform's waits before retrying a throttled call (`[]`: never retried here). */
+  throttleDelaysMs?: readonly number[];
 }
 
 /** A client's options, with its credential under neutral names. */
@@ -126,6 +136,8 @@ export class PlatformHttp {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly cacheKey: string;
+  private readonly budget: RateBudget | undefined;
+  private readonly throttleDelaysMs: readonly number[];
 
   constructor(
     private readonly profile: PlatformProfile,
@@ -140,13 +152,28 @@ export class PlatformHttp {
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger ?? createLogger(`${profile.platform}-api`);
     this.cacheKey = tokenCacheKey(this.baseUrl, opts.credentialId, opts.secret);
+    this.budget = opts.budget;
+    this.throttleDelaysMs = opts.throttleDelaysMs ?? profile.throttleDelaysMs ?? [];
+  }
+
+  /**
+   * `callOnce`, called again after a wait when throttled (the API paused meanwhile for all of this
+   * process) while the invocation has time left (lib/invocation-deadline.ts); else thrown, `throttled`.
+   */
+  call(api: string, method: 'GET' | 'POST', opts: CallOptions = {}): Promise<Obj> {
+    const onRetry = (e: unknown, attempt: number, delayMs: number) => {
+      this.budget?.pause(api, delayMs);
+      this.logger.warn(`${this.profile.platform} throttled the call; calling again after a wait`, { api, attempt, delayMs, error: (e as Error).message });
+    };
+    const policy = { delaysMs: this.throttleDelaysMs, retryable: isThrottle, deadlineAt: invocationDeadline(), now: () => this.clock.now(), onRetry };
+    return withRetries(policy, () => this.callOnce(api, method, opts));
   }
 
   /**
    * Calls an API with the token, retrying once with a fresh token if the platform rejects it, and
    * checks the errcode: only an answer stating errcode 0 (or one of `alreadyDone`) is returned.
    */
-  async call(api: string, method: 'GET' | 'POST', opts: CallOptions = {}): Promise<Obj> {
+  private async callOnce(api: string, method: 'GET' | 'POST', opts: CallOptions): Promise<Obj> {
     let token = await this.accessToken();
     let answer = await this.send(api, method, { ...opts.query, access_token: token }, opts.body);
     const first = this.errorOf(answer).errcode;
@@ -202,14 +229,19 @@ export class PlatformHttp {
       const level = this.profile.quietConfigErrors?.has(errcode) ? 'warn' : 'error';
       this.logger[level](`${platform} configuration error`, { api, errcode, errmsg, fix: this.profile.describeConfigError(errcode, errmsg) });
     }
-    throw new PlatformError(platform, api, errcode, errmsg, failure);
+    throw new PlatformError(platform, api, errcode, errmsg, failure, { throttled: this.profile.isThrottle?.(errcode) });
   }
 
-  /** One HTTP request; transport failures become retryable PlatformErrors. */
+  /** One HTTP request, in its turn; transport failures become retryable PlatformErrors. */
   private async send(api: string, method: 'GET' | 'POST', query: Record<string, string>, body: object | undefined): Promise<Obj> {
     const { platform } = this.profile;
-    // A deadline in force (the worker's record) caps the wait: past it, nothing more is sent.
-    const left = timeLeftMs();
+    // The invocation's deadline caps every wait: past it nothing more is sent, and a call waits no
+    // longer than it allows, so work started late fails in time (retryably) instead of being killed.
+    const deadlineAt = invocationDeadline();
+    if (this.budget && !(await this.budget.take(api, deadlineAt))) {
+      throw new PlatformError(platform, api, SYSTEM_BUSY, `no call slot left before the invocation's deadline (paced)`, 'retryable', { throttled: true });
+    }
+    const left = deadlineAt === undefined ? undefined : deadlineAt - Date.now();
     if (left !== undefined && left <= 0) throw new PlatformError(platform, api, SYSTEM_BUSY, 'not sent: the invocation is about to end', 'retryable');
     const timeoutMs = left === undefined ? this.timeoutMs : Math.min(this.timeoutMs, left);
     this.calls[api] = (this.calls[api] ?? 0) + 1;
@@ -230,7 +262,7 @@ export class PlatformHttp {
     }
     if (status >= 500) throw new PlatformError(platform, api, status, `HTTP ${status}`, this.profile.classify(status));
     const throttled = this.profile.throttleStatuses.get(status);
-    if (throttled !== undefined) throw new PlatformError(platform, api, SYSTEM_BUSY, throttled, 'retryable');
+    if (throttled !== undefined) throw new PlatformError(platform, api, SYSTEM_BUSY, throttled, 'retryable', { throttled: true });
     if (status < 200 || status > 299) {
       // Both platforms answer 200 even for their own errors: another status means the request
       // went somewhere else than the platform's API (a wrong base URL, a proxy).

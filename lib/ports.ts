@@ -24,6 +24,11 @@ export interface ChangeMessage {
   corpId: string;
   /** Envelope B's unique `eventId`, when present. */
   eventId?: string;
+  /**
+   * Set on a copy sent back because the platforms throttled it until its invocation ran out of
+   * time (lib/sync/throttle-requeue.ts): how many times so far, and since when (epoch ms).
+   */
+  throttled?: { requeues: number; since: number };
 }
 
 /** Thrown by a ChangeQueue when not every message was accepted: the caller must not acknowledge. */

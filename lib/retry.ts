@@ -16,6 +16,13 @@ export interface RetryPolicy {
   onRetry?(error: unknown, attempt: number, delayMs: number): void;
   /** Once aborted, no further call is made (a pending wait ends early) and the last failure is thrown. */
   signal?: AbortSignal;
+  /**
+   * Epoch ms after which no call is made: a retry whose wait would end later is not waited for,
+   * and the failure is thrown while the caller still has time to hand its work back.
+   */
+  deadlineAt?: number;
+  /** For `deadlineAt`; default Date.now. */
+  now?: () => number;
 }
 
 /** Runs `fn` (given the attempt number, from 1) until it succeeds or the policy says stop. */
@@ -26,6 +33,7 @@ export async function withRetries<T>(policy: RetryPolicy, fn: (attempt: number) 
     } catch (e) {
       const delay = policy.delaysMs[attempt - 1];
       if (delay === undefined || !policy.retryable(e) || policy.signal?.aborted) throw e;
+      if (policy.deadlineAt !== undefined && (policy.now ?? Date.now)() + delay > policy.deadlineAt) throw e;
       policy.onRetry?.(e, attempt, delay);
       if (delay > 0) {
         try {

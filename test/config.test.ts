@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_MAX_SKEW_SECONDS, loadCallbackConfig, loadDeploymentConfig, loadSyncConfig, requireSetting } from '../lib/config';
+import {
+  ConfigError,
+  DEFAULT_MAX_SKEW_SECONDS,
+  loadCallbackConfig,
+  loadDeploymentConfig,
+  loadRateSettings,
+  loadSyncConfig,
+  requireSetting,
+} from '../lib/config';
 import { WeComApi } from '../lib/wecom/api';
 
 const callbackEnv = { DINGTALK_TOKEN: 'tok', DINGTALK_AES_KEY: 'a'.repeat(43), DINGTALK_APP_KEY: 'dingapp' };
@@ -89,6 +97,45 @@ describe('loadSyncConfig', () => {
     [{ ...syncEnv, SYNC_MAX_DELETE_RATIO: '1.5' }, 'SYNC_MAX_DELETE_RATIO'],
   ])('names the variable that is wrong (%#)', (env, variable) => {
     expect(variableOf(() => loadSyncConfig(env))).toBe(variable);
+  });
+});
+
+describe('loadRateSettings', () => {
+  it('defaults to 10 % below each platform’s limit, five sync workers and two shares for the reconcile', () => {
+    expect(loadRateSettings({})).toEqual({ dingtalkCallsPerSecond: 18, wecomCallsPerMinute: 9_000, syncMaxConcurrency: 5, reconcileRateShare: 2 });
+  });
+
+  it('takes what serverless.yml passes', () => {
+    expect(
+      loadRateSettings({ DINGTALK_CALLS_PER_SECOND: '20', WECOM_CALLS_PER_MINUTE: '10000', SYNC_MAX_CONCURRENCY: '10', RECONCILE_RATE_SHARE: '1' }),
+    ).toEqual({ dingtalkCallsPerSecond: 20, wecomCallsPerMinute: 10_000, syncMaxConcurrency: 10, reconcileRateShare: 1 });
+  });
+
+  it.each([
+    // Above the platforms' own limits: every call beyond them is refused.
+    [{ DINGTALK_CALLS_PER_SECOND: '21' }, 'DINGTALK_CALLS_PER_SECOND'],
+    [{ WECOM_CALLS_PER_MINUTE: '10001' }, 'WECOM_CALLS_PER_MINUTE'],
+    // Nothing left to call with.
+    [{ DINGTALK_CALLS_PER_SECOND: '0' }, 'DINGTALK_CALLS_PER_SECOND'],
+    [{ WECOM_CALLS_PER_MINUTE: '0' }, 'WECOM_CALLS_PER_MINUTE'],
+    [{ SYNC_MAX_CONCURRENCY: '0' }, 'SYNC_MAX_CONCURRENCY'],
+    [{ RECONCILE_RATE_SHARE: '0' }, 'RECONCILE_RATE_SHARE'],
+    // Not a whole number.
+    [{ DINGTALK_CALLS_PER_SECOND: '18.5' }, 'DINGTALK_CALLS_PER_SECOND'],
+    [{ DINGTALK_CALLS_PER_SECOND: 'Infinity' }, 'DINGTALK_CALLS_PER_SECOND'],
+    [{ SYNC_MAX_CONCURRENCY: 'five' }, 'SYNC_MAX_CONCURRENCY'],
+    [{ RECONCILE_RATE_SHARE: '-1' }, 'RECONCILE_RATE_SHARE'],
+  ])('names the variable that is wrong (%#)', (env, variable) => {
+    expect(variableOf(() => loadRateSettings(env))).toBe(variable);
+  });
+
+  it('says the range, never the value', () => {
+    try {
+      loadRateSettings({ DINGTALK_CALLS_PER_SECOND: '9999' });
+      throw new Error('expected a ConfigError');
+    } catch (e) {
+      expect((e as Error).message).toBe('configuration: DINGTALK_CALLS_PER_SECOND must be a whole number from 1 to 20');
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { withDeadline } from '../lib/deadline';
 import { ERRCODE_PROTOCOL, type FailureClass } from '../lib/errors';
+import { withInvocationDeadline } from '../lib/invocation-deadline';
 import { createMemoryLogger } from '../lib/log';
 import { PlatformHttp, type PlatformProfile } from '../lib/platform-http';
 import { TokenCache } from '../lib/token-cache';
@@ -169,7 +169,7 @@ describe('PlatformHttp takes the API origin and adds the profile’s API path it
 describe('PlatformHttp keeps to a deadline in force', () => {
   it('sends nothing once the deadline is past: a retryable failure, no request', async () => {
     const { http, urls } = client({ body: '{"errcode":0}' });
-    const err = await failure(withDeadline(Date.now() - 1, () => http.call('a/b', 'GET')));
+    const err = await failure(withInvocationDeadline(Date.now() - 1, () => http.call('a/b', 'GET')));
     expect(err).toMatchObject({ errcode: SYSTEM_BUSY, failure: 'retryable' });
     expect(urls).toEqual([]);
   });
@@ -186,7 +186,7 @@ describe('PlatformHttp keeps to a deadline in force', () => {
       logger,
       timeoutMs: 60_000,
     });
-    const err = await failure(withDeadline(Date.now() + 50, () => http.call('a/b', 'GET')));
+    const err = await failure(withInvocationDeadline(Date.now() + 50, () => http.call('a/b', 'GET')));
     expect(err).toMatchObject({ errcode: SYSTEM_BUSY, failure: 'retryable' });
     expect(err.errmsg).toMatch(/no answer within \d{1,2} ms/); // not its own 60,000 ms
   });

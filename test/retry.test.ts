@@ -64,6 +64,21 @@ describe('withRetries', () => {
   });
 });
 
+describe('withRetries with a deadline', () => {
+  it('makes no retry whose wait would end after the deadline, and throws the last failure at once', async () => {
+    let now = 1_000;
+    let calls = 0;
+    const failing = withRetries({ delaysMs: [0, 500, 500], retryable: () => true, deadlineAt: 1_400, now: () => now }, async () => {
+      calls++;
+      now += 100;
+      throw new Later(`call ${calls}`);
+    });
+    // Call 1 at 1000 (+0 wait), call 2 at 1100: a 500 ms wait from 1200 would end at 1700, past 1400.
+    await expect(failing).rejects.toThrow('call 2');
+    expect(calls).toBe(2);
+  });
+});
+
 describe('exponentialDelays', () => {
   it('doubles from the first delay', () => {
     expect(exponentialDelays(3, 50)).toEqual([50, 100, 200]);

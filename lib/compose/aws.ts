@@ -7,9 +7,10 @@
 import { DynamoStateStore } from '../aws/dynamo-store';
 import { SqsChangeQueue } from '../aws/sqs-queue';
 import { environmentWithSecrets } from '../aws/ssm-secrets';
-import { type DeploymentConfig, loadDeploymentConfig, loadSyncConfig, requireSetting } from '../config';
+import { type DeploymentConfig, loadDeploymentConfig, loadRateSettings, loadSyncConfig, requireSetting } from '../config';
 import type { Logger } from '../log';
 import type { ChangeQueue } from '../ports';
+import { type BudgetHolder, budgetsFor } from '../rate-budget';
 import { composeSyncCore, type SyncCore } from './core';
 
 export interface AwsService extends SyncCore {
@@ -18,19 +19,20 @@ export interface AwsService extends SyncCore {
   queue(): ChangeQueue;
 }
 
-/** Fails with a ConfigError naming the variable when a setting is missing or wrong. */
-export async function composeAwsService(logger: Logger): Promise<AwsService> {
+/**
+ * Fails with a ConfigError naming the variable when a setting is missing or wrong. `holder`: the
+ * Lambda's share of the platforms' rate limits (one sync worker's, or the reconcile's).
+ */
+export async function composeAwsService(logger: Logger, holder: Exclude<BudgetHolder, 'whole'> = 'sync-worker'): Promise<AwsService> {
   const env = await environmentWithSecrets();
   const config = loadSyncConfig(env);
   const deployment = loadDeploymentConfig(env);
+  const budgets = budgetsFor(loadRateSettings(env), holder);
   const store = new DynamoStateStore({ tableName: requireSetting(deployment.stateTable, 'STATE_TABLE') });
-  let queue: ChangeQueue | undefined;
-  return {
-    ...composeSyncCore(config, { store, logger }),
-    deployment,
-    queue: () => {
-      queue ??= new SqsChangeQueue({ queueUrl: requireSetting(deployment.queueUrl, 'QUEUE_URL') });
-      return queue;
-    },
+  let changeQueue: ChangeQueue | undefined;
+  const queue = () => {
+    changeQueue ??= new SqsChangeQueue({ queueUrl: requireSetting(deployment.queueUrl, 'QUEUE_URL') });
+    return changeQueue;
   };
+  return { ...composeSyncCore(config, { store, logger, budgets, requeueTo: queue }), deployment, queue };
 }

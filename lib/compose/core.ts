@@ -7,8 +7,10 @@ import type { SyncConfig } from '../config';
 import { DingTalkApi } from '../dingtalk/api';
 import type { Logger } from '../log';
 import type { ChangeQueue, Clock, StateStore } from '../ports';
+import type { PlatformBudgets } from '../rate-budget';
 import { EntitySync } from '../sync/entity';
 import type { ReconcileDeps } from '../sync/reconcile';
+import { requeueingThrottled } from '../sync/throttle-requeue';
 import { createSyncBatchProcessor } from '../sync/worker';
 import { WeComApi } from '../wecom/api';
 
@@ -30,10 +32,20 @@ export interface SyncCoreOptions {
   clock?: Clock;
   /** Per-call HTTP timeout for both platforms (the clients' default otherwise). */
   timeoutMs?: number;
+  /** This process's share of each platform's rate limit (lib/rate-budget.ts); none: calls are not paced. */
+  budgets?: PlatformBudgets;
+  /**
+   * The change queue the worker's messages come from: a change still throttled when its
+   * invocation's time runs out is sent back there as a new message (lib/sync/throttle-requeue.ts).
+   * None: it is thrown, and its message comes back as a failure.
+   */
+  requeueTo?: () => ChangeQueue;
+  /** The worker starts no record with less than this left before the invocation's deadline (its default otherwise). */
+  startReserveMs?: number;
 }
 
 export function composeSyncCore(config: SyncConfig, opts: SyncCoreOptions): SyncCore {
-  const { store, logger, clock, timeoutMs } = opts;
+  const { store, logger, clock, timeoutMs, budgets, requeueTo, startReserveMs } = opts;
   const dingtalk = new DingTalkApi({
     appKey: config.dingtalkAppKey,
     appSecret: config.dingtalkAppSecret,
@@ -41,16 +53,26 @@ export function composeSyncCore(config: SyncConfig, opts: SyncCoreOptions): Sync
     timeoutMs,
     logger,
     clock,
+    budget: budgets?.dingtalk,
   });
-  const wecom = new WeComApi({ corpId: config.wecomCorpId, secret: config.wecomContactSecret, baseUrl: config.wecomApiBase, timeoutMs, logger, clock });
+  const wecom = new WeComApi({
+    corpId: config.wecomCorpId,
+    secret: config.wecomContactSecret,
+    baseUrl: config.wecomApiBase,
+    timeoutMs,
+    logger,
+    clock,
+    budget: budgets?.wecom,
+  });
   const sync = new EntitySync({ dingtalk, wecom, store, config, clock, logger });
+  const worker = requeueTo ? requeueingThrottled(sync, { queue: requeueTo, clock, logger }) : sync;
   return {
     config,
     store,
     dingtalk,
     wecom,
     sync,
-    processBatch: createSyncBatchProcessor(sync, logger),
+    processBatch: createSyncBatchProcessor(worker, logger, { startReserveMs }),
     reconcileDeps: (queue) => ({ dingtalk, wecom, store, sync, queue, config, clock, logger }),
   };
 }

@@ -7,12 +7,13 @@
 
 import { DynamoStateStore } from '../aws/dynamo-store';
 import { SqsChangeQueue } from '../aws/sqs-queue';
-import { type CallbackConfig, ConfigError, type DeploymentConfig, loadCallbackConfig, loadDeploymentConfig, loadSyncConfig } from '../config';
+import { type CallbackConfig, ConfigError, type DeploymentConfig, loadCallbackConfig, loadDeploymentConfig, loadRateSettings, loadSyncConfig } from '../config';
 import { createCallbackHandler } from '../dingtalk/receiver';
 import { FileStateStore } from '../local/file-store';
 import { InProcessQueue } from '../local/memory-queue';
 import type { Logger } from '../log';
 import type { ChangeQueue, Clock, StateStore } from '../ports';
+import { budgetsFor, type RateSettings } from '../rate-budget';
 import { type Simulators, type SimulatorsOptions, startSimulators } from '../sandbox/simulators';
 import { composeSyncCore, type SyncCore } from './core';
 
@@ -42,12 +43,22 @@ export interface LocalServiceOptions {
   clock?: Clock;
   /** Per-call HTTP timeout for both platforms. */
   timeoutMs?: number;
+  /** The worker's start reserve (lib/sync/worker.ts); tests of very short invocations lower it. */
+  startReserveMs?: number;
+  /**
+   * Pace every platform call under the rate settings (default true). This process runs every
+   * worker there is, so it takes the whole budget. Tests against simulators without limits may
+   * turn it off.
+   */
+  pacing?: boolean;
 }
 
 export interface LocalService extends SyncCore {
   /** The environment the service was configured from, with the simulators' settings when they run. */
   env: Env;
   deployment: DeploymentConfig;
+  /** The platforms' budgets and how many batches the local worker loop runs at once (SYNC_MAX_CONCURRENCY). */
+  rates: RateSettings;
   /** Where change messages go: SQS when QUEUE_URL is set, else `localQueue`. */
   queue: ChangeQueue;
   /** The in-process queue, when no QUEUE_URL is set: the local worker loop drains it. */
@@ -70,15 +81,25 @@ export async function composeLocalService(env: Env = process.env, opts: LocalSer
   try {
     const config = loadSyncConfig(effective);
     const deployment = loadDeploymentConfig(effective);
+    const rates = loadRateSettings(effective);
     const store = stateStoreFor(deployment, opts.persistState ?? !sandbox);
     const localQueue = deployment.queueUrl ? undefined : new InProcessQueue({ clock: opts.clock });
     const queue: ChangeQueue = localQueue ?? new SqsChangeQueue({ queueUrl: deployment.queueUrl! });
-    const core = composeSyncCore(config, { store, logger: opts.logger, clock: opts.clock, timeoutMs: opts.timeoutMs });
+    const core = composeSyncCore(config, {
+      store,
+      logger: opts.logger,
+      clock: opts.clock,
+      timeoutMs: opts.timeoutMs,
+      startReserveMs: opts.startReserveMs,
+      budgets: opts.pacing === false ? undefined : budgetsFor(rates, 'whole'),
+      requeueTo: () => queue,
+    });
     const callbackConfig = () => loadCallbackConfig(effective);
     return {
       ...core,
       env: effective,
       deployment,
+      rates,
       queue,
       localQueue,
       sims,

@@ -8,6 +8,9 @@
  *   and several instances share it; it is refreshed before it expires, concurrent callers share
  *   one `gettoken`, and a token DingTalk rejects (40014/42001) is replaced once and the call
  *   retried once.
+ * - Calls are paced per API by the process's budget (lib/rate-budget.ts); one DingTalk throttles
+ *   (90018, 20 calls/s per API for the whole app) is made again after a second, while the
+ *   invocation has time (lib/invocation-deadline.ts).
  * - Every answer's errcode is checked; every failure is a `PlatformError` classified by
  *   `classifyDingTalkError` (network/timeout/non-JSON → -1, HTTP 5xx → the status).
  * - Answers are parsed losslessly and checked against their documented shapes (./answers.ts):
@@ -30,7 +33,7 @@ import {
   userIdsAnswer,
   userPageAnswer,
 } from './answers';
-import { classifyDingTalkError, DINGTALK_ERR, DINGTALK_TOKEN_REJECTED, describeDingTalkConfigError, ERRCODE_BAD_ANSWER } from './errors';
+import { classifyDingTalkError, DINGTALK_ERR, DINGTALK_TOKEN_REJECTED, describeDingTalkConfigError, ERRCODE_BAD_ANSWER, isDingTalkThrottle } from './errors';
 
 /** The app credential (app key and secret of an internal app) and where DingTalk's API is. */
 export interface DingTalkApiOptions extends PlatformClientOptions {
@@ -57,6 +60,10 @@ const DINGTALK: PlatformProfile = {
     [429, `HTTP 429: ${BANNED_OR_THROTTLED}`],
     [403, `HTTP 403: ${BANNED_OR_THROTTLED}`],
   ]),
+  // 90018 (20 calls/s per API for the whole app): DingTalk says wait a second. The jitter keeps
+  // the workers it refused at the same moment from coming back at the same moment.
+  isThrottle: isDingTalkThrottle,
+  throttleDelaysMs: Array.from({ length: 30 }, () => 1000 + Math.floor(Math.random() * 250)),
   baseUrlSetting: 'DINGTALK_API_BASE',
   // DingTalk's 5-minute ban after 10,000 calls per 20 s from one IP answers with a page, not
   // JSON: waiting is the cure.

@@ -60,7 +60,7 @@ const RETRYABLE: ReadonlySet<number> = new Set<number>([
  * Throttling: 90018 is the documented per-app-per-API limit (20 calls/s); DingTalk's other
  * rate-limit and temporary-ban answers share the 900xx range. All of them mean "wait".
  */
-function isThrottled(errcode: number): boolean {
+export function isDingTalkThrottle(errcode: number): boolean {
   return errcode >= 90001 && errcode <= 90099;
 }
 
@@ -79,7 +79,7 @@ const CONFIGURATION: ReadonlyMap<number, string> = new Map<number, string>([
 ]);
 
 export function classifyDingTalkError(errcode: number): FailureClass {
-  if (RETRYABLE.has(errcode) || isThrottled(errcode) || (errcode >= 500 && errcode <= 599)) return 'retryable';
+  if (RETRYABLE.has(errcode) || isDingTalkThrottle(errcode) || (errcode >= 500 && errcode <= 599)) return 'retryable';
   if (CONFIGURATION.has(errcode)) return 'configuration';
   // Everything else is about the entity asked for (60121 user not found, 60003 department not
   // found, 40035 bad parameter, …): asking again will not change the answer.

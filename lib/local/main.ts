@@ -18,10 +18,11 @@ function json(statusCode: number, body: unknown): Awaited<ReturnType<HttpApiHand
 async function main(): Promise<void> {
   const logger = createLogger('local', { level: loadLogLevel() });
   const service = await composeLocalService(process.env, { logger });
-  const { sims, deployment, config: syncConfig } = service;
+  const { sims, deployment, config: syncConfig, rates } = service;
   // npm start's worker drains the in-process queue; with QUEUE_URL set the Lambda's worker does.
   const queue = service.localQueue;
-  const stopWorker = queue ? startWorkerLoop(queue, service.processBatch) : () => undefined;
+  // As many batches at once as the SQS trigger runs Lambdas, sharing this process's pacing.
+  const stopWorker = queue ? startWorkerLoop(queue, service.processBatch, { concurrency: service.rates.syncMaxConcurrency }) : () => undefined;
 
   const routes = [{ method: 'POST', path: '/dingtalk/callback', handler: service.callbackHandler() }];
   if (sims) {
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
     const creds = `DINGTALK_TOKEN=${SANDBOX_ENV.DINGTALK_TOKEN} DINGTALK_AES_KEY=${SANDBOX_ENV.DINGTALK_AES_KEY} DINGTALK_OWNER_KEY=${SANDBOX_ENV.DINGTALK_OWNER_KEY}`;
     lines.push(
       `sandbox mode (no credentials set): DingTalk simulator ${syncConfig.dingtalkApiBase}, WeCom simulator ${syncConfig.wecomApiBase}`,
+      `the DingTalk simulator refuses more than 20 calls/s per API (90018), as DingTalk does; calls are paced at ${rates.dingtalkCallsPerSecond}/s per API, ${rates.syncMaxConcurrency} batches at once`,
       `seeded DingTalk with ${sims.dingtalk.listDepts().length} departments and ${sims.dingtalk.listUsers().length} users (${url}/sandbox/dingtalk); WeCom starts empty`,
       '',
       'send a signed test event, as DingTalk would:',

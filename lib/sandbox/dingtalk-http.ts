@@ -49,8 +49,8 @@ export interface DingTalkHttpOptions {
   clock?: Clock;
   /** Token lifetime. Default 7200. */
   tokenTtlSeconds?: number;
-  /** Per-API calls per second before 90018 (DingTalk: 20). Default: no limit, for local runs. */
-  rateLimitPerSecond?: number;
+  /** Per-API calls per second before 90018. Default 20 (DingTalk's limit); null turns it off. */
+  rateLimitPerSecond?: number | null;
   /** Errcode for a missing user: 60121 (what real clients see, default) or 33012 (the docs). */
   userNotFoundErrcode?: UserNotFoundErrcode;
   /** Name of the root department (1). */
@@ -78,7 +78,7 @@ export abstract class DingTalkHttpApi extends SandboxServer {
     super(
       '',
       { rateLimited: DINGTALK_ERR.rateLimited, badJson: DINGTALK_ERR.invalidParam, requireGet: DINGTALK_ERR.requireGet, requirePost: DINGTALK_ERR.requirePost },
-      { clock: opts.clock, rateLimit: opts.rateLimitPerSecond ? { limit: opts.rateLimitPerSecond, windowMs: 1000 } : undefined },
+      { clock: opts.clock, rateLimit: opts.rateLimitPerSecond === null ? undefined : { limit: opts.rateLimitPerSecond ?? 20, windowMs: 1000 } },
     );
     this.appKey = opts.appKey ?? 'dingsandboxappkey';
     this.appSecret = opts.appSecret ?? 'sandbox-app-secret';

@@ -70,6 +70,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export abstract class SandboxServer {
   /** Requests received per API (every request to a known path, including failed ones). */
   readonly calls: Record<string, number> = {};
+  /** Of those, the ones refused by the rate limit (not injected faults), per API. */
+  readonly throttled: Record<string, number> = {};
   protected readonly clock: Clock;
   private limit: RateLimit | undefined;
   private readonly routes = new Map<string, Route>();
@@ -188,6 +190,7 @@ export abstract class SandboxServer {
 
   resetCalls(): void {
     for (const api of Object.keys(this.calls)) delete this.calls[api];
+    for (const api of Object.keys(this.throttled)) delete this.throttled[api];
   }
 
   /** The per-API limit in force, if any. */
@@ -211,7 +214,10 @@ export abstract class SandboxServer {
       this.windows.set(api, window);
     }
     window.count++;
-    if (window.count > limit) throw new SimError(this.codes.rateLimited);
+    if (window.count > limit) {
+      this.throttled[api] = (this.throttled[api] ?? 0) + 1;
+      throw new SimError(this.codes.rateLimited);
+    }
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -13,6 +13,7 @@ import type { FileStateStore } from '../local/file-store';
 import type { InProcessQueue } from '../local/memory-queue';
 import { drain } from '../local/worker-loop';
 import { createMemoryLogger } from '../log';
+import type { RateSettings } from '../rate-budget';
 import type { EntitySync } from '../sync/entity';
 import type { SyncBatchResult } from '../sync/worker';
 import type { WeComApi } from '../wecom/api';
@@ -29,6 +30,8 @@ export interface SandboxPipeline {
   store: FileStateStore;
   sync: EntitySync;
   logger: ReturnType<typeof createMemoryLogger>;
+  /** The rate settings the service runs with (pacing, and the worker loop's concurrency). */
+  rates: RateSettings;
   /** Waits for the simulator's pushes, then runs the worker until the queue is empty. */
   settle(): Promise<SyncBatchResult[]>;
   /** Runs exactly one worker batch. */
@@ -36,16 +39,32 @@ export interface SandboxPipeline {
   close(): Promise<void>;
 }
 
-export async function startSandboxPipeline(env: Record<string, string> = {}, opts: { seed?: boolean; timeoutMs?: number } = {}): Promise<SandboxPipeline> {
+export interface SandboxPipelineOptions {
+  seed?: boolean;
+  timeoutMs?: number;
+  /** The worker's start reserve: 0 lets an invocation too short for a whole record still start one. */
+  startReserveMs?: number;
+  /**
+   * The platforms' rate limits enforced by the simulators (DingTalk 20 calls/s, WeCom 10,000/min
+   * per API) and every call paced under them, as `npm start` runs. Default false: no limits and
+   * no pacing, for tests that count calls rather than time them.
+   */
+  rateLimits?: boolean;
+}
+
+export async function startSandboxPipeline(env: Record<string, string> = {}, opts: SandboxPipelineOptions = {}): Promise<SandboxPipeline> {
   const logger = createMemoryLogger();
+  const limits = opts.rateLimits ? {} : { dingtalk: { rateLimitPerSecond: null }, wecom: { rateLimitPerMinute: null } };
   const service = await composeLocalService(
     {},
     {
       sandbox: true,
-      simulators: { dingtalk: { retryDelaysMs: [] }, wecom: { rateLimitPerMinute: null }, seed: opts.seed },
+      simulators: { dingtalk: { retryDelaysMs: [], ...limits.dingtalk }, wecom: { ...limits.wecom }, seed: opts.seed },
       overrides: { CALLBACK_MAX_SKEW_SECONDS: '300', ...env },
       logger,
       timeoutMs: opts.timeoutMs,
+      startReserveMs: opts.startReserveMs,
+      pacing: opts.rateLimits ?? false,
     },
   );
   const { dingtalk: dt, wecom: wc } = service.sims!;
@@ -66,6 +85,7 @@ export async function startSandboxPipeline(env: Record<string, string> = {}, opt
     store: service.store as FileStateStore,
     sync: service.sync,
     logger,
+    rates: service.rates,
     process: service.processBatch,
     async settle() {
       await dt.idle();

@@ -1,8 +1,9 @@
 /**
  * Applying a reconcile plan through EntitySync, so outcomes are recorded exactly as the worker
  * records them: departments first (one at a time, parent first), then users in manager waves,
- * then department deletions (children first, as planned). Writes are paced under WeCom's rate,
- * and those that read the entity from DingTalk again first under DingTalk's too.
+ * then department deletions (children first, as planned). Every call, the fresh DingTalk reads
+ * and the WeCom writes, is paced by the clients (lib/rate-budget.ts) under the reconcile's share
+ * of each platform's limit.
  *
  * A write to an entity the store has a record of is made from a fresh DingTalk read under the
  * entity's lease, never from the scan: a worker may have written newer data since the scan, and
@@ -10,7 +11,7 @@
  * the scan (checked again under the lease): no write to it exists that the scan could be older
  * than, and a first import is spared one DingTalk read per entity.
  */
-import { mapLimit, PerApiRateLimiter } from '../concurrency';
+import { mapLimit } from '../concurrency';
 import { PlatformError } from '../errors';
 import type { RunReport } from '../ports';
 import type { EntitySync, SyncOutcome } from './entity';
@@ -19,18 +20,8 @@ import type { PlanOp } from './plan';
 
 export interface ApplyDeps {
   sync: Pick<EntitySync, 'syncUser' | 'syncDept' | 'applyUser' | 'applyDept' | 'recordUserConflict'>;
-  /** DingTalk allows 20 calls/s per app per API: the operations' fresh reads stay below it (default 18). */
-  dingtalkCallsPerSecond?: number;
   /** Parallel user writes to WeCom (departments are always serial). */
   writeConcurrency?: number;
-  /**
-   * WeCom allows 10,000 calls/min per API per company and blocks the rest of the window when it
-   * is exceeded. Operations start no faster than this in total (default 9,000/min, leaving room
-   * for the event-driven worker running at the same time); an operation is one call per API,
-   * apart from the idempotency fallbacks (a create that finds the object becomes an update, an
-   * update that finds nothing becomes a create).
-   */
-  wecomOpsPerMinute?: number;
 }
 
 interface ApplyResult {
@@ -50,14 +41,6 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
   const counts: Record<string, number> = {};
   const errors: RunReport['errors'] = [];
   const notices: NonNullable<RunReport['notices']> = [];
-  const wecomPace = new PerApiRateLimiter((deps.wecomOpsPerMinute ?? 9000) / 60);
-  const dingtalkPace = new PerApiRateLimiter(deps.dingtalkCallsPerSecond ?? 18);
-  const paced = (op: PlanOp): Promise<SyncOutcome> => {
-    if (op.op === 'conflict_user') return applyOp(deps.sync, op); // recorded only: no WeCom call to pace
-    const apply = () => wecomPace.run('wecom', () => applyOp(deps.sync, op));
-    const read = freshReadOf(op);
-    return read ? dingtalkPace.run(read, apply) : apply();
-  };
   let done = 0;
   let skipped = 0;
   /**
@@ -72,7 +55,7 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
       return;
     }
     try {
-      const outcome = await paced(op);
+      const outcome = await applyOp(deps.sync, op);
       notices.push(...(outcome.notices ?? []));
       if (outcome.result === 'failed') {
         errors.push({ kind: op.kind, id: op.id, op: op.op, errcode: outcome.errcode, message: outcome.message ?? 'failed' });
@@ -123,12 +106,6 @@ export function managerWaves(ops: readonly PlanOp[]): PlanOp[][] {
     waves[l].push(o);
   }
   return waves.filter((w) => w !== undefined);
-}
-
-/** The DingTalk API an operation reads before writing, if it does. */
-function freshReadOf(op: PlanOp): 'user/get' | 'department/get' | undefined {
-  if ('stateVersion' in op && op.stateVersion === 0) return undefined;
-  return op.kind === 'user' ? 'user/get' : 'department/get';
 }
 
 function applyOp(sync: ApplyDeps['sync'], op: PlanOp): Promise<SyncOutcome> {

@@ -1,10 +1,10 @@
 /**
  * The reconcile's read of DingTalk: every department in scope and every member of each, all
- * pages, held to DingTalk's per-API rate. A throttled read is retried; a read that still fails
- * fails the scan, because a plan made from a partial read would take the people it missed for
- * leavers.
+ * pages, held to DingTalk's per-API rate by the client's pacing (lib/rate-budget.ts). A read that
+ * fails retryably is retried; a read that still fails fails the scan, because a plan made from a
+ * partial read would take the people it missed for leavers.
  */
-import { concurrencyLimit, PerApiRateLimiter } from '../concurrency';
+import { concurrencyLimit } from '../concurrency';
 import type { SyncConfig } from '../config';
 import { PlatformError } from '../errors';
 import type { DingTalkDept, DingTalkDirectory, DingTalkUser } from '../ports';
@@ -16,13 +16,11 @@ import { SyncScope } from './scope';
 export interface ScanDeps {
   dingtalk: DingTalkDirectory;
   config: Pick<SyncConfig, 'rootDeptIds' | 'excludeDeptIds'>;
-  /** DingTalk allows 20 calls/s per app per API; kept below it by default. */
-  dingtalkCallsPerSecond?: number;
   /** Parallel DingTalk reads. */
   readConcurrency?: number;
   /**
-   * Waits before retrying a DingTalk read that failed retryably (throttled 90018, network, 5xx),
-   * one retry per entry. Default [1000, 3000]. A read that still fails fails the run: a plan
+   * Waits before retrying a DingTalk read that failed retryably (network, 5xx, a throttle the
+   * client could not wait out), one retry per entry. Default [1000, 3000]. A read that still fails fails the run: a plan
    * made from a partial read would take the people it missed for leavers.
    */
   readRetryDelaysMs?: readonly number[];
@@ -43,10 +41,9 @@ export async function readDingTalkScope(
   onProgress?: (done: number, total: number) => void,
 ): Promise<{ depts: DingTalkDept[]; users: DingTalkUser[] }> {
   const { dingtalk } = deps;
-  const limiter = new PerApiRateLimiter(deps.dingtalkCallsPerSecond ?? 18);
   const retry = { delaysMs: deps.readRetryDelaysMs ?? [1000, 3000], retryable: (e: unknown) => e instanceof PlatformError && e.retryable };
-  /** One rate-limited read, retried when DingTalk says "later" rather than "no". */
-  const read = <T>(api: string, fn: () => Promise<T>): Promise<T> => withRetries(retry, () => limiter.run(api, fn));
+  /** One read, retried when DingTalk says "later" rather than "no". */
+  const read = <T>(fn: () => Promise<T>): Promise<T> => withRetries(retry, fn);
   const concurrency = deps.readConcurrency ?? 8;
   const treeSlots = concurrencyLimit(concurrency);
   const memberSlots = concurrencyLimit(concurrency);
@@ -60,7 +57,7 @@ export async function readDingTalkScope(
     const listing = memberSlots(async () => {
       // Never stop at the first page: a department of 250 people is three pages.
       for (let cursor: number | undefined = 0; cursor !== undefined; ) {
-        const page = await read('user/list', () => dingtalk.listUsers(deptId, cursor!, USER_PAGE));
+        const page = await read(() => dingtalk.listUsers(deptId, cursor!, USER_PAGE));
         // A listing item is not a user/get record: fromListing marks what it cannot tell.
         for (const u of page.list) users.set(u.userid, mergeListings(users.get(u.userid), fromListing(u)));
         cursor = page.hasMore ? page.nextCursor : undefined;
@@ -75,12 +72,12 @@ export async function readDingTalkScope(
 
   let frontier: number[] = [];
   for (const root of scope.startingRoots()) {
-    if (root !== DINGTALK_ROOT_DEPT_ID) depts.set(root, await read('department/get', () => dingtalk.getDept(root)));
+    if (root !== DINGTALK_ROOT_DEPT_ID) depts.set(root, await read(() => dingtalk.getDept(root)));
     frontier.push(root);
     listMembers(root);
   }
   while (frontier.length > 0) {
-    const children = await Promise.all(frontier.map((id) => treeSlots(() => read('department/listsub', () => dingtalk.listSubDepts(id)))));
+    const children = await Promise.all(frontier.map((id) => treeSlots(() => read(() => dingtalk.listSubDepts(id)))));
     frontier = [];
     for (const d of children.flat()) {
       if (!scope.includesChildOfIncluded(d.dept_id) || depts.has(d.dept_id)) continue;

@@ -4,7 +4,18 @@
  */
 import type { EntityKind, EntityState } from '../ports';
 
-export type SyncResult = 'created' | 'updated' | 'adopted' | 'unchanged' | 'disabled' | 'deleted' | 'ignored' | 'out_of_scope' | 'failed';
+export type SyncResult =
+  | 'created'
+  | 'updated'
+  | 'adopted'
+  | 'unchanged'
+  | 'disabled'
+  | 'deleted'
+  | 'ignored'
+  | 'out_of_scope'
+  | 'failed'
+  /** Throttled until the invocation's time ran out: sent back to the queue as a new message (throttle-requeue.ts). */
+  | 'requeued';
 
 /** Something done to another entity on the way that an operator should hear of (see RunReport.notices). */
 export interface Notice {

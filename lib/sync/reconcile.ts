@@ -9,9 +9,9 @@
  * A dry run reads and plans only: no lock, no WeCom write, no store write, and no failed-push
  * sweep (reading that list empties it, so only a run that enqueues may read it).
  *
- * Rates: DingTalk reads (and the removals, which read the entity again) stay under 20 calls/s per
- * API; WeCom operations under 10,000/min. A read DingTalk throttles is retried; a read that
- * still fails fails the run before anything is written. A configuration error while applying
+ * Rates: every call is paced by the clients at the reconcile's share of each platform's limit
+ * (lib/rate-budget.ts), and a throttled call is waited out there. A read that still fails fails
+ * the run before anything is written. A configuration error while applying
  * (untrusted IP, wrong secret) stops the run: every other operation would fail the same way.
  */
 import { randomUUID } from 'node:crypto';

@@ -6,13 +6,13 @@
  *
  * Records run one after the other, and each may wait on several HTTP calls, so a batch can outlast
  * its invocation when WeCom or DingTalk is slow. Given the invocation's deadline, the worker starts
- * no record once less than `reserveMs` remains: those are reported as batch item failures and come
+ * no record once less than `startReserveMs` remains before it: those are reported as batch item failures and come
  * back on a later receive, instead of the whole batch being cut off by the timeout (which would
  * return the finished records too and count a receive against every one of them).
  */
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { withDeadline } from '../deadline';
+import { invocationDeadline } from '../invocation-deadline';
 import type { Logger } from '../log';
 import { decodeMessage } from '../messages';
 import type { EntitySync, SyncOutcome } from './entity';
@@ -25,46 +25,43 @@ export interface SyncBatchResult {
   notStarted: number;
 }
 
-/** How long the invocation may still run: Lambda's `context.getRemainingTimeInMillis`. */
-export interface BatchDeadline {
-  remainingMs(): number;
-}
-
-/** Time kept in hand when starting a record: room for one record's calls at their 5 s timeout. */
-const DEFAULT_RESERVE_MS = 10_000;
 /**
- * A record's platform calls end this long before the invocation does, leaving time to record the
- * outcome in the state store and to answer the batch.
+ * Time kept in hand, before the invocation's deadline for platform calls, when starting a record:
+ * room for one record's calls. A record started later would only fail at the deadline.
  */
-const STOP_BEFORE_END_MS = 3_000;
+const DEFAULT_START_RESERVE_MS = 5_000;
 
 /** Thrown for a record the worker did not start; it goes back to the queue untouched. */
 class DeadlineNear extends Error {
   override readonly name = 'DeadlineNear';
 }
 
-/** A batch processor; `reserveMs` is the time below which no further record is started. */
+/**
+ * A batch processor. The invocation's deadline (lib/invocation-deadline.ts, set by the handler or
+ * the local loop) decides which records still start; `startReserveMs` is the time before it below
+ * which no further record is started.
+ */
 export function createSyncBatchProcessor(
-  sync: EntitySync,
+  sync: Pick<EntitySync, 'handle'>,
   logger?: Logger,
-  opts: { reserveMs?: number; stopMs?: number } = {},
-): (event: SQSEvent, deadline?: BatchDeadline) => Promise<SyncBatchResult> {
-  const reserveMs = opts.reserveMs ?? DEFAULT_RESERVE_MS;
-  const stopMs = opts.stopMs ?? STOP_BEFORE_END_MS;
-  return async (event, deadline) => {
+  opts: { startReserveMs?: number } = {},
+): (event: SQSEvent) => Promise<SyncBatchResult> {
+  const startReserveMs = opts.startReserveMs ?? DEFAULT_START_RESERVE_MS;
+  return async (event) => {
     const outcomes: SyncOutcome[] = [];
     let notStarted = 0;
     const handleRecord = async (record: SQSRecord): Promise<void> => {
-      if (deadline && deadline.remainingMs() < reserveMs) {
+      const deadlineAt = invocationDeadline();
+      if (deadlineAt !== undefined && deadlineAt - Date.now() < startReserveMs) {
         notStarted++;
         throw new DeadlineNear();
       }
       // A body we cannot read is thrown, not dropped: after maxReceiveCount it rests in the DLQ.
       const message = decodeMessage(record.body);
       try {
-        // The record's platform calls stop `stopMs` before the invocation ends: a record started
-        // late fails in time (retryably) rather than being killed with the whole batch.
-        const outcome = deadline ? await withDeadline(Date.now() + deadline.remainingMs() - stopMs, () => sync.handle(message)) : await sync.handle(message);
+        // Its platform calls end by the invocation's deadline: started late, it fails in time
+        // (retryably) rather than being killed with the whole batch.
+        const outcome = await sync.handle(message);
         outcomes.push(outcome);
         if (outcome.result === 'failed') {
           logger?.warn('change recorded as failed', { ...outcome, messageId: record.messageId });
@@ -86,7 +83,7 @@ export function createSyncBatchProcessor(
       throwOnFullBatchFailure: false,
     });
     if (notStarted > 0) {
-      logger?.warn('deadline near: records left for a later receive', { notStarted, remainingMs: deadline?.remainingMs(), reserveMs });
+      logger?.warn('deadline near: records left for a later receive', { notStarted, startReserveMs });
     }
     return { response, outcomes, notStarted };
   };

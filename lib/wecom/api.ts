@@ -10,6 +10,9 @@
  *   concurrent callers share one `gettoken`, and a token WeCom rejects (40014/42001) is replaced
  *   once and the call retried once. A wrong secret (40001) fails loudly and is not asked again
  *   for a minute: repeated wrong secrets get the IP banned for an hour.
+ * - Calls are paced per API by the process's budget (lib/rate-budget.ts); one WeCom throttles
+ *   (45009 past 10,000 calls/min per API, 45033 too many at once) is made again after a wait,
+ *   while the invocation has time (lib/invocation-deadline.ts).
  * - Every answer's errcode is checked; every failure is a `PlatformError` classified by
  *   `classifyWeComError` (network/timeout/non-JSON → -1, HTTP 5xx → the status). 60020 keeps
  *   WeCom's full errmsg, which names the caller's IP.
@@ -25,7 +28,7 @@ import type { PlatformError } from '../errors';
 import { isObj, type PlatformClientOptions, PlatformHttp, type PlatformProfile, protocolError } from '../platform-http';
 import type { WeComDeptPayload, WeComDeptRef, WeComDirectory, WeComUserDeptRow, WeComUserPayload } from '../ports';
 import { TokenCache } from '../token-cache';
-import { classifyWeComError, describeWeComConfigError, WECOM_ERR, WECOM_TOKEN_REJECTED } from './errors';
+import { classifyWeComError, describeWeComConfigError, WECOM_ERR, WECOM_THROTTLES, WECOM_TOKEN_REJECTED } from './errors';
 
 /** The corp, its contact-sync secret and where WeCom's API is. */
 export interface WeComApiOptions extends PlatformClientOptions {
@@ -52,6 +55,10 @@ const WECOM: PlatformProfile = {
   token: { idParam: 'corpid', secretParam: 'corpsecret', rejected: WECOM_TOKEN_REJECTED },
   describeConfigError: describeWeComConfigError,
   throttleStatuses: new Map([[429, 'HTTP 429 (throttled)']]),
+  // 45033 (too many at once) passes within a second or two; 45009 (10,000 calls/min per API for
+  // the company) blocks the rest of WeCom's minute window, so the waits grow to cover one.
+  isThrottle: (errcode) => WECOM_THROTTLES.has(errcode),
+  throttleDelaysMs: [1_000, 2_000, 5_000, 10_000, 15_000, 30_000],
   baseUrlSetting: 'WECOM_API_BASE',
   apiPath: '/cgi-bin',
 };

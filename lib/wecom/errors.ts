@@ -63,6 +63,9 @@ export const WECOM_ERR = {
 /** 40014 invalid access token, 42001 expired: drop the cached token, fetch once, retry once. */
 export const WECOM_TOKEN_REJECTED: ReadonlySet<number> = new Set([WECOM_ERR.invalidToken, WECOM_ERR.expiredToken]);
 
+/** 45009 frequency limit (10,000 calls/min per API per company), 45033 too many concurrent calls: both pass by waiting. */
+export const WECOM_THROTTLES: ReadonlySet<number> = new Set([WECOM_ERR.rateLimited, WECOM_ERR.tooManyConcurrent]);
+
 const RETRYABLE: ReadonlySet<number> = new Set<number>([
   WECOM_ERR.systemBusy, // system busy; also network errors and timeouts
   WECOM_ERR.rateLimited, // frequency limit (10,000 calls/min per API per company)

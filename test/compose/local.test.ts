@@ -58,6 +58,19 @@ describe('composeLocalService', () => {
     await expect.poll(() => existsSync(stateFile)).toBe(true);
   });
 
+  it('starts a DingTalk that refuses more than 20 calls/s per API, as DingTalk does, and paces the service below it', async () => {
+    service = await composeLocalService({});
+    expect(service.sims!.dingtalk.rateLimit).toEqual({ limit: 20, windowMs: 1000 });
+    expect(service.sims!.wecom.rateLimit).toEqual({ limit: 10_000, windowMs: 60_000 });
+    // One process for every worker there is: npm start's loop runs SYNC_MAX_CONCURRENCY batches at once.
+    expect(service.rates).toMatchObject({ dingtalkCallsPerSecond: 18, syncMaxConcurrency: 5 });
+  });
+
+  it('lets a test turn the simulator’s limit off', async () => {
+    service = await composeLocalService({}, { simulators: { dingtalk: { rateLimitPerSecond: null } }, pacing: false });
+    expect(service.sims!.dingtalk.rateLimit).toBeUndefined();
+  });
+
   it('lets overrides win over the simulators and the environment', async () => {
     service = await composeLocalService({ SYNC_ON_LEAVE: 'ignore' }, { sandbox: true, overrides: { SYNC_ON_LEAVE: 'delete' } });
     expect(service.config.onLeave).toBe('delete');

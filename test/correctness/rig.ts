@@ -44,7 +44,7 @@ export async function startRig(env: Record<string, string> = {}, opts: { seed?: 
     const base = over.env || over.store ? composeSyncCore(cfg, { store }) : { dingtalk: h.dingtalk, wecom: h.wecom, sync: h.sync };
     const wecom = over.wecom ?? base.wecom;
     const sync = over.wecom ? new EntitySync({ dingtalk: base.dingtalk, wecom, store, config: cfg }) : base.sync;
-    return { dingtalk: base.dingtalk, wecom, store, sync, queue: h.queue, config: cfg, dingtalkCallsPerSecond: Infinity };
+    return { dingtalk: base.dingtalk, wecom, store, sync, queue: h.queue, config: cfg };
   };
   return Object.assign(h, {
     env: fullEnv,

@@ -76,6 +76,8 @@ export interface HandlerCalls {
   bundled: Set<string>;
   /** The actions the handler's code can call, each with the sites that need it. */
   required: Map<string, string[]>;
+  /** Class members whose commands were bundled but not counted: nothing in the bundle calls them. */
+  uncalled: Set<string>;
 }
 
 const root = resolve(import.meta.dirname, '../..');
@@ -117,12 +119,16 @@ export async function analyseHandlers(entries: readonly string[]): Promise<Map<s
     const classes = sources.flatMap(classesOf);
     const called = calledMembers(sources, classes, checker);
     const required = new Map<string, string[]>();
+    const uncalled = new Set<string>();
     for (const site of sites) {
-      if (site.member && !called.has(site.member)) continue;
+      if (site.member && !called.has(site.member)) {
+        uncalled.add(site.member);
+        continue;
+      }
       const where = `${site.command} in ${site.member ?? site.file}`;
       required.set(site.action, [...(required.get(site.action) ?? []), where]);
     }
-    out.set(entry, { files, bundled: new Set(sites.map((s) => s.action)), required });
+    out.set(entry, { files, bundled: new Set(sites.map((s) => s.action)), required, uncalled });
   }
   return out;
 }

@@ -91,6 +91,18 @@ describe('serverless package (offline)', () => {
     expect(fixed.stack.Resources.ChangeQueue!.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * syncTimeout);
   });
 
+  it('passes the rate budget to both workers, with the sync trigger’s own maximumConcurrency, and the queue for throttled changes', () => {
+    const mapping = byType(fixed.stack, 'AWS::Lambda::EventSourceMapping')[0]![1];
+    for (const fn of ['SyncLambdaFunction', 'ReconcileLambdaFunction']) {
+      const vars = fixed.stack.Resources[fn]!.Properties.Environment.Variables;
+      expect(Number(vars.DINGTALK_CALLS_PER_SECOND)).toBeLessThanOrEqual(20);
+      expect(Number(vars.WECOM_CALLS_PER_MINUTE)).toBeLessThanOrEqual(10_000);
+      expect(Number(vars.SYNC_MAX_CONCURRENCY)).toBe(mapping.Properties.ScalingConfig.MaximumConcurrency);
+      expect(Number(vars.RECONCILE_RATE_SHARE)).toBeGreaterThanOrEqual(1);
+      expect(target(vars.QUEUE_URL)).toBe('ChangeQueue');
+    }
+  });
+
   it('declares an on-demand state table the workers may use, and a schedule for the reconcile', () => {
     const table = fixed.stack.Resources.StateTable!;
     expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');

@@ -156,7 +156,8 @@ describe('DingTalkApi checks every answer and reads it without losing a digit', 
       'topapi/user/listid': fail(DINGTALK_ERR.userOutOfScope, '员工不在权限范围'),
       'call_back/get_call_back_failed_result': fail(DINGTALK_ERR.systemBusy, '系统繁忙'),
     });
-    const api = client(fake);
+    // The throttle as the client first sees it: waiting it out is tested in test/platform-http-throttle.test.ts.
+    const api = client(fake, { throttleDelaysMs: [] });
 
     const user = await failure(api.getUser('bob'));
     expect(user).toMatchObject({ api: 'topapi/v2/user/get', errcode: DINGTALK_ERR.userNotFound, failure: 'permanent' });

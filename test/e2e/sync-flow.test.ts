@@ -288,10 +288,8 @@ describe('failures', () => {
   });
 
   it.each([
-    ['45009 frequency limit', (h: Harness) => h.wc.failNext('user/create', 45009)],
     ['-1 system busy', (h: Harness) => h.wc.failNext('user/create', -1)],
     ['HTTP 502', (h: Harness) => h.wc.failNextHttp('user/create', 502)],
-    ['DingTalk 90018', (h: Harness) => h.dt.failNext('topapi/v2/user/get', 90018)],
   ])('returns the message to the queue on %s, then succeeds', async (_name, inject) => {
     const hh = await harness();
     await hh.dt.pushEvent('user_add_org', { userIds: ['zhangsan'] });
@@ -302,6 +300,23 @@ describe('failures', () => {
     await hh.settle();
     expect(hh.wc.getUser('zhangsan')?.enable).toBe(1);
     expect(hh.queue.deadLetters).toHaveLength(0);
+  });
+
+  // Throttles pass by waiting: the call is made again within the invocation, and the message is
+  // neither returned nor counted a receive closer to the dead letters.
+  it.each([
+    ['WeCom 45009 frequency limit', (h: Harness) => h.wc.failNext('user/create', 45009)],
+    ['WeCom 45033 too many concurrent calls', (h: Harness) => h.wc.failNext('user/create', 45033)],
+    ['DingTalk 90018', (h: Harness) => h.dt.failNext('topapi/v2/user/get', 90018)],
+  ])('waits out %s within the invocation, returning nothing to the queue', async (_name, inject) => {
+    const hh = await harness();
+    await hh.dt.pushEvent('user_add_org', { userIds: ['zhangsan'] });
+    inject(hh);
+    const first = await runOneBatch(hh.queue, hh.process);
+    expect(first?.response.batchItemFailures).toEqual([]);
+    expect(first?.outcomes.map((o) => o.result)).toEqual(['created']);
+    expect(hh.queue.depth).toBe(0);
+    expect(hh.wc.getUser('zhangsan')?.enable).toBe(1);
   });
 
   it('returns the message to the queue on a timeout, then succeeds', async () => {
@@ -322,7 +337,7 @@ describe('failures', () => {
     hh.dt.updateUser('zhangsan', { title: 'A' }, { push: false });
     hh.dt.updateUser('lisi', { title: 'B' }, { push: false });
     await hh.dt.pushEvent('user_modify_org', { userIds: ['zhangsan', 'lisi'] });
-    hh.wc.failNext('user/update', 45009);
+    hh.wc.failNext('user/update', -1);
     const first = await runOneBatch(hh.queue, hh.process);
     expect(first?.response.batchItemFailures).toHaveLength(1);
     expect(first?.outcomes.map((o) => o.result)).toEqual(['updated']);
@@ -388,7 +403,7 @@ describe('leavers, failed renames and a reconcile after the worker', () => {
     await settle();
     wc.resetCalls();
     const config = { rootDeptIds: [1], excludeDeptIds: [], onLeave: 'disable' as const, toInvite: false, maxDeleteRatio: 0.2 };
-    const { plan } = await runReconcile({ dingtalk, wecom, store, sync, queue, config, dingtalkCallsPerSecond: Infinity }, { dryRun: true });
+    const { plan } = await runReconcile({ dingtalk, wecom, store, sync, queue, config }, { dryRun: true });
     expect(plan?.ops.map((o) => `${o.op} ${o.id}`)).toEqual([]);
     expect(wecomWrites(wc)).toBe(0);
   });

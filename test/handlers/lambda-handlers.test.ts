@@ -12,6 +12,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoStateStore, stateTableDefinition } from '../../lib/aws/dynamo-store';
+import { DINGTALK_ERR } from '../../lib/dingtalk/errors';
 import { signedRequest } from '../../lib/dingtalk/push';
 import { encodeMessage } from '../../lib/messages';
 import { SANDBOX_ENV } from '../../lib/sandbox/seed';
@@ -97,7 +98,7 @@ describe('handlers/sync', () => {
 
   it('syncs a batch into WeCom, records state in DynamoDB, and reports only retryable failures', async () => {
     const { handler } = await import('../../handlers/sync');
-    wc.failNext('user/create', 45009); // the first user create: lisi's group is retried
+    wc.failNext('user/create', -1); // the first user create: lisi's group is retried
     const event: SQSEvent = { Records: [record('lisi', 'user', 'm1'), record('zhangsan', 'user', 'm2'), record('not-a-json-body', 'user', 'm3')] };
     event.Records[2]!.body = '{"v":99}';
     const res = await handler(event);
@@ -119,6 +120,19 @@ describe('handlers/sync', () => {
     expect(wc.calls).toEqual({});
     expect(await new DynamoStateStore({ tableName: 'state' }).get('user', 'wangwu')).toBeUndefined();
   });
+
+  it('sends a change still throttled when the invocation is nearly out of time back to SQS as a new message, reporting no failure', async () => {
+    const { handler } = await import('../../handlers/sync');
+    sims.dingtalk.failNext('topapi/v2/user/get', DINGTALK_ERR.rateLimited, 20);
+    // Time to start the record, not to wait out twenty seconds of throttling and still hand the message back.
+    const res = await handler({ Records: [record('wangwu', 'user', 'm5')] }, { getRemainingTimeInMillis: () => 13_500 });
+    expect(res.batchItemFailures).toEqual([]);
+    const got = await sqsClient.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, AttributeNames: ['All'] }));
+    const copy = got.Messages?.find((m) => JSON.parse(m.Body!).id === 'wangwu');
+    expect(JSON.parse(copy!.Body!)).toMatchObject({ kind: 'user', id: 'wangwu', throttled: { requeues: 1 } });
+    expect(copy!.Attributes?.ApproximateReceiveCount).toBe('1'); // a new message: its receives start over
+    sims.dingtalk.clearFaults();
+  }, 30_000);
 });
 
 describe('handlers/reconcile', () => {

@@ -68,6 +68,77 @@ describe('worker loop', () => {
     expect(q.depth).toBe(0);
   });
 
+  it('runs up to `concurrency` batches at once, as maximumConcurrency runs Lambdas, never two changes of one entity at once', async () => {
+    const q = new InProcessQueue();
+    // Three changes to each of 40 users: 4 batches of 10 groups, then the groups' next changes.
+    await q.enqueue(Array.from({ length: 120 }, (_, i) => m(`u${i % 40}`, Math.floor(i / 40) + 1)));
+    let active = 0;
+    let peak = 0;
+    const inFlight = new Set<string>();
+    let overlap = false;
+    const seen: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      const stop = startWorkerLoop(
+        q,
+        async (event) => {
+          active++;
+          peak = Math.max(peak, active);
+          const ids = event.Records.map((r) => decodeMessage(r.body).id);
+          if (ids.some((id) => inFlight.has(id))) overlap = true;
+          for (const id of ids) inFlight.add(id);
+          await new Promise((r) => setTimeout(r, 5));
+          for (const id of ids) inFlight.delete(id);
+          seen.push(...ids);
+          active--;
+          if (seen.length === 120) {
+            stop();
+            resolve();
+          }
+          return { response: { batchItemFailures: [] }, outcomes: [], notStarted: 0 };
+        },
+        { concurrency: 3 },
+      );
+    });
+    await done;
+    await new Promise((r) => setTimeout(r, 0)); // the last batch's acknowledgements
+    expect(peak).toBe(3);
+    expect(overlap).toBe(false);
+    expect(q.depth).toBe(0);
+  });
+
+  it('keeps a failed message out of sight for the retry delay while the other groups go on', async () => {
+    const q = new InProcessQueue();
+    await q.enqueue([m('a'), m('b')]);
+    await q.enqueue([m('a', 2), m('c')]);
+    const order: string[] = [];
+    let failA = true;
+    const done = new Promise<void>((resolve) => {
+      const stop = startWorkerLoop(
+        q,
+        async (event) => {
+          const failures = [];
+          for (const r of event.Records) {
+            const { id, eventTime } = decodeMessage(r.body);
+            order.push(`${id}${eventTime}`);
+            if (id === 'a' && failA) {
+              failA = false;
+              failures.push({ itemIdentifier: r.messageId });
+            }
+          }
+          if (order.length === 5) {
+            stop();
+            resolve();
+          }
+          return { response: { batchItemFailures: failures }, outcomes: [], notStarted: 0 };
+        },
+        { concurrency: 1, retryDelayMs: 50 },
+      );
+    });
+    await done;
+    // c goes on while a's failed change waits; a's second change never overtakes its first.
+    expect(order).toEqual(['a1', 'b1', 'c1', 'a1', 'a2']);
+  });
+
   it('keeps going after a batch throws, instead of stalling until the next enqueue', async () => {
     const q = new InProcessQueue();
     let calls = 0;

@@ -30,7 +30,7 @@ function stubSync(answer: (call: string) => Partial<SyncOutcome> | Error = () =>
     applyDept: (d, o) => respond(`applyDept ${d.dept_id} ${JSON.stringify(o)}`, 'dept', String(d.dept_id)),
     recordUserConflict: (id, message) => respond(`recordUserConflict ${id} ${message}`, 'user', id),
   };
-  return { calls, deps: { sync, writeConcurrency: 1, dingtalkCallsPerSecond: Infinity, wecomOpsPerMinute: Infinity } };
+  return { calls, deps: { sync, writeConcurrency: 1 } };
 }
 
 const ops: PlanOp[] = [
@@ -106,7 +106,7 @@ describe('people: conflicts, contact releases', () => {
         ? { result: 'failed', errcode: WECOM_ERR.useridExists, message: 'WeCom has "Abc"' }
         : { result: 'created', notices: [notice] },
     );
-    const result = await applyPlan({ ...deps, wecomOpsPerMinute: 1 / 60 }, [conflict, rehire]); // one WeCom operation a minute: only the create may be paced
+    const result = await applyPlan(deps, [conflict, rehire]);
     expect(calls).toEqual(['recordUserConflict abc WeCom has "Abc"', 'applyUser new {"force":false,"ifVersion":0,"releaseFrom":["old"]}']);
     expect(result.errors).toEqual([{ kind: 'user', id: 'abc', op: 'conflict_user', errcode: WECOM_ERR.useridExists, message: 'WeCom has "Abc"' }]);
     expect(result.notices).toEqual([notice]);

@@ -85,8 +85,8 @@ describe('a department that cannot be emptied', () => {
     dt.updateUser('wangwu', { dept_id_list: [2] }, { push: false });
     dt.updateUser('lisi', { dept_id_list: [2] }, { push: false });
     dt.removeDept(4, { push: false });
-    wc.failNext('user/update', WECOM_ERR.rateLimited);
-    await expect(sync.syncDept(4)).rejects.toMatchObject({ errcode: WECOM_ERR.rateLimited, failure: 'retryable' });
+    wc.failNext('user/update', WECOM_ERR.systemBusy);
+    await expect(sync.syncDept(4)).rejects.toMatchObject({ errcode: WECOM_ERR.systemBusy, failure: 'retryable' });
     expect((await store.get('dept', '4'))?.status).toBe('synced');
     expect(await sync.syncDept(4)).toMatchObject({ result: 'deleted' });
   });

@@ -60,7 +60,6 @@ describe('a person listed in several departments is one user', () => {
     const { users } = await readDingTalkScope({
       dingtalk,
       config: { rootDeptIds: [DINGTALK_ROOT_DEPT_ID], excludeDeptIds: [] } as never,
-      dingtalkCallsPerSecond: Infinity,
     });
     expect(users).toHaveLength(1);
     const lisi = users[0]!;
@@ -93,9 +92,10 @@ describe('a read DingTalk throttles is retried, with the configured waits', () =
       appSecret: env.DINGTALK_APP_SECRET!,
       baseUrl: env.DINGTALK_API_BASE!,
       logger: createMemoryLogger(),
+      throttleDelaysMs: [], // the scan's own retries, not the client's waits for a throttle
     });
     const config = { rootDeptIds: [1], excludeDeptIds: [] };
-    return { scan: () => readDingTalkScope({ dingtalk, config, dingtalkCallsPerSecond: Infinity, readRetryDelaysMs }), dt: sims.dingtalk };
+    return { scan: () => readDingTalkScope({ dingtalk, config, readRetryDelaysMs }), dt: sims.dingtalk };
   }
 
   it('retries once per configured delay, waiting it, then reads everything', async () => {

@@ -208,7 +208,7 @@ describe('the pending claim keeps two workers from creating the same department'
 
   it('releases its own claim when the create fails retryably, so the retry is not blocked', async () => {
     const { wc, store, sync } = await setup();
-    wc.failNext('department/create', WECOM_ERR.rateLimited);
+    wc.failNext('department/create', WECOM_ERR.systemBusy);
     await expect(sync.syncDept(2)).rejects.toBeInstanceOf(PlatformError);
     expect(await store.get('dept', '2')).toMatchObject({ status: 'failed', lastError: 'creation interrupted' });
     expect(await sync.syncDept(2)).toMatchObject({ result: 'created' });
@@ -373,8 +373,8 @@ describe('failures: permanent ones are recorded and not retried, others go back 
   it('throws retryable errors for the queue; the create stays claimed, not owned, and does not block the retry', async () => {
     const { wc, store, sync } = await setup();
     await sync.syncDept(4);
-    wc.failNext('user/create', WECOM_ERR.rateLimited);
-    await expect(sync.syncUser('wangwu')).rejects.toMatchObject({ errcode: WECOM_ERR.rateLimited, failure: 'retryable' });
+    wc.failNext('user/create', WECOM_ERR.systemBusy);
+    await expect(sync.syncUser('wangwu')).rejects.toMatchObject({ errcode: WECOM_ERR.systemBusy, failure: 'retryable' });
     expect(await store.get('user', 'wangwu')).toMatchObject({ owned: false, status: 'failed', claim: { wecomId: 'wangwu' } });
     expect(await sync.syncUser('wangwu')).toMatchObject({ result: 'created' });
     expect((await store.get('user', 'wangwu'))?.claim).toBeUndefined();

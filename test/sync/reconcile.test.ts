@@ -27,12 +27,18 @@ afterEach(async () => {
   rig = undefined;
 });
 
-async function setup(env: Record<string, string> = {}, opts: { seed?: boolean } = {}): Promise<Rig> {
+/** `pacing`: every call paced under the rate settings (the simulators' limits are off unless a test sets them). */
+async function setup(env: Record<string, string> = {}, opts: { seed?: boolean; pacing?: boolean } = {}): Promise<Rig> {
   const service = await composeLocalService(
     {},
-    { sandbox: true, simulators: { dingtalk: { retryDelaysMs: [] }, wecom: { rateLimitPerMinute: null }, seed: opts.seed }, overrides: env },
+    {
+      sandbox: true,
+      simulators: { dingtalk: { retryDelaysMs: [], rateLimitPerSecond: null }, wecom: { rateLimitPerMinute: null }, seed: opts.seed },
+      overrides: env,
+      pacing: opts.pacing ?? false,
+    },
   );
-  const deps: ReconcileDeps = { ...service.reconcileDeps(service.queue), dingtalkCallsPerSecond: Infinity };
+  const deps: ReconcileDeps = service.reconcileDeps(service.queue);
   const { dingtalk: dt, wecom: wc } = service.sims!;
   rig = { dt, wc, store: service.store as FileStateStore, queue: service.localQueue!, deps, close: service.close };
   return rig;
@@ -217,20 +223,20 @@ describe('deletion guard and lock', () => {
   });
 
   it("holds the removals, which read DingTalk again first, to DingTalk's 20 calls/s", async () => {
-    const { dt, wc, deps } = await setup();
+    const { dt, wc, deps } = await setup({}, { pacing: true });
     addMembers(dt, 4, 30, 'r');
     await runReconcile(deps);
     dt.pushEnabled = false;
     for (let i = 0; i < 30; i++) dt.removeUser(`r${i}`);
     dt.setRateLimit({ limit: 20, windowMs: 1000 }); // DingTalk's own limit: 90018 beyond it
-    const result = await runReconcile({ ...deps, dingtalkCallsPerSecond: 18 }, { allowDeletes: true });
+    const result = await runReconcile(deps, { allowDeletes: true });
     expect(result.report.errors).toEqual([]);
     expect(result.report.counts.disable_user).toBe(30);
     expect(wc.listUsers().filter((u) => u.userid.startsWith('r') && u.enable === 0)).toHaveLength(30);
   });
 
   it("holds the updates, which read DingTalk again first, to DingTalk's 20 calls/s, and reads nothing more for creates", async () => {
-    const { dt, wc, deps } = await setup();
+    const { dt, wc, deps } = await setup({}, { pacing: true });
     addMembers(dt, 4, 30, 'r');
     await runReconcile(deps);
     dt.pushEnabled = false;
@@ -238,7 +244,7 @@ describe('deletion guard and lock', () => {
     addMembers(dt, 2, 30, 'n');
     dt.resetCalls();
     dt.setRateLimit({ limit: 20, windowMs: 1000 }); // DingTalk's own limit: 90018 beyond it
-    const result = await runReconcile({ ...deps, dingtalkCallsPerSecond: 18 });
+    const result = await runReconcile(deps);
     expect(result.report.errors).toEqual([]);
     expect(result.report.counts).toMatchObject({ update_user: 30, create_user: 30 });
     expect(dt.calls['topapi/v2/user/get']).toBe(30);

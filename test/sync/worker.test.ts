@@ -3,6 +3,7 @@
  * go back to the queue as batch item failures, untouched, instead of the batch being cut off.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { withLambdaDeadline } from '../../lib/invocation-deadline';
 import { runOneBatch } from '../../lib/local/worker-loop';
 import { type SandboxPipeline, startSandboxPipeline } from '../../lib/sandbox/pipeline';
 
@@ -13,8 +14,16 @@ afterEach(async () => {
 });
 
 const USERS = ['u1', 'u2', 'u3', 'u4'];
-/** What the worker keeps in hand before starting a record. */
+/**
+ * Below this much of the invocation left, no record starts: the deadline for platform calls
+ * (lib/invocation-deadline.ts) is then under the worker's 5 s start reserve.
+ */
 const RESERVE_MS = 10_000;
+
+/** One batch as the sync Lambda runs it, with `remainingMs` as its context's countdown. */
+function inLambda(p: SandboxPipeline, remainingMs: () => number) {
+  return runOneBatch(p.queue, (event) => withLambdaDeadline({ getRemainingTimeInMillis: remainingMs }, () => p.process(event)));
+}
 /** How long the slow WeCom takes to answer a user create. */
 const SLOW_MS = 1_000;
 
@@ -41,7 +50,7 @@ describe('sync batches respect their deadline', () => {
     // A real countdown, as Lambda's context gives: 1.5 slow answers above the reserve. The first
     // record always starts; the third cannot, since two creates alone take 2 × SLOW_MS.
     const deadlineAt = Date.now() + RESERVE_MS + 1.5 * SLOW_MS;
-    const first = (await runOneBatch(p.queue, (event) => p.process(event, { remainingMs: () => deadlineAt - Date.now() })))!;
+    const first = (await inLambda(p, () => deadlineAt - Date.now()))!;
 
     const started = first.outcomes.map((o) => o.id);
     expect(started.length).toBeGreaterThanOrEqual(1);
@@ -60,7 +69,7 @@ describe('sync batches respect their deadline', () => {
     // They are back on the queue, and the next invocation, with its full time, syncs them.
     expect(p.queue.depth).toBe(left.length);
     p.wc.delayMs('user/create', 0);
-    const second = (await runOneBatch(p.queue, (event) => p.process(event, { remainingMs: () => 60_000 })))!;
+    const second = (await inLambda(p, () => 60_000))!;
     expect(second.outcomes.map((o) => [o.id, o.result])).toEqual(left.map((id) => [id, 'created']));
     expect(second.response.batchItemFailures).toEqual([]);
     expect(USERS.map((id) => p.wc.getUser(id)?.enable)).toEqual([1, 1, 1, 1]);
@@ -68,7 +77,7 @@ describe('sync batches respect their deadline', () => {
 
   it('with less than the reserve left from the start, the whole batch goes back without a single call', async () => {
     const p = await queuedNewUsers();
-    const result = (await runOneBatch(p.queue, (event) => p.process(event, { remainingMs: () => RESERVE_MS - 1 })))!;
+    const result = (await inLambda(p, () => RESERVE_MS - 1))!;
     expect(result.outcomes).toEqual([]);
     expect(result.notStarted).toBe(USERS.length);
     expect(result.response.batchItemFailures).toHaveLength(USERS.length);
@@ -88,7 +97,7 @@ describe('sync batches respect their deadline', () => {
     for (const api of ['gettoken', 'department/create', 'user/create']) p.wc.delayMs(api, 2_000);
 
     const deadlineAt = Date.now() + RESERVE_MS + 500; // Lambda's countdown: the reserve plus half a second
-    const result = (await runOneBatch(p.queue, (event) => p.process(event, { remainingMs: () => deadlineAt - Date.now() })))!;
+    const result = (await inLambda(p, () => deadlineAt - Date.now()))!;
     // In Lambda, past the deadline the invocation is killed and its batch response never returned.
     expect(Date.now()).toBeLessThanOrEqual(deadlineAt);
     expect(result.outcomes).toEqual([]);

@@ -193,7 +193,8 @@ describe('WeComApi sends the documented requests, checks every errcode and treat
       'user/delete': err(WECOM_ERR.rateLimited, 'api freq out of limit'),
       'user/list_id': err(WECOM_ERR.noPrivilege, 'no privilege to access/modify contact'),
     });
-    const api = client(fake);
+    // The throttle as the client first sees it: waiting it out is tested in test/platform-http-throttle.test.ts.
+    const api = client(fake, { throttleDelaysMs: [] });
     const outcomes = [
       await failure(api.createDept({ name: 'x', parentid: 1 })),
       await failure(api.updateDept({ id: 2, parentid: 3 })),
