@@ -57,7 +57,11 @@ export class DetailReads {
    * The sweep: `users` (the scan's) with the next slice after `cursor` replaced by their full
    * records, and where the next run starts.
    */
-  async sweep(users: readonly DingTalkUser[], cursor: string | undefined, runs: number): Promise<{ users: DingTalkUser[]; cursor: string | undefined; swept: number }> {
+  async sweep(
+    users: readonly DingTalkUser[],
+    cursor: string | undefined,
+    runs: number,
+  ): Promise<{ users: DingTalkUser[]; cursor: string | undefined; swept: number }> {
     const slice = sweepSlice(
       users.map((u) => u.userid),
       cursor,

@@ -110,7 +110,13 @@ describe('user pages and id lists keep everything the listed department says', (
       ),
       2,
     );
-    expect(page.list[0]).toEqual({ userid: 'a', name: '', dept_id_list: [], dept_order_list: [{ dept_id: 2, order: '5' }], leader_in_dept: [{ dept_id: 2, leader: true }] });
+    expect(page.list[0]).toEqual({
+      userid: 'a',
+      name: '',
+      dept_id_list: [],
+      dept_order_list: [{ dept_id: 2, order: '5' }],
+      leader_in_dept: [{ dept_id: 2, leader: true }],
+    });
   });
 
   it('refuses has_more without a next_cursor, which would end the scan early', () => {
