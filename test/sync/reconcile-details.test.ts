@@ -182,6 +182,18 @@ describe('a full read that fails', () => {
     expect(r.wc.getUser('xnew')?.direct_leader).toEqual(['lisi']);
   });
 
+  it("one person outside the app's visible range is reported, and the others are still read in full", async () => {
+    const r = await rigs.start();
+    await r.reconcile();
+    r.dt.addUser({ userid: 'xhidden', name: '不可见', mobile: '13900000097', dept_id_list: [3], manager_userid: 'lisi' }, { push: false });
+    r.dt.addUser({ userid: 'ynew', name: '新人', mobile: '13900000096', dept_id_list: [3], manager_userid: 'lisi' }, { push: false });
+    const env = await failingFor(r, 'xhidden', JSON.stringify({ errcode: DINGTALK_ERR.userOutOfScope, errmsg: '请求的员工userid不在授权范围内' }));
+    const result = await runReconcile({ ...r.deps({ env }), readConcurrency: 1 });
+    expect(result.report.errors).toEqual([expect.objectContaining({ id: 'xhidden', op: 'read_detail', errcode: DINGTALK_ERR.userOutOfScope })]);
+    expect(result.report.counts).not.toHaveProperty('detail_skipped');
+    expect(r.wc.getUser('ynew')?.direct_leader).toEqual(['lisi']);
+  });
+
   it('does not create a person DingTalk says has left since the listing', async () => {
     const r = await rigs.start();
     await r.reconcile();
