@@ -94,6 +94,11 @@ export class DetailReads {
     return { ops: out, gone };
   }
 
+  /** True once a configuration error stopped the reads: the sweep's slice was not read, and is read again next run. */
+  get stopped(): boolean {
+    return this.stoppedBy !== undefined;
+  }
+
   private async readAll(userids: readonly string[]): Promise<Map<string, Detail>> {
     const out = new Map<string, Detail>();
     let done = 0;

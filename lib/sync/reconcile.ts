@@ -142,8 +142,8 @@ export async function runReconcile(deps: ReconcileDeps, opts: ReconcileOptions =
     const applied = await applyPlan(deps, toApply.ops, progress('apply'));
     timings.apply = performance.now() - t;
     // The slice was read and what it showed applied: the next run reads the next one. After a
-    // configuration error it was not applied, and the next run reads it again.
-    if (applied.stoppedBy === undefined && detailSweep.swept > 0 && detailSweep.cursor !== undefined) {
+    // configuration error (reading DingTalk or writing WeCom) it was not, and the next run reads it again.
+    if (applied.stoppedBy === undefined && !details.stopped && detailSweep.swept > 0 && detailSweep.cursor !== undefined) {
       await deps.store.putCursor(DETAIL_SWEEP_CURSOR, detailSweep.cursor);
     }
 

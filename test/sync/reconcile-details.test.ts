@@ -218,5 +218,10 @@ describe('a full read that fails', () => {
     expect(result.report.counts).toMatchObject({ detail_read: 1, detail_skipped: 15 });
     expect(r.dt.calls['topapi/v2/user/get']).toBe(1);
     expect(r.wc.listUsers()).toHaveLength(14); // created from the listings, lines left for the sweep
+    // The slice was not read: once the permission is back, the next run reads it again.
+    expect(await r.store.getCursor(DETAIL_SWEEP_CURSOR)).toBeUndefined();
+    const next = await r.reconcile();
+    expect(next.report.counts).toMatchObject({ detail_swept: 2 });
+    expect(await r.store.getCursor(DETAIL_SWEEP_CURSOR)).toBe('p01');
   });
 });
