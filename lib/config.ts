@@ -30,6 +30,11 @@ export interface SyncConfig {
   excludeDeptIds: number[];
   toInvite: boolean;
   maxDeleteRatio: number;
+  /**
+   * The reconcile re-reads ⌈people ÷ this⌉ people with `user/get` per run, so this many
+   * consecutive runs re-read everyone and repair what a listing cannot show (reporting lines).
+   */
+  detailSweepRuns: number;
 }
 
 /** Where the service keeps its queue and state, and how the local server runs. */
@@ -61,6 +66,10 @@ type Env = Record<string, string | undefined>;
 
 /** Default freshness window: DingTalk retries at +10 s and +30 s, so 5 minutes covers a retry plus clock drift. */
 export const DEFAULT_MAX_SKEW_SECONDS = 300;
+/** A week of daily reconciles re-reads everyone once. */
+export const DEFAULT_DETAIL_SWEEP_RUNS = 7;
+/** Beyond a year of daily runs a sweep would repair nothing in useful time. */
+const MAX_DETAIL_SWEEP_RUNS = 366;
 /** A contact event is a few hundred bytes; 64 KiB leaves room for large id lists. */
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
@@ -156,6 +165,7 @@ export function loadSyncConfig(env: Env = process.env): SyncConfig {
     excludeDeptIds: idList(env, 'SYNC_EXCLUDE_DEPT_IDS', []),
     toInvite: toInviteRaw === 'true' || toInviteRaw === '1',
     maxDeleteRatio: ratio,
+    detailSweepRuns: intIn(env, 'SYNC_DETAIL_SWEEP_RUNS', DEFAULT_DETAIL_SWEEP_RUNS, 1, MAX_DETAIL_SWEEP_RUNS),
   };
 }
 

@@ -313,4 +313,11 @@ export interface StateStore {
   deleteOutbox(id: string): Promise<void>;
   putReport(report: RunReport): Promise<void>;
   latestReport(): Promise<RunReport | undefined>;
+  /**
+   * A named position that a recurring job keeps between runs (the reconcile's detail sweep: the
+   * last userid it re-read); undefined until first saved.
+   */
+  getCursor(name: string): Promise<string | undefined>;
+  /** Saves a cursor, replacing its previous value. */
+  putCursor(name: string, value: string): Promise<void>;
 }

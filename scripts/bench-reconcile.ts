@@ -2,7 +2,10 @@
  * `npm run bench:reconcile`: the full reconcile on a generated organisation (default 10,000 users
  * in 1,000 departments, 8 levels counting the root) against the simulators on loopback, with
  * DingTalk's 20 calls/s per API and WeCom's 10,000 calls/min per API respected as in production.
- * Prints time per phase, calls per API and peak memory for the first import and a second run.
+ * Prints time per phase, calls per API and peak memory for the first import and a second run;
+ * the DingTalk reads of each run split into the listing (departments and their members) and the
+ * full reads (`user/get`: the detail sweep's slice, and everyone a run creates); and how many
+ * reporting lines the first import set.
  *
  * BENCH_USERS, BENCH_DEPTS, BENCH_DEPTH, DINGTALK_CALLS_PER_SECOND and WECOM_CALLS_PER_MINUTE
  * override the defaults (the calls are paced by the clients, lib/rate-budget.ts, taking the whole
@@ -70,6 +73,19 @@ const writes = (c: Record<string, number>) =>
   Object.entries(c)
     .filter(([k]) => /\/(create|update|delete|batchdelete)$/.test(k))
     .reduce((n, [, v]) => n + v, 0);
+/** DingTalk reads of one run: the listing (departments and their members) and the full reads of people. */
+const dingtalkReads = (c: Record<string, number>) => {
+  const full = c['topapi/v2/user/get'] ?? 0;
+  const listing = ['topapi/v2/department/get', 'topapi/v2/department/listsub', 'topapi/v2/user/list'].reduce((n, api) => n + (c[api] ?? 0), 0);
+  return { listing, full, total: listing + full };
+};
+/** People with a manager in the organisation, and how many of them WeCom shows reporting to that manager. */
+const reportingLines = () => {
+  const inOrg = new Set(org.users.map((u) => u.userid));
+  const managed = org.users.filter((u) => u.manager_userid && u.manager_userid !== u.userid && inOrg.has(u.manager_userid));
+  const set = managed.filter((u) => wc.getUser(u.userid!)?.direct_leader?.[0] === u.manager_userid).length;
+  return { managed: managed.length, set };
+};
 
 for (const label of ['first import', 'second run (no changes)']) {
   dt.resetCalls();
@@ -86,6 +102,14 @@ for (const label of ['first import', 'second run (no changes)']) {
       .join(', ')}`,
   );
   console.log(`  DingTalk calls: ${calls(dt.calls)}`);
+  const reads = dingtalkReads(dt.calls);
+  console.log(
+    `  DingTalk reads: ${reads.total} = listing ${reads.listing} + user/get ${reads.full} (detail sweep slice ${report.counts.detail_swept ?? 0}; full reads made ${report.counts.detail_read ?? 0}, the rest fresh reads before writes)`,
+  );
+  if (label === 'first import') {
+    const lines = reportingLines();
+    console.log(`  reporting lines: ${lines.set} of ${lines.managed} people with a manager report to them in WeCom after ${seconds.toFixed(1)} s`);
+  }
   console.log(`  WeCom calls: ${calls(wc.calls)}  → writes ${writes(wc.calls)}`);
   console.log(
     `  peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB (this process holds both simulators too); heap now ${(process.memoryUsage().heapUsed / 1024 / 1024).toFixed(0)} MiB`,

@@ -64,6 +64,7 @@ describe('loadSyncConfig', () => {
       excludeDeptIds: [],
       toInvite: false,
       maxDeleteRatio: 0.2,
+      detailSweepRuns: 7,
     });
   });
 
@@ -76,8 +77,10 @@ describe('loadSyncConfig', () => {
         SYNC_ON_LEAVE: 'delete',
         WECOM_TO_INVITE: 'true',
         WECOM_API_BASE: 'http://127.0.0.1:1/cgi-bin/',
+        SYNC_DETAIL_SWEEP_RUNS: '30',
       }),
     ).toMatchObject({
+      detailSweepRuns: 30,
       rootDeptIds: [2, 5],
       excludeDeptIds: [9],
       onLeave: 'delete',
@@ -95,6 +98,10 @@ describe('loadSyncConfig', () => {
     [{ ...syncEnv, SYNC_EXCLUDE_DEPT_IDS: '0' }, 'SYNC_EXCLUDE_DEPT_IDS'],
     [{ ...syncEnv, WECOM_TO_INVITE: 'yes' }, 'WECOM_TO_INVITE'],
     [{ ...syncEnv, SYNC_MAX_DELETE_RATIO: '1.5' }, 'SYNC_MAX_DELETE_RATIO'],
+    [{ ...syncEnv, SYNC_DETAIL_SWEEP_RUNS: '0' }, 'SYNC_DETAIL_SWEEP_RUNS'],
+    [{ ...syncEnv, SYNC_DETAIL_SWEEP_RUNS: '367' }, 'SYNC_DETAIL_SWEEP_RUNS'],
+    [{ ...syncEnv, SYNC_DETAIL_SWEEP_RUNS: '2.5' }, 'SYNC_DETAIL_SWEEP_RUNS'],
+    [{ ...syncEnv, SYNC_DETAIL_SWEEP_RUNS: 'weekly' }, 'SYNC_DETAIL_SWEEP_RUNS'],
   ])('names the variable that is wrong (%#)', (env, variable) => {
     expect(variableOf(() => loadSyncConfig(env))).toBe(variable);
   });

@@ -12,6 +12,7 @@
  * | entity lease      | `lease#<kind>#<id>` | kind='lease', owner, expiresAt (epoch ms)              |
  * | outbox record     | `outbox#<id>`       | kind='outbox', id, savedAt, messages (ChangeMessages)  |
  * | latest run report | `report#latest`     | kind='report', report (the RunReport as a map)          |
+ * | cursor            | `cursor#<name>`     | kind='cursor', name, value (string)                    |
  *
  * Why pk only: every hot path (one changed user or department) is a single-item GetItem or
  * conditional write on a key spread across partitions. The only bulk read is `list(kind)`, done by
@@ -190,6 +191,15 @@ export class DynamoStateStore implements StateStore {
     return out.Item?.report as RunReport | undefined;
   }
 
+  async getCursor(name: string): Promise<string | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: cursorKey(name) }, ConsistentRead: true }));
+    return typeof out.Item?.value === 'string' ? out.Item.value : undefined;
+  }
+
+  async putCursor(name: string, value: string): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: cursorKey(name), kind: 'cursor', name, value } }));
+  }
+
   /** A conditional put of a lock or lease item: succeeds when there is none, it has expired, or `owner` already holds it (renewal). */
   private async takeExpiring(item: { pk: string; owner: string; expiresAt: number } & Record<string, unknown>, now: number): Promise<boolean> {
     try {
@@ -263,6 +273,10 @@ function leaseKey(kind: EntityKind, id: string): string {
 
 function outboxKey(id: string): string {
   return `outbox#${id}`;
+}
+
+function cursorKey(name: string): string {
+  return `cursor#${name}`;
 }
 
 function isConditionFailure(e: unknown): boolean {

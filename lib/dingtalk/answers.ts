@@ -184,18 +184,19 @@ function userFrom(o: Obj): DingTalkUser {
 }
 
 /**
- * A `v2/user/list` entry. Some descriptions of this API give the member's order and leadership
- * only for the listed department, as `dept_order` and `leader`, instead of `user/get`'s
- * `dept_order_list` and `leader_in_dept`: both shapes are read, so a full scan does not lose
- * orders and leaders (the reconcile merges a person's entries across departments).
+ * A `v2/user/list` entry, as DingTalk documents it: the member's order and leadership in the
+ * listed department only (`dept_order`, `leader`), turned into one entry each of `user/get`'s
+ * `dept_order_list` and `leader_in_dept` (the reconcile merges a person's entries across
+ * departments). A list item has no `manager_userid`, `dept_order_list` or `leader_in_dept`:
+ * should an answer carry them anyway, they are not read, so that what the sync believes about a
+ * listed person is only ever what DingTalk documents a listing to tell.
  */
 function listedUserFrom(o: Obj, deptId: number): DingTalkUser {
-  const user = userFrom(o);
-  if (user.dept_order_list === undefined) {
-    const order = orderOf(o.dept_order);
-    if (order !== undefined) user.dept_order_list = [{ dept_id: deptId, order }];
-  }
-  if (user.leader_in_dept === undefined && typeof o.leader === 'boolean') user.leader_in_dept = [{ dept_id: deptId, leader: o.leader }];
+  const { manager_userid: _m, dept_order_list: _o, leader_in_dept: _l, ...documented } = o;
+  const user = userFrom(documented);
+  const order = orderOf(o.dept_order);
+  if (order !== undefined) user.dept_order_list = [{ dept_id: deptId, order }];
+  if (typeof o.leader === 'boolean') user.leader_in_dept = [{ dept_id: deptId, leader: o.leader }];
   return user;
 }
 

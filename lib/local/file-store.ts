@@ -36,6 +36,8 @@ interface StateFile {
   /** Absent in files written before the outbox existed. */
   outbox?: OutboxRecord[];
   report?: RunReport;
+  /** Absent in files written before cursors existed. */
+  cursors?: Record<string, string>;
 }
 
 const ENTITY_FIELDS = [
@@ -63,6 +65,7 @@ export class FileStateStore implements StateStore {
   private readonly locks = new Map<string, Lock>();
   private readonly leases = new Map<string, Lock>();
   private readonly outbox = new Map<string, OutboxRecord>();
+  private readonly cursors = new Map<string, string>();
   private report: RunReport | undefined;
 
   /** The last save in the chain (resolved or not); the next save starts after it. */
@@ -160,6 +163,20 @@ export class FileStateStore implements StateStore {
     return this.report && structuredClone(this.report);
   }
 
+  async getCursor(name: string): Promise<string | undefined> {
+    return this.cursors.get(name);
+  }
+
+  async putCursor(name: string, value: string): Promise<void> {
+    const before = this.cursors.get(name);
+    this.cursors.set(name, value);
+    await this.saveOrUndo(() => {
+      if (this.cursors.get(name) !== value) return;
+      if (before === undefined) this.cursors.delete(name);
+      else this.cursors.set(name, before);
+    });
+  }
+
   // -------------------------------------------------------------------------------------------
 
   private load(path: string): void {
@@ -205,6 +222,10 @@ export class FileStateStore implements StateStore {
       if (!isRecord(data.report)) throw corrupt('"report" is not an object');
       this.report = data.report as unknown as RunReport;
     }
+    if (data.cursors !== undefined) {
+      if (!isRecord(data.cursors) || Object.values(data.cursors).some((v) => typeof v !== 'string')) throw corrupt('"cursors" is not an object of strings');
+      for (const [name, value] of Object.entries(data.cursors)) this.cursors.set(name, value as string);
+    }
   }
 
   /**
@@ -246,6 +267,7 @@ export class FileStateStore implements StateStore {
       locks: Object.fromEntries(this.locks),
       ...(this.outbox.size > 0 ? { outbox: [...this.outbox.values()] } : {}),
       ...(this.report ? { report: this.report } : {}),
+      ...(this.cursors.size > 0 ? { cursors: Object.fromEntries(this.cursors) } : {}),
     };
   }
 

@@ -4,8 +4,8 @@
  * as DingTalk does.
  *
  * Faithful where clients go wrong: `dept_order_list[].order` and department `order` are written
- * as raw JSON integers that may exceed 2^53; `user/list` pages with a cursor and refuses sizes
- * above 100; a token re-fetched while valid is the same token; a superseded token answers
+ * as raw JSON integers that may exceed 2^53; `user/list` pages with a cursor, refuses sizes
+ * above 100 and answers list items, not `user/get` records (dingtalk-list-item.ts); a token re-fetched while valid is the same token; a superseded token answers
  * "expired", not "invalid".
  *
  * Errcodes the documentation does not pin down (marked "assumed" in lib/dingtalk/errors.ts) use
@@ -17,6 +17,7 @@ import { DINGTALK_ERR } from '../dingtalk/errors';
 import type { Clock, DingTalkDept, DingTalkUser } from '../ports';
 import { DINGTALK_ROOT_DEPT_ID } from '../sync/mapping';
 import { FailedPushList } from './dingtalk-failed-pushes';
+import { listItem } from './dingtalk-list-item';
 import { DingTalkOrg } from './dingtalk-org';
 import { objectBody, SandboxServer, type SimAnswer, SimError } from './http';
 
@@ -151,7 +152,7 @@ export abstract class DingTalkHttpApi extends SandboxServer {
           nextCursor = seq;
           break;
         }
-        list.push(this.present(user));
+        list.push(listItem(user, this.present(user), dept.dept_id));
       }
       return {
         result: { has_more: nextCursor !== undefined, ...(nextCursor !== undefined ? { next_cursor: nextCursor } : {}), list },

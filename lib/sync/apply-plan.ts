@@ -8,8 +8,9 @@
  * A write to an entity the store has a record of is made from a fresh DingTalk read under the
  * entity's lease, never from the scan: a worker may have written newer data since the scan, and
  * the stale scan would overwrite it for good. An entity the store had no record of is written from
- * the scan (checked again under the lease): no write to it exists that the scan could be older
- * than, and a first import is spared one DingTalk read per entity.
+ * the run's own read (checked again under the lease): no write to it exists that the read could
+ * be older than. For a person that read is a full `user/get` made before applying
+ * (reconcile-details.ts), so the manager waves below know every new person's manager.
  */
 import { mapLimit } from '../concurrency';
 import { PlatformError } from '../errors';

@@ -91,8 +91,8 @@ export async function readDingTalkScope(
 }
 
 /**
- * One person listed in several departments: where a listing gives order and leadership only for
- * its own department, the entries are combined; full lists, when given, are kept as they are.
+ * One person listed in several departments: each listing gives order and leadership for its own
+ * department only, so the entries are combined into one record.
  */
 function mergeListings(seen: DingTalkUser | undefined, listed: DingTalkUser): DingTalkUser {
   if (!seen) return listed;

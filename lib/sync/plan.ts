@@ -15,7 +15,8 @@
  * never touched.
  *
  * Fields: the DingTalk side comes from listings, which lack some fields (field-provenance.ts);
- * those are neither compared nor written here. `direct_leader` is predicted by the same rule the
+ * those are neither compared nor written here, except for the people the run read in full (the
+ * detail sweep's slice, reconcile-details.ts), whose records lack nothing. `direct_leader` is predicted by the same rule the
  * worker applies (direct-leader.ts), so a plan made after one run is empty.
  */
 import type { LeavePolicy } from '../config';

@@ -2,12 +2,15 @@
  * The full reconcile: first import, drift repair, and recovery of pushes DingTalk failed to
  * deliver.
  *
- * lock → read DingTalk's scope (dingtalk-scan.ts) → read WeCom's id lists → plan (pure, plan.ts)
- * → deletion guard → apply through EntitySync (apply-plan.ts) → sweep DingTalk's failed-push list
- * onto the queue (failed-push-sweep.ts) → report.
+ * lock → read DingTalk's scope (dingtalk-scan.ts) → read the detail sweep's slice of people in
+ * full (reconcile-details.ts) → read WeCom's id lists → plan (pure, plan.ts) → deletion guard →
+ * read in full the people written from this run's read (new to the store) → apply through
+ * EntitySync (apply-plan.ts) → save the sweep's cursor → sweep DingTalk's failed-push list onto
+ * the queue (failed-push-sweep.ts) → report.
  *
- * A dry run reads and plans only: no lock, no WeCom write, no store write, and no failed-push
- * sweep (reading that list empties it, so only a run that enqueues may read it).
+ * A dry run reads and plans only: no lock, no WeCom write, no store write (the sweep's cursor
+ * stays where it was), no full reads of people it would create, and no failed-push sweep
+ * (reading that list empties it, so only a run that enqueues may read it).
  *
  * Rates: every call is paced by the clients at the reconcile's share of each platform's limit
  * (lib/rate-budget.ts), and a throttled call is waited out there. A read that still fails fails
@@ -15,15 +18,17 @@
  * (untrusted IP, wrong secret) stops the run: every other operation would fail the same way.
  */
 import { randomUUID } from 'node:crypto';
-import type { SyncConfig } from '../config';
+import { DEFAULT_DETAIL_SWEEP_RUNS, type SyncConfig } from '../config';
 import type { Logger } from '../log';
 import { type ChangeQueue, type Clock, type RunReport, type StateStore, systemClock, type WeComDirectory } from '../ports';
 import { type ApplyDeps, applyPlan } from './apply-plan';
 import { deletionGuard } from './deletion-guard';
+import { DETAIL_SWEEP_CURSOR } from './detail-sweep';
 import { readDingTalkScope, type ScanDeps } from './dingtalk-scan';
 import { errorText } from './error-text';
 import { sweepFailedPushes } from './failed-push-sweep';
 import { countOps, type Plan, planReconcile } from './plan';
+import { DetailReads } from './reconcile-details';
 
 /**
  * What a run needs, plus the rate and concurrency settings of its phases: reading DingTalk
@@ -33,7 +38,8 @@ export interface ReconcileDeps extends ScanDeps, ApplyDeps {
   wecom: WeComDirectory;
   store: StateStore;
   queue: ChangeQueue;
-  config: Pick<SyncConfig, 'rootDeptIds' | 'excludeDeptIds' | 'onLeave' | 'toInvite' | 'maxDeleteRatio'>;
+  /** `detailSweepRuns` defaults to DEFAULT_DETAIL_SWEEP_RUNS. */
+  config: Pick<SyncConfig, 'rootDeptIds' | 'excludeDeptIds' | 'onLeave' | 'toInvite' | 'maxDeleteRatio'> & Partial<Pick<SyncConfig, 'detailSweepRuns'>>;
   clock?: Clock;
   logger?: Logger;
 }
@@ -42,7 +48,7 @@ export interface ReconcileOptions {
   dryRun?: boolean;
   allowDeletes?: boolean;
   rewriteAll?: boolean;
-  onProgress?: (phase: 'read' | 'apply' | 'sweep', done: number, total: number) => void;
+  onProgress?: (phase: 'read' | 'detail' | 'apply' | 'sweep', done: number, total: number) => void;
 }
 
 export interface ReconcileResult {
@@ -62,7 +68,7 @@ export async function runReconcile(deps: ReconcileDeps, opts: ReconcileOptions =
   const startedAt = clock.now();
   const timings: Record<string, number> = {};
   const dryRun = opts.dryRun ?? false;
-  const progress = (phase: 'read' | 'apply' | 'sweep') => (done: number, total: number) => opts.onProgress?.(phase, done, total);
+  const progress = (phase: 'read' | 'detail' | 'apply' | 'sweep') => (done: number, total: number) => opts.onProgress?.(phase, done, total);
   const report = (status: RunReport['status'], counts: Record<string, number>, errors: RunReport['errors'], message?: string): RunReport => ({
     runId,
     startedAt,
@@ -80,10 +86,16 @@ export async function runReconcile(deps: ReconcileDeps, opts: ReconcileOptions =
   }
   try {
     let plan: Plan;
+    let detailSweep: Awaited<ReturnType<DetailReads['sweep']>>;
+    const details = new DetailReads(deps, progress('detail'));
     let t = performance.now();
     try {
       const scope = await readDingTalkScope(deps, progress('read'));
       timings.readDingTalk = performance.now() - t;
+      t = performance.now();
+      const runs = deps.config.detailSweepRuns ?? DEFAULT_DETAIL_SWEEP_RUNS;
+      detailSweep = await details.sweep(scope.users, await deps.store.getCursor(DETAIL_SWEEP_CURSOR), runs);
+      timings.detailSweep = performance.now() - t;
       t = performance.now();
       const [wecomDepts, wecomUserDepts, deptStates, userStates] = await Promise.all([
         deps.wecom.listDepts(),
@@ -95,7 +107,7 @@ export async function runReconcile(deps: ReconcileDeps, opts: ReconcileOptions =
       t = performance.now();
       plan = planReconcile({
         dingtalkDepts: scope.depts,
-        dingtalkUsers: scope.users,
+        dingtalkUsers: detailSweep.users,
         deptStates,
         userStates,
         wecomDepts,
@@ -123,22 +135,38 @@ export async function runReconcile(deps: ReconcileDeps, opts: ReconcileOptions =
     if (dryRun) return { report: report('success', counts, [], 'dry run: nothing was written'), plan, timings };
 
     t = performance.now();
-    const applied = await applyPlan(deps, plan.ops, progress('apply'));
+    const toApply = await details.forRecordWrites(plan.ops);
+    timings.detailNew = performance.now() - t;
+
+    t = performance.now();
+    const applied = await applyPlan(deps, toApply.ops, progress('apply'));
     timings.apply = performance.now() - t;
+    // The slice was read and what it showed applied: the next run reads the next one. After a
+    // configuration error (reading DingTalk or writing WeCom) it was not, and the next run reads it again.
+    if (applied.stoppedBy === undefined && !details.stopped && detailSweep.swept > 0 && detailSweep.cursor !== undefined) {
+      await deps.store.putCursor(DETAIL_SWEEP_CURSOR, detailSweep.cursor);
+    }
 
     t = performance.now();
     const sweep = await sweepFailedPushes(deps, progress('sweep'));
     timings.sweep = performance.now() - t;
 
-    const failures = [...applied.errors, ...sweep.errors];
+    const failures = [...details.errors, ...applied.errors, ...sweep.errors];
     // Departments that must go but are held up by what the sync may not move: listed on every
     // run until an administrator acts, without an operation that would only fail again.
     const blocked = plan.blocked.map((b) => ({ kind: 'dept' as const, id: b.id, op: 'blocked', errcode: b.errcode, message: b.message }));
     const errors = [...failures, ...blocked];
-    const allCounts: Record<string, number> = { ...applied.counts, failed_push_enqueued: sweep.enqueued };
+    const allCounts: Record<string, number> = {
+      ...applied.counts,
+      failed_push_enqueued: sweep.enqueued,
+      detail_swept: detailSweep.swept,
+      detail_read: details.reads,
+    };
     if (applied.skipped > 0) allCounts.skipped = applied.skipped;
+    if (details.skipped > 0) allCounts.detail_skipped = details.skipped;
+    if (toApply.gone > 0) allCounts.gone_before_write = toApply.gone;
     if (blocked.length > 0) allCounts.blocked_dept = blocked.length;
-    const attempted = plan.ops.length + (sweep.errors.length ? 1 : 0);
+    const attempted = plan.ops.length + details.reads + (sweep.errors.length ? 1 : 0);
     const status: RunReport['status'] =
       applied.stoppedBy !== undefined
         ? 'failed'

@@ -26,8 +26,8 @@ export interface Rig extends SandboxPipeline {
   reconcile(opts?: ReconcileOptions, over?: { env?: Record<string, string>; wecom?: WeComDirectory; store?: StateStore }): Promise<ReconcileResult>;
 }
 
-export async function startRig(env: Record<string, string> = {}, opts: { seed?: boolean } = {}): Promise<Rig> {
-  const h = await startSandboxPipeline(env, { seed: opts.seed });
+export async function startRig(env: Record<string, string> = {}, opts: { seed?: boolean; rateLimits?: boolean } = {}): Promise<Rig> {
+  const h = await startSandboxPipeline(env, { seed: opts.seed, rateLimits: opts.rateLimits });
   const fullEnv: Record<string, string> = {
     DINGTALK_APP_KEY: h.dt.appKey,
     DINGTALK_APP_SECRET: h.dt.appSecret,

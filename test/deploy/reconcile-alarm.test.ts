@@ -19,6 +19,7 @@ import { createSqsServer } from 'local-aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateTableDefinition } from '../../lib/aws/dynamo-store';
 import { type Simulators, startSimulators } from '../../lib/sandbox/simulators';
+import { WECOM_ERR } from '../../lib/wecom/errors';
 import { byType, type PackagedStack, packageStack } from '../deploy/packaged-stack';
 
 const dynalite = createRequire(import.meta.url)('dynalite') as (o: { createTableMs?: number }) => Server;
@@ -72,11 +73,11 @@ function metricFilter(pattern: string): (line: string) => boolean {
 }
 
 describe('the reconcile alarm', () => {
-  it('a run that ends `failed` (every WeCom write refused as busy) raises ReconcileAlarm: an error line or a Lambda error', async () => {
+  it('a run that ends `failed` (WeCom refuses the worker’s IP on every write) raises ReconcileAlarm: an error line or a Lambda error', async () => {
     const filter = byType(packaged.stack, 'AWS::Logs::MetricFilter').find(([name]) => name === 'ReconcileErrorLines')![1];
     const matches = metricFilter(filter.Properties.FilterPattern);
     for (const api of ['user/create', 'user/update', 'user/delete', 'department/create', 'department/update', 'department/delete']) {
-      sims.wecom.failNext(api, -1, 10_000);
+      sims.wecom.failNext(api, WECOM_ERR.untrustedIp, 10_000, 'not allow to access from your ip, from ip: 203.0.113.7');
     }
     const lines: string[] = [];
     const write = process.stdout.write.bind(process.stdout);

@@ -103,12 +103,20 @@ describe('user pages and id lists keep everything the listed department says', (
     });
   });
 
-  it('prefers the full lists when the entry has them', () => {
+  it('reads only what a list item documents: a manager or full lists in it are not read', () => {
     const page = userPageAnswer(
-      read('{"result":{"list":[{"userid":"a","dept_order":5,"leader":true,"dept_order_list":[{"dept_id":3,"order":9}],"leader_in_dept":[]}]}}'),
+      read(
+        '{"result":{"list":[{"userid":"a","dept_order":5,"leader":true,"manager_userid":"m","dept_order_list":[{"dept_id":3,"order":9}],"leader_in_dept":[]}]}}',
+      ),
       2,
     );
-    expect(page.list[0]).toMatchObject({ dept_order_list: [{ dept_id: 3, order: '9' }], leader_in_dept: [] });
+    expect(page.list[0]).toEqual({
+      userid: 'a',
+      name: '',
+      dept_id_list: [],
+      dept_order_list: [{ dept_id: 2, order: '5' }],
+      leader_in_dept: [{ dept_id: 2, leader: true }],
+    });
   });
 
   it('refuses has_more without a next_cursor, which would end the scan early', () => {

@@ -151,6 +151,45 @@ describe('users and departments', () => {
     expect(r.name).toBe('李四');
   });
 
+  it("user/list answers DingTalk's list item: order and leadership for the listed department only, and no manager", async () => {
+    const listed = async (deptId: number) => {
+      const a = await post('topapi/v2/user/list', { dept_id: deptId, cursor: 0, size: 100 }, t);
+      return { text: a.text, item: (result(a) as { list: Record<string, unknown>[] }).list[0]! };
+    };
+    const inRd = await listed(200);
+    expect(inRd.item).toMatchObject({
+      userid: '0123456789012345678',
+      name: '张三',
+      mobile: '13800000001',
+      state_code: '86',
+      email: 'zhang@example.com',
+      title: '工程师',
+      active: true,
+      admin: false,
+      boss: false,
+      dept_id_list: [200, 300],
+      leader: true,
+    });
+    // Written raw, as DingTalk writes orders: only a lossless parse keeps every digit.
+    expect(inRd.text).toContain(`"dept_order":${BIG_ORDER}`);
+    for (const absent of ['manager_userid', 'dept_order_list', 'leader_in_dept', 'role_list']) expect(inRd.item).not.toHaveProperty(absent);
+    const documented = new Set([
+      ...['userid', 'unionid', 'name', 'avatar', 'state_code', 'mobile', 'hide_mobile', 'telephone', 'job_number', 'title', 'email', 'org_email'],
+      ...['work_place', 'remark', 'dept_id_list', 'dept_order', 'extension', 'hired_date', 'active', 'admin', 'boss', 'leader'],
+      ...['exclusive_account', 'exclusive_account_type', 'login_id'],
+    ]);
+    expect(Object.keys(inRd.item).filter((k) => !documented.has(k))).toEqual([]);
+
+    const inFrontEnd = await listed(300);
+    expect(inFrontEnd.item).toMatchObject({ userid: '0123456789012345678', dept_order: 7, leader: false });
+    expect((await listed(201)).item).toMatchObject({ userid: 'manager164', leader: false });
+
+    sim.withheldFields = ['mobile', 'state_code'];
+    const withheld = (await listed(201)).item;
+    expect(withheld).not.toHaveProperty('mobile');
+    expect(withheld).not.toHaveProperty('state_code');
+  });
+
   it('department/get returns id, name, parent, raw order and managers; 60003 missing; 50004 out of scope', async () => {
     const a = await post('topapi/v2/department/get', { dept_id: 200 }, t);
     expect(result(a)).toMatchObject({ dept_id: 200, name: '研发部', parent_id: 1, dept_manager_userid_list: ['0123456789012345678'] });
@@ -208,7 +247,7 @@ describe('user/list paging', () => {
     };
   }
 
-  it('serves 250 direct members in 3 pages of full user objects, without the sub-department member', async () => {
+  it('serves 250 direct members in 3 pages, without the sub-department member', async () => {
     const seen: string[] = [];
     const sizes: number[] = [];
     let cursor = 0;

@@ -394,6 +394,35 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreU
       });
     });
 
+    describe('cursors', () => {
+      it('has no cursor before the first save, then the value last saved', async () => {
+        const store = await fresh();
+        expect(await store.getCursor('detail-sweep')).toBeUndefined();
+        await store.putCursor('detail-sweep', 'manager164');
+        expect(await store.getCursor('detail-sweep')).toBe('manager164');
+        await store.putCursor('detail-sweep', '0123456789012345678');
+        expect(await store.getCursor('detail-sweep')).toBe('0123456789012345678');
+      });
+
+      it('keeps cursors with different names apart, and apart from locks, entities and the outbox', async () => {
+        const store = await fresh();
+        await store.putCursor('a', '1');
+        await store.putCursor('b', '2');
+        expect(await store.acquireLock('a', 'owner', 60_000, 0)).toBe(true);
+        expect([await store.getCursor('a'), await store.getCursor('b')]).toEqual(['1', '2']);
+        expect(await store.list('user')).toEqual([]);
+        expect(await store.listOutbox()).toEqual([]);
+      });
+
+      it('keeps a value of any characters exactly, the empty string included', async () => {
+        const store = await fresh();
+        for (const value of ['', '张三-2169122037-1513149549', 'a#b cursor#x']) {
+          await store.putCursor('sweep', value);
+          expect(await store.getCursor('sweep')).toBe(value);
+        }
+      });
+    });
+
     describe('reports', () => {
       it('has no report before the first run', async () => {
         const store = await fresh();

@@ -44,8 +44,10 @@ describe('FileStateStore persistence', () => {
     await before.acquireLock('reconcile', 'worker-1', 60_000, 1_000);
     await before.putReport(report('r7'));
     await before.putOutbox(outboxRecord('page-1', 5, [message('user', 'u9')]));
+    await before.putCursor('detail-sweep', 'u1');
 
     const after = new FileStateStore(path);
+    expect(await after.getCursor('detail-sweep')).toBe('u1');
     expect(await after.listOutbox()).toEqual([outboxRecord('page-1', 5, [message('user', 'u9')])]);
     expect(await after.get('user', 'u1')).toEqual({ ...user, version: 2 });
     expect(await after.list('dept')).toHaveLength(1);
@@ -60,6 +62,7 @@ describe('FileStateStore persistence', () => {
     const file = join(dir, 'state.json');
     writeFileSync(file, '{"format":"dingtalk-wecom-sync/state@1","entities":[],"locks":{}}');
     expect(await new FileStateStore(file).listOutbox()).toEqual([]);
+    expect(await new FileStateStore(file).getCursor('detail-sweep')).toBeUndefined();
   });
 
   it('keeps entity leases in memory only: they cannot outlive the process that took them', async () => {
@@ -96,6 +99,7 @@ describe('FileStateStore persistence', () => {
     ['a malformed lock', '{"format":"dingtalk-wecom-sync/state@1","entities":[],"locks":{"reconcile":{"owner":1}}}'],
     ['an outbox that is not a list', '{"format":"dingtalk-wecom-sync/state@1","entities":[],"locks":{},"outbox":{}}'],
     ['an outbox record without messages', '{"format":"dingtalk-wecom-sync/state@1","entities":[],"locks":{},"outbox":[{"id":"p","savedAt":1}]}'],
+    ['cursors that are not an object of strings', '{"format":"dingtalk-wecom-sync/state@1","entities":[],"locks":{},"cursors":{"detail-sweep":7}}'],
   ])('refuses %s', (_label, content) => {
     const file = join(dir, 'state.json');
     writeFileSync(file, content);
@@ -112,6 +116,9 @@ describe('FileStateStore persistence', () => {
     // (a claim that failed to save would otherwise block every retry as "another worker").
     expect(await store.get('user', 'u1')).toBeUndefined();
     await expect(store.acquireLock('reconcile', 'run-1', 60_000, 0)).rejects.toThrow(/could not save state file/);
+
+    await expect(store.putCursor('detail-sweep', 'u1')).rejects.toThrow(/could not save state file/);
+    expect(await store.getCursor('detail-sweep')).toBeUndefined();
 
     rmSync(sub);
     // The lock whose save failed was never taken: another run may take it.

@@ -235,7 +235,7 @@ describe('deletion guard and lock', () => {
     expect(wc.listUsers().filter((u) => u.userid.startsWith('r') && u.enable === 0)).toHaveLength(30);
   });
 
-  it("holds the updates, which read DingTalk again first, to DingTalk's 20 calls/s, and reads nothing more for creates", async () => {
+  it("holds the updates, which read DingTalk again first, and the creates' full reads to DingTalk's 20 calls/s: one read per person created", async () => {
     const { dt, wc, deps } = await setup({}, { pacing: true });
     addMembers(dt, 4, 30, 'r');
     await runReconcile(deps);
@@ -247,7 +247,11 @@ describe('deletion guard and lock', () => {
     const result = await runReconcile(deps);
     expect(result.report.errors).toEqual([]);
     expect(result.report.counts).toMatchObject({ update_user: 30, create_user: 30 });
-    expect(dt.calls['topapi/v2/user/get']).toBe(30);
+    // Updates: a fresh read each under the lease. Creates: one full read each, for the reporting
+    // line. Plus the sweep's slice, whose changed people are then read again for their update.
+    const swept = result.report.counts.detail_swept!;
+    expect(result.report.counts.detail_read).toBe(30 + swept);
+    expect(dt.calls['topapi/v2/user/get']).toBe(30 + 30 + swept);
     expect(wc.listUsers().filter((u) => u.userid.startsWith('r') && u.position === '新职位')).toHaveLength(30);
   });
 
