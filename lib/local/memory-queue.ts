@@ -6,6 +6,7 @@
  */
 import { deduplicationId, encodeMessage, messageGroupId } from '../messages';
 import { type ChangeMessage, type ChangeQueue, type Clock, QueueRejectedError, systemClock } from '../ports';
+import { trailAttributes } from '../trail/attributes';
 
 export interface QueuedMessage {
   messageId: string;
@@ -13,6 +14,8 @@ export interface QueuedMessage {
   dedupId: string;
   /** The encoded body, exactly as SQS would carry it. */
   body: string;
+  /** The message attributes, as SQS would carry them (the trail). */
+  attributes: Record<string, string>;
   receiveCount: number;
   sentAt: number;
 }
@@ -53,6 +56,7 @@ export class InProcessQueue implements ChangeQueue {
         groupId: messageGroupId(m),
         dedupId,
         body: encodeMessage(m),
+        attributes: trailAttributes(m.trail),
         receiveCount: 0,
         sentAt: now,
       });
