@@ -2,18 +2,24 @@
  * The SQS FIFO-triggered sync Lambda: a thin adapter from the event to lib/sync/worker.
  * Retryable failures are reported as batch item failures (back to the queue, then the DLQ);
  * permanent ones are recorded in the state table and acknowledged.
+ *
+ * Metrics (outcomes by result, propagation latency, throttles, retried messages) go out through
+ * Powertools Metrics as embedded-metric-format lines, once per batch.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { composeAwsService } from '../lib/compose/aws';
 import type { SyncCore } from '../lib/compose/core';
 import { loadLogLevel } from '../lib/config';
 import { createLogger } from '../lib/log';
+import { METRIC, metricsService } from '../lib/metrics/metrics';
+import { PowertoolsMetrics } from '../lib/metrics/powertools';
 
 const logger = createLogger('sync', { level: loadLogLevel() });
+const metrics = new PowertoolsMetrics(metricsService());
 let processor: Promise<SyncCore['processBatch']> | undefined;
 
 async function init(): Promise<SyncCore['processBatch']> {
-  return (await composeAwsService(logger)).processBatch;
+  return (await composeAwsService(logger, metrics)).processBatch;
 }
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
@@ -22,28 +28,13 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     logger.error('sync worker cannot start', { error: e instanceof Error ? e.message : String(e) });
     throw e;
   });
-  const { response, outcomes } = await (await processor)(event);
-  const failed = outcomes.filter((o) => o.result === 'failed').length;
-  logger.info('batch done', {
-    records: event.Records.length,
-    retried: response.batchItemFailures.length,
-    permanentFailures: failed,
-    // CloudWatch embedded metric format: turns this line into metrics without an extra API call.
-    _aws: {
-      Timestamp: Date.now(),
-      CloudWatchMetrics: [
-        {
-          Namespace: 'DingTalkWeComSync',
-          Dimensions: [[]],
-          Metrics: [
-            { Name: 'PermanentFailures', Unit: 'Count' },
-            { Name: 'RetriedMessages', Unit: 'Count' },
-          ],
-        },
-      ],
-    },
-    PermanentFailures: failed,
-    RetriedMessages: response.batchItemFailures.length,
-  });
-  return response;
+  try {
+    const { response, outcomes } = await (await processor)(event);
+    const failed = outcomes.filter((o) => o.result === 'failed').length;
+    logger.info('batch done', { records: event.Records.length, retried: response.batchItemFailures.length, permanentFailures: failed });
+    metrics.add(METRIC.retriedMessages, 'Count', response.batchItemFailures.length);
+    return response;
+  } finally {
+    metrics.flush();
+  }
 }

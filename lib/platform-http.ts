@@ -62,6 +62,8 @@ export interface PlatformProfile {
   quietConfigErrors?: ReadonlySet<number>;
   /** HTTP statuses that pass if we wait, each with its errmsg. */
   throttleStatuses: ReadonlyMap<number, string>;
+  /** Errcodes that say "too many calls" (counted by `onThrottle`). */
+  throttled?(errcode: number): boolean;
   /** The setting holding the base URL: an answer the platform would never give points at it. */
   baseUrlSetting: string;
   /**
@@ -91,6 +93,8 @@ export interface PlatformClientOptions {
   fetch?: typeof fetch;
   clock?: Clock;
   logger?: Logger;
+  /** Told of every answer that says "too many calls" (errcode or HTTP status): for the throttle metric. */
+  onThrottle?: (platform: Platform, api: string) => void;
 }
 
 /** A client's options, with its credential under neutral names. */
@@ -125,6 +129,7 @@ export class PlatformHttp {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly cacheKey: string;
+  private readonly onThrottle: ((platform: Platform, api: string) => void) | undefined;
 
   constructor(
     private readonly profile: PlatformProfile,
@@ -139,6 +144,7 @@ export class PlatformHttp {
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger ?? createLogger(`${profile.platform}-api`);
     this.cacheKey = tokenCacheKey(this.baseUrl, opts.credentialId, opts.secret);
+    this.onThrottle = opts.onThrottle;
   }
 
   /**
@@ -197,6 +203,7 @@ export class PlatformHttp {
     const { platform } = this.profile;
     const errmsg = scrub(raw, [token, this.secret]);
     const failure = this.profile.classify(errcode);
+    if (this.profile.throttled?.(errcode)) this.onThrottle?.(platform, api);
     if (failure === 'configuration') {
       const level = this.profile.quietConfigErrors?.has(errcode) ? 'warn' : 'error';
       this.logger[level](`${platform} configuration error`, { api, errcode, errmsg, fix: this.profile.describeConfigError(errcode, errmsg) });
@@ -225,7 +232,10 @@ export class PlatformHttp {
     }
     if (status >= 500) throw new PlatformError(platform, api, status, `HTTP ${status}`, this.profile.classify(status));
     const throttled = this.profile.throttleStatuses.get(status);
-    if (throttled !== undefined) throw new PlatformError(platform, api, SYSTEM_BUSY, throttled, 'retryable');
+    if (throttled !== undefined) {
+      this.onThrottle?.(platform, api);
+      throw new PlatformError(platform, api, SYSTEM_BUSY, throttled, 'retryable');
+    }
     if (status < 200 || status > 299) {
       // Both platforms answer 200 even for their own errors: another status means the request
       // went somewhere else than the platform's API (a wrong base URL, a proxy).

@@ -4,11 +4,14 @@
  * Lambda does not come here: it keeps its own few lines of wiring so its bundle stays small.
  */
 
+import { DynamoHistoryStore } from '../aws/dynamo-history';
 import { DynamoStateStore } from '../aws/dynamo-store';
 import { SqsChangeQueue } from '../aws/sqs-queue';
 import { environmentWithSecrets } from '../aws/ssm-secrets';
 import { type DeploymentConfig, loadDeploymentConfig, loadSyncConfig, requireSetting } from '../config';
+import { loadHistoryTtlDays } from '../history/config';
 import type { Logger } from '../log';
+import type { MetricsRecorder } from '../metrics/metrics';
 import type { ChangeQueue } from '../ports';
 import { composeSyncCore, type SyncCore } from './core';
 
@@ -18,15 +21,20 @@ export interface AwsService extends SyncCore {
   queue(): ChangeQueue;
 }
 
-/** Fails with a ConfigError naming the variable when a setting is missing or wrong. */
-export async function composeAwsService(logger: Logger): Promise<AwsService> {
+/**
+ * Fails with a ConfigError naming the variable when a setting is missing or wrong. `metrics` is
+ * the entry point's, which flushes it once per invocation.
+ */
+export async function composeAwsService(logger: Logger, metrics?: MetricsRecorder): Promise<AwsService> {
   const env = await environmentWithSecrets();
   const config = loadSyncConfig(env);
   const deployment = loadDeploymentConfig(env);
-  const store = new DynamoStateStore({ tableName: requireSetting(deployment.stateTable, 'STATE_TABLE') });
+  const tableName = requireSetting(deployment.stateTable, 'STATE_TABLE');
+  const store = new DynamoStateStore({ tableName });
+  const history = new DynamoHistoryStore({ tableName, ttlDays: loadHistoryTtlDays(env) });
   let queue: ChangeQueue | undefined;
   return {
-    ...composeSyncCore(config, { store, logger }),
+    ...composeSyncCore(config, { store, logger, history, metrics }),
     deployment,
     queue: () => {
       queue ??= new SqsChangeQueue({ queueUrl: requireSetting(deployment.queueUrl, 'QUEUE_URL') });

@@ -5,16 +5,21 @@
  */
 import type { SyncConfig } from '../config';
 import { DingTalkApi } from '../dingtalk/api';
+import type { HistoryStore } from '../history/history';
 import type { Logger } from '../log';
+import { METRIC, type MetricsRecorder } from '../metrics/metrics';
 import type { ChangeQueue, Clock, StateStore } from '../ports';
 import { EntitySync } from '../sync/entity';
 import type { ReconcileDeps } from '../sync/reconcile';
 import { createSyncBatchProcessor } from '../sync/worker';
+import { withTrailFields } from '../trail/context';
 import { WeComApi } from '../wecom/api';
 
 export interface SyncCore {
   config: SyncConfig;
   store: StateStore;
+  /** Each entity's outcomes (absent: outcomes are only logged). */
+  history?: HistoryStore;
   dingtalk: DingTalkApi;
   wecom: WeComApi;
   sync: EntitySync;
@@ -30,10 +35,16 @@ export interface SyncCoreOptions {
   clock?: Clock;
   /** Per-call HTTP timeout for both platforms (the clients' default otherwise). */
   timeoutMs?: number;
+  history?: HistoryStore;
+  /** Sync outcomes, propagation latency and throttles; flushed by the entry point. */
+  metrics?: MetricsRecorder;
 }
 
 export function composeSyncCore(config: SyncConfig, opts: SyncCoreOptions): SyncCore {
-  const { store, logger, clock, timeoutMs } = opts;
+  const { store, clock, timeoutMs, history, metrics } = opts;
+  // Every line logged while a change is synced carries its trail (correlation id, entity, trigger).
+  const logger = opts.logger && withTrailFields(opts.logger);
+  const onThrottle = metrics && ((platform: string) => metrics.add(METRIC.throttles, 'Count', 1, { Platform: platform }));
   const dingtalk = new DingTalkApi({
     appKey: config.dingtalkAppKey,
     appSecret: config.dingtalkAppSecret,
@@ -41,12 +52,22 @@ export function composeSyncCore(config: SyncConfig, opts: SyncCoreOptions): Sync
     timeoutMs,
     logger,
     clock,
+    onThrottle,
   });
-  const wecom = new WeComApi({ corpId: config.wecomCorpId, secret: config.wecomContactSecret, baseUrl: config.wecomApiBase, timeoutMs, logger, clock });
-  const sync = new EntitySync({ dingtalk, wecom, store, config, clock, logger });
+  const wecom = new WeComApi({
+    corpId: config.wecomCorpId,
+    secret: config.wecomContactSecret,
+    baseUrl: config.wecomApiBase,
+    timeoutMs,
+    logger,
+    clock,
+    onThrottle,
+  });
+  const sync = new EntitySync({ dingtalk, wecom, store, config, clock, logger, history, metrics });
   return {
     config,
     store,
+    history,
     dingtalk,
     wecom,
     sync,

@@ -5,15 +5,21 @@
  * when no DingTalk/WeCom credentials are set — the two simulators on loopback.
  */
 
+import { DynamoHistoryStore } from '../aws/dynamo-history';
 import { DynamoStateStore } from '../aws/dynamo-store';
 import { SqsChangeQueue } from '../aws/sqs-queue';
 import { type CallbackConfig, ConfigError, type DeploymentConfig, loadCallbackConfig, loadDeploymentConfig, loadSyncConfig } from '../config';
 import { createCallbackHandler } from '../dingtalk/receiver';
+import { loadHistoryTtlDays } from '../history/config';
+import type { HistoryStore } from '../history/history';
+import { FileHistoryStore, historyFileFor } from '../local/file-history';
 import { FileStateStore } from '../local/file-store';
 import { InProcessQueue } from '../local/memory-queue';
 import type { Logger } from '../log';
+import type { MetricsRecorder } from '../metrics/metrics';
 import type { ChangeQueue, Clock, StateStore } from '../ports';
 import { type Simulators, type SimulatorsOptions, startSimulators } from '../sandbox/simulators';
+import { type FailureIndex, scanOpenFailures } from '../status/failures';
 import { composeSyncCore, type SyncCore } from './core';
 
 /** The platform credentials: all of them for the real APIs, none for the sandbox. */
@@ -42,9 +48,14 @@ export interface LocalServiceOptions {
   clock?: Clock;
   /** Per-call HTTP timeout for both platforms. */
   timeoutMs?: number;
+  /** Outcome, throttle and callback metrics (none: not recorded). */
+  metrics?: MetricsRecorder;
 }
 
 export interface LocalService extends SyncCore {
+  history: HistoryStore;
+  /** The open permanent failures, for the status. */
+  failures: FailureIndex;
   /** The environment the service was configured from, with the simulators' settings when they run. */
   env: Env;
   deployment: DeploymentConfig;
@@ -70,20 +81,29 @@ export async function composeLocalService(env: Env = process.env, opts: LocalSer
   try {
     const config = loadSyncConfig(effective);
     const deployment = loadDeploymentConfig(effective);
-    const store = stateStoreFor(deployment, opts.persistState ?? !sandbox);
+    const persist = opts.persistState ?? !sandbox;
+    const store = stateStoreFor(deployment, persist);
+    const ttlDays = loadHistoryTtlDays(effective);
+    const dynamoHistory =
+      persist && deployment.stateTable ? new DynamoHistoryStore({ tableName: deployment.stateTable, ttlDays, clock: opts.clock }) : undefined;
+    const history = dynamoHistory ?? new FileHistoryStore(persist ? historyFileFor(deployment.stateFile) : undefined, { ttlDays, clock: opts.clock });
+    const failures = dynamoHistory ?? scanOpenFailures(store);
     const localQueue = deployment.queueUrl ? undefined : new InProcessQueue({ clock: opts.clock });
     const queue: ChangeQueue = localQueue ?? new SqsChangeQueue({ queueUrl: deployment.queueUrl! });
-    const core = composeSyncCore(config, { store, logger: opts.logger, clock: opts.clock, timeoutMs: opts.timeoutMs });
+    const { metrics } = opts;
+    const core = composeSyncCore(config, { store, logger: opts.logger, clock: opts.clock, timeoutMs: opts.timeoutMs, history, metrics });
     const callbackConfig = () => loadCallbackConfig(effective);
     return {
       ...core,
+      history,
+      failures,
       env: effective,
       deployment,
       queue,
       localQueue,
       sims,
       callbackConfig,
-      callbackHandler: () => createCallbackHandler({ config: callbackConfig(), queue, logger: opts.logger }),
+      callbackHandler: () => createCallbackHandler({ config: callbackConfig(), queue, logger: opts.logger, metrics }),
       close: async () => sims?.stop(),
     };
   } catch (e) {

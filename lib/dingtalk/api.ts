@@ -30,7 +30,7 @@ import {
   userIdsAnswer,
   userPageAnswer,
 } from './answers';
-import { classifyDingTalkError, DINGTALK_ERR, DINGTALK_TOKEN_REJECTED, describeDingTalkConfigError, ERRCODE_BAD_ANSWER } from './errors';
+import { classifyDingTalkError, DINGTALK_ERR, DINGTALK_TOKEN_REJECTED, describeDingTalkConfigError, ERRCODE_BAD_ANSWER, isThrottled } from './errors';
 
 /** The app credential (app key and secret of an internal app) and where DingTalk's API is. */
 export interface DingTalkApiOptions extends PlatformClientOptions {
@@ -53,6 +53,7 @@ const DINGTALK: PlatformProfile = {
   // so they are not logged as loudly as a broken credential.
   quietConfigErrors: new Set([DINGTALK_ERR.userOutOfScope, DINGTALK_ERR.deptOutOfScope]),
   // Throttling, or (unconfirmed) the per-IP ban's status: both pass if we wait.
+  throttled: isThrottled,
   throttleStatuses: new Map([
     [429, `HTTP 429: ${BANNED_OR_THROTTLED}`],
     [403, `HTTP 403: ${BANNED_OR_THROTTLED}`],

@@ -60,7 +60,7 @@ const RETRYABLE: ReadonlySet<number> = new Set<number>([
  * Throttling: 90018 is the documented per-app-per-API limit (20 calls/s); DingTalk's other
  * rate-limit and temporary-ban answers share the 900xx range. All of them mean "wait".
  */
-function isThrottled(errcode: number): boolean {
+export function isThrottled(errcode: number): boolean {
   return errcode >= 90001 && errcode <= 90099;
 }
 

@@ -8,11 +8,14 @@ import type { Server } from 'node:http';
 import type { SyncCore } from '../compose/core';
 import { composeLocalService } from '../compose/local';
 import type { DingTalkApi } from '../dingtalk/api';
+import type { HistoryStore } from '../history/history';
 import { startDevServer } from '../local/dev-server';
 import type { FileStateStore } from '../local/file-store';
 import type { InProcessQueue } from '../local/memory-queue';
 import { drain } from '../local/worker-loop';
 import { createMemoryLogger } from '../log';
+import type { MetricsRecorder } from '../metrics/metrics';
+import type { FailureIndex } from '../status/failures';
 import type { EntitySync } from '../sync/entity';
 import type { SyncBatchResult } from '../sync/worker';
 import type { WeComApi } from '../wecom/api';
@@ -27,6 +30,8 @@ export interface SandboxPipeline {
   wecom: WeComApi;
   queue: InProcessQueue;
   store: FileStateStore;
+  history: HistoryStore;
+  failures: FailureIndex;
   sync: EntitySync;
   logger: ReturnType<typeof createMemoryLogger>;
   /** Waits for the simulator's pushes, then runs the worker until the queue is empty. */
@@ -36,7 +41,10 @@ export interface SandboxPipeline {
   close(): Promise<void>;
 }
 
-export async function startSandboxPipeline(env: Record<string, string> = {}, opts: { seed?: boolean; timeoutMs?: number } = {}): Promise<SandboxPipeline> {
+export async function startSandboxPipeline(
+  env: Record<string, string> = {},
+  opts: { seed?: boolean; timeoutMs?: number; metrics?: MetricsRecorder } = {},
+): Promise<SandboxPipeline> {
   const logger = createMemoryLogger();
   const service = await composeLocalService(
     {},
@@ -46,6 +54,7 @@ export async function startSandboxPipeline(env: Record<string, string> = {}, opt
       overrides: { CALLBACK_MAX_SKEW_SECONDS: '300', ...env },
       logger,
       timeoutMs: opts.timeoutMs,
+      metrics: opts.metrics,
     },
   );
   const { dingtalk: dt, wecom: wc } = service.sims!;
@@ -64,6 +73,8 @@ export async function startSandboxPipeline(env: Record<string, string> = {}, opt
     wecom: service.wecom,
     queue,
     store: service.store as FileStateStore,
+    history: service.history,
+    failures: service.failures,
     sync: service.sync,
     logger,
     process: service.processBatch,
