@@ -7,6 +7,7 @@
 
 import { DynamoHistoryStore } from '../aws/dynamo-history';
 import { DynamoStateStore } from '../aws/dynamo-store';
+import { SqsQueueStatus } from '../aws/queue-status';
 import { SqsChangeQueue } from '../aws/sqs-queue';
 import { type CallbackConfig, ConfigError, type DeploymentConfig, loadCallbackConfig, loadDeploymentConfig, loadSyncConfig } from '../config';
 import { createCallbackHandler } from '../dingtalk/receiver';
@@ -20,6 +21,7 @@ import type { MetricsRecorder } from '../metrics/metrics';
 import type { ChangeQueue, Clock, StateStore } from '../ports';
 import { type Simulators, type SimulatorsOptions, startSimulators } from '../sandbox/simulators';
 import { type FailureIndex, scanOpenFailures } from '../status/failures';
+import { type Operations, operationsOf } from '../status/operations';
 import { composeSyncCore, type SyncCore } from './core';
 
 /** The platform credentials: all of them for the real APIs, none for the sandbox. */
@@ -67,6 +69,8 @@ export interface LocalService extends SyncCore {
   sims?: Simulators;
   /** The callback's configuration (DINGTALK_TOKEN, DINGTALK_AES_KEY, …): only the servers need it. */
   callbackConfig(): CallbackConfig;
+  /** What `GET /status` and `GET /history/…` answer: the in-process queue (or SQS), the store, the history. */
+  operations(): Operations;
   /** The DingTalk callback, enqueueing onto `queue`: what the callback Lambda runs. */
   callbackHandler(): ReturnType<typeof createCallbackHandler>;
   /** Stops the simulators; the store and queue need no closing. */
@@ -103,6 +107,13 @@ export async function composeLocalService(env: Env = process.env, opts: LocalSer
       localQueue,
       sims,
       callbackConfig,
+      operations: () =>
+        operationsOf({
+          queue: localQueue ?? new SqsQueueStatus({ queueUrl: deployment.queueUrl!, deadLetterQueueUrl: deployment.deadLetterQueueUrl }),
+          reports: store,
+          failures,
+          history,
+        }),
       callbackHandler: () => createCallbackHandler({ config: callbackConfig(), queue, logger: opts.logger, metrics }),
       close: async () => sims?.stop(),
     };

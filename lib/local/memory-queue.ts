@@ -6,6 +6,7 @@
  */
 import { deduplicationId, encodeMessage, messageGroupId } from '../messages';
 import { type ChangeMessage, type ChangeQueue, type Clock, QueueRejectedError, systemClock } from '../ports';
+import type { QueueStatus, QueueStatusSource } from '../status/status';
 import { trailAttributes } from '../trail/attributes';
 
 export interface QueuedMessage {
@@ -20,7 +21,7 @@ export interface QueuedMessage {
   sentAt: number;
 }
 
-export class InProcessQueue implements ChangeQueue {
+export class InProcessQueue implements ChangeQueue, QueueStatusSource {
   private readonly ready: QueuedMessage[] = [];
   private readonly inFlight = new Map<string, QueuedMessage>();
   private readonly seen = new Map<string, number>();
@@ -101,6 +102,19 @@ export class InProcessQueue implements ChangeQueue {
     if (firstOfGroup === -1) this.ready.push(m);
     else this.ready.splice(firstOfGroup, 0, m);
     for (const l of this.listeners) l();
+  }
+
+  /** What `npm start`'s status shows: waiting, in flight, the oldest one's age, dead letters. */
+  async queueStatus(): Promise<QueueStatus> {
+    const now = (this.opts.clock ?? systemClock).now();
+    let oldest = now;
+    for (const m of [...this.ready, ...this.inFlight.values()]) oldest = Math.min(oldest, m.sentAt);
+    return {
+      depth: this.ready.length,
+      inFlight: this.inFlight.size,
+      oldestAgeSeconds: Math.max(0, Math.round((now - oldest) / 1000)),
+      deadLetters: this.deadLetters.length,
+    };
   }
 
   /** Messages waiting or in flight. */

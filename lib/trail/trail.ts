@@ -11,7 +11,7 @@ import type { ChangeMessage, EntityKind } from '../ports';
  * compared by a reconcile run, read from a queue message that carried no trail (one enqueued
  * before trails existed), or a direct call outside any of these (tests, scripts).
  */
-export type TriggerSource = 'push' | 'failed_push_sweep' | 'reconcile' | 'queue' | 'direct';
+type TriggerSource = 'push' | 'failed_push_sweep' | 'reconcile' | 'queue' | 'direct';
 
 export interface Trigger {
   source: TriggerSource;

@@ -41,7 +41,10 @@ describe('sideEffectOf: what happened to an entity written on the way', () => {
 
   it('disabled, deleted, skipped, and failures (a retry when the sync threw), each once', () => {
     const before = state({ wecomId: '3', payload: { userid: 'u', name: 'n', department: [1], enable: 1 } });
-    expect(of(before, { ...before, status: 'disabled', payload: { userid: 'u', name: 'n', department: [1], enable: 0 } })).toEqual({ result: 'disabled', changedFields: ['enable'] });
+    expect(of(before, { ...before, status: 'disabled', payload: { userid: 'u', name: 'n', department: [1], enable: 0 } })).toEqual({
+      result: 'disabled',
+      changedFields: ['enable'],
+    });
     expect(of(before, { ...before, status: 'deleted' })).toEqual({ result: 'deleted', changedFields: [] });
     expect(of(before, { ...before, status: 'ignored' })?.result).toBe('skipped');
     expect(of(before, { ...before, status: 'failed', lastErrcode: 60008 })).toEqual({ result: 'failed', changedFields: [], errcode: 60008 });
