@@ -106,7 +106,7 @@ export const TROUBLESHOOTING: readonly TroubleshootingRow[] = [
   {
     see: 'alarm `callback-rejections`',
     meaning: 'many pushes refused for `bad_signature` / `owner_key_mismatch`: a token or key changed on one side only, or someone probing the URL',
-    todo: "run the saved query *rejected callbacks*: from DingTalk's ranges, fix `DINGTALK_TOKEN` / `DINGTALK_OWNER_KEY` (see rotating); from elsewhere, nothing was accepted",
+    todo: "run the saved query *rejected callbacks*: from DingTalk's published push addresses, fix `DINGTALK_TOKEN` / `DINGTALK_OWNER_KEY` (see *Rotating the DingTalk token and AES key*); from elsewhere, nothing was accepted",
   },
   {
     see: 'alarm `callback-errors`',
