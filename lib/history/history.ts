@@ -16,8 +16,6 @@ import type { Trigger } from '../trail/trail';
  */
 export type HistoryResult = 'created' | 'updated' | 'disabled' | 'deleted' | 'unchanged' | 'skipped' | 'failed' | 'retry';
 
-export const HISTORY_RESULTS: readonly HistoryResult[] = ['created', 'updated', 'disabled', 'deleted', 'unchanged', 'skipped', 'failed', 'retry'];
-
 /** Results that wrote to WeCom. */
 export const WRITE_RESULTS: ReadonlySet<HistoryResult> = new Set(['created', 'updated', 'disabled', 'deleted']);
 

@@ -8,7 +8,7 @@ import { MetricBuffer, type MetricGroup } from './buffer';
 import { type Dimensions, type FlushableMetrics, METRICS_NAMESPACE, type MetricName, type MetricUnit } from './metrics';
 
 /** One EMF line for one group: the `service` dimension first, then the group's own. */
-export function emfLine(group: MetricGroup, service: string, timestamp: number, namespace = METRICS_NAMESPACE): string {
+function emfLine(group: MetricGroup, service: string, timestamp: number, namespace = METRICS_NAMESPACE): string {
   const dimensionNames = ['service', ...Object.keys(group.dimensions)];
   const body: Record<string, unknown> = {
     _aws: {
