@@ -102,6 +102,8 @@ export interface PlatformClientOptions {
   budget?: RateBudget;
   /** Overrides the platform's waits before retrying a throttled call (`[]`: never retried here). */
   throttleDelaysMs?: readonly number[];
+  /** Told of every answer that says "too many calls" (errcode or HTTP status): for the throttle metric. */
+  onThrottle?: (platform: Platform, api: string) => void;
 }
 
 /** A client's options, with its credential under neutral names. */
@@ -138,6 +140,7 @@ export class PlatformHttp {
   private readonly cacheKey: string;
   private readonly budget: RateBudget | undefined;
   private readonly throttleDelaysMs: readonly number[];
+  private readonly onThrottle: ((platform: Platform, api: string) => void) | undefined;
 
   constructor(
     private readonly profile: PlatformProfile,
@@ -154,6 +157,7 @@ export class PlatformHttp {
     this.cacheKey = tokenCacheKey(this.baseUrl, opts.credentialId, opts.secret);
     this.budget = opts.budget;
     this.throttleDelaysMs = opts.throttleDelaysMs ?? profile.throttleDelaysMs ?? [];
+    this.onThrottle = opts.onThrottle;
   }
 
   /**
@@ -225,6 +229,7 @@ export class PlatformHttp {
     const { platform } = this.profile;
     const errmsg = scrub(raw, [token, this.secret]);
     const failure = this.profile.classify(errcode);
+    if (this.profile.isThrottle?.(errcode)) this.onThrottle?.(platform, api);
     if (failure === 'configuration') {
       const level = this.profile.quietConfigErrors?.has(errcode) ? 'warn' : 'error';
       this.logger[level](`${platform} configuration error`, { api, errcode, errmsg, fix: this.profile.describeConfigError(errcode, errmsg) });
@@ -262,7 +267,10 @@ export class PlatformHttp {
     }
     if (status >= 500) throw new PlatformError(platform, api, status, `HTTP ${status}`, this.profile.classify(status));
     const throttled = this.profile.throttleStatuses.get(status);
-    if (throttled !== undefined) throw new PlatformError(platform, api, SYSTEM_BUSY, throttled, 'retryable', { throttled: true });
+    if (throttled !== undefined) {
+      this.onThrottle?.(platform, api);
+      throw new PlatformError(platform, api, SYSTEM_BUSY, throttled, 'retryable', { throttled: true });
+    }
     if (status < 200 || status > 299) {
       // Both platforms answer 200 even for their own errors: another status means the request
       // went somewhere else than the platform's API (a wrong base URL, a proxy).

@@ -5,6 +5,7 @@
  *
  * Nothing in this file does I/O; it only names shapes.
  */
+import type { MessageTrail } from './trail/trail';
 
 /** A DingTalk entity the sync follows. */
 export type EntityKind = 'user' | 'dept';
@@ -29,6 +30,8 @@ export interface ChangeMessage {
    * time (lib/sync/throttle-requeue.ts): how many times so far, and since when (epoch ms).
    */
   throttled?: { requeues: number; since: number };
+  /** The correlation id and source, carried beside the body (SQS message attributes). */
+  trail?: MessageTrail;
 }
 
 /** Thrown by a ChangeQueue when not every message was accepted: the caller must not acknowledge. */

@@ -2,7 +2,8 @@
  * The state store on DynamoDB (WeCom will not let the contact-sync secret read details back, so the sync remembers what it wrote): what the sync wrote to WeCom, per entity, plus
  * the reconcile lock, the per-entity write leases, the failed-push outbox and the latest run report.
  *
- * Table layout: ONE table, partition key `pk` (string) only, no sort key, no index.
+ * Table layout: ONE table, partition key `pk` (string) only, no sort key, and one secondary index
+ * (`timeline`, lib/aws/timeline-index.ts) for each entity's history and the open failures.
  *
  * | item              | pk                  | other attributes                                       |
  * |-------------------|---------------------|--------------------------------------------------------|
@@ -13,6 +14,10 @@
  * | outbox record     | `outbox#<id>`       | kind='outbox', id, savedAt, messages (ChangeMessages)  |
  * | latest run report | `report#latest`     | kind='report', report (the RunReport as a map)          |
  * | cursor            | `cursor#<name>`     | kind='cursor', name, value (string)                    |
+ * | history item      | `history#<kind>#<id>#<at>#<random>` | kind='history', entityKind, entityId, …  (lib/aws/dynamo-history.ts) |
+ *
+ * An entity record whose status is `failed` also carries the `timeline` index's keys (gpk
+ * `failures`), so the open failures are one Query; any other status removes them.
  *
  * Why pk only: every hot path (one changed user or department) is a single-item GetItem or
  * conditional write on a key spread across partitions. The only bulk read is `list(kind)`, done by
@@ -35,12 +40,18 @@
 import { type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type EntityKind, type EntityState, type OutboxRecord, type RunReport, StaleStateError, type StateStore } from '../ports';
+import { FAILURES_TIMELINE, failureSortKey, TIMELINE_PK, TIMELINE_SK, timelineIndexDefinition } from './timeline-index';
 
-/** Key schema and billing of the state table; serverless.yml must match it. */
-export const stateTableDefinition: Required<Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema' | 'BillingMode'>> = {
-  AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+/** Key schema, index and billing of the state table; serverless.yml must match it. */
+export const stateTableDefinition: Required<Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema' | 'BillingMode' | 'GlobalSecondaryIndexes'>> = {
+  AttributeDefinitions: [
+    { AttributeName: 'pk', AttributeType: 'S' },
+    { AttributeName: TIMELINE_PK, AttributeType: 'S' },
+    { AttributeName: TIMELINE_SK, AttributeType: 'S' },
+  ],
   KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
   BillingMode: 'PAY_PER_REQUEST',
+  GlobalSecondaryIndexes: [timelineIndexDefinition],
 };
 
 const REPORT_PK = 'report#latest';
@@ -109,6 +120,16 @@ export class DynamoStateStore implements StateStore {
         values[`:${field}`] = state[field];
         sets.push(`#${field} = :${field}`);
       }
+    }
+    // The open-failures timeline holds a record while it is `failed`, and only then.
+    names['#gpk'] = TIMELINE_PK;
+    names['#gsk'] = TIMELINE_SK;
+    if (state.status === 'failed') {
+      values[':gpk'] = FAILURES_TIMELINE;
+      values[':gsk'] = failureSortKey(state.updatedAt, state.kind, state.id);
+      sets.push('#gpk = :gpk', '#gsk = :gsk');
+    } else {
+      removes.push('#gpk', '#gsk');
     }
     let condition: string | undefined;
     if (opts.ifVersion === 0) {

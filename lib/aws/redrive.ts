@@ -22,7 +22,15 @@ export async function redrive(client: SQSClient, from: string, to: string, opts:
   const seen = new Set<string>();
   while (result.moved + result.unreadable + result.failed < max) {
     const got = await client.send(
-      new ReceiveMessageCommand({ QueueUrl: from, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60, AttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: from,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 60,
+        AttributeNames: ['All'],
+        // The trail (correlation id) travels in message attributes: a redriven change keeps it.
+        MessageAttributeNames: ['All'],
+      }),
     );
     const messages = (got.Messages ?? []).filter((m) => m.MessageId && !seen.has(m.MessageId));
     if (messages.length === 0) break;
@@ -39,7 +47,13 @@ export async function redrive(client: SQSClient, from: string, to: string, opts:
     const sent = await client.send(
       new SendMessageBatchCommand({
         QueueUrl: to,
-        Entries: sendable.map(({ m, groupId }, i) => ({ Id: String(i), MessageBody: m.Body!, MessageGroupId: groupId, MessageDeduplicationId: randomUUID() })),
+        Entries: sendable.map(({ m, groupId }, i) => ({
+          Id: String(i),
+          MessageBody: m.Body!,
+          MessageAttributes: m.MessageAttributes,
+          MessageGroupId: groupId,
+          MessageDeduplicationId: randomUUID(),
+        })),
       }),
     );
     const ok = new Set((sent.Successful ?? []).map((s) => s.Id));

@@ -11,12 +11,19 @@
  * entry that SQS did accept although the answer said otherwise is dropped as a duplicate (within
  * SQS's 5-minute window), as are DingTalk's own retries of the whole push.
  */
-import { SendMessageBatchCommand, type SendMessageBatchCommandOutput, type SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  type MessageAttributeValue,
+  SendMessageBatchCommand,
+  type SendMessageBatchCommandOutput,
+  type SendMessageBatchRequestEntry,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { mapLimit } from '../concurrency';
 import { ConfigError } from '../config';
 import { deduplicationId, encodeMessage, messageGroupId } from '../messages';
 import { type ChangeMessage, type ChangeQueue, QueueRejectedError } from '../ports';
 import { exponentialDelays, withRetries } from '../retry';
+import { trailAttributes } from '../trail/attributes';
 
 /** SendMessageBatch's limit. */
 const BATCH_SIZE = 10;
@@ -91,6 +98,7 @@ export class SqsChangeQueue implements ChangeQueue {
       MessageBody: encodeMessage(m),
       MessageGroupId: messageGroupId(m),
       MessageDeduplicationId: deduplicationId(m),
+      MessageAttributes: messageAttributes(m),
     }));
     let accepted = 0;
     let reasons: string[] = [];
@@ -128,6 +136,13 @@ export class SqsChangeQueue implements ChangeQueue {
     }
     return { accepted, rejected: pending.length, reasons };
   }
+}
+
+/** The message's trail (correlation id, source) as SQS message attributes; none without a trail. */
+function messageAttributes(m: ChangeMessage): Record<string, MessageAttributeValue> | undefined {
+  const entries = Object.entries(trailAttributes(m.trail));
+  if (entries.length === 0) return undefined;
+  return Object.fromEntries(entries.map(([name, value]) => [name, { DataType: 'String', StringValue: value }]));
 }
 
 function describeError(e: unknown): string {

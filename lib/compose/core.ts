@@ -5,18 +5,23 @@
  */
 import type { SyncConfig } from '../config';
 import { DingTalkApi } from '../dingtalk/api';
+import type { HistoryStore } from '../history/history';
 import type { Logger } from '../log';
+import { METRIC, type MetricsRecorder } from '../metrics/metrics';
 import type { ChangeQueue, Clock, StateStore } from '../ports';
 import type { PlatformBudgets } from '../rate-budget';
 import { EntitySync } from '../sync/entity';
 import type { ReconcileDeps } from '../sync/reconcile';
 import { requeueingThrottled } from '../sync/throttle-requeue';
 import { createSyncBatchProcessor } from '../sync/worker';
+import { withTrailFields } from '../trail/context';
 import { WeComApi } from '../wecom/api';
 
 export interface SyncCore {
   config: SyncConfig;
   store: StateStore;
+  /** Each entity's outcomes (absent: outcomes are only logged). */
+  history?: HistoryStore;
   dingtalk: DingTalkApi;
   wecom: WeComApi;
   sync: EntitySync;
@@ -42,10 +47,17 @@ export interface SyncCoreOptions {
   requeueTo?: () => ChangeQueue;
   /** The worker starts no record with less than this left before the invocation's deadline (its default otherwise). */
   startReserveMs?: number;
+
+  history?: HistoryStore;
+  /** Sync outcomes, propagation latency and throttles; flushed by the entry point. */
+  metrics?: MetricsRecorder;
 }
 
 export function composeSyncCore(config: SyncConfig, opts: SyncCoreOptions): SyncCore {
-  const { store, logger, clock, timeoutMs, budgets, requeueTo, startReserveMs } = opts;
+  const { store, clock, timeoutMs, budgets, requeueTo, startReserveMs, history, metrics } = opts;
+  // Every line logged while a change is synced carries its trail (correlation id, entity, trigger).
+  const logger = opts.logger && withTrailFields(opts.logger);
+  const onThrottle = metrics && ((platform: string) => metrics.add(METRIC.throttles, 'Count', 1, { Platform: platform }));
   const dingtalk = new DingTalkApi({
     appKey: config.dingtalkAppKey,
     appSecret: config.dingtalkAppSecret,
@@ -54,6 +66,7 @@ export function composeSyncCore(config: SyncConfig, opts: SyncCoreOptions): Sync
     logger,
     clock,
     budget: budgets?.dingtalk,
+    onThrottle,
   });
   const wecom = new WeComApi({
     corpId: config.wecomCorpId,
@@ -63,12 +76,14 @@ export function composeSyncCore(config: SyncConfig, opts: SyncCoreOptions): Sync
     logger,
     clock,
     budget: budgets?.wecom,
+    onThrottle,
   });
-  const sync = new EntitySync({ dingtalk, wecom, store, config, clock, logger });
+  const sync = new EntitySync({ dingtalk, wecom, store, config, clock, logger, history, metrics });
   const worker = requeueTo ? requeueingThrottled(sync, { queue: requeueTo, clock, logger }) : sync;
   return {
     config,
     store,
+    history,
     dingtalk,
     wecom,
     sync,

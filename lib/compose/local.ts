@@ -5,16 +5,24 @@
  * when no DingTalk/WeCom credentials are set — the two simulators on loopback.
  */
 
+import { DynamoHistoryStore } from '../aws/dynamo-history';
 import { DynamoStateStore } from '../aws/dynamo-store';
+import { SqsQueueStatus } from '../aws/queue-status';
 import { SqsChangeQueue } from '../aws/sqs-queue';
 import { type CallbackConfig, ConfigError, type DeploymentConfig, loadCallbackConfig, loadDeploymentConfig, loadRateSettings, loadSyncConfig } from '../config';
 import { createCallbackHandler } from '../dingtalk/receiver';
+import { loadHistoryTtlDays } from '../history/config';
+import type { HistoryStore } from '../history/history';
+import { FileHistoryStore, historyFileFor } from '../local/file-history';
 import { FileStateStore } from '../local/file-store';
 import { InProcessQueue } from '../local/memory-queue';
 import type { Logger } from '../log';
+import type { MetricsRecorder } from '../metrics/metrics';
 import type { ChangeQueue, Clock, StateStore } from '../ports';
 import { budgetsFor, type RateSettings } from '../rate-budget';
 import { type Simulators, type SimulatorsOptions, startSimulators } from '../sandbox/simulators';
+import { type FailureIndex, scanOpenFailures } from '../status/failures';
+import { type Operations, operationsOf } from '../status/operations';
 import { composeSyncCore, type SyncCore } from './core';
 
 /** The platform credentials: all of them for the real APIs, none for the sandbox. */
@@ -51,9 +59,14 @@ export interface LocalServiceOptions {
    * turn it off.
    */
   pacing?: boolean;
+  /** Outcome, throttle and callback metrics (none: not recorded). */
+  metrics?: MetricsRecorder;
 }
 
 export interface LocalService extends SyncCore {
+  history: HistoryStore;
+  /** The open permanent failures, for the status. */
+  failures: FailureIndex;
   /** The environment the service was configured from, with the simulators' settings when they run. */
   env: Env;
   deployment: DeploymentConfig;
@@ -67,6 +80,8 @@ export interface LocalService extends SyncCore {
   sims?: Simulators;
   /** The callback's configuration (DINGTALK_TOKEN, DINGTALK_AES_KEY, …): only the servers need it. */
   callbackConfig(): CallbackConfig;
+  /** What `GET /status` and `GET /history/…` answer: the in-process queue (or SQS), the store, the history. */
+  operations(): Operations;
   /** The DingTalk callback, enqueueing onto `queue`: what the callback Lambda runs. */
   callbackHandler(): ReturnType<typeof createCallbackHandler>;
   /** Stops the simulators; the store and queue need no closing. */
@@ -82,9 +97,16 @@ export async function composeLocalService(env: Env = process.env, opts: LocalSer
     const config = loadSyncConfig(effective);
     const deployment = loadDeploymentConfig(effective);
     const rates = loadRateSettings(effective);
-    const store = stateStoreFor(deployment, opts.persistState ?? !sandbox);
+    const persist = opts.persistState ?? !sandbox;
+    const store = stateStoreFor(deployment, persist);
+    const ttlDays = loadHistoryTtlDays(effective);
+    const dynamoHistory =
+      persist && deployment.stateTable ? new DynamoHistoryStore({ tableName: deployment.stateTable, ttlDays, clock: opts.clock }) : undefined;
+    const history = dynamoHistory ?? new FileHistoryStore(persist ? historyFileFor(deployment.stateFile) : undefined, { ttlDays, clock: opts.clock });
+    const failures = dynamoHistory ?? scanOpenFailures(store);
     const localQueue = deployment.queueUrl ? undefined : new InProcessQueue({ clock: opts.clock });
     const queue: ChangeQueue = localQueue ?? new SqsChangeQueue({ queueUrl: deployment.queueUrl! });
+    const { metrics } = opts;
     const core = composeSyncCore(config, {
       store,
       logger: opts.logger,
@@ -93,10 +115,14 @@ export async function composeLocalService(env: Env = process.env, opts: LocalSer
       startReserveMs: opts.startReserveMs,
       budgets: opts.pacing === false ? undefined : budgetsFor(rates, 'whole'),
       requeueTo: () => queue,
+      history,
+      metrics,
     });
     const callbackConfig = () => loadCallbackConfig(effective);
     return {
       ...core,
+      history,
+      failures,
       env: effective,
       deployment,
       rates,
@@ -104,7 +130,14 @@ export async function composeLocalService(env: Env = process.env, opts: LocalSer
       localQueue,
       sims,
       callbackConfig,
-      callbackHandler: () => createCallbackHandler({ config: callbackConfig(), queue, logger: opts.logger }),
+      operations: () =>
+        operationsOf({
+          queue: localQueue ?? new SqsQueueStatus({ queueUrl: deployment.queueUrl!, deadLetterQueueUrl: deployment.deadLetterQueueUrl }),
+          reports: store,
+          failures,
+          history,
+        }),
+      callbackHandler: () => createCallbackHandler({ config: callbackConfig(), queue, logger: opts.logger, metrics }),
       close: async () => sims?.stop(),
     };
   } catch (e) {

@@ -17,7 +17,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { CallbackConfig } from '../config';
 import type { Logger } from '../log';
+import { METRIC, type MetricsRecorder } from '../metrics/metrics';
 import { type ChangeQueue, type Clock, systemClock } from '../ports';
+import { entityRef, eventCorrelationId, eventTimeText } from '../trail/trail';
 import { buildReply, CallbackCryptoError, type CryptoFailure, decodeAesKey, decryptMessage, randomNonce, verifySignature } from './crypto';
 import { EventParseError, type ParsedEvent, parseEvent } from './events';
 
@@ -26,6 +28,8 @@ export interface CallbackDeps {
   queue: ChangeQueue;
   clock?: Clock;
   logger?: Logger;
+  /** Accepted, rejected by reason, server errors and messages enqueued (flushed by the caller). */
+  metrics?: MetricsRecorder;
 }
 
 export type CallbackHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -87,7 +91,7 @@ function bodySize(raw: string, isBase64: boolean): number {
 }
 
 export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
-  const { config, queue, logger } = deps;
+  const { config, queue, logger, metrics } = deps;
   const clock = deps.clock ?? systemClock;
   // Once per handler: a bad key fails at start, and requests do not pay for decoding it.
   const key = decodeAesKey(config.aesKey);
@@ -169,17 +173,28 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
       if (e instanceof Rejection) {
         const sourceIp = event.requestContext?.http?.sourceIp;
         logger?.warn('callback rejected', { requestId, sourceIp, status: e.status, reason: e.reason, detail: e.detail });
+        metrics?.add(METRIC.callbackRejected, 'Count', 1, { Reason: e.reason });
+        if (e.status >= 500) metrics?.add(METRIC.callbackServerErrors, 'Count', 1);
         return errorResponse(e.status);
       }
       // Nothing on this path puts secrets or plaintext into an error message.
       logger?.error('callback failed unexpectedly', { requestId, error: e instanceof Error ? `${e.name}: ${e.message}` : 'unknown' });
+      metrics?.add(METRIC.callbackServerErrors, 'Count', 1);
       return errorResponse(500);
     }
 
-    const summary = { requestId, eventType: parsed.eventType, corpId: parsed.corpId };
+    const summary: Record<string, unknown> = { requestId, eventType: parsed.eventType, corpId: parsed.corpId };
     if (parsed.action === 'enqueue') {
+      const first = parsed.messages[0];
+      const entities = parsed.messages.map((m) => entityRef(m.kind, m.id));
+      const eventTime = first?.eventTime ?? 0;
+      // One trail per push: its retries, and its failed-push record if DingTalk gives up, share it.
+      // The ids stay out of this line (they are the push's plaintext); the worker's lines name
+      // each entity under the same correlation id.
+      const correlationId = eventCorrelationId({ eventType: parsed.eventType, eventTime, corpId: parsed.corpId, entities });
+      Object.assign(summary, { correlationId, eventTime: eventTimeText(eventTime) });
       try {
-        await queue.enqueue(parsed.messages);
+        await queue.enqueue(parsed.messages.map((m) => ({ ...m, trail: { correlationId, source: 'push' as const } })));
       } catch (e) {
         // Never `success` here: DingTalk retries (+10 s, +30 s) and then lists the push as
         // failed, where the reconcile's failed-push sweep picks it up.
@@ -188,12 +203,15 @@ export function createCallbackHandler(deps: CallbackDeps): CallbackHandler {
           messages: parsed.messages.length,
           error: e instanceof Error ? e.message : String(e),
         });
+        metrics?.add(METRIC.callbackServerErrors, 'Count', 1);
         return errorResponse(503);
       }
       logger?.info('callback accepted', { ...summary, messages: parsed.messages.length });
+      metrics?.add(METRIC.messagesEnqueued, 'Count', parsed.messages.length);
     } else {
       logger?.info('callback acknowledged without messages', { ...summary, reason: parsed.reason, messages: 0 });
     }
+    metrics?.add(METRIC.callbackAccepted, 'Count', 1);
 
     const reply = buildReply('success', {
       token: config.token,

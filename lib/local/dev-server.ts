@@ -12,6 +12,8 @@ export type HttpApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatew
 export interface Route {
   method: string;
   path: string;
+  /** Also every path below `path` (`/history/user` serves `/history/user/<id>`); the handler reads `rawPath`. */
+  prefix?: boolean;
   handler: HttpApiHandler;
 }
 
@@ -66,7 +68,7 @@ export function startDevServer(routes: Route[], port: number, host = '127.0.0.1'
     });
     req.on('end', () => {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      const route = routes.find((r) => r.method === req.method && r.path === path);
+      const route = routes.find((r) => r.method === req.method && (r.path === path || (r.prefix === true && path.startsWith(`${r.path}/`))));
       if (!route) {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
         return;

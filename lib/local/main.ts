@@ -1,49 +1,20 @@
 /**
  * `npm start`: the whole pipeline in one process — the callback behind a node:http server, an
  * in-process FIFO queue, the sync worker and an embedded state store — through the same code the
- * Lambdas run. With no DingTalk/WeCom credentials in the environment it starts both simulators
- * on loopback and seeds a small organisation, so the flow can be seen without any account.
+ * Lambdas run (lib/local/server.ts). With no DingTalk/WeCom credentials in the environment it
+ * starts both simulators on loopback and seeds a small organisation, so the flow can be seen
+ * without any account.
  */
-import { composeLocalService } from '../compose/local';
 import { loadLogLevel } from '../config';
 import { createLogger } from '../log';
 import { SANDBOX_ENV } from '../sandbox/seed';
-import { type HttpApiHandler, startDevServer } from './dev-server';
-import { startWorkerLoop } from './worker-loop';
-
-function json(statusCode: number, body: unknown): Awaited<ReturnType<HttpApiHandler>> {
-  return { statusCode, headers: { 'content-type': 'application/json; charset=utf-8' }, body: `${JSON.stringify(body, null, 2)}\n` };
-}
+import { startLocalServer } from './server';
 
 async function main(): Promise<void> {
   const logger = createLogger('local', { level: loadLogLevel() });
-  const service = await composeLocalService(process.env, { logger });
+  const local = await startLocalServer(process.env, { logger });
+  const { service, url, callbackUrl } = local;
   const { sims, deployment, config: syncConfig, rates } = service;
-  // npm start's worker drains the in-process queue; with QUEUE_URL set the Lambda's worker does.
-  const queue = service.localQueue;
-  // As many batches at once as the SQS trigger runs Lambdas, sharing this process's pacing.
-  const stopWorker = queue ? startWorkerLoop(queue, service.processBatch, { concurrency: service.rates.syncMaxConcurrency }) : () => undefined;
-
-  const routes = [{ method: 'POST', path: '/dingtalk/callback', handler: service.callbackHandler() }];
-  if (sims) {
-    const { dingtalk: dt, wecom: sim } = sims;
-    routes.push({ method: 'GET', path: '/sandbox/wecom', handler: async () => json(200, { departments: sim.listDepts(), users: sim.listUsers() }) });
-    routes.push({ method: 'GET', path: '/sandbox/dingtalk', handler: async () => json(200, { departments: dt.listDepts(), users: dt.listUsers() }) });
-  }
-  routes.push({
-    method: 'GET',
-    path: '/healthz',
-    handler: async () => json(200, { ok: true, queueDepth: queue?.depth ?? null, deadLetters: queue?.deadLetters.length ?? null }),
-  });
-
-  const { server, url } = await startDevServer(routes, deployment.port);
-  const callbackUrl = `${url}/dingtalk/callback`;
-  sims?.dingtalk.setCallback({
-    url: callbackUrl,
-    token: SANDBOX_ENV.DINGTALK_TOKEN,
-    aesKey: SANDBOX_ENV.DINGTALK_AES_KEY,
-    ownerKey: SANDBOX_ENV.DINGTALK_OWNER_KEY,
-  });
 
   const lines = [`dingtalk-wecom-sync listening: POST ${callbackUrl}`];
   if (sims) {
@@ -63,12 +34,15 @@ async function main(): Promise<void> {
       `real APIs: DingTalk ${syncConfig.dingtalkApiBase}, WeCom ${syncConfig.wecomApiBase}; state in ${deployment.stateTable ? `DynamoDB table ${deployment.stateTable}` : deployment.stateFile}`,
     );
   }
+  lines.push(
+    'and how it went (status: GET /status; one entity: GET /history/user/<id>, /history/dept/<id>):',
+    `  npm run status -- --url ${url}`,
+    `  npm run history -- --url ${url} --user zhangsan`,
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
 
   const shutdown = (): void => {
-    stopWorker();
-    server.close();
-    void service.close().finally(() => process.exit(0));
+    void local.close().finally(() => process.exit(0));
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

@@ -6,6 +6,8 @@
  */
 import { deduplicationId, encodeMessage, messageGroupId } from '../messages';
 import { type ChangeMessage, type ChangeQueue, type Clock, QueueRejectedError, systemClock } from '../ports';
+import type { QueueStatus, QueueStatusSource } from '../status/status';
+import { trailAttributes } from '../trail/attributes';
 
 export interface QueuedMessage {
   messageId: string;
@@ -13,11 +15,13 @@ export interface QueuedMessage {
   dedupId: string;
   /** The encoded body, exactly as SQS would carry it. */
   body: string;
+  /** The message attributes, as SQS would carry them (the trail). */
+  attributes: Record<string, string>;
   receiveCount: number;
   sentAt: number;
 }
 
-export class InProcessQueue implements ChangeQueue {
+export class InProcessQueue implements ChangeQueue, QueueStatusSource {
   private readonly ready: QueuedMessage[] = [];
   private readonly inFlight = new Map<string, QueuedMessage>();
   private readonly seen = new Map<string, number>();
@@ -53,6 +57,7 @@ export class InProcessQueue implements ChangeQueue {
         groupId: messageGroupId(m),
         dedupId,
         body: encodeMessage(m),
+        attributes: trailAttributes(m.trail),
         receiveCount: 0,
         sentAt: now,
       });
@@ -97,6 +102,19 @@ export class InProcessQueue implements ChangeQueue {
     if (firstOfGroup === -1) this.ready.push(m);
     else this.ready.splice(firstOfGroup, 0, m);
     for (const l of this.listeners) l();
+  }
+
+  /** What `npm start`'s status shows: waiting, in flight, the oldest one's age, dead letters. */
+  async queueStatus(): Promise<QueueStatus> {
+    const now = (this.opts.clock ?? systemClock).now();
+    let oldest = now;
+    for (const m of [...this.ready, ...this.inFlight.values()]) oldest = Math.min(oldest, m.sentAt);
+    return {
+      depth: this.ready.length,
+      inFlight: this.inFlight.size,
+      oldestAgeSeconds: Math.max(0, Math.round((now - oldest) / 1000)),
+      deadLetters: this.deadLetters.length,
+    };
   }
 
   /** Messages waiting or in flight. */

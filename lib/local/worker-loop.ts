@@ -24,7 +24,9 @@ function toRecord(m: QueuedMessage): SQSRecord {
       MessageGroupId: m.groupId,
       MessageDeduplicationId: m.dedupId,
     },
-    messageAttributes: {},
+    messageAttributes: Object.fromEntries(
+      Object.entries(m.attributes).map(([name, value]) => [name, { dataType: 'String', stringValue: value, stringListValues: [], binaryListValues: [] }]),
+    ),
     md5OfBody: '',
     eventSource: 'aws:sqs',
     eventSourceARN: 'arn:aws:sqs:local:000000000000:changes.fifo',

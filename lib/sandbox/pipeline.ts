@@ -8,12 +8,15 @@ import type { Server } from 'node:http';
 import type { SyncCore } from '../compose/core';
 import { composeLocalService } from '../compose/local';
 import type { DingTalkApi } from '../dingtalk/api';
+import type { HistoryStore } from '../history/history';
 import { startDevServer } from '../local/dev-server';
 import type { FileStateStore } from '../local/file-store';
 import type { InProcessQueue } from '../local/memory-queue';
 import { drain } from '../local/worker-loop';
 import { createMemoryLogger } from '../log';
+import type { MetricsRecorder } from '../metrics/metrics';
 import type { RateSettings } from '../rate-budget';
+import type { FailureIndex } from '../status/failures';
 import type { EntitySync } from '../sync/entity';
 import type { SyncBatchResult } from '../sync/worker';
 import type { WeComApi } from '../wecom/api';
@@ -28,6 +31,8 @@ export interface SandboxPipeline {
   wecom: WeComApi;
   queue: InProcessQueue;
   store: FileStateStore;
+  history: HistoryStore;
+  failures: FailureIndex;
   sync: EntitySync;
   logger: ReturnType<typeof createMemoryLogger>;
   /** The rate settings the service runs with (pacing, and the worker loop's concurrency). */
@@ -50,6 +55,7 @@ export interface SandboxPipelineOptions {
    * no pacing, for tests that count calls rather than time them.
    */
   rateLimits?: boolean;
+  metrics?: MetricsRecorder;
 }
 
 export async function startSandboxPipeline(env: Record<string, string> = {}, opts: SandboxPipelineOptions = {}): Promise<SandboxPipeline> {
@@ -65,6 +71,7 @@ export async function startSandboxPipeline(env: Record<string, string> = {}, opt
       timeoutMs: opts.timeoutMs,
       startReserveMs: opts.startReserveMs,
       pacing: opts.rateLimits ?? false,
+      metrics: opts.metrics,
     },
   );
   const { dingtalk: dt, wecom: wc } = service.sims!;
@@ -83,6 +90,8 @@ export async function startSandboxPipeline(env: Record<string, string> = {}, opt
     wecom: service.wecom,
     queue,
     store: service.store as FileStateStore,
+    history: service.history,
+    failures: service.failures,
     sync: service.sync,
     logger,
     rates: service.rates,

@@ -13,6 +13,7 @@
  * its message goes back to the queue, to be re-read and re-applied.
  */
 import { PlatformError } from '../errors';
+import { noteStateWrite } from '../history/observed-writes';
 import type { Logger } from '../log';
 import { type Clock, type EntityKind, type EntityState, type EntityStatus, StaleStateError, type StateStore } from '../ports';
 import type { SyncOutcome } from './outcome';
@@ -67,7 +68,8 @@ export class EntityStateBook {
       throw new ConcurrentWriteError(`${kind} ${id} is being created by another worker`);
     }
     try {
-      return await this.deps.store.put(
+      return await this.write(
+        state,
         {
           ...kept(state),
           kind,
@@ -95,7 +97,7 @@ export class EntityStateBook {
   async noteCreating(claim: EntityState, creating: NonNullable<EntityState['creating']>): Promise<EntityState> {
     const { version, ...fields } = claim;
     try {
-      return await this.deps.store.put({ ...fields, creating, updatedAt: this.deps.clock.now() }, { ifVersion: version });
+      return await this.write(claim, { ...fields, creating, updatedAt: this.deps.clock.now() }, { ifVersion: version });
     } catch (e) {
       if (e instanceof StaleStateError) throw new ConcurrentWriteError(`${claim.kind} ${claim.id} is being created by another worker`);
       throw e;
@@ -118,7 +120,7 @@ export class EntityStateBook {
   async save(prev: EntityState | undefined, next: NextState): Promise<void> {
     const { version: _ignored, ...fields } = next as EntityState;
     try {
-      await this.deps.store.put({ ...fields, updatedAt: this.deps.clock.now() }, { ifVersion: prev?.version ?? 0 });
+      await this.write(prev, { ...fields, updatedAt: this.deps.clock.now() }, { ifVersion: prev?.version ?? 0 });
     } catch (e) {
       if (e instanceof StaleStateError) throw new StaleSaveError(`${next.kind} ${next.id} was changed concurrently; retrying`);
       throw e;
@@ -145,9 +147,11 @@ export class EntityStateBook {
     }
     // A claim we took must not block the retry.
     if (state?.status === 'pending')
-      await this.deps.store
-        .put({ ...state, status: 'failed', updatedAt: this.deps.clock.now(), lastError: 'creation interrupted' }, { ifVersion: state.version })
-        .catch(() => undefined);
+      await this.write(
+        state,
+        { ...state, status: 'failed', updatedAt: this.deps.clock.now(), lastError: 'creation interrupted' },
+        { ifVersion: state.version },
+      ).catch(() => undefined);
     throw e;
   }
 
@@ -174,6 +178,13 @@ export class EntityStateBook {
     const outcome = await this.recordFailure(kind, id, state, { status, payloadHash: state?.payloadHash, errcode: e.errcode, message: hint });
     this.deps.logger?.error('cannot read entity from DingTalk', { kind, id, errcode: e.errcode, hint });
     return outcome;
+  }
+
+  /** Every write of a record goes here: the audit (lib/history) notes what each sync changed. */
+  private async write(prev: EntityState | undefined, next: Omit<EntityState, 'version'>, opts: { ifVersion: number }): Promise<EntityState> {
+    const written = await this.deps.store.put(next, opts);
+    noteStateWrite(prev, written);
+    return written;
   }
 
   /** Keeps what the store knew of the WeCom side (ownership, id, last payload) and adds the failure. */

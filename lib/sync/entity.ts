@@ -17,9 +17,15 @@
  * either write: the entity is read from DingTalk again and written again, forced. A department
  * a user's sync creates on the way (ensureDept) is guarded by its pending claim, a conditional
  * write, rather than by its lease.
+ *
+ * Every entry point's outcome is recorded (lib/history/audit.ts): an item in the entity's
+ * history, the outcome metrics and a `sync outcome` log line, under the trail in force.
  */
 import type { SyncConfig } from '../config';
+import { SyncAudit } from '../history/audit';
+import type { HistoryStore } from '../history/history';
 import type { Logger } from '../log';
+import type { MetricsRecorder } from '../metrics/metrics';
 import {
   type ChangeMessage,
   type Clock,
@@ -47,6 +53,9 @@ export interface EntitySyncDeps {
   config: Pick<SyncConfig, 'onLeave' | 'rootDeptIds' | 'excludeDeptIds' | 'toInvite'>;
   clock?: Clock;
   logger?: Logger;
+  /** Where each outcome is kept; none: outcomes are only logged. */
+  history?: HistoryStore;
+  metrics?: MetricsRecorder;
 }
 
 /** The worker does not wait for a held lease: its message comes back after the visibility timeout. */
@@ -57,6 +66,7 @@ export class EntitySync {
   private readonly depts: DeptSync;
   private readonly leases: EntityLeaseDeps;
   private readonly store: StateStore;
+  private readonly audit: SyncAudit;
 
   constructor(deps: EntitySyncDeps) {
     const { dingtalk, wecom, config, logger } = deps;
@@ -69,6 +79,7 @@ export class EntitySync {
     this.users = new UserSync({ dingtalk, wecom, states, depts: this.depts, contacts, config, logger });
     this.leases = { store: deps.store, clock, logger };
     this.store = deps.store;
+    this.audit = new SyncAudit({ history: deps.history, metrics: deps.metrics, clock, logger });
   }
 
   /** One queue message: re-read the entity it names and make WeCom match. A held lease is not waited for. */
@@ -139,20 +150,22 @@ export class EntitySync {
    * what it says, forced, whatever the record claims WeCom holds.
    */
   private leased(kind: EntityKind, id: string, waitDelaysMs: readonly number[], work: () => Promise<SyncOutcome>): Promise<SyncOutcome> {
-    return withEntityLease(
-      this.leases,
-      kind,
-      id,
-      async () => {
-        try {
-          return await work();
-        } catch (e) {
-          if (!(e instanceof StaleSaveError)) throw e;
-          this.leases.logger?.warn('state changed during the write; reading DingTalk again and writing again', { kind, id });
-          return kind === 'user' ? this.users.syncUser(id, { force: true }) : this.depts.syncDept(Number(id), { force: true });
-        }
-      },
-      { waitDelaysMs },
+    return this.audit.run(kind, id, () =>
+      withEntityLease(
+        this.leases,
+        kind,
+        id,
+        async () => {
+          try {
+            return await work();
+          } catch (e) {
+            if (!(e instanceof StaleSaveError)) throw e;
+            this.leases.logger?.warn('state changed during the write; reading DingTalk again and writing again', { kind, id });
+            return kind === 'user' ? this.users.syncUser(id, { force: true }) : this.depts.syncDept(Number(id), { force: true });
+          }
+        },
+        { waitDelaysMs },
+      ),
     );
   }
 

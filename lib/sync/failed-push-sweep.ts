@@ -7,6 +7,9 @@
  * it is enqueued, and deleted from there only once the queue has accepted it. Every sweep first
  * enqueues what an earlier one left in the outbox, and reads no new page while the queue or the
  * store refuses: the outbox then holds at most the page the queue last refused.
+ *
+ * Each failed push's messages carry the push's correlation id (lib/trail), the one its callback
+ * attempts logged, with the sweep's run id beside it.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -20,6 +23,7 @@ import {
   type StateStore,
   systemClock,
 } from '../ports';
+import { entityRef, eventCorrelationId } from '../trail/trail';
 import { errorText } from './error-text';
 
 /** A bound on pages read in one run, should the list never say it has no more. */
@@ -49,6 +53,7 @@ type Pending = OutboxRecord & { saved: boolean };
 export async function sweepFailedPushes(
   deps: SweepDeps,
   onProgress?: (done: number, total: number) => void,
+  opts: { runId?: string } = {},
 ): Promise<{ enqueued: number; errors: RunReport['errors'] }> {
   const errors: RunReport['errors'] = [];
   let enqueued = 0;
@@ -100,7 +105,7 @@ export async function sweepFailedPushes(
       sweepError(`could not read the failed-push list: ${errorText(e)}`);
       break;
     }
-    const records = outboxRecords(messagesOf(result), clock.now());
+    const records = outboxRecords(messagesOf(result, opts.runId), clock.now());
     let saved = true;
     for (const record of records) {
       try {
@@ -121,11 +126,17 @@ export async function sweepFailedPushes(
   return { enqueued, errors };
 }
 
-function messagesOf(page: FailedPushPage): ChangeMessage[] {
-  return page.failed.flatMap((f) => [
-    ...f.userIds.map((id): ChangeMessage => ({ kind: 'user', id, eventType: f.eventType, eventTime: f.eventTime, corpId: f.corpId })),
-    ...f.deptIds.map((id): ChangeMessage => ({ kind: 'dept', id, eventType: f.eventType, eventTime: f.eventTime, corpId: f.corpId })),
-  ]);
+function messagesOf(page: FailedPushPage, runId: string | undefined): ChangeMessage[] {
+  return page.failed.flatMap((f) => {
+    const entities = [...f.userIds.map((id) => entityRef('user', id)), ...f.deptIds.map((id) => entityRef('dept', id))];
+    const trail: ChangeMessage['trail'] = {
+      correlationId: eventCorrelationId({ eventType: f.eventType, eventTime: f.eventTime, corpId: f.corpId, entities }),
+      source: 'failed_push_sweep',
+      ...(runId ? { runId } : {}),
+    };
+    const base = { eventType: f.eventType, eventTime: f.eventTime, corpId: f.corpId, trail };
+    return [...f.userIds.map((id): ChangeMessage => ({ kind: 'user', id, ...base })), ...f.deptIds.map((id): ChangeMessage => ({ kind: 'dept', id, ...base }))];
+  });
 }
 
 /** One page's messages as outbox records, ids unique across runs and in page order. */

@@ -40,13 +40,13 @@ export function formatPlanTable(ops: readonly PlanOp[]): string {
   ].join('\n');
 }
 
-function displayWidth(s: string): number {
+export function displayWidth(s: string): number {
   let w = 0;
   for (const ch of s) w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch) ? 2 : 1;
   return w;
 }
 
-function truncate(s: string, width: number): string {
+export function truncate(s: string, width: number): string {
   if (displayWidth(s) <= width) return s;
   let out = '';
   for (const ch of s) {
@@ -56,6 +56,6 @@ function truncate(s: string, width: number): string {
   return `${out}…`;
 }
 
-function padDisplay(s: string, width: number): string {
+export function padDisplay(s: string, width: number): string {
   return s + ' '.repeat(Math.max(0, width - displayWidth(s)));
 }

@@ -16,11 +16,17 @@
  * (lib/rate-budget.ts), and a throttled call is waited out there. A read that still fails fails
  * the run before anything is written. A configuration error while applying
  * (untrusted IP, wrong secret) stops the run: every other operation would fail the same way.
+ *
+ * The run's id is the correlation id of everything it does (lib/trail): its log lines, the
+ * history items of what it writes, and the failed pushes its sweep enqueues (whose messages carry
+ * the run id beside the correlation id of the push).
  */
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_DETAIL_SWEEP_RUNS, type SyncConfig } from '../config';
 import type { Logger } from '../log';
 import { type ChangeQueue, type Clock, type RunReport, type StateStore, systemClock, type WeComDirectory } from '../ports';
+import { runWithTrail } from '../trail/context';
+import { reconcileTrail } from '../trail/trail';
 import { type ApplyDeps, applyPlan } from './apply-plan';
 import { deletionGuard } from './deletion-guard';
 import { DETAIL_SWEEP_CURSOR } from './detail-sweep';
@@ -62,9 +68,13 @@ const LOCK_NAME = 'reconcile';
 /** Longer than the Lambda's 15-minute limit, so a crashed run's lock expires on its own. */
 const LOCK_TTL_MS = 16 * 60_000;
 
-export async function runReconcile(deps: ReconcileDeps, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
-  const clock = deps.clock ?? systemClock;
+export function runReconcile(deps: ReconcileDeps, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
   const runId = randomUUID();
+  return runWithTrail(reconcileTrail(runId), () => run(deps, opts, runId));
+}
+
+async function run(deps: ReconcileDeps, opts: ReconcileOptions, runId: string): Promise<ReconcileResult> {
+  const clock = deps.clock ?? systemClock;
   const startedAt = clock.now();
   const timings: Record<string, number> = {};
   const dryRun = opts.dryRun ?? false;
@@ -148,7 +158,7 @@ export async function runReconcile(deps: ReconcileDeps, opts: ReconcileOptions =
     }
 
     t = performance.now();
-    const sweep = await sweepFailedPushes(deps, progress('sweep'));
+    const sweep = await sweepFailedPushes(deps, progress('sweep'), { runId });
     timings.sweep = performance.now() - t;
 
     const failures = [...details.errors, ...applied.errors, ...sweep.errors];

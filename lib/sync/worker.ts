@@ -9,12 +9,18 @@
  * no record once less than `startReserveMs` remains before it: those are reported as batch item failures and come
  * back on a later receive, instead of the whole batch being cut off by the timeout (which would
  * return the finished records too and count a receive against every one of them).
+ *
+ * Each record is handled under its trail (lib/trail): the correlation id its message attributes
+ * carry (else the SQS message id), so every line logged while it is synced names it.
  */
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { invocationDeadline } from '../invocation-deadline';
 import type { Logger } from '../log';
 import { decodeMessage } from '../messages';
+import { trailFromAttributes } from '../trail/attributes';
+import { runWithTrail } from '../trail/context';
+import { trailOfMessage } from '../trail/trail';
 import type { EntitySync, SyncOutcome } from './entity';
 import { errorText } from './error-text';
 
@@ -58,24 +64,28 @@ export function createSyncBatchProcessor(
       }
       // A body we cannot read is thrown, not dropped: after maxReceiveCount it rests in the DLQ.
       const message = decodeMessage(record.body);
-      try {
-        // Its platform calls end by the invocation's deadline: started late, it fails in time
-        // (retryably) rather than being killed with the whole batch.
-        const outcome = await sync.handle(message);
-        outcomes.push(outcome);
-        if (outcome.result === 'failed') {
-          logger?.warn('change recorded as failed', { ...outcome, messageId: record.messageId });
+      const trail = trailFromAttributes(record.messageAttributes);
+      if (trail) message.trail = trail;
+      return runWithTrail(trailOfMessage(message, record.messageId), async () => {
+        try {
+          // Its platform calls end by the invocation's deadline: started late, it fails in time
+          // (retryably) rather than being killed with the whole batch.
+          const outcome = await sync.handle(message);
+          outcomes.push(outcome);
+          if (outcome.result === 'failed') {
+            logger?.warn('change recorded as failed', { ...outcome, messageId: record.messageId });
+          }
+        } catch (e) {
+          logger?.warn('change will be retried', {
+            kind: message.kind,
+            id: message.id,
+            messageId: record.messageId,
+            receiveCount: record.attributes?.ApproximateReceiveCount,
+            error: errorText(e),
+          });
+          throw e;
         }
-      } catch (e) {
-        logger?.warn('change will be retried', {
-          kind: message.kind,
-          id: message.id,
-          messageId: record.messageId,
-          receiveCount: record.attributes?.ApproximateReceiveCount,
-          error: errorText(e),
-        });
-        throw e;
-      }
+      });
     };
     const processor = new SqsFifoPartialProcessorAsync();
     const response = await processPartialResponse(event, handleRecord, processor, {

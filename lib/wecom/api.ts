@@ -25,6 +25,7 @@
  *   string, so no URL is ever put in a message).
  */
 import type { PlatformError } from '../errors';
+import type { Logger } from '../log';
 import { isObj, type PlatformClientOptions, PlatformHttp, type PlatformProfile, protocolError } from '../platform-http';
 import type { WeComDeptPayload, WeComDeptRef, WeComDirectory, WeComUserDeptRow, WeComUserPayload } from '../ports';
 import { TokenCache } from '../token-cache';
@@ -79,30 +80,48 @@ export class WeComApi implements WeComDirectory {
   readonly calls: Record<string, number>;
 
   private readonly http: PlatformHttp;
+  private readonly logger: Logger | undefined;
 
   constructor(opts: WeComApiOptions) {
     const { corpId, secret, ...rest } = opts;
     this.http = new PlatformHttp(WECOM, tokens, { ...rest, credentialId: corpId, secret });
     this.calls = this.http.calls;
+    this.logger = opts.logger;
+  }
+
+  /**
+   * One line per write WeCom accepted: the end of a change's trail (the logger adds the
+   * correlation id). Field names only: the values are personal data.
+   */
+  private written(api: string, wecomId: string | number, payload?: object): void {
+    const fields = payload ? Object.keys(payload).filter((k) => k !== 'id' && k !== 'userid') : undefined;
+    this.logger?.info('wecom write', { api, wecomId: String(wecomId), ...(fields ? { fields } : {}) });
   }
 
   async createDept(payload: WeComDeptPayload): Promise<number> {
     const api = 'department/create';
     const answer = await this.http.call(api, 'POST', { body: payload });
     // Older answers carry no id when one was requested: it is the requested one.
-    if (answer.id === undefined && payload.id !== undefined) return payload.id;
+    if (answer.id === undefined && payload.id !== undefined) {
+      this.written(api, payload.id, payload);
+      return payload.id;
+    }
     // Without an id the department may well exist (WeCom chose its id): the caller's retry must
     // find it rather than create it again (see the department sync).
     if (answer.id === undefined) throw badAnswer(api, 'no department id');
-    return int(api, answer.id, 'id');
+    const id = int(api, answer.id, 'id');
+    this.written(api, id, payload);
+    return id;
   }
 
   async updateDept(payload: Partial<WeComDeptPayload> & { id: number }): Promise<void> {
     await this.http.call('department/update', 'POST', { body: payload });
+    this.written('department/update', payload.id, payload);
   }
 
   async deleteDept(id: number): Promise<void> {
     await this.http.call('department/delete', 'GET', { query: { id: String(id) }, alreadyDone: DEPT_GONE });
+    this.written('department/delete', id);
   }
 
   async listDepts(rootId?: number): Promise<WeComDeptRef[]> {
@@ -122,16 +141,19 @@ export class WeComApi implements WeComDirectory {
   async createUser(payload: WeComUserPayload): Promise<void> {
     // WeCom's to_invite defaults to true (it sends an invitation): never leave it to WeCom.
     await this.http.call('user/create', 'POST', { body: { ...payload, to_invite: payload.to_invite ?? false } });
+    this.written('user/create', payload.userid, payload);
   }
 
   async updateUser(payload: Partial<WeComUserPayload> & { userid: string }): Promise<void> {
     // to_invite belongs to creation only; update does not document it, so it is not sent.
     const { to_invite: _notForUpdate, ...fields } = payload;
     await this.http.call('user/update', 'POST', { body: fields });
+    this.written('user/update', payload.userid, fields);
   }
 
   async deleteUser(userid: string): Promise<void> {
     await this.http.call('user/delete', 'GET', { query: { userid }, alreadyDone: USER_GONE });
+    this.written('user/delete', userid);
   }
 
   async listUserDepts(): Promise<WeComUserDeptRow[]> {

@@ -5,6 +5,7 @@ import { createSqsServer } from 'local-aws-sqs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { redrive } from '../../lib/aws/redrive';
 import { encodeMessage } from '../../lib/messages';
+import { trailFromAttributes } from '../../lib/trail/attributes';
 
 let server: Server;
 let client: SQSClient;
@@ -36,4 +37,20 @@ it('moves every readable message back with its entity group, and leaves unreadab
     back.push(...r.Messages.map((m) => m.Attributes!.MessageGroupId!));
   }
   expect(back.sort()).toEqual(Array.from({ length: 23 }, (_, i) => `user:u${i}`).sort());
+});
+
+it('keeps each message’s trail (its correlation id) when moving it back', async () => {
+  const queue = (await client.send(new CreateQueueCommand({ QueueName: 'q2.fifo', Attributes: { FifoQueue: 'true' } }))).QueueUrl!;
+  const dlq = (await client.send(new CreateQueueCommand({ QueueName: 'dlq2.fifo', Attributes: { FifoQueue: 'true' } }))).QueueUrl!;
+  const body = encodeMessage({ kind: 'user', id: 'zhangsan', eventType: 'user_modify_org', eventTime: 1, corpId: 'c' });
+  const MessageAttributes = {
+    correlationId: { DataType: 'String', StringValue: 'c0ffee' },
+    triggerSource: { DataType: 'String', StringValue: 'push' },
+  };
+  await client.send(
+    new SendMessageCommand({ QueueUrl: dlq, MessageBody: body, MessageAttributes, MessageGroupId: 'user:zhangsan', MessageDeduplicationId: 'd' }),
+  );
+  expect(await redrive(client, dlq, queue)).toEqual({ moved: 1, unreadable: 0, failed: 0 });
+  const r = await client.send(new ReceiveMessageCommand({ QueueUrl: queue, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }));
+  expect(trailFromAttributes(r.Messages![0]!.MessageAttributes)).toEqual({ correlationId: 'c0ffee', source: 'push' });
 });

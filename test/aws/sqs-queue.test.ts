@@ -26,6 +26,7 @@ import { createCallbackHandler } from '../../lib/dingtalk/receiver';
 import { createMemoryLogger } from '../../lib/log';
 import { decodeMessage, deduplicationId, messageGroupId } from '../../lib/messages';
 import { type ChangeMessage, QueueRejectedError } from '../../lib/ports';
+import { trailFromAttributes } from '../../lib/trail/attributes';
 import { callbackEvent } from '../support/http-api-event';
 
 let server: Server;
@@ -135,6 +136,22 @@ function countingClient() {
 }
 
 describe('each change becomes one deduplicated message in its entity’s FIFO group', () => {
+  it('carries the change’s trail as message attributes, and none for a change without one', async () => {
+    const trail = { correlationId: 'c0ffee', source: 'failed_push_sweep' as const, runId: 'run-1' };
+    await new SqsChangeQueue({ queueUrl, client }).enqueue([{ ...change('zhangsan'), trail }, change('lisi')]);
+    const got = [];
+    for (;;) {
+      const r = await client.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60, MessageAttributeNames: ['All'] }),
+      );
+      if (!r.Messages?.length) break;
+      got.push(...r.Messages);
+    }
+    const byId = new Map(got.map((m) => [decodeMessage(m.Body!).id, m]));
+    expect(trailFromAttributes(byId.get('zhangsan')!.MessageAttributes)).toEqual(trail);
+    expect(trailFromAttributes(byId.get('lisi')!.MessageAttributes)).toBeUndefined();
+  });
+
   it('sends each message with its entity group, a deterministic dedup id and a decodable body', async () => {
     await new SqsChangeQueue({ queueUrl, client }).enqueue([change('zhangsan'), change('42', 'dept')]);
     const got = await receiveAll();

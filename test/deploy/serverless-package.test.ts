@@ -273,9 +273,13 @@ describe('time and retries', () => {
     expect(filter.FilterPattern).toBe('{ $.level = "error" }');
     const metrics = fixed.stack.Resources.ReconcileAlarm!.Properties.Metrics;
     const stat = (id: string) => metrics.find((m: Cfn) => m.Id === id).MetricStat.Metric;
-    expect(stat('crashed')).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Value: { Ref: 'ReconcileLambdaFunction' } }] });
+    expect(stat('crashed')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: 'dingtalk-wecom-sync-test-reconcile' }],
+    });
     expect(stat('errorLines')).toEqual({ Namespace: filter.MetricTransformations[0].MetricNamespace, MetricName: filter.MetricTransformations[0].MetricName });
-    expect(metrics.find((m: Cfn) => m.ReturnData).Expression).toBe('FILL(crashed, 0) + FILL(errorLines, 0)');
+    expect(metrics.find((m: Cfn) => m.ReturnData).Expression).toBe('FILL(failed, 0) + FILL(blocked, 0) + FILL(crashed, 0) + FILL(errorLines, 0)');
   });
 
   it('keeps source maps for the workers and leaves them out of the callback', () => {

@@ -155,12 +155,29 @@ describe('accepted requests', () => {
   it('enqueues one message per user, logs what it accepted, and replies success', async () => {
     const { handler, queue, logger } = setup();
     expectSuccessReply(await handler(event(request(USER_EVENT))));
-    expect(queue.receive(10).map((m) => decodeMessage(m.body))).toEqual([
+    const received = queue.receive(10);
+    expect(received.map((m) => decodeMessage(m.body))).toEqual([
       { kind: 'user', id: 'zhangsan', eventType: 'user_add_org', eventTime: NOW, corpId: 'dingcorp' },
       { kind: 'user', id: 'lisi', eventType: 'user_add_org', eventTime: NOW, corpId: 'dingcorp' },
     ]);
+    // One correlation id for the push, beside each message's body and in the log line.
+    const correlationId = received[0]!.attributes.correlationId!;
+    expect(correlationId).toMatch(/^[0-9a-f]{24}$/);
+    expect(received.map((m) => m.attributes)).toEqual([
+      { correlationId, triggerSource: 'push' },
+      { correlationId, triggerSource: 'push' },
+    ]);
     expect(logger.entries).toEqual([
-      { level: 'info', message: 'callback accepted', requestId: 'req-1', eventType: 'user_add_org', corpId: 'dingcorp', messages: 2 },
+      {
+        level: 'info',
+        message: 'callback accepted',
+        requestId: 'req-1',
+        eventType: 'user_add_org',
+        corpId: 'dingcorp',
+        correlationId,
+        eventTime: new Date(NOW).toISOString(),
+        messages: 2,
+      },
     ]);
   });
 

@@ -8,13 +8,15 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSEvent } from 'aws-lambda';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createSqsServer } from 'local-aws-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DynamoHistoryStore } from '../../lib/aws/dynamo-history';
 import { DynamoStateStore, stateTableDefinition } from '../../lib/aws/dynamo-store';
 import { DINGTALK_ERR } from '../../lib/dingtalk/errors';
 import { signedRequest } from '../../lib/dingtalk/push';
 import { encodeMessage } from '../../lib/messages';
+import { METRICS_NAMESPACE } from '../../lib/metrics/metrics';
 import { SANDBOX_ENV } from '../../lib/sandbox/seed';
 import { type Simulators, startSimulators } from '../../lib/sandbox/simulators';
 import type { WeComSimulator } from '../../lib/sandbox/wecom-sim';
@@ -152,5 +154,89 @@ describe('handlers/reconcile', () => {
     expect(result).toMatchObject({ status: 'success', dryRun: false });
     expect(wc.getUser('wangwu')?.enable).toBe(1);
     expect((await new DynamoStateStore({ tableName: 'state' }).latestReport())?.status).toBe('success');
+  });
+});
+
+describe('what the handlers tell CloudWatch', () => {
+  /** The embedded-metric-format lines a call wrote to stdout, where Lambda sends them to CloudWatch Logs. */
+  async function emfLines<T>(call: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const result = await call();
+      const lines = written
+        .join('')
+        .split('\n')
+        .filter((l) => l.includes('"_aws"'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      return { result, lines };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+  const metricsOf = (line: Record<string, unknown>) =>
+    (line._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] }).CloudWatchMetrics[0]!;
+
+  it('callback: accepted, rejected by reason and enqueued, in the namespace and service the alarms watch', async () => {
+    const { handler } = await import('../../handlers/callback');
+    const plaintext = JSON.stringify({ EventType: 'user_modify_org', CorpId: 'c', UserId: ['wangwu'], TimeStamp: String(Date.now()) });
+    const creds = { token: SANDBOX_ENV.DINGTALK_TOKEN, aesKey: SANDBOX_ENV.DINGTALK_AES_KEY, ownerKey: SANDBOX_ENV.DINGTALK_OWNER_KEY };
+    const good = signedRequest(plaintext, creds);
+    const { lines } = await emfLines(() => handler(callbackEvent(good.query, good.body)));
+    expect(lines).toHaveLength(1);
+    expect(metricsOf(lines[0]!)).toEqual({
+      Namespace: METRICS_NAMESPACE,
+      Dimensions: [['service']],
+      Metrics: [
+        { Name: 'MessagesEnqueued', Unit: 'Count' },
+        { Name: 'CallbackAccepted', Unit: 'Count' },
+      ],
+    });
+    expect(lines[0]).toMatchObject({ service: 'dingtalk-wecom-sync', MessagesEnqueued: 1, CallbackAccepted: 1 });
+
+    const forged = signedRequest(plaintext, { ...creds, token: 'not-the-token' });
+    const rejected = await emfLines(() => handler(callbackEvent(forged.query, forged.body)));
+    expect(rejected.result.statusCode).toBe(401);
+    expect(metricsOf(rejected.lines[0]!).Dimensions).toEqual([['service', 'Reason']]);
+    expect(rejected.lines[0]).toMatchObject({ Reason: 'bad_signature', CallbackRejected: 1 });
+  });
+
+  it('sync: outcomes by result, propagation latency and retried messages through Powertools, and the history in the table', async () => {
+    const { handler } = await import('../../handlers/sync');
+    const fresh: SQSRecord = {
+      messageId: 'm10',
+      receiptHandle: 'm10',
+      body: encodeMessage({ kind: 'user', id: 'wangwu', eventType: 'user_modify_org', eventTime: Date.now() - 1500, corpId: 'c' }),
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: 'user:wangwu' },
+      messageAttributes: { correlationId: { stringValue: 'c0ffee', dataType: 'String' }, triggerSource: { stringValue: 'push', dataType: 'String' } },
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:changes.fifo',
+      awsRegion: 'us-east-1',
+    };
+    // wangwu synced first and then changed in DingTalk, so the measured message is one update.
+    await handler({ Records: [{ ...fresh, messageId: 'm9', receiptHandle: 'm9' }] });
+    sims.dingtalk.updateUser('wangwu', { title: '测量' }, { push: false });
+    const { lines } = await emfLines(() => handler({ Records: [fresh] }));
+    const byName = new Map(lines.flatMap((l) => metricsOf(l).Metrics.map((m) => [m.Name, l] as const)));
+    expect(metricsOf(byName.get('SyncResults')!)).toMatchObject({ Namespace: METRICS_NAMESPACE, Dimensions: [['service', 'Result']] });
+    expect(byName.get('SyncResults')).toMatchObject({ service: 'dingtalk-wecom-sync', Result: 'updated', SyncResults: 1 });
+    expect(byName.get('PropagationLatency')!.PropagationLatency).toBeGreaterThanOrEqual(1500);
+    expect(byName.get('RetriedMessages')).toMatchObject({ RetriedMessages: 0 });
+    const [item] = await new DynamoHistoryStore({ tableName: 'state', ttlDays: 180 }).history('user', 'wangwu');
+    expect(item).toMatchObject({ correlationId: 'c0ffee', result: 'updated', trigger: { source: 'push', eventType: 'user_modify_org' } });
+  });
+
+  it('reconcile: the run by status, its duration and counts; a dry run is not counted', async () => {
+    const { handler } = await import('../../handlers/reconcile');
+    const dry = await emfLines(() => handler({ dryRun: true }));
+    expect(dry.lines.flatMap((l) => metricsOf(l).Metrics.map((m) => m.Name))).not.toContain('ReconcileRuns');
+    const { lines } = await emfLines(() => handler({}));
+    const runs = lines.find((l) => 'ReconcileRuns' in l)!;
+    expect(runs).toMatchObject({ Status: 'success', ReconcileRuns: 1 });
+    expect(lines.some((l) => typeof l.ReconcileDuration === 'number')).toBe(true);
   });
 });

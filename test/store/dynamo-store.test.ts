@@ -59,12 +59,28 @@ stateStoreContract('DynamoStateStore on dynalite', async () => {
 });
 
 describe('DynamoStateStore specifics', () => {
-  it('declares a table keyed by the string pk alone, billed per request', () => {
+  it('declares a table keyed by the string pk alone, billed per request, with the timeline index for history and failures', () => {
     expect(stateTableDefinition).toEqual({
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'gpk', AttributeType: 'S' },
+        { AttributeName: 'gsk', AttributeType: 'S' },
+      ],
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
       BillingMode: 'PAY_PER_REQUEST',
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'timeline',
+          KeySchema: [
+            { AttributeName: 'gpk', KeyType: 'HASH' },
+            { AttributeName: 'gsk', KeyType: 'RANGE' },
+          ],
+          Projection: expect.objectContaining({ ProjectionType: 'INCLUDE' }),
+        },
+      ],
     });
+    // The index never carries a payload: personal data stays in the entity records.
+    expect(stateTableDefinition.GlobalSecondaryIndexes[0]!.Projection!.NonKeyAttributes).not.toContain('payload');
   });
 
   it('follows scan pages: list reads past the first 1 MB page', { timeout: 120_000 }, async () => {

@@ -56,8 +56,19 @@ describe('every page reaches the queue before the next is read', () => {
     const result = await sweepFailedPushes(sweepDeps(dingtalk, q), (n) => done.push(n));
     expect(result).toEqual({ enqueued: 4, errors: [] });
     expect(ids(q.received)).toEqual([['user u1', 'user u2', 'dept 5'], ['user u3']]);
-    expect(q.received[0]![0]).toEqual({ kind: 'user', id: 'u1', eventType: 'user_modify_org', eventTime: 7, corpId: 'corp' });
+    const trail = { correlationId: expect.stringMatching(/^[0-9a-f]{24}$/), source: 'failed_push_sweep' };
+    expect(q.received[0]![0]).toEqual({ kind: 'user', id: 'u1', eventType: 'user_modify_org', eventTime: 7, corpId: 'corp', trail });
     expect(done).toEqual([3, 4]);
+  });
+
+  it('gives the messages of one failed push its correlation id, and the run id when a run sweeps', async () => {
+    const q = queue();
+    const dingtalk = failedPushes([{ hasMore: false, failed: [push(['u1', 'u2'], ['5']), push(['u3'])] }]);
+    await sweepFailedPushes(sweepDeps(dingtalk, q), undefined, { runId: 'run-1' });
+    const [u1, u2, d5, u3] = q.received[0]!.map((m) => m.trail!);
+    expect(u1).toEqual({ correlationId: u2!.correlationId, source: 'failed_push_sweep', runId: 'run-1' });
+    expect(d5!.correlationId).toBe(u1!.correlationId);
+    expect(u3!.correlationId).not.toBe(u1!.correlationId);
   });
 });
 

@@ -1,0 +1,61 @@
+/**
+ * The state table's one secondary index, `timeline`: a partition per timeline, items in time
+ * order. Two kinds of item are in it:
+ *
+ * | timeline              | gpk                        | gsk                               | item in the table            |
+ * |-----------------------|----------------------------|-----------------------------------|------------------------------|
+ * | one entity's history  | `history#<kind>#<id>`      | `<at ISO>#<random>`               | a history item (TTL `ttl`)   |
+ * | open failures         | `failures`                 | `<updatedAt ISO>#<kind>#<id>`     | an entity record, while `failed` |
+ *
+ * So one entity's history is one Query on its partition, newest first, and the open failures are
+ * a Query too (a sparse partition: a record leaves it when it stops being `failed`). Neither is a
+ * Scan. Adding an index is an in-place update of the table (its key schema, which holds what the
+ * sync owns, never changes).
+ *
+ * The projection carries what these two reads show and nothing else: no payload.
+ */
+import type { GlobalSecondaryIndex } from '@aws-sdk/client-dynamodb';
+import type { EntityKind } from '../ports';
+
+export const TIMELINE_INDEX = 'timeline';
+export const TIMELINE_PK = 'gpk';
+export const TIMELINE_SK = 'gsk';
+/** DynamoDB's TTL attribute on history items: epoch seconds. */
+export const TTL_ATTRIBUTE = 'ttl';
+export const FAILURES_TIMELINE = 'failures';
+
+const PROJECTED = [
+  // history items
+  'entityKind',
+  'entityId',
+  'at',
+  'trigger',
+  'correlationId',
+  'result',
+  'changedFields',
+  'errcode',
+  TTL_ATTRIBUTE,
+  // failed entity records
+  'kind',
+  'id',
+  'updatedAt',
+  'lastErrcode',
+  'lastError',
+];
+
+export const timelineIndexDefinition: GlobalSecondaryIndex = {
+  IndexName: TIMELINE_INDEX,
+  KeySchema: [
+    { AttributeName: TIMELINE_PK, KeyType: 'HASH' },
+    { AttributeName: TIMELINE_SK, KeyType: 'RANGE' },
+  ],
+  Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: PROJECTED },
+};
+
+export function historyTimeline(kind: EntityKind, id: string): string {
+  return `history#${kind}#${id}`;
+}
+
+export function failureSortKey(updatedAt: number, kind: EntityKind, id: string): string {
+  return `${new Date(updatedAt).toISOString()}#${kind}#${id}`;
+}
