@@ -16,7 +16,7 @@ import type { DingTalkDept, DingTalkDirectory, EntityState, WeComDeptPayload, We
 import { WECOM_ERR } from '../wecom/errors';
 import { type ClaimRef, createWithAssignedId } from './assigned-dept-create';
 import { DeptChainJudge } from './dept-chain';
-import { DeptConflicts, type Resolution } from './dept-conflicts';
+import { type DeptConflictDeps, DeptConflicts, type Resolution } from './dept-conflicts';
 import { type DeptContext, DeptOperations, readDept, rememberDept } from './dept-context';
 import { DeptRemoval } from './dept-removal';
 import { WaitingUsers } from './dept-waiting';
@@ -37,6 +37,8 @@ export interface DeptSyncDeps {
    * it, the department in the way of a move): through the facade, like any other sync.
    */
   resync: { syncUser(userid: string): Promise<SyncOutcome>; syncDept(deptId: number): Promise<SyncOutcome> };
+  /** Holds another department's write lease (the sibling whose name is freed for a swap). */
+  lease: DeptConflictDeps['lease'];
   logger?: Logger;
 }
 
@@ -79,7 +81,7 @@ export class DeptSync {
     this.scope = new SyncScope(deps.config);
     this.chain = new DeptChainJudge({ scope: this.scope, states, dingtalk });
     this.removal = new DeptRemoval({ wecom, states, syncUser: resync.syncUser, syncDept: resync.syncDept, operations: this.operations, logger });
-    this.conflicts = new DeptConflicts({ dingtalk, wecom, states, syncDept: resync.syncDept, logger });
+    this.conflicts = new DeptConflicts({ dingtalk, wecom, states, syncDept: resync.syncDept, lease: deps.lease, logger });
     this.waiting = new WaitingUsers({ states, syncUser: resync.syncUser, logger });
   }
 
