@@ -267,6 +267,11 @@ export interface RunReport {
   /** What the run did that an operator should know about besides the counts (e.g. a leaver that gave a rehire its mobile). */
   notices?: { kind: EntityKind; id: string; message: string }[];
   message?: string;
+  /**
+   * Present when the report was too large to keep whole (lib/run-report.ts): how many errors and
+   * notices the run had, of which `errors` and `notices` hold the first.
+   */
+  totals?: { errors: number; notices: number };
 }
 
 /**
@@ -306,6 +311,7 @@ export interface StateStore {
   listOutbox(): Promise<OutboxRecord[]>;
   /** Deletes a record; deleting one that does not exist is not an error. */
   deleteOutbox(id: string): Promise<void>;
+  /** Saves the latest run report, bounded in size as `boundReport` does (the first errors, and the totals). */
   putReport(report: RunReport): Promise<void>;
   latestReport(): Promise<RunReport | undefined>;
 }

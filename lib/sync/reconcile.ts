@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import type { SyncConfig } from '../config';
 import type { Logger } from '../log';
 import { type ChangeQueue, type Clock, type RunReport, type StateStore, systemClock, type WeComDirectory } from '../ports';
+import { boundReport } from '../run-report';
 import { type ApplyDeps, applyPlan } from './apply-plan';
 import { deletionGuard } from './deletion-guard';
 import { readDingTalkScope, type ScanDeps } from './dingtalk-scan';
@@ -153,8 +154,8 @@ export async function runReconcile(deps: ReconcileDeps, opts: ReconcileOptions =
       applied.stoppedBy !== undefined
         ? `stopped after a configuration error, ${applied.skipped} of ${plan.ops.length} operations not attempted: ${applied.stoppedBy}`
         : `${plan.ops.length} operations planned${blocked.length ? `; ${blocked.length} departments blocked` : ''}`;
-    const r = report(status, allCounts, errors, message);
-    if (applied.notices.length) r.notices = applied.notices;
+    // Bounded as the stores keep it: a run with thousands of failures still has a report to log and return.
+    const r = boundReport({ ...report(status, allCounts, errors, message), ...(applied.notices.length ? { notices: applied.notices } : {}) });
     await deps.store.putReport(r);
     // A failed run is alarmed (its runs are not retried): it says so at error level; partial is a warning.
     const level = status === 'failed' ? 'error' : status === 'partial' ? 'warn' : 'info';
