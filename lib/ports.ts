@@ -227,10 +227,23 @@ export interface EntityState {
   dingtalkParentId?: number;
   /** Departments `blocked`: what WeCom still held when it refused the deletion (userids, child department ids). */
   blockedBy?: { users: string[]; depts: number[] };
-  /** Departments that could not be created: the users placed without them, to complete once they exist. */
+  /**
+   * Departments: the users to sync again once it exists in WeCom (again): placed without it when
+   * it could not be created, or shed when it left the scope.
+   */
   waitingUsers?: string[];
-  /** Users: departments (DingTalk ids) whose deletion this member held up, retried after the member's next write. */
+  /** Departments: child departments (DingTalk ids) shed when it left the scope, written again once it is back. */
+  waitingDepts?: string[];
+  /**
+   * Departments whose deletion this member or child department held up (DingTalk ids), retried
+   * after its next successful write.
+   */
   blocking?: string[];
+  /**
+   * Users: people whose write WeCom refused for a mobile or email this enabled member holds,
+   * synced again when it is disabled (and can give them up).
+   */
+  contactWaiters?: string[];
   /** Epoch ms of this record. */
   updatedAt: number;
   /** Optimistic-concurrency counter, 1 on first write; maintained by the store. */

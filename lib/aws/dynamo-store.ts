@@ -59,7 +59,9 @@ const OPTIONAL_FIELDS = [
   'dingtalkParentId',
   'blockedBy',
   'waitingUsers',
+  'waitingDepts',
   'blocking',
+  'contactWaiters',
 ] as const;
 
 export interface DynamoStateStoreOptions {

@@ -55,7 +55,9 @@ const ENTITY_FIELDS = [
   'dingtalkParentId',
   'blockedBy',
   'waitingUsers',
+  'waitingDepts',
   'blocking',
+  'contactWaiters',
   'updatedAt',
 ] as const;
 

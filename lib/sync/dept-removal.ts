@@ -18,6 +18,7 @@ import { WECOM_ERR } from '../wecom/errors';
 import type { DeptContext, DeptOperations } from './dept-context';
 import { ConcurrentWriteError, type EntityStateBook } from './entity-state';
 import { errorText } from './error-text';
+import { type Waiting, withWaiting } from './dept-waiting';
 import { claimedDeptPresent } from './identity';
 import type { SyncOutcome } from './outcome';
 
@@ -66,16 +67,18 @@ export class DeptRemoval {
     try {
       const wecomId = Number(state.wecomId);
       const first = await this.tryDelete(wecomId);
-      if (first === undefined) return this.deleted(state, why, dingtalkParentId);
+      if (first === undefined) return this.deleted(state, why, dingtalkParentId, {});
       if (!isNotEmpty(first)) return this.deps.states.onWriteError('dept', id, state, state.payloadHash, first);
-      await this.emptyOwned(wecomId);
+      // Shed because the department goes: should it come back (into the scope), they come back
+      // with it (dept-waiting.ts). Recorded with whatever this ends in.
+      const shed = await this.emptyOwned(wecomId);
       const second = await this.tryDelete(wecomId);
-      if (second === undefined) return this.deleted(state, why, dingtalkParentId);
-      if (!isNotEmpty(second)) return this.deps.states.onWriteError('dept', id, state, state.payloadHash, second);
+      if (second === undefined) return this.deleted(state, why, dingtalkParentId, shed);
+      if (!isNotEmpty(second)) return this.deps.states.onWriteError('dept', id, withWaiting(state, shed), state.payloadHash, second);
       const left = await this.contents(wecomId);
       // Emptied by someone else between the refusal and the listing: the retry will delete it.
       if (left.users.length === 0 && left.depts.length === 0) throw second;
-      return await this.recordBlocked(id, why, second, left, dingtalkParentId);
+      return await this.recordBlocked(id, why, second, left, dingtalkParentId, shed);
     } finally {
       ctx.emptying.delete(deptId);
     }
@@ -114,11 +117,11 @@ export class DeptRemoval {
   }
 
   /** Records the deletion over the record as it is now (emptying may have changed it), owned as `judged`. */
-  private async deleted(judged: EntityState, why: string, dingtalkParentId: number | undefined): Promise<SyncOutcome> {
+  private async deleted(judged: EntityState, why: string, dingtalkParentId: number | undefined, shed: Waiting): Promise<SyncOutcome> {
     const { states } = this.deps;
     const id = judged.id;
     const now = (await states.get('dept', id))!;
-    const state = { ...now, owned: judged.owned, wecomId: judged.wecomId, payload: judged.payload, claim: judged.claim };
+    const state = { ...withWaiting(now, shed), owned: judged.owned, wecomId: judged.wecomId, payload: judged.payload, claim: judged.claim };
     await states.save(now, {
       ...state,
       status: 'deleted',
@@ -132,21 +135,27 @@ export class DeptRemoval {
     return { kind: 'dept', id, result: 'deleted', wecomId: state.wecomId };
   }
 
-  /** Syncs again every child department and member the sync owns, children first. */
-  private async emptyOwned(wecomId: number): Promise<void> {
+  /** Syncs again every child department and member the sync owns, children first; returns them. */
+  private async emptyOwned(wecomId: number): Promise<Waiting> {
     const { states } = this.deps;
     const { users, depts } = await this.contents(wecomId);
+    const shed = { users: [] as string[], depts: [] as string[] };
     if (depts.length > 0) {
       const owners = ownersByWeComId(await states.list('dept'));
       for (const child of depts) {
         const s = owners.get(String(child));
-        if (s) await this.deps.syncDept(Number(s.id));
+        if (!s) continue;
+        await this.deps.syncDept(Number(s.id));
+        shed.depts.push(s.id);
       }
     }
     for (const userid of users) {
       const s = await states.get('user', userid);
-      if (isOwned(s)) await this.deps.syncUser(userid);
+      if (!isOwned(s)) continue;
+      await this.deps.syncUser(userid);
+      shed.users.push(userid);
     }
+    return shed;
   }
 
   private async contents(wecomId: number): Promise<Contents> {
@@ -157,7 +166,14 @@ export class DeptRemoval {
     };
   }
 
-  private async recordBlocked(id: string, why: string, e: PlatformError, left: Contents, dingtalkParentId: number | undefined): Promise<SyncOutcome> {
+  private async recordBlocked(
+    id: string,
+    why: string,
+    e: PlatformError,
+    left: Contents,
+    dingtalkParentId: number | undefined,
+    shed: Waiting,
+  ): Promise<SyncOutcome> {
     const { states } = this.deps;
     const ownedUsers: EntityState[] = [];
     const foreignUsers: string[] = [];
@@ -175,7 +191,7 @@ export class DeptRemoval {
     });
     const state = (await states.get('dept', id))!;
     await states.save(state, {
-      ...state,
+      ...withWaiting(state, shed),
       status: 'blocked',
       blockedBy: left,
       lastErrcode: e.errcode,

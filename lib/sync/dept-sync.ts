@@ -80,9 +80,9 @@ export class DeptSync {
     const { dingtalk, wecom, states, resync, logger } = deps;
     this.scope = new SyncScope(deps.config);
     this.chain = new DeptChainJudge({ scope: this.scope, states, dingtalk });
+    this.waiting = new WaitingUsers({ states, syncUser: resync.syncUser, syncDept: resync.syncDept, logger });
     this.removal = new DeptRemoval({ wecom, states, syncUser: resync.syncUser, syncDept: resync.syncDept, operations: this.operations, logger });
     this.conflicts = new DeptConflicts({ dingtalk, wecom, states, syncDept: resync.syncDept, lease: deps.lease, logger });
-    this.waiting = new WaitingUsers({ states, syncUser: resync.syncUser, logger });
   }
 
   /** Reads the department from DingTalk and applies it; `force` as in ApplyDeptOptions. */
@@ -209,7 +209,7 @@ export class DeptSync {
     const lastWritten = state?.payload as WeComDeptPayload | undefined;
     const same = force || state?.status === 'blocked' || deptOrderChanged(lastWritten, payload) ? undefined : sameAsLastWrite('dept', id, state, hash);
     if (same) {
-      if (same.result === 'unchanged' && state?.waitingUsers?.length) await this.waiting.release(dept.dept_id);
+      if (same.result === 'unchanged' && WaitingUsers.anyWaiting(state)) await this.waiting.release(dept.dept_id);
       return same;
     }
 
@@ -268,10 +268,11 @@ export class DeptSync {
       payload: { ...payload, id: wecomId, order },
       dingtalkParentId: dept.parent_id,
       waitingUsers: state?.waitingUsers,
+      waitingDepts: state?.waitingDepts,
     });
     this.deps.logger?.info('department synced', { deptId: id, wecomId, result });
     await resolution?.settle();
-    if (state?.waitingUsers?.length) await this.waiting.release(dept.dept_id);
+    if (WaitingUsers.anyWaiting(state)) await this.waiting.release(dept.dept_id);
     return { kind: 'dept', id, result, wecomId: String(wecomId) };
   }
 

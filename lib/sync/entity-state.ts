@@ -38,11 +38,21 @@ type NextState = Omit<EntityState, 'version' | 'updatedAt'> & { updatedAt?: numb
 
 /**
  * What a record keeps across a claim and a recorded failure: links to other entities that are
- * not about this write (the department's DingTalk parent, the users waiting for it, the
- * departments a member holds up), so a failed write does not lose them.
+ * not about this write (the department's DingTalk parent, what waits for it, the departments a
+ * member or child holds up, the people waiting for a member's contact details), so a failed write
+ * does not lose them.
  */
-function kept(state: EntityState | undefined): Pick<EntityState, 'dingtalkParentId' | 'waitingUsers' | 'blocking' | 'releases'> {
-  return { dingtalkParentId: state?.dingtalkParentId, waitingUsers: state?.waitingUsers, blocking: state?.blocking, releases: state?.releases };
+function kept(
+  state: EntityState | undefined,
+): Pick<EntityState, 'dingtalkParentId' | 'waitingUsers' | 'waitingDepts' | 'blocking' | 'releases' | 'contactWaiters'> {
+  return {
+    dingtalkParentId: state?.dingtalkParentId,
+    waitingUsers: state?.waitingUsers,
+    waitingDepts: state?.waitingDepts,
+    blocking: state?.blocking,
+    releases: state?.releases,
+    contactWaiters: state?.contactWaiters,
+  };
 }
 
 export class EntityStateBook {

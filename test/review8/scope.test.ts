@@ -26,6 +26,25 @@ describe('scope, review 8', () => {
     expect(r.wc.getUser('zhangsan')).toMatchObject({ enable: 1, department: [3] }); // fails: enable 0, department [1]
   });
 
+  it('a department moved out of the scope and back in with a child department: the child and the members of both come back from the event flow', async () => {
+    const r = await rigs.start({ SYNC_EXCLUDE_DEPT_IDS: '4' });
+    await r.dt.pushEvent('user_add_org', { userIds: ['lisi', 'zhangsan'] });
+    await r.settle();
+    expect(r.wc.getUser('lisi')).toMatchObject({ enable: 1, department: [2] });
+
+    r.dt.updateDept(2, { parent_id: 4 }); // under the excluded 4: 2 and its child 3 leave
+    await r.settle();
+    expect([r.wc.getDept(2), r.wc.getDept(3)]).toEqual([undefined, undefined]);
+    expect([r.wc.getUser('lisi')?.enable, r.wc.getUser('zhangsan')?.enable]).toEqual([0, 0]);
+
+    r.dt.updateDept(2, { parent_id: 1 }); // back: DingTalk sends this department's event only
+    await r.settle();
+    expect(r.wc.getDept(3)).toMatchObject({ parentid: 2 });
+    expect(r.wc.getUser('lisi')).toMatchObject({ enable: 1, department: [2] });
+    expect(r.wc.getUser('zhangsan')).toMatchObject({ enable: 1, department: [3] });
+    expect(opsOf(await r.reconcile())).toEqual([]);
+  });
+
   // Severity: medium (a configuration edge, but the README promises one judge). With DingTalk's
   // root excluded, the worker still places people of dept 1 in WeCom's root (DeptSync.place checks
   // isRootMappedToWeComRoot before the chain judge), while the scan starts from no root: the
