@@ -22,7 +22,7 @@ import { DeptRemoval } from './dept-removal';
 import { WaitingUsers } from './dept-waiting';
 import type { EntityStateBook } from './entity-state';
 import { mayAdoptDept } from './identity';
-import { DINGTALK_ROOT_DEPT_ID, MappingError, mapDept, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
+import { MappingError, mapDept, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
 import { changedSinceRead, type SyncOutcome, type SyncResult, sameAsLastWrite } from './outcome';
 import { deptOrderChanged, deptPayloadHash } from './payload-hash';
 import { SyncScope } from './scope';
@@ -174,7 +174,7 @@ export class DeptSync {
   }
 
   private isRootMappedToWeComRoot(deptId: number): boolean {
-    return deptId === DINGTALK_ROOT_DEPT_ID && this.scope.isRoot(DINGTALK_ROOT_DEPT_ID);
+    return this.scope.mapsToWeComRoot(deptId);
   }
 
   private async writeDept(

@@ -58,7 +58,7 @@ function input(over: Partial<PlanInput> = {}): PlanInput {
     dingtalkDepts: depts,
     dingtalkUsers: users,
     ...converged(),
-    config: { onLeave: 'disable', rootDeptIds: [1], toInvite: false },
+    config: { onLeave: 'disable', rootDeptIds: [1], excludeDeptIds: [], toInvite: false },
     ...over,
   };
 }
@@ -117,8 +117,8 @@ describe('planReconcile', () => {
     const stranger: EntityState = { kind: 'user', id: 'stranger', wecomId: 'stranger', owned: false, status: 'failed', updatedAt: 1, version: 1 };
     const base = { dingtalkUsers: users.filter((u) => u.userid !== 'zhangsan'), userStates: [...c.userStates, stranger] };
     expect(ops(input({ ...base }))).toEqual(['disable_user zhangsan']);
-    expect(ops(input({ ...base, config: { onLeave: 'delete', rootDeptIds: [1], toInvite: false } }))).toEqual(['delete_user zhangsan']);
-    expect(ops(input({ ...base, config: { onLeave: 'ignore', rootDeptIds: [1], toInvite: false } }))).toEqual([]);
+    expect(ops(input({ ...base, config: { onLeave: 'delete', rootDeptIds: [1], excludeDeptIds: [], toInvite: false } }))).toEqual(['delete_user zhangsan']);
+    expect(ops(input({ ...base, config: { onLeave: 'ignore', rootDeptIds: [1], excludeDeptIds: [], toInvite: false } }))).toEqual([]);
   });
 
   it('does not disable twice, and re-enables a disabled user who is back', () => {
@@ -225,7 +225,7 @@ describe('planReconcile', () => {
       input({
         dingtalkDepts: depts.filter((d) => d.dept_id !== 4),
         dingtalkUsers: users,
-        config: { onLeave: 'disable', rootDeptIds: [2], toInvite: false },
+        config: { onLeave: 'disable', rootDeptIds: [2], excludeDeptIds: [], toInvite: false },
         deptStates: [],
         userStates: [],
         wecomDepts: [{ id: 1, parentid: 0 }],
@@ -322,7 +322,7 @@ describe('planReconcile: a plan made after one run is empty', () => {
     expect(ops(input({ userStates }))).toEqual(['update_user zhangsan']); // lisi is synced: zhangsan gets him
     const lisiLeft = { userStates, dingtalkUsers: users.filter((u) => u.userid !== 'lisi') };
     expect(ops(input(lisiLeft))).toEqual(['disable_user lisi']);
-    expect(ops(input({ ...lisiLeft, config: { onLeave: 'ignore', rootDeptIds: [1], toInvite: false } }))).toEqual(['update_user zhangsan']);
+    expect(ops(input({ ...lisiLeft, config: { onLeave: 'ignore', rootDeptIds: [1], excludeDeptIds: [], toInvite: false } }))).toEqual(['update_user zhangsan']);
   });
 
   it('neither compares nor writes a field a listing lacks: an unknown manager keeps the leader last written', () => {
