@@ -27,6 +27,12 @@ export class PlatformError extends Error {
     readonly errcode: number,
     readonly errmsg: string,
     readonly failure: FailureClass,
+    /**
+     * True when the platform itself answered with this errcode, so the request was not carried
+     * out. False when the outcome is unknown (no answer, a timeout, a 5xx, an answer not of the
+     * documented shape): a write may have happened even though its answer was lost.
+     */
+    readonly refused = false,
   ) {
     super(`${platform} ${api} failed: errcode ${errcode} ${errmsg}`);
   }

@@ -100,9 +100,9 @@ export class EntityStateBook {
 
   /**
    * Adds to our claim what a department create whose id WeCom assigns needs if its answer is lost
-   * (`EntityState.creating`); returns the claim as now stored.
+   * (`EntityState.creating`), or removes it (undefined); returns the claim as now stored.
    */
-  async noteCreating(claim: EntityState, creating: NonNullable<EntityState['creating']>): Promise<EntityState> {
+  async noteCreating(claim: EntityState, creating: EntityState['creating']): Promise<EntityState> {
     const { version, ...fields } = claim;
     try {
       return await this.deps.store.put({ ...fields, creating, updatedAt: this.deps.clock.now() }, { ifVersion: version });
