@@ -13,7 +13,7 @@
 
 import { isPlatformError, type PlatformError } from '../errors';
 import type { Logger } from '../log';
-import type { EntityState, WeComDirectory } from '../ports';
+import type { EntityKind, EntityState, WeComDirectory } from '../ports';
 import { WECOM_ERR } from '../wecom/errors';
 import type { DeptContext, DeptOperations } from './dept-context';
 import { ConcurrentWriteError, type EntityStateBook } from './entity-state';
@@ -94,7 +94,7 @@ export class DeptRemoval {
     return { ...state, owned: true, wecomId: state.claim?.wecomId, payload: state.claim?.payload ?? state.payload, claim: undefined };
   }
 
-  /** A member's write went through: retry deleting the departments it held up. */
+  /** A member's or child department's write (or deletion) went through: retry deleting the departments it held up. */
   async retryBlocked(deptIds: readonly string[] | undefined): Promise<void> {
     for (const id of deptIds ?? []) {
       try {
@@ -129,9 +129,12 @@ export class DeptRemoval {
       lastErrcode: undefined,
       lastError: undefined,
       blockedBy: undefined,
+      blocking: undefined,
       dingtalkParentId: dingtalkParentId ?? state.dingtalkParentId,
     });
     this.deps.logger?.info('department deleted', { deptId: id, why });
+    // Gone from inside the departments it held up: they may go now.
+    await this.retryBlocked(now.blocking);
     return { kind: 'dept', id, result: 'deleted', wecomId: state.wecomId };
   }
 
@@ -198,15 +201,19 @@ export class DeptRemoval {
       lastError: message,
       dingtalkParentId: dingtalkParentId ?? state.dingtalkParentId,
     });
-    // Their next successful write may free it: they retry the deletion then.
-    for (const member of ownedUsers) await this.markBlocking(member.id, id);
+    // Their next successful write (or deletion) may free it: they retry the deletion then.
+    for (const member of ownedUsers) await this.markBlocking('user', member.id, id);
+    for (const child of left.depts) {
+      const owner = owners.get(String(child));
+      if (owner) await this.markBlocking('dept', owner.id, id);
+    }
     this.deps.logger?.warn('department blocked', { deptId: id, errcode: e.errcode, error: message, metric: 'BlockedDepartment' });
     return { kind: 'dept', id, result: 'failed', wecomId: state.wecomId, errcode: e.errcode, message };
   }
 
-  private async markBlocking(userid: string, deptId: string): Promise<void> {
+  private async markBlocking(kind: EntityKind, id: string, deptId: string): Promise<void> {
     const { states } = this.deps;
-    const s = await states.get('user', userid);
+    const s = await states.get(kind, id);
     if (!s || s.blocking?.includes(deptId)) return;
     await states.save(s, { ...s, blocking: [...(s.blocking ?? []), deptId] }).catch((e: unknown) => {
       // Written meanwhile: that write already had its chance; the reconcile retries the deletion.
@@ -234,5 +241,15 @@ function blockedMessage(why: string, left: { foreignUsers: string[]; ownedUsers:
   if (left.foreignDepts.length) parts.push(`departments the sync does not own: ${left.foreignDepts.join(', ')}`);
   if (left.ownedUsers.length) parts.push(`members whose own sync failed: ${left.ownedUsers.join('; ')}`);
   if (left.ownedDepts.length) parts.push(`departments whose own sync failed: ${left.ownedDepts.join(', ')}`);
-  return `department ${why} but WeCom cannot delete it while it holds ${parts.join('; ')}. The sync never moves what it does not own: an administrator must move them; the deletion is tried again when they change`;
+  const foreign = left.foreignUsers.length + left.foreignDepts.length > 0;
+  const owned = left.ownedUsers.length + left.ownedDepts.length > 0;
+  const what = [
+    foreign ? 'the sync never moves what it does not own: an administrator must move it' : undefined,
+    owned ? 'what the sync owns moves out once its own write succeeds' : undefined,
+  ].filter((p) => p !== undefined);
+  return `department ${why} but WeCom cannot delete it while it holds ${parts.join('; ')}. ${capitalised(what.join('; '))}; the deletion is tried again when they change`;
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

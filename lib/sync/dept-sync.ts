@@ -133,7 +133,7 @@ export class DeptSync {
     });
   }
 
-  /** A member's write went through: retry deleting the departments it held up (`blocking`). */
+  /** A member's write went through: retry deleting the departments it held up (`blocking`). Child departments do so themselves. */
   retryBlocked(deptIds: readonly string[] | undefined): Promise<void> {
     return this.removal.retryBlocked(deptIds);
   }
@@ -273,6 +273,8 @@ export class DeptSync {
     this.deps.logger?.info('department synced', { deptId: id, wecomId, result });
     await resolution?.settle();
     if (WaitingUsers.anyWaiting(state)) await this.waiting.release(dept.dept_id);
+    // Moved (or renamed) out of a department whose deletion it held up: that one may go now.
+    await this.removal.retryBlocked(state?.blocking);
     return { kind: 'dept', id, result, wecomId: String(wecomId) };
   }
 

@@ -73,7 +73,10 @@ describe('departments, review 8', () => {
     r.dt.updateDept(6, { parent_id: 4 });
     r.dt.removeDept(5);
     await r.settle();
-    expect((await r.store.get('dept', '5'))?.status).toBe('blocked');
+    const blocked = await r.store.get('dept', '5');
+    expect(blocked).toMatchObject({ status: 'blocked', lastError: expect.stringMatching(/departments whose own sync failed: 6\. What the sync owns moves out/) });
+    expect(blocked?.lastError).not.toMatch(/does not own/);
+    expect((await r.store.get('dept', '6'))?.blocking).toEqual(['5']);
 
     r.dt.updateDept(6, { name: '小组二' }); // the clash is gone: 6 moves
     await r.settle();
