@@ -116,7 +116,10 @@ describe('PlatformHttp applies the platform profile to tokens, statuses, bodies 
   });
 
   it('tells a refusal the platform answered (nothing was done) from a failure whose outcome is unknown', async () => {
-    expect(await failure(client({ body: '{"errcode":-1,"errmsg":"busy"}' }).http.call('a', 'POST', { body: {} }))).toMatchObject({ errcode: -1, refused: true });
+    expect(await failure(client({ body: '{"errcode":-1,"errmsg":"busy"}' }).http.call('a', 'POST', { body: {} }))).toMatchObject({
+      errcode: -1,
+      refused: true,
+    });
     expect(await failure(client({ body: '{"errcode":60008}' }).http.call('a', 'POST', { body: {} }))).toMatchObject({ refused: true });
     for (const reply of [{ status: 503, body: '' }, { body: '<html>' }, { body: '{}' }, { status: 403, body: '' }]) {
       expect(await failure(client(reply).http.call('a', 'POST', { body: {} }))).toMatchObject({ refused: false });

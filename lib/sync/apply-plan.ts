@@ -1,14 +1,16 @@
 /**
  * Applying a reconcile plan through EntitySync, so outcomes are recorded exactly as the worker
- * records them: departments first (one at a time, parent first), then users in manager waves,
- * then department deletions (children first, as planned). Writes are paced under WeCom's rate,
+ * records them: departments first (one at a time, parent first), then leavers, then the other
+ * users in manager waves, then department deletions (children first, as planned). Writes are paced under WeCom's rate,
  * and those that read the entity from DingTalk again first under DingTalk's too.
  *
  * A write to an entity the store has a record of is made from a fresh DingTalk read under the
  * entity's lease, never from the scan: a worker may have written newer data since the scan, and
- * the stale scan would overwrite it for good. An entity the store had no record of is written from
+ * the stale scan would overwrite it for good. A user the store had no record of is written from
  * the scan (checked again under the lease): no write to it exists that the scan could be older
- * than, and a first import is spared one DingTalk read per entity.
+ * than, and a first import is spared one DingTalk read per person. Departments are always read
+ * again (`department/get`, paced): the scan's `listsub` has no order, and a department created
+ * without it would keep WeCom's default order for good (only events write order afterwards).
  */
 import { mapLimit, PerApiRateLimiter } from '../concurrency';
 import { PlatformError } from '../errors';
@@ -18,7 +20,7 @@ import { errorText } from './error-text';
 import type { PlanOp } from './plan';
 
 export interface ApplyDeps {
-  sync: Pick<EntitySync, 'syncUser' | 'syncDept' | 'applyUser' | 'applyDept' | 'recordUserConflict'>;
+  sync: Pick<EntitySync, 'syncUser' | 'syncDept' | 'applyUser' | 'recordUserConflict'>;
   /** DingTalk allows 20 calls/s per app per API: the operations' fresh reads stay below it (default 18). */
   dingtalkCallsPerSecond?: number;
   /** Parallel user writes to WeCom (departments are always serial). */
@@ -88,8 +90,15 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
   // WeCom asks for departments to be created one at a time, parent first.
   const depts = ops.filter((o) => o.kind === 'dept' && o.op !== 'delete_dept');
   for (const op of depts) await run(op);
+  // Leavers before the others: a rehire may need the mobile or email a leaver gives up once disabled.
+  const leaving = (o: PlanOp) => o.op === 'disable_user' || o.op === 'delete_user';
+  await mapLimit(
+    ops.filter((o) => leaving(o)),
+    deps.writeConcurrency ?? 8,
+    run,
+  );
   // Managers before the people who report to them, so direct_leader is set in the same run.
-  for (const wave of managerWaves(ops.filter((o) => o.kind === 'user'))) await mapLimit(wave, deps.writeConcurrency ?? 8, run);
+  for (const wave of managerWaves(ops.filter((o) => o.kind === 'user' && !leaving(o)))) await mapLimit(wave, deps.writeConcurrency ?? 8, run);
   for (const op of ops.filter((o) => o.op === 'delete_dept')) await run(op);
   return { counts, errors, notices, skipped, stoppedBy };
 }
@@ -127,8 +136,9 @@ export function managerWaves(ops: readonly PlanOp[]): PlanOp[][] {
 
 /** The DingTalk API an operation reads before writing, if it does. */
 function freshReadOf(op: PlanOp): 'user/get' | 'department/get' | undefined {
+  if (op.kind === 'dept') return 'department/get';
   if ('stateVersion' in op && op.stateVersion === 0) return undefined;
-  return op.kind === 'user' ? 'user/get' : 'department/get';
+  return 'user/get';
 }
 
 function applyOp(sync: ApplyDeps['sync'], op: PlanOp): Promise<SyncOutcome> {
@@ -144,11 +154,9 @@ function applyOp(sync: ApplyDeps['sync'], op: PlanOp): Promise<SyncOutcome> {
     default: {
       // releaseFrom: the plan has already found the leavers that may hold the user's contact details.
       const releaseFrom = op.kind === 'user' ? { releaseFrom: op.releaseFrom ?? [] } : {};
-      if (op.stateVersion === 0) {
+      if (op.stateVersion === 0 && op.kind === 'user') {
         // ifVersion 0: should a record appear before the lease is taken, EntitySync reads DingTalk again.
-        return op.kind === 'dept'
-          ? sync.applyDept(op.dept, { force: op.force, ifVersion: 0 })
-          : sync.applyUser(op.user, { force: op.force, ifVersion: 0, ...releaseFrom });
+        return sync.applyUser(op.user, { force: op.force, ifVersion: 0, ...releaseFrom });
       }
       return op.kind === 'dept' ? sync.syncDept(Number(op.id), { force: op.force }) : sync.syncUser(op.id, { force: op.force, ...releaseFrom });
     }

@@ -16,9 +16,9 @@ import type { Logger } from '../log';
 import type { EntityKind, EntityState, WeComDirectory } from '../ports';
 import { WECOM_ERR } from '../wecom/errors';
 import type { DeptContext, DeptOperations } from './dept-context';
+import { type Waiting, withWaiting } from './dept-waiting';
 import { ConcurrentWriteError, type EntityStateBook } from './entity-state';
 import { errorText } from './error-text';
-import { type Waiting, withWaiting } from './dept-waiting';
 import { claimedDeptPresent } from './identity';
 import type { SyncOutcome } from './outcome';
 

@@ -173,7 +173,12 @@ export function planReconcile(input: PlanInput): Plan {
   const dingUsers = new Map(input.dingtalkUsers.map((u) => [u.userid, u]));
   const keepsLeaversSynced = input.config.onLeave === 'ignore';
   const leads = (id: string) => willLead(userState.get(id), dingUsers.has(id), keepsLeaversSynced);
-  const leavers = indexLeaverContacts(input.userStates);
+  // Leavers disabled in this same run are disabled before anyone is written (apply-plan.ts), so
+  // they may give up their contact details too: a rehire seen with the leaver's departure is
+  // created in the same run.
+  const { removalOps, ownedUsers } = planLeavers(input.userStates, dingUsers, wecomMembers, input.config.onLeave);
+  const disabledNow = new Set(removalOps.filter((o) => o.op === 'disable_user').map((o) => o.id));
+  const leavers = indexLeaverContacts(input.userStates.map((s) => (disabledNow.has(s.id) ? { ...s, status: 'disabled' as const } : s)));
   // Owned users by the WeCom member they hold: an exact match that another state holds is not free to adopt.
   const heldMembers = new Map(input.userStates.filter(owns).map((s) => [userKey(s.wecomId), s.id]));
   const userOps: PlanOp[] = [];
@@ -239,9 +244,6 @@ export function planReconcile(input: PlanInput): Plan {
       push('rewrite_user', 'rewrite (--rewrite-all)', true);
     }
   }
-
-  // ---- Leavers: owned users no longer in DingTalk's scope
-  const { removalOps, ownedUsers } = planLeavers(input.userStates, dingUsers, wecomMembers, input.config.onLeave);
 
   // ---- Departments gone from DingTalk's scope, children first. A create whose saved result was
   // lost counts as owned when WeCom has what it claimed (as the worker judges it).

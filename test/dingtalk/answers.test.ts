@@ -118,7 +118,9 @@ describe('user pages and id lists keep everything the listed department says', (
 
   it('prefers the full lists when the entry has them', () => {
     const page = userPageAnswer(
-      read('{"result":{"list":[{"userid":"a","dept_id_list":[2,3],"dept_order":5,"leader":true,"dept_order_list":[{"dept_id":3,"order":9}],"leader_in_dept":[]}]}}'),
+      read(
+        '{"result":{"list":[{"userid":"a","dept_id_list":[2,3],"dept_order":5,"leader":true,"dept_order_list":[{"dept_id":3,"order":9}],"leader_in_dept":[]}]}}',
+      ),
       2,
     );
     expect(page.list[0]).toMatchObject({ dept_order_list: [{ dept_id: 3, order: '9' }], leader_in_dept: [] });

@@ -74,7 +74,10 @@ describe('departments, review 8', () => {
     r.dt.removeDept(5);
     await r.settle();
     const blocked = await r.store.get('dept', '5');
-    expect(blocked).toMatchObject({ status: 'blocked', lastError: expect.stringMatching(/departments whose own sync failed: 6\. What the sync owns moves out/) });
+    expect(blocked).toMatchObject({
+      status: 'blocked',
+      lastError: expect.stringMatching(/departments whose own sync failed: 6\. What the sync owns moves out/),
+    });
     expect(blocked?.lastError).not.toMatch(/does not own/);
     expect((await r.store.get('dept', '6'))?.blocking).toEqual(['5']);
 

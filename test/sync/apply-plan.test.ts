@@ -27,7 +27,6 @@ function stubSync(answer: (call: string) => Partial<SyncOutcome> | Error = () =>
     syncUser: (id, o) => respond(`syncUser ${id}${o ? ` ${JSON.stringify(o)}` : ''}`, 'user', id),
     syncDept: (id, o) => respond(`syncDept ${id}${o ? ` ${JSON.stringify(o)}` : ''}`, 'dept', String(id)),
     applyUser: (u, o) => respond(`applyUser ${u.userid} ${JSON.stringify(o)}`, 'user', u.userid),
-    applyDept: (d, o) => respond(`applyDept ${d.dept_id} ${JSON.stringify(o)}`, 'dept', String(d.dept_id)),
     recordUserConflict: (id, message) => respond(`recordUserConflict ${id} ${message}`, 'user', id),
   };
   return { calls, deps: { sync, writeConcurrency: 1, dingtalkCallsPerSecond: Infinity, wecomOpsPerMinute: Infinity } };
@@ -48,13 +47,15 @@ describe('operations run in an order WeCom accepts', () => {
     const { calls, deps } = stubSync();
     await applyPlan(deps, ops);
     expect(calls).toEqual([
-      // Entities the store had no record of: written from the scan, unless a record appeared since.
-      'applyDept 2 {"force":false,"ifVersion":0}',
-      'applyDept 3 {"force":false,"ifVersion":0}', // whether to adopt is EntitySync's rule, not the plan's say
-      // Recorded ones: read from DingTalk again under the lease, never written from the scan.
+      // Departments are always read from DingTalk again: the scan's listing has no order.
+      'syncDept 2 {"force":false}',
+      'syncDept 3 {"force":false}', // whether to adopt is EntitySync's rule, not the plan's say
       'syncDept 4 {"force":false}',
-      'applyUser b {"force":false,"ifVersion":0,"releaseFrom":[]}',
+      // Leavers before the others, who may need the contact details a disabled leaver gives up.
       'syncUser x', // a removal reads the user again: it may have come back since the scan
+      // Users the store had no record of: written from the scan, unless a record appeared since.
+      'applyUser b {"force":false,"ifVersion":0,"releaseFrom":[]}',
+      // Recorded ones: read from DingTalk again under the lease, never written from the scan.
       'syncUser c {"force":true,"releaseFrom":[]}',
       'syncDept 9',
     ]);

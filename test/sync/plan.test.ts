@@ -348,12 +348,36 @@ describe('planReconcile: contact details held by disabled leavers', () => {
       ...over,
     });
     const userStates = c.userStates.filter((s) => s.id !== 'zhangsan');
-    const planned = (extra: EntityState) => planReconcile(input({ userStates: [...userStates, extra] })).ops.filter((o) => o.id === 'zhangsan');
+    const stillThere = { userid: 'old', name: '旧', dept_id_list: [4] };
+    const planned = (extra: EntityState, inDingTalk = false) =>
+      planReconcile(input({ userStates: [...userStates, extra], dingtalkUsers: inDingTalk ? [...users, stillThere] : users })).ops.filter(
+        (o) => o.id === 'zhangsan',
+      );
     expect(planned(leaver({}))).toEqual([
       expect.objectContaining({ op: 'adopt_user', releaseFrom: ['old'], changes: expect.stringContaining('from disabled old') }),
     ]);
+    // Enabled and staying (in DingTalk), kept by `ignore`, or not the sync's.
     for (const other of [leaver({ status: 'synced' }), leaver({ status: 'ignored' }), leaver({ owned: false })]) {
-      expect(planned(other)[0]).not.toHaveProperty('releaseFrom');
+      expect(planned(other, other.status === 'synced')[0]).not.toHaveProperty('releaseFrom');
     }
+  });
+
+  it('counts a leaver this run disables (before anyone is written) among those who may give up their details', () => {
+    const c = converged();
+    const old: EntityState = {
+      kind: 'user',
+      id: 'old',
+      wecomId: 'old',
+      owned: true,
+      status: 'synced',
+      payload: { userid: 'old', name: '旧', department: [4], mobile: '+86 13800000001' },
+      updatedAt: 1,
+      version: 1,
+    };
+    const plan = planReconcile(input({ userStates: [...c.userStates.filter((s) => s.id !== 'zhangsan'), old] }));
+    expect(plan.ops.filter((o) => o.id === 'old' || o.id === 'zhangsan')).toEqual([
+      expect.objectContaining({ op: 'adopt_user', id: 'zhangsan', releaseFrom: ['old'] }),
+      expect.objectContaining({ op: 'disable_user', id: 'old' }),
+    ]);
   });
 });
