@@ -181,4 +181,16 @@ describe('ContactReleaser', () => {
     await busy.put(leaver());
     await expect(busy.releaser.release('new', need)).rejects.toMatchObject({ errcode: WECOM_ERR.systemBusy });
   });
+
+  it('when nobody could give them up, the enabled members the sync owns that hold them remember who waits; never foreign ones', async () => {
+    const { store, releaser, sent, put } = setup();
+    await put(leaver({ id: 'active', wecomId: 'active', status: 'synced' }));
+    await put(leaver({ id: 'foreign', wecomId: 'foreign', status: 'synced', owned: false }));
+    expect(await releaser.release('new', need)).toEqual([]);
+    expect(await releaser.release('new', need)).toEqual([]); // remembered once
+    expect(await releaser.release('newer', need, ['active'])).toEqual([]); // the reconcile's candidates: nothing remembered
+    expect(sent).toEqual([]);
+    expect((await store.get('user', 'active'))?.contactWaiters).toEqual(['new']);
+    expect((await store.get('user', 'foreign'))?.contactWaiters).toBeUndefined();
+  });
 });
