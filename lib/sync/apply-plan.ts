@@ -39,6 +39,11 @@ interface ApplyResult {
   /** Operations that succeeded, per kind. */
   counts: Record<string, number>;
   errors: RunReport['errors'];
+  /**
+   * Standing conflicts recorded (a userid WeCom holds for another person): reported on every run
+   * until someone acts, but not failures of this run.
+   */
+  conflicts: RunReport['errors'];
   /** What the operations did to other entities on the way (a leaver giving a rehire its mobile). */
   notices: NonNullable<RunReport['notices']>;
   /** Operations not attempted after a configuration error. */
@@ -51,6 +56,7 @@ interface ApplyResult {
 export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (done: number, total: number) => void): Promise<ApplyResult> {
   const counts: Record<string, number> = {};
   const errors: RunReport['errors'] = [];
+  const conflicts: RunReport['errors'] = [];
   const notices: NonNullable<RunReport['notices']> = [];
   const wecomPace = new PerApiRateLimiter((deps.wecomOpsPerMinute ?? 9000) / 60);
   const dingtalkPace = new PerApiRateLimiter(deps.dingtalkCallsPerSecond ?? 18);
@@ -77,7 +83,8 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
       const outcome = await paced(op);
       notices.push(...(outcome.notices ?? []));
       if (outcome.result === 'failed') {
-        errors.push({ kind: op.kind, id: op.id, op: op.op, errcode: outcome.errcode, message: outcome.message ?? 'failed' });
+        const error = { kind: op.kind, id: op.id, op: op.op, errcode: outcome.errcode, message: outcome.message ?? 'failed' };
+        (op.op === 'conflict_user' ? conflicts : errors).push(error);
       } else {
         counts[op.op] = (counts[op.op] ?? 0) + 1;
       }
@@ -100,7 +107,7 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
   // Managers before the people who report to them, so direct_leader is set in the same run.
   for (const wave of managerWaves(ops.filter((o) => o.kind === 'user' && !leaving(o)))) await mapLimit(wave, deps.writeConcurrency ?? 8, run);
   for (const op of ops.filter((o) => o.op === 'delete_dept')) await run(op);
-  return { counts, errors, notices, skipped, stoppedBy };
+  return { counts, errors, conflicts, notices, skipped, stoppedBy };
 }
 
 /**

@@ -132,19 +132,23 @@ export async function runReconcile(deps: ReconcileDeps, opts: ReconcileOptions =
     timings.sweep = performance.now() - t;
 
     const failures = [...applied.errors, ...sweep.errors];
-    // Departments that must go but are held up by what the sync may not move: listed on every
-    // run until an administrator acts, without an operation that would only fail again.
+    // Standing conditions, listed on every run until an administrator acts, without an operation
+    // that would only fail again: departments held up by what the sync may not move, and userids
+    // WeCom holds for another person. They make a run `partial`, never `failed`: the run did all
+    // it could.
     const blocked = plan.blocked.map((b) => ({ kind: 'dept' as const, id: b.id, op: 'blocked', errcode: b.errcode, message: b.message }));
-    const errors = [...failures, ...blocked];
+    const standing = [...applied.conflicts, ...blocked];
+    const errors = [...failures, ...standing];
     const allCounts: Record<string, number> = { ...applied.counts, failed_push_enqueued: sweep.enqueued };
     if (applied.skipped > 0) allCounts.skipped = applied.skipped;
     if (blocked.length > 0) allCounts.blocked_dept = blocked.length;
-    const attempted = plan.ops.length + (sweep.errors.length ? 1 : 0);
+    if (applied.conflicts.length > 0) allCounts.conflict_user = applied.conflicts.length;
+    const attempted = plan.ops.length - applied.conflicts.length + (sweep.errors.length ? 1 : 0);
     const status: RunReport['status'] =
       applied.stoppedBy !== undefined
         ? 'failed'
         : failures.length === 0
-          ? blocked.length === 0
+          ? standing.length === 0
             ? 'success'
             : 'partial'
           : failures.length >= attempted
@@ -153,7 +157,7 @@ export async function runReconcile(deps: ReconcileDeps, opts: ReconcileOptions =
     const message =
       applied.stoppedBy !== undefined
         ? `stopped after a configuration error, ${applied.skipped} of ${plan.ops.length} operations not attempted: ${applied.stoppedBy}`
-        : `${plan.ops.length} operations planned${blocked.length ? `; ${blocked.length} departments blocked` : ''}`;
+        : `${plan.ops.length} operations planned${blocked.length ? `; ${blocked.length} departments blocked` : ''}${applied.conflicts.length ? `; ${applied.conflicts.length} userid conflicts` : ''}`;
     // Bounded as the stores keep it: a run with thousands of failures still has a report to log and return.
     const r = boundReport({ ...report(status, allCounts, errors, message), ...(applied.notices.length ? { notices: applied.notices } : {}) });
     await deps.store.putReport(r);

@@ -70,6 +70,7 @@ describe('what a run reports', () => {
     expect(result).toEqual({
       counts: { create_dept: 1, adopt_dept: 1, update_dept: 1, update_user: 1, disable_user: 1, delete_dept: 1 },
       errors: [{ kind: 'user', id: 'b', op: 'create_user', errcode: WECOM_ERR.mobileExists, message: 'taken' }],
+      conflicts: [],
       notices: [],
       skipped: 0,
       stoppedBy: undefined,
@@ -98,7 +99,7 @@ describe('what a run reports', () => {
 });
 
 describe('people: conflicts, contact releases', () => {
-  it('records a conflict without a WeCom write, reports it as an error, and gathers what writes did to others as notices', async () => {
+  it('records a conflict without a WeCom write, reports it as a standing conflict, and gathers what writes did to others as notices', async () => {
     const conflict: PlanOp = { op: 'conflict_user', kind: 'user', id: 'abc', wecomId: 'Abc', changes: 'WeCom has "Abc"' };
     const rehire: PlanOp = { op: 'create_user', kind: 'user', id: 'new', changes: '', user: user('new'), force: false, stateVersion: 0, releaseFrom: ['old'] };
     const notice = { kind: 'user' as const, id: 'old', message: 'old gave up its mobile to new' };
@@ -109,7 +110,9 @@ describe('people: conflicts, contact releases', () => {
     );
     const result = await applyPlan({ ...deps, wecomOpsPerMinute: 1 / 60 }, [conflict, rehire]); // one WeCom operation a minute: only the create may be paced
     expect(calls).toEqual(['recordUserConflict abc WeCom has "Abc"', 'applyUser new {"force":false,"ifVersion":0,"releaseFrom":["old"]}']);
-    expect(result.errors).toEqual([{ kind: 'user', id: 'abc', op: 'conflict_user', errcode: WECOM_ERR.useridExists, message: 'WeCom has "Abc"' }]);
+    // A standing conflict, apart from this run's failures.
+    expect(result.conflicts).toEqual([{ kind: 'user', id: 'abc', op: 'conflict_user', errcode: WECOM_ERR.useridExists, message: 'WeCom has "Abc"' }]);
+    expect(result.errors).toEqual([]);
     expect(result.notices).toEqual([notice]);
   });
 });
