@@ -21,8 +21,9 @@ import type { Logger } from '../log';
 import type { Clock, ContactRelease, DingTalkUser, EntityState, WeComDirectory, WeComUserPayload } from '../ports';
 import { WECOM_ERR } from '../wecom/errors';
 import { ConcurrentWriteError, type EntityStateBook } from './entity-state';
+import { errorText } from './error-text';
 import { MappingError, weComEmail, weComMobile } from './mapping';
-import type { Notice } from './outcome';
+import type { Notice, SyncOutcome } from './outcome';
 
 /** The contact details a person's WeCom payload carries. */
 export interface ContactNeed {
@@ -174,6 +175,34 @@ export class ContactReleaser {
       });
       this.deps.logger?.info('a person waits for contact details an enabled member holds', { holder: holder.id, waiting: to });
     }
+  }
+
+  /**
+   * `holder` is disabled (or deleted) now, so it can give up its mobile and email: the people who
+   * waited for them are written again, forced (their failure was recorded with the hash of what
+   * they want). A retry that fails again is recorded on that person as usual; one that throws
+   * stays on the list, for the holder's next sync or the next reconcile.
+   */
+  async retryWaiters(holder: string, syncUser: (userid: string, opts: { force: boolean }) => Promise<SyncOutcome>): Promise<void> {
+    const { states, logger } = this.deps;
+    const waiters = (await states.get('user', holder))?.contactWaiters ?? [];
+    const done: string[] = [];
+    for (const waiter of waiters) {
+      try {
+        const outcome = await syncUser(waiter, { force: true });
+        logger?.info('user waiting for contact details synced again', { holder, userid: waiter, result: outcome.result });
+        done.push(waiter);
+      } catch (e) {
+        logger?.warn('syncing a user waiting for contact details failed', { holder, userid: waiter, error: errorText(e) });
+      }
+    }
+    if (done.length === 0) return;
+    const after = await states.get('user', holder);
+    if (!after) return;
+    const left = (after.contactWaiters ?? []).filter((w) => !done.includes(w));
+    await states.save(after, { ...after, contactWaiters: left.length ? left : undefined }).catch((e: unknown) => {
+      if (!(e instanceof ConcurrentWriteError)) throw e;
+    });
   }
 
   private async releaseFrom(to: string, need: ContactNeed, leavers: readonly (EntityState | undefined)[]): Promise<Notice[]> {

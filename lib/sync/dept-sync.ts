@@ -89,7 +89,7 @@ export class DeptSync {
   syncDept(deptId: number, opts: Pick<ApplyDeptOptions, 'force'> = {}): Promise<SyncOutcome> {
     return this.operations.run(async (ctx) => {
       const id = String(deptId);
-      if (this.isRootMappedToWeComRoot(deptId)) {
+      if (this.scope.mapsToWeComRoot(deptId)) {
         // WeCom's root is the company itself; the sync never renames it.
         return { kind: 'dept', id, result: 'unchanged', wecomId: String(WECOM_ROOT_DEPT_ID) };
       }
@@ -140,7 +140,7 @@ export class DeptSync {
 
   private async applyIn(ctx: DeptContext, dept: DingTalkDept, opts: ApplyDeptOptions): Promise<SyncOutcome> {
     const id = String(dept.dept_id);
-    if (this.isRootMappedToWeComRoot(dept.dept_id)) return { kind: 'dept', id, result: 'unchanged', wecomId: String(WECOM_ROOT_DEPT_ID) };
+    if (this.scope.mapsToWeComRoot(dept.dept_id)) return { kind: 'dept', id, result: 'unchanged', wecomId: String(WECOM_ROOT_DEPT_ID) };
     const state = opts.state ?? (await this.deps.states.get('dept', id));
     if (opts.ifVersion !== undefined && (state?.version ?? 0) !== opts.ifVersion) return changedSinceRead('dept', id, state);
     const verdict = await this.chain.judge(ctx, dept.dept_id);
@@ -151,7 +151,7 @@ export class DeptSync {
   }
 
   private async place(ctx: DeptContext, deptId: number): Promise<DeptPlacement> {
-    if (this.isRootMappedToWeComRoot(deptId)) return { kind: 'placed', wecomId: WECOM_ROOT_DEPT_ID };
+    if (this.scope.mapsToWeComRoot(deptId)) return { kind: 'placed', wecomId: WECOM_ROOT_DEPT_ID };
     const verdict = await this.chain.judge(ctx, deptId);
     if (verdict.kind === 'out') return { kind: 'outside' };
     const state = await this.deps.states.get('dept', String(deptId));
@@ -171,10 +171,6 @@ export class DeptSync {
       return { kind: 'failed', deptId: outcome.failedDeptId ?? deptId, errcode: outcome.errcode, message: `department ${deptId}: ${outcome.message}` };
     }
     return { kind: 'placed', wecomId: Number(outcome.wecomId) };
-  }
-
-  private isRootMappedToWeComRoot(deptId: number): boolean {
-    return this.scope.mapsToWeComRoot(deptId);
   }
 
   private async writeDept(

@@ -13,7 +13,6 @@ import { type ContactReleaser, isContactTaken } from './contact-release';
 import type { DeptSync } from './dept-sync';
 import { mayLead } from './direct-leader';
 import { ConcurrentWriteError, type EntityStateBook } from './entity-state';
-import { errorText } from './error-text';
 import { keepUnknownFields, knownFieldsOnly } from './field-provenance';
 import { caseConflictMessage } from './identity';
 import { MappingError, mapUser, WECOM_ROOT_DEPT_ID } from './mapping';
@@ -29,7 +28,7 @@ export interface UserSyncDeps {
   /** Where the user's departments come from (their WeCom ids, created when missing), and the deletions a member held up. */
   depts: Pick<DeptSync, 'placeUser' | 'retryBlocked'>;
   /** Frees a taken mobile or email from a disabled leaver the sync owns (a rehire). */
-  contacts: Pick<ContactReleaser, 'release'>;
+  contacts: Pick<ContactReleaser, 'release' | 'retryWaiters'>;
   config: Pick<SyncConfig, 'onLeave' | 'toInvite'>;
   /** Syncing another user again (one that waited for this one's contact details): through the facade, like any sync. */
   resync: { syncUser(userid: string, opts: Pick<ApplyUserOptions, 'force'>): Promise<SyncOutcome> };
@@ -220,7 +219,7 @@ export class UserSync {
         await states.save(state, { ...state, status: 'ignored' });
       }
       // Applied by an earlier try whose retry of the waiters did not finish.
-      if (applied) await this.retryContactWaiters(userid);
+      if (applied) await this.deps.contacts.retryWaiters(userid, this.deps.resync.syncUser);
       return { kind: 'user', id: userid, result: 'unchanged', wecomId: state.wecomId };
     }
     try {
@@ -246,36 +245,8 @@ export class UserSync {
     await states.save(state, { ...state, status, payload, payloadHash: undefined, lastErrcode: undefined, lastError: undefined, blocking: undefined });
     this.deps.logger?.info('user left', { userid, why, result: status });
     await this.deps.depts.retryBlocked(state.blocking);
-    await this.retryContactWaiters(userid);
+    await this.deps.contacts.retryWaiters(userid, this.deps.resync.syncUser);
     return { kind: 'user', id: userid, result: status, wecomId: state.wecomId };
-  }
-
-  /**
-   * The member is disabled (or deleted) now, so it can give up its mobile and email: the people
-   * whose writes WeCom refused for them are written again, forced (their failure was recorded with
-   * the hash of what they want). A retry that fails again is recorded on that person as usual; one
-   * that throws stays on the list, for this member's next sync or the next reconcile.
-   */
-  private async retryContactWaiters(userid: string): Promise<void> {
-    const { states } = this.deps;
-    const waiters = (await states.get('user', userid))?.contactWaiters ?? [];
-    const done: string[] = [];
-    for (const waiter of waiters) {
-      try {
-        const outcome = await this.deps.resync.syncUser(waiter, { force: true });
-        this.deps.logger?.info('user waiting for contact details synced again', { holder: userid, userid: waiter, result: outcome.result });
-        done.push(waiter);
-      } catch (e) {
-        this.deps.logger?.warn('syncing a user waiting for contact details failed', { holder: userid, userid: waiter, error: errorText(e) });
-      }
-    }
-    if (done.length === 0) return;
-    const after = await states.get('user', userid);
-    if (!after) return;
-    const left = (after.contactWaiters ?? []).filter((w) => !done.includes(w));
-    await states.save(after, { ...after, contactWaiters: left.length ? left : undefined }).catch((e: unknown) => {
-      if (!(e instanceof ConcurrentWriteError)) throw e;
-    });
   }
 
   /** See EntitySync.recordUserConflict; a conflict already recorded as it is costs no write. */

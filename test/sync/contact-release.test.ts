@@ -193,4 +193,17 @@ describe('ContactReleaser', () => {
     expect((await store.get('user', 'active'))?.contactWaiters).toEqual(['new']);
     expect((await store.get('user', 'foreign'))?.contactWaiters).toBeUndefined();
   });
+
+  it('once the holder is disabled, writes the people who waited again, forced; one whose sync throws stays for the next try', async () => {
+    const { store, releaser, put } = setup();
+    await put(leaver({ contactWaiters: ['new', 'busy'] }));
+    const synced: string[] = [];
+    await releaser.retryWaiters('old', async (userid, opts) => {
+      if (userid === 'busy') throw new PlatformError('wecom', 'user/create', WECOM_ERR.systemBusy, 'busy', 'retryable');
+      synced.push(`${userid} ${JSON.stringify(opts)}`);
+      return { kind: 'user', id: userid, result: 'created' };
+    });
+    expect(synced).toEqual(['new {"force":true}']);
+    expect((await store.get('user', 'old'))?.contactWaiters).toEqual(['busy']);
+  });
 });
