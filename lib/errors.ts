@@ -24,6 +24,12 @@ export class PlatformError extends Error {
    * waited out inside the invocation while its time allows; never counted as a failed attempt.
    */
   readonly throttled: boolean;
+  /**
+   * True when the platform itself answered with this errcode, so the request was not carried
+   * out. False when the outcome is unknown (no answer, a timeout, a 5xx, an answer not of the
+   * documented shape): a write may have happened even though its answer was lost.
+   */
+  readonly refused: boolean;
   constructor(
     readonly platform: Platform,
     /** The API path that answered, e.g. `user/create` or `topapi/v2/user/get`. */
@@ -32,10 +38,11 @@ export class PlatformError extends Error {
     readonly errcode: number,
     readonly errmsg: string,
     readonly failure: FailureClass,
-    opts: { throttled?: boolean } = {},
+    opts: { throttled?: boolean; refused?: boolean } = {},
   ) {
     super(`${platform} ${api} failed: errcode ${errcode} ${errmsg}`);
     this.throttled = opts.throttled ?? false;
+    this.refused = opts.refused ?? false;
   }
 
   get retryable(): boolean {

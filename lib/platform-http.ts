@@ -234,7 +234,8 @@ export class PlatformHttp {
       const level = this.profile.quietConfigErrors?.has(errcode) ? 'warn' : 'error';
       this.logger[level](`${platform} configuration error`, { api, errcode, errmsg, fix: this.profile.describeConfigError(errcode, errmsg) });
     }
-    throw new PlatformError(platform, api, errcode, errmsg, failure, { throttled: this.profile.isThrottle?.(errcode) });
+    // The platform's own answer: whatever it is, the request was not carried out.
+    throw new PlatformError(platform, api, errcode, errmsg, failure, { throttled: this.profile.isThrottle?.(errcode), refused: true });
   }
 
   /** One HTTP request, in its turn; transport failures become retryable PlatformErrors. */

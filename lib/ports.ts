@@ -235,10 +235,23 @@ export interface EntityState {
   dingtalkParentId?: number;
   /** Departments `blocked`: what WeCom still held when it refused the deletion (userids, child department ids). */
   blockedBy?: { users: string[]; depts: number[] };
-  /** Departments that could not be created: the users placed without them, to complete once they exist. */
+  /**
+   * Departments: the users to sync again once it exists in WeCom (again): placed without it when
+   * it could not be created, or shed when it left the scope.
+   */
   waitingUsers?: string[];
-  /** Users: departments (DingTalk ids) whose deletion this member held up, retried after the member's next write. */
+  /** Departments: child departments (DingTalk ids) shed when it left the scope, written again once it is back. */
+  waitingDepts?: string[];
+  /**
+   * Departments whose deletion this member or child department held up (DingTalk ids), retried
+   * after its next successful write.
+   */
   blocking?: string[];
+  /**
+   * Users: people whose write WeCom refused for a mobile or email this enabled member holds,
+   * synced again when it is disabled (and can give them up).
+   */
+  contactWaiters?: string[];
   /** Epoch ms of this record. */
   updatedAt: number;
   /** Optimistic-concurrency counter, 1 on first write; maintained by the store. */
@@ -275,6 +288,11 @@ export interface RunReport {
   /** What the run did that an operator should know about besides the counts (e.g. a leaver that gave a rehire its mobile). */
   notices?: { kind: EntityKind; id: string; message: string }[];
   message?: string;
+  /**
+   * Present when the report was too large to keep whole (lib/run-report.ts): how many errors and
+   * notices the run had, of which `errors` and `notices` hold the first.
+   */
+  totals?: { errors: number; notices: number };
 }
 
 /**
@@ -314,6 +332,7 @@ export interface StateStore {
   listOutbox(): Promise<OutboxRecord[]>;
   /** Deletes a record; deleting one that does not exist is not an error. */
   deleteOutbox(id: string): Promise<void>;
+  /** Saves the latest run report, bounded in size as `boundReport` does (the first errors, and the totals). */
   putReport(report: RunReport): Promise<void>;
   latestReport(): Promise<RunReport | undefined>;
   /**

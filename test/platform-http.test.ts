@@ -115,6 +115,17 @@ describe('PlatformHttp applies the platform profile to tokens, statuses, bodies 
     });
   });
 
+  it('tells a refusal the platform answered (nothing was done) from a failure whose outcome is unknown', async () => {
+    expect(await failure(client({ body: '{"errcode":-1,"errmsg":"busy"}' }).http.call('a', 'POST', { body: {} }))).toMatchObject({
+      errcode: -1,
+      refused: true,
+    });
+    expect(await failure(client({ body: '{"errcode":60008}' }).http.call('a', 'POST', { body: {} }))).toMatchObject({ refused: true });
+    for (const reply of [{ status: 503, body: '' }, { body: '<html>' }, { body: '{}' }, { status: 403, body: '' }]) {
+      expect(await failure(client(reply).http.call('a', 'POST', { body: {} }))).toMatchObject({ refused: false });
+    }
+  });
+
   it('takes errcode 0 as a number or as its decimal text', async () => {
     await expect(client({ body: '{"errcode":0}' }).http.call('a', 'GET')).resolves.toEqual({ errcode: 0 });
     await expect(client({ body: '{"errcode":"0","x":1}' }).http.call('a', 'GET')).resolves.toMatchObject({ x: 1 });

@@ -40,6 +40,7 @@
 import { type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type EntityKind, type EntityState, type OutboxRecord, type RunReport, StaleStateError, type StateStore } from '../ports';
+import { boundReport } from '../run-report';
 import { FAILURES_TIMELINE, failureSortKey, TIMELINE_PK, TIMELINE_SK, timelineIndexDefinition } from './timeline-index';
 
 /** Key schema, index and billing of the state table; serverless.yml must match it. */
@@ -70,7 +71,9 @@ const OPTIONAL_FIELDS = [
   'dingtalkParentId',
   'blockedBy',
   'waitingUsers',
+  'waitingDepts',
   'blocking',
+  'contactWaiters',
 ] as const;
 
 export interface DynamoStateStoreOptions {
@@ -204,7 +207,8 @@ export class DynamoStateStore implements StateStore {
   }
 
   async putReport(report: RunReport): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: REPORT_PK, kind: 'report', report } }));
+    // An item holds at most 400 KB: a run with thousands of failures keeps the first of them.
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: REPORT_PK, kind: 'report', report: boundReport(report) } }));
   }
 
   async latestReport(): Promise<RunReport | undefined> {

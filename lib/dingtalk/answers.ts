@@ -7,12 +7,17 @@
  * strings. A missing or mistyped field throws `ShapeError` (the client's retryable protocol
  * error), an id beyond 2^53 `UnsafeIntegerError` (permanent: asking again gives the same id),
  * except in failed pushes, which DingTalk never lists again and so are read as far as they can be.
+ * A field whose absence would read as a departure (a person's `dept_id_list`, a department's
+ * `parent_id`) is never defaulted: the answer is refused instead.
  */
 import { isLosslessNumber, isSafeNumber, parse, parseLosslessNumber } from 'lossless-json';
 import { isObj } from '../platform-http';
 import type { DingTalkDept, DingTalkUser, DingTalkUserPage, FailedPush, FailedPushPage } from '../ports';
 
 type Obj = Record<string, unknown>;
+
+/** DingTalk's root department: the only one without a parent. */
+const ROOT_DEPT_ID = 1;
 
 /** JSON text to plain values without losing a digit (see `toPlain`); throws on text that is not JSON. */
 export function parseAnswer(text: string): unknown {
@@ -154,7 +159,9 @@ function userFrom(o: Obj): DingTalkUser {
     // DingTalk always sends a name; an absent one is left for the mapping to refuse, rather
     // than failing a whole page of users here.
     name: o.name === undefined ? '' : str(o.name, 'name'),
-    dept_id_list: (o.dept_id_list === undefined ? [] : arr(o.dept_id_list, 'dept_id_list')).map((d) => safeInt(d, 'dept_id_list entry')),
+    // Always sent (user/get and user/list alike): read as "in no department", an absent list
+    // would make the person a leaver.
+    dept_id_list: arr(o.dept_id_list, 'dept_id_list').map((d) => safeInt(d, 'dept_id_list entry')),
   };
   // DingTalk leaves a field out when the app may not read it or it is empty: keep it absent,
   // so the mapping never overwrites a WeCom value with a blank.
@@ -205,7 +212,10 @@ function deptFrom(o: Obj): DingTalkDept {
     dept_id: safeInt(o.dept_id, 'dept_id'),
     name: o.name === undefined ? '' : str(o.name, 'name'),
   };
+  // Every department but the root has a parent: read as "no parent", an absent one would put the
+  // department outside the scope, and it would be emptied and deleted.
   if (o.parent_id !== undefined && o.parent_id !== null) dept.parent_id = safeInt(o.parent_id, 'parent_id');
+  else if (dept.dept_id !== ROOT_DEPT_ID) throw new ShapeError(`department ${dept.dept_id} has no parent_id`);
   const order = orderOf(o.order);
   if (order !== undefined) dept.order = order;
   return dept;

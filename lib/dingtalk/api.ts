@@ -141,6 +141,14 @@ export class DingTalkApi implements DingTalkDirectory {
 }
 
 /**
+ * The retryable protocol error (-3) for a DingTalk answer whose every page was well formed but
+ * whose sequence was not (a paging cursor that comes back): what a reader across pages throws.
+ */
+export function dingTalkProtocolError(api: string, what: string): PlatformError {
+  return protocolError(DINGTALK, api, what);
+}
+
+/**
  * The answer's errcode and errmsg. DingTalk's 88 ("auth exception") carries the real reason in
  * `sub_code`/`sub_msg` (e.g. 60011 no permission, 40014 bad token): when that sub_code is a
  * number it becomes the errcode, so classification and the `isUserGone`-style helpers see it.

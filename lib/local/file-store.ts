@@ -21,6 +21,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type EntityKind, type EntityState, type OutboxRecord, type RunReport, StaleStateError, type StateStore } from '../ports';
+import { boundReport } from '../run-report';
 
 const FORMAT = 'dingtalk-wecom-sync/state@1';
 
@@ -56,7 +57,9 @@ const ENTITY_FIELDS = [
   'dingtalkParentId',
   'blockedBy',
   'waitingUsers',
+  'waitingDepts',
   'blocking',
+  'contactWaiters',
   'updatedAt',
 ] as const;
 
@@ -155,7 +158,8 @@ export class FileStateStore implements StateStore {
   }
 
   async putReport(report: RunReport): Promise<void> {
-    this.report = jsonCopy(report);
+    // Bounded as on DynamoDB, so a report looks the same whichever store keeps it.
+    this.report = jsonCopy(boundReport(report));
     await this.save();
   }
 

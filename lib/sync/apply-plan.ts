@@ -1,16 +1,18 @@
 /**
  * Applying a reconcile plan through EntitySync, so outcomes are recorded exactly as the worker
- * records them: departments first (one at a time, parent first), then users in manager waves,
- * then department deletions (children first, as planned). Every call, the fresh DingTalk reads
- * and the WeCom writes, is paced by the clients (lib/rate-budget.ts) under the reconcile's share
- * of each platform's limit.
+ * records them: departments first (one at a time, parent first), then leavers, then the other
+ * users in manager waves, then department deletions (children first, as planned). Every call, the
+ * fresh DingTalk reads and the WeCom writes, is paced by the clients (lib/rate-budget.ts) under
+ * the reconcile's share of each platform's limit.
  *
  * A write to an entity the store has a record of is made from a fresh DingTalk read under the
  * entity's lease, never from the scan: a worker may have written newer data since the scan, and
- * the stale scan would overwrite it for good. An entity the store had no record of is written from
+ * the stale scan would overwrite it for good. A person the store had no record of is written from
  * the run's own read (checked again under the lease): no write to it exists that the read could
- * be older than. For a person that read is a full `user/get` made before applying
- * (reconcile-details.ts), so the manager waves below know every new person's manager.
+ * be older than; that read is a full `user/get` made before applying (reconcile-details.ts), so
+ * the manager waves below know every new person's manager. Departments are always read again
+ * (`department/get`): the scan's `listsub` has no order, and a department created without it
+ * would keep WeCom's default order for good (only events write order afterwards).
  */
 import { mapLimit } from '../concurrency';
 import { PlatformError } from '../errors';
@@ -20,7 +22,7 @@ import { errorText } from './error-text';
 import type { PlanOp } from './plan';
 
 export interface ApplyDeps {
-  sync: Pick<EntitySync, 'syncUser' | 'syncDept' | 'applyUser' | 'applyDept' | 'recordUserConflict'>;
+  sync: Pick<EntitySync, 'syncUser' | 'syncDept' | 'applyUser' | 'recordUserConflict'>;
   /** Parallel user writes to WeCom (departments are always serial). */
   writeConcurrency?: number;
 }
@@ -29,6 +31,11 @@ interface ApplyResult {
   /** Operations that succeeded, per kind. */
   counts: Record<string, number>;
   errors: RunReport['errors'];
+  /**
+   * Standing conflicts recorded (a userid WeCom holds for another person): reported on every run
+   * until someone acts, but not failures of this run.
+   */
+  conflicts: RunReport['errors'];
   /** What the operations did to other entities on the way (a leaver giving a rehire its mobile). */
   notices: NonNullable<RunReport['notices']>;
   /** Operations not attempted after a configuration error. */
@@ -41,6 +48,7 @@ interface ApplyResult {
 export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (done: number, total: number) => void): Promise<ApplyResult> {
   const counts: Record<string, number> = {};
   const errors: RunReport['errors'] = [];
+  const conflicts: RunReport['errors'] = [];
   const notices: NonNullable<RunReport['notices']> = [];
   let done = 0;
   let skipped = 0;
@@ -59,7 +67,8 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
       const outcome = await applyOp(deps.sync, op);
       notices.push(...(outcome.notices ?? []));
       if (outcome.result === 'failed') {
-        errors.push({ kind: op.kind, id: op.id, op: op.op, errcode: outcome.errcode, message: outcome.message ?? 'failed' });
+        const error = { kind: op.kind, id: op.id, op: op.op, errcode: outcome.errcode, message: outcome.message ?? 'failed' };
+        (op.op === 'conflict_user' ? conflicts : errors).push(error);
       } else {
         counts[op.op] = (counts[op.op] ?? 0) + 1;
       }
@@ -72,10 +81,17 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
   // WeCom asks for departments to be created one at a time, parent first.
   const depts = ops.filter((o) => o.kind === 'dept' && o.op !== 'delete_dept');
   for (const op of depts) await run(op);
+  // Leavers before the others: a rehire may need the mobile or email a leaver gives up once disabled.
+  const leaving = (o: PlanOp) => o.op === 'disable_user' || o.op === 'delete_user';
+  await mapLimit(
+    ops.filter((o) => leaving(o)),
+    deps.writeConcurrency ?? 8,
+    run,
+  );
   // Managers before the people who report to them, so direct_leader is set in the same run.
-  for (const wave of managerWaves(ops.filter((o) => o.kind === 'user'))) await mapLimit(wave, deps.writeConcurrency ?? 8, run);
+  for (const wave of managerWaves(ops.filter((o) => o.kind === 'user' && !leaving(o)))) await mapLimit(wave, deps.writeConcurrency ?? 8, run);
   for (const op of ops.filter((o) => o.op === 'delete_dept')) await run(op);
-  return { counts, errors, notices, skipped, stoppedBy };
+  return { counts, errors, conflicts, notices, skipped, stoppedBy };
 }
 
 /**
@@ -122,11 +138,9 @@ function applyOp(sync: ApplyDeps['sync'], op: PlanOp): Promise<SyncOutcome> {
     default: {
       // releaseFrom: the plan has already found the leavers that may hold the user's contact details.
       const releaseFrom = op.kind === 'user' ? { releaseFrom: op.releaseFrom ?? [] } : {};
-      if (op.stateVersion === 0) {
+      if (op.stateVersion === 0 && op.kind === 'user') {
         // ifVersion 0: should a record appear before the lease is taken, EntitySync reads DingTalk again.
-        return op.kind === 'dept'
-          ? sync.applyDept(op.dept, { force: op.force, ifVersion: 0 })
-          : sync.applyUser(op.user, { force: op.force, ifVersion: 0, ...releaseFrom });
+        return sync.applyUser(op.user, { force: op.force, ifVersion: 0, ...releaseFrom });
       }
       return op.kind === 'dept' ? sync.syncDept(Number(op.id), { force: op.force }) : sync.syncUser(op.id, { force: op.force, ...releaseFrom });
     }

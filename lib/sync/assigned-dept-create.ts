@@ -4,11 +4,13 @@
  * lost it (a proxy in between) leaves a department the store does not know, and every retry of
  * the same create gets 60008 (a sibling has the name) for ever.
  *
- * So before the first try our claim records the parent's child ids (`EntityState.creating`, kept
- * across retries), and a retry that meets 60008 looks at the children that appeared since. WeCom's
- * id lists carry no names: 60008 is what says a sibling has our name, and the one new child that
- * no record of the store holds is the department this claim created. Anything else (none, or
- * several that cannot be told apart) stays the permanent 60008: a department is never guessed.
+ * So before a try our claim records the parent's child ids (`EntityState.creating`), kept across
+ * retries while a try's outcome is unknown, and a retry that meets 60008 looks at the children
+ * that appeared since. WeCom's id lists carry no names: 60008 is what says a sibling has our name,
+ * and the one new child that no record of the store holds is the department this claim created.
+ * Anything else (none, or several that cannot be told apart) stays the permanent 60008: a
+ * department is never guessed. A try WeCom answered with a refusal made nothing, so its snapshot
+ * is dropped: a department someone makes by hand before the retry is never taken for ours.
  */
 import { isPlatformError, PlatformError } from '../errors';
 import type { EntityState, WeComDeptPayload, WeComDirectory } from '../ports';
@@ -27,15 +29,23 @@ export async function createWithAssignedId(
   payload: Omit<WeComDeptPayload, 'id'>,
 ): Promise<number> {
   const { wecom, states } = deps;
+  // A snapshot still on the claim was taken before a try whose outcome is unknown (its answer was
+  // lost, or its worker died): that try may have made the department. Otherwise take one now.
   let creating = claim.state.creating;
-  if (creating?.parentid !== payload.parentid) {
+  const inDoubt = creating?.parentid === payload.parentid;
+  if (!creating || !inDoubt) {
     creating = { parentid: payload.parentid, childIds: await childIds(wecom, payload.parentid) };
     claim.state = await states.noteCreating(claim.state, creating);
   }
   try {
     return await wecom.createDept(payload);
   } catch (e) {
-    if (!isPlatformError(e, WECOM_ERR.deptExists)) throw e;
+    if (!isPlatformError(e, WECOM_ERR.deptExists)) {
+      // WeCom answered, so this try made nothing: the snapshot goes unless an earlier try may
+      // have. A department that appears before the next try is then not taken for ours.
+      if (isPlatformError(e) && e.refused && !inDoubt) claim.state = await states.noteCreating(claim.state, undefined);
+      throw e;
+    }
     const before = new Set(creating.childIds);
     const held = await states.heldWeComIds('dept');
     const appeared = (await childIds(wecom, payload.parentid)).filter((id) => !before.has(id) && !held.has(String(id)));

@@ -6,7 +6,9 @@
  * fail on every run. So when WeCom refuses a write for a taken mobile or email, the sync looks for
  * the holder among the accounts it owns and has disabled, takes the contact detail off that
  * account, and writes again once. Enabled accounts and accounts the sync does not own are never
- * touched: for them the refusal stands and is recorded.
+ * touched: for them the refusal stands and is recorded. An enabled account the sync owns remembers
+ * who waited for its details (`contactWaiters`), and gives them their turn once it is disabled:
+ * the two events may arrive in either order.
  *
  * WeCom needs a mobile or an email on every member (60129), so a leaver left with neither keeps
  * a placeholder address in the reserved `.invalid` domain, which can never reach anyone.
@@ -18,9 +20,10 @@ import { isPlatformError, PlatformError } from '../errors';
 import type { Logger } from '../log';
 import type { Clock, ContactRelease, DingTalkUser, EntityState, WeComDirectory, WeComUserPayload } from '../ports';
 import { WECOM_ERR } from '../wecom/errors';
-import type { EntityStateBook } from './entity-state';
+import { ConcurrentWriteError, type EntityStateBook } from './entity-state';
+import { errorText } from './error-text';
 import { MappingError, weComEmail, weComMobile } from './mapping';
-import type { Notice } from './outcome';
+import type { Notice, SyncOutcome } from './outcome';
 
 /** The contact details a person's WeCom payload carries. */
 export interface ContactNeed {
@@ -51,6 +54,11 @@ export function leaverPlaceholderEmail(userid: string): string {
   // Userids may hold '.', '@' and other characters that do not make a valid local part.
   if (/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(userid) && Buffer.byteLength(plain) <= MAX_EMAIL_BYTES) return plain;
   return `leaver-${createHash('sha256').update(userid.toLowerCase()).digest('hex').slice(0, 16)}@${PLACEHOLDER_DOMAIN}`;
+}
+
+/** A member the sync owns, in WeCom, with what it last wrote there. */
+function ownsMember(state: EntityState | undefined): state is EntityState & { wecomId: string; payload: WeComUserPayload } {
+  return !!state?.owned && !!state.wecomId && state.status !== 'deleted' && state.payload !== undefined;
 }
 
 /** A leaver the sync may take contact details from: owned, in WeCom, and disabled there. */
@@ -136,14 +144,69 @@ export class ContactReleaser {
 
   /**
    * Takes what `need` asks for off the disabled leavers the sync owns that hold it, for `to`.
-   * `candidates`: the leavers to look at (the reconcile knows them); undefined searches the store.
+   * `candidates`: the leavers to look at (the reconcile knows them); undefined searches the store,
+   * and when nobody could give it up, the enabled members holding it remember `to` (`waitFor`).
    * Returns one notice per leaver that gave something up.
    */
   async release(to: string, need: ContactNeed, candidates?: readonly string[]): Promise<Notice[]> {
+    const { states } = this.deps;
+    if (candidates) return this.releaseFrom(to, need, await Promise.all(candidates.map((id) => states.get('user', id))));
+    const holders = (await states.list('user')).filter((s) => s.id !== to && ownsMember(s) && planRelease(s, need));
+    const notices = await this.releaseFrom(to, need, holders.filter(mayRelease));
+    if (notices.length === 0)
+      await this.waitFor(
+        to,
+        holders.filter((s) => s.status !== 'disabled'),
+      );
+    return notices;
+  }
+
+  /**
+   * Nobody could give up what `to` needs, but members the sync owns hold it while still enabled (a
+   * leaver whose own departure is not handled yet, say): each remembers `to`, who is synced again
+   * when that member is disabled (user-sync.ts), rather than waiting for the next reconcile.
+   */
+  private async waitFor(to: string, holders: readonly EntityState[]): Promise<void> {
+    for (const holder of holders) {
+      if (holder.contactWaiters?.includes(to)) continue;
+      await this.deps.states.save(holder, { ...holder, contactWaiters: [...(holder.contactWaiters ?? []), to] }).catch((e: unknown) => {
+        // Written meanwhile: the next reconcile retries `to` anyway.
+        if (!(e instanceof ConcurrentWriteError)) throw e;
+      });
+      this.deps.logger?.info('a person waits for contact details an enabled member holds', { holder: holder.id, waiting: to });
+    }
+  }
+
+  /**
+   * `holder` is disabled (or deleted) now, so it can give up its mobile and email: the people who
+   * waited for them are written again, forced (their failure was recorded with the hash of what
+   * they want). A retry that fails again is recorded on that person as usual; one that throws
+   * stays on the list, for the holder's next sync or the next reconcile.
+   */
+  async retryWaiters(holder: string, syncUser: (userid: string, opts: { force: boolean }) => Promise<SyncOutcome>): Promise<void> {
+    const { states, logger } = this.deps;
+    const waiters = (await states.get('user', holder))?.contactWaiters ?? [];
+    const done: string[] = [];
+    for (const waiter of waiters) {
+      try {
+        const outcome = await syncUser(waiter, { force: true });
+        logger?.info('user waiting for contact details synced again', { holder, userid: waiter, result: outcome.result });
+        done.push(waiter);
+      } catch (e) {
+        logger?.warn('syncing a user waiting for contact details failed', { holder, userid: waiter, error: errorText(e) });
+      }
+    }
+    if (done.length === 0) return;
+    const after = await states.get('user', holder);
+    if (!after) return;
+    const left = (after.contactWaiters ?? []).filter((w) => !done.includes(w));
+    await states.save(after, { ...after, contactWaiters: left.length ? left : undefined }).catch((e: unknown) => {
+      if (!(e instanceof ConcurrentWriteError)) throw e;
+    });
+  }
+
+  private async releaseFrom(to: string, need: ContactNeed, leavers: readonly (EntityState | undefined)[]): Promise<Notice[]> {
     const { states, wecom, clock, logger } = this.deps;
-    const leavers = candidates
-      ? await Promise.all(candidates.map((id) => states.get('user', id)))
-      : (await states.list('user')).filter((s) => mayRelease(s) && planRelease(s, need));
     const notices: Notice[] = [];
     for (const leaver of leavers) {
       if (!mayRelease(leaver) || leaver.id === to) continue;

@@ -19,7 +19,7 @@ import type { Logger } from '../log';
 import type { DingTalkDirectory, EntityState, WeComDeptPayload, WeComDirectory } from '../ports';
 import { WECOM_ERR } from '../wecom/errors';
 import { type DeptContext, readDept } from './dept-context';
-import type { EntityStateBook } from './entity-state';
+import { ConcurrentWriteError, type EntityStateBook, StaleSaveError } from './entity-state';
 import { errorText } from './error-text';
 import { WECOM_ROOT_DEPT_ID, weComDeptName } from './mapping';
 import type { SyncOutcome } from './outcome';
@@ -31,6 +31,8 @@ export interface DeptConflictDeps {
   states: EntityStateBook;
   /** Syncs a department again from DingTalk. */
   syncDept(deptId: number): Promise<SyncOutcome>;
+  /** Runs `fn` holding another department's write lease (entity-lease.ts). */
+  lease<T>(kind: 'dept', id: string, fn: () => Promise<T>): Promise<T>;
   logger?: Logger;
 }
 
@@ -82,36 +84,72 @@ export class DeptConflicts {
   }
 
   private async freeTheName(ctx: DeptContext, write: RefusedWrite): Promise<Resolution | undefined> {
-    const { wecom, states } = this.deps;
     const { name, parentid } = write.payload;
-    const [tree, owners] = await Promise.all([wecom.listDepts(), this.ownersByWeComId()]);
-    const holder = tree
+    const [tree, owners] = await Promise.all([this.deps.wecom.listDepts(), this.ownersByWeComId()]);
+    const candidate = tree
       .filter((d) => d.parentid === parentid && d.id !== write.wecomId)
       .map((d) => owners.get(String(d.id)))
       .find((s) => s !== undefined && s.id !== String(write.deptId) && (s.payload as WeComDeptPayload | undefined)?.name === name);
-    if (!holder || ctx.writing.has(Number(holder.id))) return undefined;
-    if (await this.stillWants(ctx, holder, name)) return undefined;
+    if (!candidate || ctx.writing.has(Number(candidate.id))) return undefined;
 
-    const temporary = temporaryName(name, holder.wecomId!);
-    try {
-      await wecom.updateDept({ id: Number(holder.wecomId), name: temporary });
-    } catch {
-      return undefined; // the original refusal stands
-    }
-    // Recorded, so the holder's next sync writes its real name whatever its hash said before.
-    const payload = { ...(holder.payload as WeComDeptPayload), name: temporary };
-    await states.save(holder, { ...holder, payload, payloadHash: deptPayloadHash(payload) }).catch(() => undefined);
-    this.deps.logger?.info('department renamed for a moment to free its name', { deptId: holder.id, temporary, for: write.deptId });
+    // The holder is another entity: renamed only under its own lease, from its record as it is
+    // now, so a worker writing it at the same time can neither be overwritten by this rename nor
+    // overwrite the record of it.
+    const renamed = await this.deps.lease('dept', candidate.id, () => this.renameHolder(ctx, candidate.id, candidate.wecomId!, name));
+    if (!renamed) return undefined;
+    this.deps.logger?.info('department renamed for a moment to free its name', { deptId: candidate.id, temporary: renamed, for: write.deptId });
     return {
       settle: async () => {
         try {
-          await this.deps.syncDept(Number(holder.id));
+          await this.deps.syncDept(Number(candidate.id));
         } catch (e) {
-          // Its own message or the next reconcile finishes it; this department's write stands.
-          this.deps.logger?.warn('department left with its temporary name for now', { deptId: holder.id, error: errorText(e) });
+          // The record holds the temporary name, so its own message or the next reconcile writes
+          // the real one; this department's write stands.
+          this.deps.logger?.warn('department left with its temporary name for now', { deptId: candidate.id, error: errorText(e) });
         }
       },
     };
+  }
+
+  /**
+   * Under the holder's lease: when its record still says it holds `name` at `wecomId` and DingTalk
+   * no longer wants it there, records the temporary name first, then writes it to WeCom; returns
+   * the temporary name, or undefined when the name is not to be freed after all.
+   *
+   * The record is written before WeCom, so they never disagree in the dangerous direction: a record
+   * that says "real name" while WeCom holds the temporary one would never be repaired (the
+   * reconcile compares hashes; WeCom names cannot be read). A failed save is thrown (the message is
+   * retried), before anything was renamed.
+   */
+  private async renameHolder(ctx: DeptContext, holderId: string, wecomId: string, name: string): Promise<string | undefined> {
+    const { wecom, states } = this.deps;
+    const holder = await states.get('dept', holderId);
+    const payload = holder?.payload as WeComDeptPayload | undefined;
+    if (!holder?.owned || holder.status === 'deleted' || holder.wecomId !== wecomId || payload?.name !== name) return undefined;
+    if (await this.stillWants(ctx, holder, name)) return undefined;
+
+    const temporary = temporaryName(name, wecomId);
+    const renamedPayload = { ...payload, name: temporary };
+    try {
+      await states.save(holder, { ...holder, payload: renamedPayload, payloadHash: deptPayloadHash(renamedPayload) });
+    } catch (e) {
+      // Not this department's record: its own writer (whose lease expired) got in. Retry later.
+      if (e instanceof StaleSaveError) throw new ConcurrentWriteError(`department ${holderId} changed while its name was being freed; retrying`);
+      throw e;
+    }
+    try {
+      await wecom.updateDept({ id: Number(wecomId), name: temporary });
+      return temporary;
+    } catch (e) {
+      // Network trouble: the message is retried. Otherwise the original refusal stands.
+      if (isPlatformError(e) && e.retryable) throw e;
+      this.deps.logger?.warn('department could not be given a temporary name', { deptId: holderId, error: errorText(e) });
+    }
+    // WeCom kept the real name: the record says so again (if this fails, the holder's next sync
+    // only writes the name it already has).
+    const recorded = await states.get('dept', holderId);
+    if (recorded) await states.save(recorded, { ...recorded, payload, payloadHash: holder.payloadHash }).catch(() => undefined);
+    return undefined;
   }
 
   /** Whether DingTalk still wants the holder to have this name where it is (then the clash is real). */

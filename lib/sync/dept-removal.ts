@@ -13,9 +13,10 @@
 
 import { isPlatformError, type PlatformError } from '../errors';
 import type { Logger } from '../log';
-import type { EntityState, WeComDirectory } from '../ports';
+import type { EntityKind, EntityState, WeComDirectory } from '../ports';
 import { WECOM_ERR } from '../wecom/errors';
 import type { DeptContext, DeptOperations } from './dept-context';
+import { type Waiting, withWaiting } from './dept-waiting';
 import { ConcurrentWriteError, type EntityStateBook } from './entity-state';
 import { errorText } from './error-text';
 import { claimedDeptPresent } from './identity';
@@ -66,16 +67,18 @@ export class DeptRemoval {
     try {
       const wecomId = Number(state.wecomId);
       const first = await this.tryDelete(wecomId);
-      if (first === undefined) return this.deleted(state, why, dingtalkParentId);
+      if (first === undefined) return this.deleted(state, why, dingtalkParentId, {});
       if (!isNotEmpty(first)) return this.deps.states.onWriteError('dept', id, state, state.payloadHash, first);
-      await this.emptyOwned(wecomId);
+      // Shed because the department goes: should it come back (into the scope), they come back
+      // with it (dept-waiting.ts). Recorded with whatever this ends in.
+      const shed = await this.emptyOwned(wecomId);
       const second = await this.tryDelete(wecomId);
-      if (second === undefined) return this.deleted(state, why, dingtalkParentId);
-      if (!isNotEmpty(second)) return this.deps.states.onWriteError('dept', id, state, state.payloadHash, second);
+      if (second === undefined) return this.deleted(state, why, dingtalkParentId, shed);
+      if (!isNotEmpty(second)) return this.deps.states.onWriteError('dept', id, withWaiting(state, shed), state.payloadHash, second);
       const left = await this.contents(wecomId);
       // Emptied by someone else between the refusal and the listing: the retry will delete it.
       if (left.users.length === 0 && left.depts.length === 0) throw second;
-      return await this.recordBlocked(id, why, second, left, dingtalkParentId);
+      return await this.recordBlocked(id, why, second, left, dingtalkParentId, shed);
     } finally {
       ctx.emptying.delete(deptId);
     }
@@ -91,7 +94,7 @@ export class DeptRemoval {
     return { ...state, owned: true, wecomId: state.claim?.wecomId, payload: state.claim?.payload ?? state.payload, claim: undefined };
   }
 
-  /** A member's write went through: retry deleting the departments it held up. */
+  /** A member's or child department's write (or deletion) went through: retry deleting the departments it held up. */
   async retryBlocked(deptIds: readonly string[] | undefined): Promise<void> {
     for (const id of deptIds ?? []) {
       try {
@@ -114,11 +117,11 @@ export class DeptRemoval {
   }
 
   /** Records the deletion over the record as it is now (emptying may have changed it), owned as `judged`. */
-  private async deleted(judged: EntityState, why: string, dingtalkParentId: number | undefined): Promise<SyncOutcome> {
+  private async deleted(judged: EntityState, why: string, dingtalkParentId: number | undefined, shed: Waiting): Promise<SyncOutcome> {
     const { states } = this.deps;
     const id = judged.id;
     const now = (await states.get('dept', id))!;
-    const state = { ...now, owned: judged.owned, wecomId: judged.wecomId, payload: judged.payload, claim: judged.claim };
+    const state = { ...withWaiting(now, shed), owned: judged.owned, wecomId: judged.wecomId, payload: judged.payload, claim: judged.claim };
     await states.save(now, {
       ...state,
       status: 'deleted',
@@ -126,27 +129,36 @@ export class DeptRemoval {
       lastErrcode: undefined,
       lastError: undefined,
       blockedBy: undefined,
+      blocking: undefined,
       dingtalkParentId: dingtalkParentId ?? state.dingtalkParentId,
     });
     this.deps.logger?.info('department deleted', { deptId: id, why });
+    // Gone from inside the departments it held up: they may go now.
+    await this.retryBlocked(now.blocking);
     return { kind: 'dept', id, result: 'deleted', wecomId: state.wecomId };
   }
 
-  /** Syncs again every child department and member the sync owns, children first. */
-  private async emptyOwned(wecomId: number): Promise<void> {
+  /** Syncs again every child department and member the sync owns, children first; returns them. */
+  private async emptyOwned(wecomId: number): Promise<Waiting> {
     const { states } = this.deps;
     const { users, depts } = await this.contents(wecomId);
+    const shed = { users: [] as string[], depts: [] as string[] };
     if (depts.length > 0) {
       const owners = ownersByWeComId(await states.list('dept'));
       for (const child of depts) {
         const s = owners.get(String(child));
-        if (s) await this.deps.syncDept(Number(s.id));
+        if (!s) continue;
+        await this.deps.syncDept(Number(s.id));
+        shed.depts.push(s.id);
       }
     }
     for (const userid of users) {
       const s = await states.get('user', userid);
-      if (isOwned(s)) await this.deps.syncUser(userid);
+      if (!isOwned(s)) continue;
+      await this.deps.syncUser(userid);
+      shed.users.push(userid);
     }
+    return shed;
   }
 
   private async contents(wecomId: number): Promise<Contents> {
@@ -157,7 +169,14 @@ export class DeptRemoval {
     };
   }
 
-  private async recordBlocked(id: string, why: string, e: PlatformError, left: Contents, dingtalkParentId: number | undefined): Promise<SyncOutcome> {
+  private async recordBlocked(
+    id: string,
+    why: string,
+    e: PlatformError,
+    left: Contents,
+    dingtalkParentId: number | undefined,
+    shed: Waiting,
+  ): Promise<SyncOutcome> {
     const { states } = this.deps;
     const ownedUsers: EntityState[] = [];
     const foreignUsers: string[] = [];
@@ -175,22 +194,26 @@ export class DeptRemoval {
     });
     const state = (await states.get('dept', id))!;
     await states.save(state, {
-      ...state,
+      ...withWaiting(state, shed),
       status: 'blocked',
       blockedBy: left,
       lastErrcode: e.errcode,
       lastError: message,
       dingtalkParentId: dingtalkParentId ?? state.dingtalkParentId,
     });
-    // Their next successful write may free it: they retry the deletion then.
-    for (const member of ownedUsers) await this.markBlocking(member.id, id);
+    // Their next successful write (or deletion) may free it: they retry the deletion then.
+    for (const member of ownedUsers) await this.markBlocking('user', member.id, id);
+    for (const child of left.depts) {
+      const owner = owners.get(String(child));
+      if (owner) await this.markBlocking('dept', owner.id, id);
+    }
     this.deps.logger?.warn('department blocked', { deptId: id, errcode: e.errcode, error: message, metric: 'BlockedDepartment' });
     return { kind: 'dept', id, result: 'failed', wecomId: state.wecomId, errcode: e.errcode, message };
   }
 
-  private async markBlocking(userid: string, deptId: string): Promise<void> {
+  private async markBlocking(kind: EntityKind, id: string, deptId: string): Promise<void> {
     const { states } = this.deps;
-    const s = await states.get('user', userid);
+    const s = await states.get(kind, id);
     if (!s || s.blocking?.includes(deptId)) return;
     await states.save(s, { ...s, blocking: [...(s.blocking ?? []), deptId] }).catch((e: unknown) => {
       // Written meanwhile: that write already had its chance; the reconcile retries the deletion.
@@ -218,5 +241,15 @@ function blockedMessage(why: string, left: { foreignUsers: string[]; ownedUsers:
   if (left.foreignDepts.length) parts.push(`departments the sync does not own: ${left.foreignDepts.join(', ')}`);
   if (left.ownedUsers.length) parts.push(`members whose own sync failed: ${left.ownedUsers.join('; ')}`);
   if (left.ownedDepts.length) parts.push(`departments whose own sync failed: ${left.ownedDepts.join(', ')}`);
-  return `department ${why} but WeCom cannot delete it while it holds ${parts.join('; ')}. The sync never moves what it does not own: an administrator must move them; the deletion is tried again when they change`;
+  const foreign = left.foreignUsers.length + left.foreignDepts.length > 0;
+  const owned = left.ownedUsers.length + left.ownedDepts.length > 0;
+  const what = [
+    foreign ? 'the sync never moves what it does not own: an administrator must move it' : undefined,
+    owned ? 'what the sync owns moves out once its own write succeeds' : undefined,
+  ].filter((p) => p !== undefined);
+  return `department ${why} but WeCom cannot delete it while it holds ${parts.join('; ')}. ${capitalised(what.join('; '))}; the deletion is tried again when they change`;
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -16,13 +16,13 @@ import type { DingTalkDept, DingTalkDirectory, EntityState, WeComDeptPayload, We
 import { WECOM_ERR } from '../wecom/errors';
 import { type ClaimRef, createWithAssignedId } from './assigned-dept-create';
 import { DeptChainJudge } from './dept-chain';
-import { DeptConflicts, type Resolution } from './dept-conflicts';
+import { type DeptConflictDeps, DeptConflicts, type Resolution } from './dept-conflicts';
 import { type DeptContext, DeptOperations, readDept, rememberDept } from './dept-context';
 import { DeptRemoval } from './dept-removal';
 import { WaitingUsers } from './dept-waiting';
 import type { EntityStateBook } from './entity-state';
 import { mayAdoptDept } from './identity';
-import { DINGTALK_ROOT_DEPT_ID, MappingError, mapDept, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
+import { MappingError, mapDept, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
 import { changedSinceRead, type SyncOutcome, type SyncResult, sameAsLastWrite } from './outcome';
 import { deptOrderChanged, deptPayloadHash } from './payload-hash';
 import { SyncScope } from './scope';
@@ -37,6 +37,8 @@ export interface DeptSyncDeps {
    * it, the department in the way of a move): through the facade, like any other sync.
    */
   resync: { syncUser(userid: string): Promise<SyncOutcome>; syncDept(deptId: number): Promise<SyncOutcome> };
+  /** Holds another department's write lease (the sibling whose name is freed for a swap). */
+  lease: DeptConflictDeps['lease'];
   logger?: Logger;
 }
 
@@ -78,16 +80,16 @@ export class DeptSync {
     const { dingtalk, wecom, states, resync, logger } = deps;
     this.scope = new SyncScope(deps.config);
     this.chain = new DeptChainJudge({ scope: this.scope, states, dingtalk });
+    this.waiting = new WaitingUsers({ states, syncUser: resync.syncUser, syncDept: resync.syncDept, logger });
     this.removal = new DeptRemoval({ wecom, states, syncUser: resync.syncUser, syncDept: resync.syncDept, operations: this.operations, logger });
-    this.conflicts = new DeptConflicts({ dingtalk, wecom, states, syncDept: resync.syncDept, logger });
-    this.waiting = new WaitingUsers({ states, syncUser: resync.syncUser, logger });
+    this.conflicts = new DeptConflicts({ dingtalk, wecom, states, syncDept: resync.syncDept, lease: deps.lease, logger });
   }
 
   /** Reads the department from DingTalk and applies it; `force` as in ApplyDeptOptions. */
   syncDept(deptId: number, opts: Pick<ApplyDeptOptions, 'force'> = {}): Promise<SyncOutcome> {
     return this.operations.run(async (ctx) => {
       const id = String(deptId);
-      if (this.isRootMappedToWeComRoot(deptId)) {
+      if (this.scope.mapsToWeComRoot(deptId)) {
         // WeCom's root is the company itself; the sync never renames it.
         return { kind: 'dept', id, result: 'unchanged', wecomId: String(WECOM_ROOT_DEPT_ID) };
       }
@@ -131,14 +133,14 @@ export class DeptSync {
     });
   }
 
-  /** A member's write went through: retry deleting the departments it held up (`blocking`). */
+  /** A member's write went through: retry deleting the departments it held up (`blocking`). Child departments do so themselves. */
   retryBlocked(deptIds: readonly string[] | undefined): Promise<void> {
     return this.removal.retryBlocked(deptIds);
   }
 
   private async applyIn(ctx: DeptContext, dept: DingTalkDept, opts: ApplyDeptOptions): Promise<SyncOutcome> {
     const id = String(dept.dept_id);
-    if (this.isRootMappedToWeComRoot(dept.dept_id)) return { kind: 'dept', id, result: 'unchanged', wecomId: String(WECOM_ROOT_DEPT_ID) };
+    if (this.scope.mapsToWeComRoot(dept.dept_id)) return { kind: 'dept', id, result: 'unchanged', wecomId: String(WECOM_ROOT_DEPT_ID) };
     const state = opts.state ?? (await this.deps.states.get('dept', id));
     if (opts.ifVersion !== undefined && (state?.version ?? 0) !== opts.ifVersion) return changedSinceRead('dept', id, state);
     const verdict = await this.chain.judge(ctx, dept.dept_id);
@@ -149,7 +151,7 @@ export class DeptSync {
   }
 
   private async place(ctx: DeptContext, deptId: number): Promise<DeptPlacement> {
-    if (this.isRootMappedToWeComRoot(deptId)) return { kind: 'placed', wecomId: WECOM_ROOT_DEPT_ID };
+    if (this.scope.mapsToWeComRoot(deptId)) return { kind: 'placed', wecomId: WECOM_ROOT_DEPT_ID };
     const verdict = await this.chain.judge(ctx, deptId);
     if (verdict.kind === 'out') return { kind: 'outside' };
     const state = await this.deps.states.get('dept', String(deptId));
@@ -169,10 +171,6 @@ export class DeptSync {
       return { kind: 'failed', deptId: outcome.failedDeptId ?? deptId, errcode: outcome.errcode, message: `department ${deptId}: ${outcome.message}` };
     }
     return { kind: 'placed', wecomId: Number(outcome.wecomId) };
-  }
-
-  private isRootMappedToWeComRoot(deptId: number): boolean {
-    return deptId === DINGTALK_ROOT_DEPT_ID && this.scope.isRoot(DINGTALK_ROOT_DEPT_ID);
   }
 
   private async writeDept(
@@ -207,7 +205,7 @@ export class DeptSync {
     const lastWritten = state?.payload as WeComDeptPayload | undefined;
     const same = force || state?.status === 'blocked' || deptOrderChanged(lastWritten, payload) ? undefined : sameAsLastWrite('dept', id, state, hash);
     if (same) {
-      if (same.result === 'unchanged' && state?.waitingUsers?.length) await this.waiting.release(dept.dept_id);
+      if (same.result === 'unchanged' && WaitingUsers.anyWaiting(state)) await this.waiting.release(dept.dept_id);
       return same;
     }
 
@@ -266,10 +264,13 @@ export class DeptSync {
       payload: { ...payload, id: wecomId, order },
       dingtalkParentId: dept.parent_id,
       waitingUsers: state?.waitingUsers,
+      waitingDepts: state?.waitingDepts,
     });
     this.deps.logger?.info('department synced', { deptId: id, wecomId, result });
     await resolution?.settle();
-    if (state?.waitingUsers?.length) await this.waiting.release(dept.dept_id);
+    if (WaitingUsers.anyWaiting(state)) await this.waiting.release(dept.dept_id);
+    // Moved (or renamed) out of a department whose deletion it held up: that one may go now.
+    await this.removal.retryBlocked(state?.blocking);
     return { kind: 'dept', id, result, wecomId: String(wecomId) };
   }
 

@@ -6,6 +6,7 @@
  */
 import { concurrencyLimit } from '../concurrency';
 import type { SyncConfig } from '../config';
+import { dingTalkProtocolError } from '../dingtalk/api';
 import { PlatformError } from '../errors';
 import type { DingTalkDept, DingTalkDirectory, DingTalkUser } from '../ports';
 import { withRetries } from '../retry';
@@ -28,6 +29,7 @@ export interface ScanDeps {
 
 /** `v2/user/list` pages hold at most 100 people. */
 const USER_PAGE = 100;
+const USER_LIST_API = 'topapi/v2/user/list';
 
 /**
  * Every department in scope (breadth-first from the roots, judged by the one scope judge,
@@ -55,8 +57,12 @@ export async function readDingTalkScope(
 
   const listMembers = (deptId: number) => {
     const listing = memberSlots(async () => {
-      // Never stop at the first page: a department of 250 people is three pages.
+      // Never stop at the first page: a department of 250 people is three pages. A cursor that
+      // comes back would page for ever (until the Lambda's timeout, holding the reconcile lock).
+      const asked = new Set<number>();
       for (let cursor: number | undefined = 0; cursor !== undefined; ) {
+        if (asked.has(cursor)) throw dingTalkProtocolError(USER_LIST_API, `next_cursor ${cursor} of department ${deptId} was already followed`);
+        asked.add(cursor);
         const page = await read(() => dingtalk.listUsers(deptId, cursor!, USER_PAGE));
         // A listing item is not a user/get record: fromListing marks what it cannot tell.
         for (const u of page.list) users.set(u.userid, mergeListings(users.get(u.userid), fromListing(u)));

@@ -39,11 +39,21 @@ type NextState = Omit<EntityState, 'version' | 'updatedAt'> & { updatedAt?: numb
 
 /**
  * What a record keeps across a claim and a recorded failure: links to other entities that are
- * not about this write (the department's DingTalk parent, the users waiting for it, the
- * departments a member holds up), so a failed write does not lose them.
+ * not about this write (the department's DingTalk parent, what waits for it, the departments a
+ * member or child holds up, the people waiting for a member's contact details), so a failed write
+ * does not lose them.
  */
-function kept(state: EntityState | undefined): Pick<EntityState, 'dingtalkParentId' | 'waitingUsers' | 'blocking' | 'releases'> {
-  return { dingtalkParentId: state?.dingtalkParentId, waitingUsers: state?.waitingUsers, blocking: state?.blocking, releases: state?.releases };
+function kept(
+  state: EntityState | undefined,
+): Pick<EntityState, 'dingtalkParentId' | 'waitingUsers' | 'waitingDepts' | 'blocking' | 'releases' | 'contactWaiters'> {
+  return {
+    dingtalkParentId: state?.dingtalkParentId,
+    waitingUsers: state?.waitingUsers,
+    waitingDepts: state?.waitingDepts,
+    blocking: state?.blocking,
+    releases: state?.releases,
+    contactWaiters: state?.contactWaiters,
+  };
 }
 
 export class EntityStateBook {
@@ -92,9 +102,9 @@ export class EntityStateBook {
 
   /**
    * Adds to our claim what a department create whose id WeCom assigns needs if its answer is lost
-   * (`EntityState.creating`); returns the claim as now stored.
+   * (`EntityState.creating`), or removes it (undefined); returns the claim as now stored.
    */
-  async noteCreating(claim: EntityState, creating: NonNullable<EntityState['creating']>): Promise<EntityState> {
+  async noteCreating(claim: EntityState, creating: EntityState['creating']): Promise<EntityState> {
     const { version, ...fields } = claim;
     try {
       return await this.write(claim, { ...fields, creating, updatedAt: this.deps.clock.now() }, { ifVersion: version });

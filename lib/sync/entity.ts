@@ -73,10 +73,15 @@ export class EntitySync {
     const clock = deps.clock ?? systemClock;
     const states = new EntityStateBook({ store: deps.store, clock, logger });
     // Syncing one entity may sync others on the way (dept-sync.ts): through this facade, like any sync.
-    const resync = { syncUser: (userid: string) => this.syncUser(userid), syncDept: (deptId: number) => this.syncDept(deptId) };
-    this.depts = new DeptSync({ dingtalk, wecom, states, config, resync, logger });
+    const resync = {
+      syncUser: (userid: string, opts?: Pick<ApplyUserOptions, 'force'>) => this.syncUser(userid, opts),
+      syncDept: (deptId: number) => this.syncDept(deptId),
+    };
+    // Another entity written on the way (a sibling renamed to free its name) is written under its own lease.
+    const lease = <T>(kind: EntityKind, id: string, fn: () => Promise<T>) => withEntityLease(this.leases, kind, id, fn, { waitDelaysMs: LEASE_WAIT_DELAYS_MS });
+    this.depts = new DeptSync({ dingtalk, wecom, states, config, resync, lease, logger });
     const contacts = new ContactReleaser({ wecom, states, clock, logger });
-    this.users = new UserSync({ dingtalk, wecom, states, depts: this.depts, contacts, config, logger });
+    this.users = new UserSync({ dingtalk, wecom, states, depts: this.depts, contacts, config, resync, logger });
     this.leases = { store: deps.store, clock, logger };
     this.store = deps.store;
     this.audit = new SyncAudit({ history: deps.history, metrics: deps.metrics, clock, logger });

@@ -26,10 +26,11 @@ import { indexLeaverContacts, leaversHolding } from './contact-release';
 import { willLead } from './direct-leader';
 import { keepUnknownFields } from './field-provenance';
 import { caseConflictMessage, claimedDeptPresent, indexWeComMembers, matchUnownedUser, mayAdoptDept, ownsInWeCom, userKey } from './identity';
-import { DINGTALK_ROOT_DEPT_ID, MappingError, mapDept, mapUser, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
+import { MappingError, mapDept, mapUser, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
 import { deptOrderChanged, deptPayloadHash, payloadHash } from './payload-hash';
 import { type BlockedDept, memoDepth, planDeptRemovals } from './plan-dept-removals';
 import { planLeavers } from './plan-leavers';
+import { type ScopeRules, SyncScope } from './scope';
 
 type DeptOpKind = 'create_dept' | 'adopt_dept' | 'update_dept' | 'restore_dept' | 'move_dept' | 'rewrite_dept' | 'delete_dept';
 type UserOpKind =
@@ -80,7 +81,7 @@ export interface PlanInput {
   userStates: readonly EntityState[];
   wecomDepts: readonly WeComDeptRef[];
   wecomUserDepts: readonly WeComUserDeptRow[];
-  config: { onLeave: LeavePolicy; rootDeptIds: readonly number[]; toInvite: boolean };
+  config: { onLeave: LeavePolicy; toInvite: boolean } & ScopeRules;
   rewriteAll?: boolean;
 }
 
@@ -101,6 +102,7 @@ export interface Plan {
 
 export function planReconcile(input: PlanInput): Plan {
   const roots = new Set(input.config.rootDeptIds);
+  const scope = new SyncScope(input.config);
   const deptState = new Map(input.deptStates.map((s) => [s.id, s]));
   const userState = new Map(input.userStates.map((s) => [s.id, s]));
   const wecomDept = new Map(input.wecomDepts.map((d) => [d.id, d]));
@@ -117,7 +119,8 @@ export function planReconcile(input: PlanInput): Plan {
   const deptOps: PlanOp[] = [];
   /** The WeCom id a DingTalk department has now, when known; new departments get theirs on apply. */
   const mappedDept = (dingId: number): number | undefined => {
-    if (dingId === DINGTALK_ROOT_DEPT_ID && roots.has(DINGTALK_ROOT_DEPT_ID)) return WECOM_ROOT_DEPT_ID;
+    // The worker's judge (scope.ts): DingTalk's root excluded is no place for anyone.
+    if (scope.mapsToWeComRoot(dingId)) return WECOM_ROOT_DEPT_ID;
     // A department the sync once wrote but that is now excluded or outside the roots is not a
     // place to put people (EntitySync drops it too); keeping it would leave members in a
     // department about to be deleted, and plan an update on every run.
@@ -171,7 +174,12 @@ export function planReconcile(input: PlanInput): Plan {
   const dingUsers = new Map(input.dingtalkUsers.map((u) => [u.userid, u]));
   const keepsLeaversSynced = input.config.onLeave === 'ignore';
   const leads = (id: string) => willLead(userState.get(id), dingUsers.has(id), keepsLeaversSynced);
-  const leavers = indexLeaverContacts(input.userStates);
+  // Leavers disabled in this same run are disabled before anyone is written (apply-plan.ts), so
+  // they may give up their contact details too: a rehire seen with the leaver's departure is
+  // created in the same run.
+  const { removalOps, ownedUsers } = planLeavers(input.userStates, dingUsers, wecomMembers, input.config.onLeave);
+  const disabledNow = new Set(removalOps.filter((o) => o.op === 'disable_user').map((o) => o.id));
+  const leavers = indexLeaverContacts(input.userStates.map((s) => (disabledNow.has(s.id) ? { ...s, status: 'disabled' as const } : s)));
   // Owned users by the WeCom member they hold: an exact match that another state holds is not free to adopt.
   const heldMembers = new Map(input.userStates.filter(owns).map((s) => [userKey(s.wecomId), s.id]));
   const userOps: PlanOp[] = [];
@@ -237,9 +245,6 @@ export function planReconcile(input: PlanInput): Plan {
       push('rewrite_user', 'rewrite (--rewrite-all)', true);
     }
   }
-
-  // ---- Leavers: owned users no longer in DingTalk's scope
-  const { removalOps, ownedUsers } = planLeavers(input.userStates, dingUsers, wecomMembers, input.config.onLeave);
 
   // ---- Departments gone from DingTalk's scope, children first. A create whose saved result was
   // lost counts as owned when WeCom has what it claimed (as the worker judges it).

@@ -25,6 +25,7 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_DETAIL_SWEEP_RUNS, type SyncConfig } from '../config';
 import type { Logger } from '../log';
 import { type ChangeQueue, type Clock, type RunReport, type StateStore, systemClock, type WeComDirectory } from '../ports';
+import { boundReport } from '../run-report';
 import { runWithTrail } from '../trail/context';
 import { reconcileTrail } from '../trail/trail';
 import { type ApplyDeps, applyPlan } from './apply-plan';
@@ -162,10 +163,13 @@ async function run(deps: ReconcileDeps, opts: ReconcileOptions, runId: string): 
     timings.sweep = performance.now() - t;
 
     const failures = [...details.errors, ...applied.errors, ...sweep.errors];
-    // Departments that must go but are held up by what the sync may not move: listed on every
-    // run until an administrator acts, without an operation that would only fail again.
+    // Standing conditions, listed on every run until an administrator acts, without an operation
+    // that would only fail again: departments held up by what the sync may not move, and userids
+    // WeCom holds for another person. They make a run `partial`, never `failed`: the run did all
+    // it could.
     const blocked = plan.blocked.map((b) => ({ kind: 'dept' as const, id: b.id, op: 'blocked', errcode: b.errcode, message: b.message }));
-    const errors = [...failures, ...blocked];
+    const standing = [...applied.conflicts, ...blocked];
+    const errors = [...failures, ...standing];
     const allCounts: Record<string, number> = {
       ...applied.counts,
       failed_push_enqueued: sweep.enqueued,
@@ -176,12 +180,13 @@ async function run(deps: ReconcileDeps, opts: ReconcileOptions, runId: string): 
     if (details.skipped > 0) allCounts.detail_skipped = details.skipped;
     if (toApply.gone > 0) allCounts.gone_before_write = toApply.gone;
     if (blocked.length > 0) allCounts.blocked_dept = blocked.length;
-    const attempted = plan.ops.length + details.reads + (sweep.errors.length ? 1 : 0);
+    if (applied.conflicts.length > 0) allCounts.conflict_user = applied.conflicts.length;
+    const attempted = plan.ops.length - applied.conflicts.length + details.reads + (sweep.errors.length ? 1 : 0);
     const status: RunReport['status'] =
       applied.stoppedBy !== undefined
         ? 'failed'
         : failures.length === 0
-          ? blocked.length === 0
+          ? standing.length === 0
             ? 'success'
             : 'partial'
           : failures.length >= attempted
@@ -190,9 +195,9 @@ async function run(deps: ReconcileDeps, opts: ReconcileOptions, runId: string): 
     const message =
       applied.stoppedBy !== undefined
         ? `stopped after a configuration error, ${applied.skipped} of ${plan.ops.length} operations not attempted: ${applied.stoppedBy}`
-        : `${plan.ops.length} operations planned${blocked.length ? `; ${blocked.length} departments blocked` : ''}`;
-    const r = report(status, allCounts, errors, message);
-    if (applied.notices.length) r.notices = applied.notices;
+        : `${plan.ops.length} operations planned${blocked.length ? `; ${blocked.length} departments blocked` : ''}${applied.conflicts.length ? `; ${applied.conflicts.length} userid conflicts` : ''}`;
+    // Bounded as the stores keep it: a run with thousands of failures still has a report to log and return.
+    const r = boundReport({ ...report(status, allCounts, errors, message), ...(applied.notices.length ? { notices: applied.notices } : {}) });
     await deps.store.putReport(r);
     // A failed run is alarmed (its runs are not retried): it says so at error level; partial is a warning.
     const level = status === 'failed' ? 'error' : status === 'partial' ? 'warn' : 'info';

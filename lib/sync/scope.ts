@@ -8,6 +8,7 @@
  * every department below out of the scope too.
  */
 import type { SyncConfig } from '../config';
+import { DINGTALK_ROOT_DEPT_ID } from './mapping';
 
 export type ScopeRules = Pick<SyncConfig, 'rootDeptIds' | 'excludeDeptIds'>;
 
@@ -44,6 +45,15 @@ export class SyncScope {
   /** Whether walking further up the chain could change the verdict: false once a root or an excluded department is reached. */
   decidedAt(deptId: number): boolean {
     return this.roots.has(deptId) || this.excluded.has(deptId);
+  }
+
+  /**
+   * Whether `deptId` is DingTalk's root in scope, which is WeCom's root (the company itself):
+   * never written, and the place for its direct members. Excluded, or not a root, it is not a
+   * place for anyone, for the worker and the plan alike.
+   */
+  mapsToWeComRoot(deptId: number): boolean {
+    return deptId === DINGTALK_ROOT_DEPT_ID && this.includes([DINGTALK_ROOT_DEPT_ID]);
   }
 
   isRoot(deptId: number): boolean {

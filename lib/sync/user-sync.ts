@@ -28,8 +28,10 @@ export interface UserSyncDeps {
   /** Where the user's departments come from (their WeCom ids, created when missing), and the deletions a member held up. */
   depts: Pick<DeptSync, 'placeUser' | 'retryBlocked'>;
   /** Frees a taken mobile or email from a disabled leaver the sync owns (a rehire). */
-  contacts: Pick<ContactReleaser, 'release'>;
+  contacts: Pick<ContactReleaser, 'release' | 'retryWaiters'>;
   config: Pick<SyncConfig, 'onLeave' | 'toInvite'>;
+  /** Syncing another user again (one that waited for this one's contact details): through the facade, like any sync. */
+  resync: { syncUser(userid: string, opts: Pick<ApplyUserOptions, 'force'>): Promise<SyncOutcome> };
   logger?: Logger;
 }
 
@@ -151,7 +153,16 @@ export class UserSync {
     const { result } = write;
     // What a create or an adoption did not send is not in WeCom: only an update leaves unknown fields as they were.
     const saved = result === 'updated' ? payload : knownFieldsOnly(payload, user);
-    await states.save(current, { kind: 'user', id: userid, wecomId: userid, owned: true, status: 'synced', payloadHash: payloadHash(saved), payload: saved });
+    await states.save(current, {
+      kind: 'user',
+      id: userid,
+      wecomId: userid,
+      owned: true,
+      status: 'synced',
+      payloadHash: payloadHash(saved),
+      payload: saved,
+      contactWaiters: current?.contactWaiters,
+    });
     this.deps.logger?.info('user synced', { userid, result });
     await this.deps.depts.retryBlocked(state?.blocking);
     return withNotices({ kind: 'user', id: userid, result, wecomId: userid }, notices);
@@ -207,6 +218,8 @@ export class UserSync {
       if (policy === 'ignore' && state.status !== 'ignored' && state.status !== 'deleted') {
         await states.save(state, { ...state, status: 'ignored' });
       }
+      // Applied by an earlier try whose retry of the waiters did not finish.
+      if (applied) await this.deps.contacts.retryWaiters(userid, this.deps.resync.syncUser);
       return { kind: 'user', id: userid, result: 'unchanged', wecomId: state.wecomId };
     }
     try {
@@ -232,6 +245,7 @@ export class UserSync {
     await states.save(state, { ...state, status, payload, payloadHash: undefined, lastErrcode: undefined, lastError: undefined, blocking: undefined });
     this.deps.logger?.info('user left', { userid, why, result: status });
     await this.deps.depts.retryBlocked(state.blocking);
+    await this.deps.contacts.retryWaiters(userid, this.deps.resync.syncUser);
     return { kind: 'user', id: userid, result: status, wecomId: state.wecomId };
   }
 

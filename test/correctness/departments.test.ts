@@ -1,12 +1,33 @@
 /**
  * Departments: what blocks one department never blocks its people or loops in the queue;
- * conflicts that only come from the order of changes are resolved by the sync itself; every
- * field DingTalk changes (order included) reaches WeCom.
+ * conflicts that only come from the order of changes are resolved by the sync itself, even with
+ * two workers at once; every field DingTalk changes (order included) reaches WeCom; a create whose
+ * id WeCom assigns never takes a department it did not make.
  */
 import { describe, expect, it } from 'vitest';
+import { runOneBatch } from '../../lib/local/worker-loop';
+import type { WeComDirectory } from '../../lib/ports';
+import type { EntitySync } from '../../lib/sync/entity';
 import { opsOf, rigLifecycle } from './rig';
 
 const rigs = rigLifecycle();
+
+const deptMessage = (corpId: string, id: number) => ({ kind: 'dept' as const, id: String(id), eventType: 'org_dept_modify', eventTime: Date.now(), corpId });
+
+/** `wecom`, with some calls replaced. */
+function withCalls(wecom: WeComDirectory, over: Partial<WeComDirectory>): WeComDirectory {
+  return {
+    createDept: (p) => wecom.createDept(p),
+    updateDept: (p) => wecom.updateDept(p),
+    deleteDept: (id) => wecom.deleteDept(id),
+    listDepts: (root) => wecom.listDepts(root),
+    createUser: (p) => wecom.createUser(p),
+    updateUser: (p) => wecom.updateUser(p),
+    deleteUser: (id) => wecom.deleteUser(id),
+    listUserDepts: () => wecom.listUserDepts(),
+    ...over,
+  };
+}
 
 describe('a department that cannot be emptied', () => {
   it('because of a WeCom-only member: recorded as blocked naming that member, shown in the report, never dead-lettered, the member untouched, and deleted once its members change', async () => {
@@ -55,6 +76,30 @@ describe('a department that cannot be emptied', () => {
     expect(r.wc.getUser('qianqi')?.department).toEqual([4]);
     expect(r.wc.getDept(5)).toBeUndefined();
   });
+
+  it('because an owned child department’s move failed: recorded as blocked by that child (which the sync moves itself), and deleted from the event flow once the child moves', async () => {
+    const r = await rigs.start();
+    r.dt.addDept({ dept_id: 5, name: '临时部', parent_id: 1 }, { push: false });
+    r.dt.addDept({ dept_id: 6, name: '小组', parent_id: 5 }, { push: false });
+    await r.dt.pushEvent('org_dept_create', { deptIds: [4, 5, 6] });
+    await r.settle();
+    r.wc.seedDept({ id: 9000, name: '小组', parentid: 4 }); // WeCom-only, in the way of 6's move
+    r.dt.updateDept(6, { parent_id: 4 });
+    r.dt.removeDept(5);
+    await r.settle();
+    const blocked = await r.store.get('dept', '5');
+    expect(blocked).toMatchObject({
+      status: 'blocked',
+      lastError: expect.stringMatching(/departments whose own sync failed: 6\. What the sync owns moves out/),
+    });
+    expect(blocked?.lastError).not.toMatch(/does not own/);
+    expect((await r.store.get('dept', '6'))?.blocking).toEqual(['5']);
+
+    r.dt.updateDept(6, { name: '小组二' }); // the clash is gone: 6 moves
+    await r.settle();
+    expect(r.wc.getDept(6)).toMatchObject({ name: '小组二', parentid: 4 });
+    expect(r.wc.getDept(5)).toBeUndefined();
+  });
 });
 
 describe('conflicts caused only by ordering', () => {
@@ -86,6 +131,35 @@ describe('conflicts caused only by ordering', () => {
     expect(await r.store.get('dept', '2')).toMatchObject({ status: 'synced' });
     expect(await r.store.get('dept', '4')).toMatchObject({ status: 'synced' });
   });
+
+  // Two workers handle the two sides of a swap at once (different FIFO groups run in parallel).
+  // The one freeing a name renames the holder only under the holder's lease and from its record
+  // as it is then: here the other worker's message finds that lease taken (and would be retried),
+  // and no temporary name is ever left behind in WeCom while the store says otherwise.
+  it('swapping two sibling names in two workers at once never leaves a temporary name, even after a reconcile', async () => {
+    const r = await rigs.start();
+    await r.dt.pushEvent('org_dept_create', { deptIds: [2, 4] });
+    await r.settle();
+    r.dt.updateDept(2, { name: '市场部' }, { push: false });
+    r.dt.updateDept(4, { name: '研发部' }, { push: false });
+
+    let once = false;
+    const wecom = withCalls(r.wecom, {
+      updateDept: async (p) => {
+        if (!once && p.name?.includes('~')) {
+          once = true; // the first worker is about to rename the holder: the second handles dept 4 meanwhile
+          await r.sync.handle(deptMessage(r.dt.corpId, 4));
+        }
+        return r.wecom.updateDept(p);
+      },
+    });
+    await (r.deps({ wecom }).sync as EntitySync).handle(deptMessage(r.dt.corpId, 2));
+    await r.settle();
+    await r.reconcile();
+
+    expect(r.wc.getDept(2)?.name).toBe('市场部');
+    expect(r.wc.getDept(4)?.name).toBe('研发部');
+  }, 30_000);
 
   it('swapping two sibling names is repaired by one reconcile, and a second plans nothing', async () => {
     const r = await rigs.start();
@@ -128,7 +202,14 @@ describe('department order', () => {
     expect(wecomFirst(r, 4, 2)).toBe(true);
   });
 
-  it('after a reconcile import (whose listing has no order), order events reach WeCom and later reconciles do not flip them back', async () => {
+  it('a first import gives departments their DingTalk order (read with department/get: the listing has none), and a second run plans nothing', async () => {
+    const r = await rigs.start();
+    await r.reconcile();
+    expect(opsOf(await r.reconcile())).toEqual([]);
+    expect(wecomFirst(r, 2, 4)).toBe(true); // 研发部 (order 1) before 市场部 (order 2)
+  });
+
+  it('after a reconcile import, order events reach WeCom and later reconciles do not flip them back', async () => {
     const r = await rigs.start();
     await r.reconcile();
     r.dt.updateDept(2, { order: 3 });
@@ -218,5 +299,29 @@ describe('a deleted department whose re-creation failed', () => {
     await r.settle();
     expect((await r.store.get('user', 'lisi'))?.lastErrcode).not.toBe(60123);
     expect(r.wc.getUser('lisi')).toMatchObject({ position: '新职位', department: [2] });
+  });
+});
+
+describe('a create whose id WeCom assigns', () => {
+  // The create failed retryably before reaching WeCom; by the retry (after the visibility
+  // timeout) an administrator made a department of the same name under the same parent. The
+  // retry's 60008 must not take that department as the one its first try made.
+  it('retried after a WeCom-only department of the same name appeared, never takes that department', async () => {
+    const r = await rigs.start();
+    const big = 3_000_000_000; // beyond WeCom's ids: WeCom assigns one
+    r.dt.addDept({ dept_id: big, name: '大号部门', parent_id: 1 }, { push: false });
+    r.wc.failNext('department/create', -1); // refused: nothing was created
+    await r.dt.pushEvent('org_dept_create', { deptIds: [big] });
+    await r.dt.idle();
+    expect((await runOneBatch(r.queue, r.process))?.response.batchItemFailures).toHaveLength(1);
+
+    const handmade = r.wc.seedDept({ name: '大号部门', parentid: 1 });
+    r.wc.seedUser({ userid: 'handmade', name: '手工', department: [handmade], mobile: '+86 13700000000' });
+    await r.settle();
+    r.dt.updateDept(big, { name: '改名部门' });
+    await r.settle();
+
+    expect((await r.store.get('dept', String(big)))?.wecomId).not.toBe(String(handmade));
+    expect(r.wc.getDept(handmade)?.name).toBe('大号部门');
   });
 });

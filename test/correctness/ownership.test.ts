@@ -54,6 +54,20 @@ describe('userids that differ only in case', () => {
     expect(run.report.errors).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'user', id: 'abc', message: expect.stringMatching(/Abc/) })]));
     expect((await r.store.get('user', 'abc'))?.owned).not.toBe(true);
   });
+
+  it('a standing case conflict, the only operation of a run, makes every run partial (reported, not a failure of the run)', async () => {
+    const r = await rigs.start();
+    await r.reconcile();
+    r.wc.seedUser({ userid: 'Abc', name: '大写', department: [1], mobile: '+86 13900000001' });
+    r.dt.pushEnabled = false;
+    r.dt.addUser({ userid: 'abc', name: '小写', mobile: '13900000002', dept_id_list: [4] });
+    for (let run = 0; run < 2; run++) {
+      const result = await r.reconcile();
+      expect(opsOf(result)).toEqual(['conflict_user abc']);
+      expect(result.report).toMatchObject({ status: 'partial', counts: { conflict_user: 1 } });
+      expect(result.report.errors).toEqual([expect.objectContaining({ id: 'abc', op: 'conflict_user', message: expect.stringMatching(/Abc/) })]);
+    }
+  });
 });
 
 describe('adopting departments', () => {

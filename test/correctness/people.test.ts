@@ -1,6 +1,7 @@
 /**
- * People: a rehire is never locked out by their own disabled account, and every plan converges:
- * after one run, nothing is planned for a person whose WeCom side already matches.
+ * People: a rehire is never locked out by their own disabled account, whatever order the leaver
+ * and the rehire are seen in, and every plan converges: after one run, nothing is planned for a
+ * person whose WeCom side already matches.
  */
 import { describe, expect, it } from 'vitest';
 import { opsOf, type Rig, rigLifecycle } from './rig';
@@ -45,6 +46,37 @@ describe('a rehire with a new DingTalk userid', () => {
     expect(r.wc.getUser('zhangsan2')).toMatchObject({ enable: 1, mobile: '+86 13800000001', email: 'zhangsan@example.com' });
     expect(JSON.stringify(run.report)).toMatch(/\bzhangsan\b/);
     expect(opsOf(await r.reconcile())).toEqual([]);
+  });
+
+  // A reconcile after an outage sees the leaver and the rehire together: the leaver is disabled
+  // before anyone is written, and counted among those who may give up their contact details.
+  it('a leaver and the rehire who takes their email, in one reconcile: the rehire is created in that run', async () => {
+    const r = await rigs.start();
+    await r.reconcile();
+    r.dt.pushEnabled = false;
+    r.dt.removeUser('wangwu');
+    r.dt.addUser({ userid: 'wangwu2', name: '王五', org_email: 'wangwu@example.com', dept_id_list: [4] });
+
+    const run = await r.reconcile();
+    expect(run.report.errors).toEqual([]);
+    expect(r.wc.getUser('wangwu2')).toMatchObject({ enable: 1, email: 'wangwu@example.com' });
+    expect(r.wc.getUser('wangwu')?.enable).toBe(0);
+  });
+
+  // SQS FIFO runs the two groups in any order. The rehire's event, handled first, fails for good
+  // (the leaver is still enabled) and is remembered on the leaver, whose disabling writes it again.
+  it('the rehire’s event handled before the leaver’s: the rehire is created from the event flow', async () => {
+    const r = await rigs.start();
+    await r.dt.pushEvent('user_add_org', { userIds: ['wangwu'] });
+    await r.settle();
+    r.dt.addUser({ userid: 'wangwu2', name: '王五', org_email: 'wangwu@example.com', dept_id_list: [4] });
+    await r.settle();
+    expect(await r.store.get('user', 'wangwu')).toMatchObject({ status: 'synced', contactWaiters: ['wangwu2'] });
+    r.dt.removeUser('wangwu');
+    await r.settle();
+    expect(r.wc.getUser('wangwu')?.enable).toBe(0);
+    expect(r.wc.getUser('wangwu2')).toMatchObject({ enable: 1, email: 'wangwu@example.com' });
+    expect((await r.store.get('user', 'wangwu'))?.contactWaiters).toBeUndefined();
   });
 });
 

@@ -1,10 +1,13 @@
 /**
  * The platforms' answers: only an answer of the documented shape counts. The WeCom simulator's
  * fault hooks give the answers a proxy could give (an empty 200, a body without the id); the
- * DingTalk simulator answers `user/list` with DingTalk's list items, which name no manager.
+ * DingTalk simulator answers `user/list` with DingTalk's list items, which name no manager; a
+ * gateway between the service and a simulator takes out what DingTalk always sends.
  */
 import { describe, expect, it } from 'vitest';
+import { ERRCODE_PROTOCOL } from '../../lib/errors';
 import { runOneBatch } from '../../lib/local/worker-loop';
+import type { EntitySync } from '../../lib/sync/entity';
 import { opsOf, rigLifecycle } from './rig';
 
 const rigs = rigLifecycle();
@@ -73,6 +76,64 @@ describe('DingTalk listings are not user/get records', () => {
       expect(r.wc.getUser('zhangsan')?.direct_leader).toEqual(['lisi']);
     }
   });
+});
+
+describe('DingTalk answers without a field DingTalk always sends', () => {
+  const message = (corpId: string, kind: 'user' | 'dept', id: string) => ({ kind, id, eventType: 'user_modify_org', eventTime: Date.now(), corpId });
+
+  /** Removes one field from an answer's `result`. */
+  const without = (field: string) => (text: string) => {
+    const answer = JSON.parse(text) as { result?: Record<string, unknown> };
+    if (answer.result) delete answer.result[field];
+    return JSON.stringify(answer);
+  };
+
+  async function rigBehindGateway() {
+    const gw = await rigs.gateway('');
+    const r = await rigs.start();
+    gw.target = new URL(r.dt.url).origin;
+    await r.dt.pushEvent('user_add_org', { userIds: ['lisi', 'zhangsan'] });
+    await r.settle();
+    return { gw, r, sync: r.deps({ env: { DINGTALK_API_BASE: gw.origin } }).sync as EntitySync };
+  }
+
+  it('user/get without dept_id_list is a retryable protocol error: the person is not disabled', async () => {
+    const { gw, r, sync } = await rigBehindGateway();
+    gw.rules.push({ api: 'topapi/v2/user/get', rewrite: without('dept_id_list'), times: 1 });
+    await expect(sync.handle(message(r.dt.corpId, 'user', 'zhangsan'))).rejects.toMatchObject({ errcode: ERRCODE_PROTOCOL, failure: 'retryable' });
+    expect(r.wc.getUser('zhangsan')?.enable).toBe(1);
+    expect((await r.store.get('user', 'zhangsan'))?.status).toBe('synced');
+  });
+
+  it('department/get without parent_id is a retryable protocol error: the department is not deleted, its member not disabled', async () => {
+    const { gw, r, sync } = await rigBehindGateway();
+    gw.rules.push({ api: 'topapi/v2/department/get', rewrite: without('parent_id'), times: 1 });
+    await expect(sync.handle(message(r.dt.corpId, 'dept', '3'))).rejects.toMatchObject({ errcode: ERRCODE_PROTOCOL, failure: 'retryable' });
+    expect(r.wc.getDept(3)).toBeDefined();
+    expect(r.wc.getUser('zhangsan')?.enable).toBe(1);
+  });
+
+  // Without a guard the scan would follow the cursor until the Lambda's 15-minute timeout,
+  // holding the reconcile lock, and save no report.
+  it('user/list whose next_cursor never advances: the reconcile ends, failed, instead of looping', async () => {
+    const gw = await rigs.gateway('');
+    const r = await rigs.start();
+    gw.target = new URL(r.dt.url).origin;
+    gw.rules.push({
+      api: 'topapi/v2/user/list',
+      rewrite: (text) => {
+        const answer = JSON.parse(text) as { result: Record<string, unknown> };
+        answer.result.has_more = true;
+        answer.result.next_cursor = 0;
+        return JSON.stringify(answer);
+      },
+    });
+    const run = r.reconcile({}, { env: { DINGTALK_API_BASE: gw.origin } });
+    const outcome = await Promise.race([run.then((x) => x.report), new Promise((done) => setTimeout(() => done('still running after 8 s'), 8_000))]);
+    gw.rules.length = 0; // let a loop end so the rig can close
+    await run.catch(() => undefined);
+    expect(outcome).toMatchObject({ status: 'failed', message: expect.stringMatching(/next_cursor 0 of department \d+ was already followed/) });
+  }, 60_000);
 });
 
 describe('the failed-push sweep', () => {

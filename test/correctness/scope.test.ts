@@ -1,7 +1,8 @@
 /**
  * Scope: which DingTalk departments the sync follows is judged on a department's whole ancestor
  * chain against SYNC_ROOT_DEPT_IDS / SYNC_EXCLUDE_DEPT_IDS, the same way by the worker, the plan
- * and the reconcile. Leaving the scope converges in one run; a second run plans nothing.
+ * and the reconcile. Leaving the scope converges in one run; a second run plans nothing. Coming
+ * back brings back from the event flow what left with a department.
  */
 import { describe, expect, it } from 'vitest';
 import type { EntitySync } from '../../lib/sync/entity';
@@ -79,6 +80,57 @@ describe('leaving the sync scope converges in one run', () => {
 
     await sync.handle(message('lisi'));
     expect(r.wc.getUser('lisi')).toMatchObject({ enable: 1, department: [2] });
+  });
+
+  // With DingTalk's root excluded the scan starts from no root; the worker must not place people
+  // of dept 1 in WeCom's root either, or the reconcile would plan a disable on every run.
+  it("DingTalk's root excluded: the worker and the reconcile judge a member of dept 1 alike, and a second reconcile plans nothing", async () => {
+    const r = await rigs.start({ SYNC_ROOT_DEPT_IDS: '1', SYNC_EXCLUDE_DEPT_IDS: '1' });
+    r.dt.addUser({ userid: 'boss', name: '老板', mobile: '13912345678', dept_id_list: [1] });
+    await r.settle();
+    await r.reconcile();
+    const second = await r.reconcile();
+    expect(opsOf(second)).toEqual([]);
+    expect(r.wc.getUser('boss')?.enable ?? 0).toBe(0); // everything is excluded: boss is no active member
+  });
+});
+
+describe('coming back into the scope', () => {
+  // DingTalk sends no user event for the members of a department that moves back: the department
+  // remembers the members and child departments it shed on the way out.
+  it('a department moved out of the scope and back in: the members it disabled on the way out are enabled again from the event flow', async () => {
+    const r = await rigs.start({ SYNC_ROOT_DEPT_IDS: '2' });
+    await r.dt.pushEvent('user_add_org', { userIds: ['lisi', 'zhangsan'] });
+    await r.settle();
+    expect(r.wc.getUser('zhangsan')).toMatchObject({ enable: 1, department: [3] });
+
+    r.dt.updateDept(3, { parent_id: 4 }); // out of the root 2
+    await r.settle();
+    expect(r.wc.getUser('zhangsan')?.enable).toBe(0);
+
+    r.dt.updateDept(3, { parent_id: 2 }); // back in
+    await r.settle();
+    expect(r.wc.getDept(3)).toMatchObject({ parentid: 2 });
+    expect(r.wc.getUser('zhangsan')).toMatchObject({ enable: 1, department: [3] });
+  });
+
+  it('a department moved out of the scope and back in with a child department: the child and the members of both come back from the event flow', async () => {
+    const r = await rigs.start({ SYNC_EXCLUDE_DEPT_IDS: '4' });
+    await r.dt.pushEvent('user_add_org', { userIds: ['lisi', 'zhangsan'] });
+    await r.settle();
+    expect(r.wc.getUser('lisi')).toMatchObject({ enable: 1, department: [2] });
+
+    r.dt.updateDept(2, { parent_id: 4 }); // under the excluded 4: 2 and its child 3 leave
+    await r.settle();
+    expect([r.wc.getDept(2), r.wc.getDept(3)]).toEqual([undefined, undefined]);
+    expect([r.wc.getUser('lisi')?.enable, r.wc.getUser('zhangsan')?.enable]).toEqual([0, 0]);
+
+    r.dt.updateDept(2, { parent_id: 1 }); // back: DingTalk sends this department's event only
+    await r.settle();
+    expect(r.wc.getDept(3)).toMatchObject({ parentid: 2 });
+    expect(r.wc.getUser('lisi')).toMatchObject({ enable: 1, department: [2] });
+    expect(r.wc.getUser('zhangsan')).toMatchObject({ enable: 1, department: [3] });
+    expect(opsOf(await r.reconcile())).toEqual([]);
   });
 });
 

@@ -42,16 +42,29 @@ describe('answers are parsed without losing a digit', () => {
 
 describe('user and department answers follow the documented shapes', () => {
   it('leaves out the fields DingTalk leaves out or sends as null', () => {
-    expect(userAnswer(read('{"result":{"userid":"alice","name":"Alice","mobile":null,"active":true,"admin":"yes"}}'))).toEqual({
+    expect(userAnswer(read('{"result":{"userid":"alice","name":"Alice","dept_id_list":[2],"mobile":null,"active":true,"admin":"yes"}}'))).toEqual({
       userid: 'alice',
       name: 'Alice',
-      dept_id_list: [],
+      dept_id_list: [2],
       active: true,
     });
   });
 
   it('takes a numeric userid as its decimal text, and an absent name as empty for the mapping to refuse', () => {
-    expect(userAnswer(read('{"result":{"userid":184919295227658120}}'))).toEqual({ userid: '184919295227658120', name: '', dept_id_list: [] });
+    expect(userAnswer(read('{"result":{"userid":184919295227658120,"dept_id_list":[1]}}'))).toEqual({
+      userid: '184919295227658120',
+      name: '',
+      dept_id_list: [1],
+    });
+  });
+
+  it('refuses a person without dept_id_list and a department without parent_id (but the root): absent, they would read as departures', () => {
+    expect(() => userAnswer(read('{"result":{"userid":"alice","name":"Alice"}}'))).toThrow(new ShapeError('dept_id_list is not an array'));
+    expect(() => userAnswer(read('{"result":{"userid":"alice","name":"Alice","dept_id_list":null}}'))).toThrow(ShapeError);
+    expect(() => userPageAnswer(read('{"result":{"has_more":false,"list":[{"userid":"lisi","name":"李四"}]}}'), 2)).toThrow(ShapeError);
+    expect(() => deptAnswer(read('{"result":{"dept_id":7,"name":"R&D"}}'))).toThrow(new ShapeError('department 7 has no parent_id'));
+    expect(() => subDeptsAnswer(read('{"result":[{"dept_id":8,"name":"QA","parent_id":null}]}'))).toThrow(ShapeError);
+    expect(deptAnswer(read('{"result":{"dept_id":1,"name":"公司"}}'))).toEqual({ dept_id: 1, name: '公司' });
   });
 
   it('refuses an answer without its result, an id beyond 2^53 and an order entry without an order', () => {
@@ -71,7 +84,7 @@ describe('user and department answers follow the documented shapes', () => {
       expect(e).toBeInstanceOf(ShapeError);
       expect(e).not.toBeInstanceOf(UnsafeIntegerError);
     }
-    expect(() => userAnswer(read('{"result":{"userid":"a","dept_order_list":[{"dept_id":2}]}}'))).toThrow(ShapeError);
+    expect(() => userAnswer(read('{"result":{"userid":"a","dept_id_list":[2],"dept_order_list":[{"dept_id":2}]}}'))).toThrow(ShapeError);
   });
 
   it('reads departments and their sub-departments, order as text', () => {
@@ -86,7 +99,7 @@ describe('user and department answers follow the documented shapes', () => {
 describe('user pages and id lists keep everything the listed department says', () => {
   it("turns a listed member's dept_order and leader into entries for that department", () => {
     const page = userPageAnswer(
-      read('{"result":{"has_more":false,"list":[{"userid":"lisi","name":"李四","dept_order":176543210987654321,"leader":true}]}}'),
+      read('{"result":{"has_more":false,"list":[{"userid":"lisi","name":"李四","dept_id_list":[2],"dept_order":176543210987654321,"leader":true}]}}'),
       2,
     );
     expect(page).toEqual({
@@ -95,7 +108,7 @@ describe('user pages and id lists keep everything the listed department says', (
         {
           userid: 'lisi',
           name: '李四',
-          dept_id_list: [],
+          dept_id_list: [2],
           dept_order_list: [{ dept_id: 2, order: '176543210987654321' }],
           leader_in_dept: [{ dept_id: 2, leader: true }],
         },
@@ -106,14 +119,14 @@ describe('user pages and id lists keep everything the listed department says', (
   it('reads only what a list item documents: a manager or full lists in it are not read', () => {
     const page = userPageAnswer(
       read(
-        '{"result":{"list":[{"userid":"a","dept_order":5,"leader":true,"manager_userid":"m","dept_order_list":[{"dept_id":3,"order":9}],"leader_in_dept":[]}]}}',
+        '{"result":{"list":[{"userid":"a","dept_id_list":[2,3],"dept_order":5,"leader":true,"manager_userid":"m","dept_order_list":[{"dept_id":3,"order":9}],"leader_in_dept":[]}]}}',
       ),
       2,
     );
     expect(page.list[0]).toEqual({
       userid: 'a',
       name: '',
-      dept_id_list: [],
+      dept_id_list: [2, 3],
       dept_order_list: [{ dept_id: 2, order: '5' }],
       leader_in_dept: [{ dept_id: 2, leader: true }],
     });

@@ -444,6 +444,27 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreU
         await store.putReport(second);
         expect(await store.latestReport()).toEqual(second);
       });
+
+      it('keeps a report with thousands of long errors: the first of them, the totals, and a message saying so', async () => {
+        const store = await fresh();
+        const long = '手机号码已存在，请换一个手机号码再试。'.repeat(20);
+        const errors = Array.from({ length: 5_000 }, (_, i) => ({
+          kind: 'user' as const,
+          id: `u${i}`,
+          op: 'create_user',
+          errcode: 60104,
+          message: `${i} ${long}`,
+        }));
+        await store.putReport({ ...report('big'), status: 'partial', counts: { create_user: 0 }, errors, message: '5000 operations planned' });
+        const saved = (await store.latestReport())!;
+        expect(saved).toMatchObject({ runId: 'big', status: 'partial', counts: { create_user: 0 }, totals: { errors: 5_000, notices: 0 } });
+        expect(saved.errors.length).toBeGreaterThan(10);
+        expect(saved.errors.length).toBeLessThan(5_000);
+        expect(saved.errors[0]).toEqual(errors[0]);
+        expect(saved.message).toBe(
+          `5000 operations planned; this report keeps the first ${saved.errors.length} of 5000 errors; its counts cover every operation`,
+        );
+      });
     });
   });
 }

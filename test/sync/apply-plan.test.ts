@@ -27,7 +27,6 @@ function stubSync(answer: (call: string) => Partial<SyncOutcome> | Error = () =>
     syncUser: (id, o) => respond(`syncUser ${id}${o ? ` ${JSON.stringify(o)}` : ''}`, 'user', id),
     syncDept: (id, o) => respond(`syncDept ${id}${o ? ` ${JSON.stringify(o)}` : ''}`, 'dept', String(id)),
     applyUser: (u, o) => respond(`applyUser ${u.userid} ${JSON.stringify(o)}`, 'user', u.userid),
-    applyDept: (d, o) => respond(`applyDept ${d.dept_id} ${JSON.stringify(o)}`, 'dept', String(d.dept_id)),
     recordUserConflict: (id, message) => respond(`recordUserConflict ${id} ${message}`, 'user', id),
   };
   return { calls, deps: { sync, writeConcurrency: 1 } };
@@ -48,13 +47,15 @@ describe('operations run in an order WeCom accepts', () => {
     const { calls, deps } = stubSync();
     await applyPlan(deps, ops);
     expect(calls).toEqual([
-      // Entities the store had no record of: written from the scan, unless a record appeared since.
-      'applyDept 2 {"force":false,"ifVersion":0}',
-      'applyDept 3 {"force":false,"ifVersion":0}', // whether to adopt is EntitySync's rule, not the plan's say
-      // Recorded ones: read from DingTalk again under the lease, never written from the scan.
+      // Departments are always read from DingTalk again: the scan's listing has no order.
+      'syncDept 2 {"force":false}',
+      'syncDept 3 {"force":false}', // whether to adopt is EntitySync's rule, not the plan's say
       'syncDept 4 {"force":false}',
-      'applyUser b {"force":false,"ifVersion":0,"releaseFrom":[]}',
+      // Leavers before the others, who may need the contact details a disabled leaver gives up.
       'syncUser x', // a removal reads the user again: it may have come back since the scan
+      // Users the store had no record of: written from the scan, unless a record appeared since.
+      'applyUser b {"force":false,"ifVersion":0,"releaseFrom":[]}',
+      // Recorded ones: read from DingTalk again under the lease, never written from the scan.
       'syncUser c {"force":true,"releaseFrom":[]}',
       'syncDept 9',
     ]);
@@ -69,6 +70,7 @@ describe('what a run reports', () => {
     expect(result).toEqual({
       counts: { create_dept: 1, adopt_dept: 1, update_dept: 1, update_user: 1, disable_user: 1, delete_dept: 1 },
       errors: [{ kind: 'user', id: 'b', op: 'create_user', errcode: WECOM_ERR.mobileExists, message: 'taken' }],
+      conflicts: [],
       notices: [],
       skipped: 0,
       stoppedBy: undefined,
@@ -97,7 +99,7 @@ describe('what a run reports', () => {
 });
 
 describe('people: conflicts, contact releases', () => {
-  it('records a conflict without a WeCom write, reports it as an error, and gathers what writes did to others as notices', async () => {
+  it('records a conflict without a WeCom write, reports it as a standing conflict, and gathers what writes did to others as notices', async () => {
     const conflict: PlanOp = { op: 'conflict_user', kind: 'user', id: 'abc', wecomId: 'Abc', changes: 'WeCom has "Abc"' };
     const rehire: PlanOp = { op: 'create_user', kind: 'user', id: 'new', changes: '', user: user('new'), force: false, stateVersion: 0, releaseFrom: ['old'] };
     const notice = { kind: 'user' as const, id: 'old', message: 'old gave up its mobile to new' };
@@ -108,7 +110,9 @@ describe('people: conflicts, contact releases', () => {
     );
     const result = await applyPlan(deps, [conflict, rehire]);
     expect(calls).toEqual(['recordUserConflict abc WeCom has "Abc"', 'applyUser new {"force":false,"ifVersion":0,"releaseFrom":["old"]}']);
-    expect(result.errors).toEqual([{ kind: 'user', id: 'abc', op: 'conflict_user', errcode: WECOM_ERR.useridExists, message: 'WeCom has "Abc"' }]);
+    // A standing conflict, apart from this run's failures.
+    expect(result.conflicts).toEqual([{ kind: 'user', id: 'abc', op: 'conflict_user', errcode: WECOM_ERR.useridExists, message: 'WeCom has "Abc"' }]);
+    expect(result.errors).toEqual([]);
     expect(result.notices).toEqual([notice]);
   });
 });

@@ -119,4 +119,33 @@ describe('a create whose id WeCom assigns', () => {
     expect(retry.state.creating).toEqual({ parentid: parent, childIds: [] });
     expect(wc.getDept(id)).toMatchObject({ parentid: parent });
   });
+
+  it('drops the record of the children after a try WeCom refused: a department made by hand before the retry is never taken', async () => {
+    const { wc, store, claim, release, create, named } = await setup();
+    wc.failNext('department/create', WECOM_ERR.systemBusy); // an answer: nothing was created
+    const first = await claim();
+    await expect(create(first)).rejects.toMatchObject({ errcode: WECOM_ERR.systemBusy, refused: true });
+    expect(first.state.creating).toBeUndefined();
+    await release(first);
+    expect((await store.get('dept', '3000000000'))?.creating).toBeUndefined();
+    const handMade = wc.seedDept({ name: PAYLOAD.name, parentid: 1 });
+
+    await expect(create(await claim())).rejects.toMatchObject({ errcode: WECOM_ERR.deptExists });
+    expect(named()).toEqual([expect.objectContaining({ id: handMade, order: 0 })]); // not touched
+  });
+
+  it('keeps the record of the children through a refused retry when an earlier try’s outcome is unknown', async () => {
+    const { wc, claim, release, create, named } = await setup();
+    wc.rewriteNext('department/create', withoutId); // made, answer lost
+    const first = await claim();
+    await create(first).catch(() => undefined);
+    await release(first);
+    wc.failNext('department/create', WECOM_ERR.systemBusy);
+    const second = await claim();
+    await create(second).catch(() => undefined);
+    expect(second.state.creating).toEqual({ parentid: 1, childIds: [] });
+    await release(second);
+
+    expect(await create(await claim())).toBe(named()[0]!.id);
+  });
 });

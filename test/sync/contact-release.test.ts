@@ -181,4 +181,29 @@ describe('ContactReleaser', () => {
     await busy.put(leaver());
     await expect(busy.releaser.release('new', need)).rejects.toMatchObject({ errcode: WECOM_ERR.systemBusy });
   });
+
+  it('when nobody could give them up, the enabled members the sync owns that hold them remember who waits; never foreign ones', async () => {
+    const { store, releaser, sent, put } = setup();
+    await put(leaver({ id: 'active', wecomId: 'active', status: 'synced' }));
+    await put(leaver({ id: 'foreign', wecomId: 'foreign', status: 'synced', owned: false }));
+    expect(await releaser.release('new', need)).toEqual([]);
+    expect(await releaser.release('new', need)).toEqual([]); // remembered once
+    expect(await releaser.release('newer', need, ['active'])).toEqual([]); // the reconcile's candidates: nothing remembered
+    expect(sent).toEqual([]);
+    expect((await store.get('user', 'active'))?.contactWaiters).toEqual(['new']);
+    expect((await store.get('user', 'foreign'))?.contactWaiters).toBeUndefined();
+  });
+
+  it('once the holder is disabled, writes the people who waited again, forced; one whose sync throws stays for the next try', async () => {
+    const { store, releaser, put } = setup();
+    await put(leaver({ contactWaiters: ['new', 'busy'] }));
+    const synced: string[] = [];
+    await releaser.retryWaiters('old', async (userid, opts) => {
+      if (userid === 'busy') throw new PlatformError('wecom', 'user/create', WECOM_ERR.systemBusy, 'busy', 'retryable');
+      synced.push(`${userid} ${JSON.stringify(opts)}`);
+      return { kind: 'user', id: userid, result: 'created' };
+    });
+    expect(synced).toEqual(['new {"force":true}']);
+    expect((await store.get('user', 'old'))?.contactWaiters).toEqual(['busy']);
+  });
 });

@@ -41,7 +41,7 @@ describe('the deletion guard stops a run that would remove too much of what the 
         userStates,
         wecomDepts: [{ id: 1, parentid: 0 }],
         wecomUserDepts: [],
-        config: { onLeave, rootDeptIds: [1], toInvite: false },
+        config: { onLeave, rootDeptIds: [1], excludeDeptIds: [], toInvite: false },
       });
     const disabling = plan('disable');
     expect([disabling.userRemovals, disabling.ownedUsers]).toEqual([6, 10]); // 60%, not 6 of 50 = 12%

@@ -101,15 +101,16 @@ describe('a name a sibling holds (60008)', () => {
 describe('DeptConflicts on its own (a scripted WeCom)', () => {
   const err = (errcode: number) => new PlatformError('wecom', 'department/update', errcode, 'refused', 'permanent');
 
-  async function conflicts(opts: { tree: WeComDeptRef[]; renameFails?: boolean }) {
+  async function conflicts(opts: { tree: WeComDeptRef[]; renameFails?: boolean; underLease?: () => Promise<void> }) {
     const store = new FileStateStore(undefined);
     const states = new EntityStateBook({ store, clock: { now: () => 1 } });
-    const renamed: number[] = [];
+    const renamed: { id: number; recorded: unknown }[] = [];
+    const leased: string[] = [];
     const wecom = {
       listDepts: async () => opts.tree,
       updateDept: async (p: { id: number }) => {
         if (opts.renameFails) throw err(WECOM_ERR.deptExists);
-        renamed.push(p.id);
+        renamed.push({ id: p.id, recorded: (await store.get('dept', String(p.id)))?.payload });
       },
     } as unknown as WeComDirectory;
     const dingtalk = { getDept: async (id: number): Promise<DingTalkDept> => ({ dept_id: id, name: '研发部', parent_id: 1 }) };
@@ -118,14 +119,34 @@ describe('DeptConflicts on its own (a scripted WeCom)', () => {
       dingtalk,
       wecom,
       states,
+      lease: async (_kind, id, fn) => {
+        leased.push(id);
+        await opts.underLease?.();
+        return fn();
+      },
       syncDept: async (id) => {
         synced.push(id);
         return { kind: 'dept', id: String(id), result: 'updated' };
       },
     });
     const resolve = (e: unknown, write: RefusedWrite) => inDeptContext((ctx) => c.resolve(ctx, e, write));
-    return { store, resolve, renamed, synced };
+    return { store, resolve, renamed, synced, leased };
   }
+  const holder = {
+    kind: 'dept' as const,
+    id: '4',
+    owned: true,
+    wecomId: '4',
+    status: 'synced' as const,
+    payload: { name: '市场部', parentid: 1 },
+    dingtalkParentId: 1,
+    updatedAt: 0,
+  };
+  const siblings = [
+    { id: 1, parentid: 0 },
+    { id: 2, parentid: 1 },
+    { id: 4, parentid: 1 },
+  ];
   const write: RefusedWrite = { deptId: 2, wecomId: 2, payload: { name: '市场部', parentid: 1 } };
 
   it('leaves other refusals alone', async () => {
@@ -167,5 +188,29 @@ describe('DeptConflicts on its own (a scripted WeCom)', () => {
     expect(await resolve(err(WECOM_ERR.deptExists), write)).toBeUndefined();
     expect(synced).toEqual([]);
     expect((await store.get('dept', '4'))?.payload).toMatchObject({ name: '市场部' });
+  });
+
+  it('renames the holder under its own lease, its record saying the temporary name before WeCom is asked', async () => {
+    const { store, resolve, renamed, leased } = await conflicts({ tree: siblings });
+    await store.put(holder);
+    const resolution = await resolve(err(WECOM_ERR.deptExists), write);
+    expect(resolution).toBeDefined();
+    expect(leased).toEqual(['4']);
+    expect(renamed).toEqual([{ id: 4, recorded: { name: '市场部~4', parentid: 1 } }]);
+  });
+
+  it('leaves the name alone when the holder was written by another worker before its lease was taken', async () => {
+    const { store, resolve, renamed } = await conflicts({
+      tree: siblings,
+      // The holder's own worker got there first and gave it its new name.
+      underLease: async () => {
+        const now = (await store.get('dept', '4'))!;
+        await store.put({ ...now, payload: { name: '研发部', parentid: 1 } }, { ifVersion: now.version });
+      },
+    });
+    await store.put(holder);
+    expect(await resolve(err(WECOM_ERR.deptExists), write)).toBeUndefined();
+    expect(renamed).toEqual([]);
+    expect((await store.get('dept', '4'))?.payload).toMatchObject({ name: '研发部' });
   });
 });

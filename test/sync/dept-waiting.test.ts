@@ -20,7 +20,11 @@ async function setup(dept: Partial<EntityState>) {
     synced.push(id);
     return { kind: 'user', id, result: 'updated' };
   };
-  return { store, states, synced, failOn: (id: string) => (failFor = id), waiting: (book = states) => new WaitingUsers({ states: book, syncUser }) };
+  const syncDept = async (id: number): Promise<SyncOutcome> => {
+    synced.push(`dept ${id}`);
+    return { kind: 'dept', id: String(id), result: 'created' };
+  };
+  return { store, states, synced, failOn: (id: string) => (failFor = id), waiting: (book = states) => new WaitingUsers({ states: book, syncUser, syncDept }) };
 }
 
 describe('WaitingUsers', () => {
@@ -61,5 +65,13 @@ describe('WaitingUsers', () => {
     failOn('wangwu');
     await expect(waiting().release(4)).rejects.toThrow('throttled');
     expect((await store.get('dept', '4'))?.waitingUsers).toEqual(['lisi', 'wangwu']);
+  });
+
+  it('syncs the members, then the child departments, a department shed when it left the scope, once it is back', async () => {
+    const { store, synced, waiting } = await setup({ status: 'synced', wecomId: '4', owned: true, waitingUsers: ['lisi'], waitingDepts: ['6'] });
+    await waiting().release(4);
+    expect(synced).toEqual(['lisi', 'dept 6']);
+    const after = await store.get('dept', '4');
+    expect([after?.waitingUsers, after?.waitingDepts]).toEqual([undefined, undefined]);
   });
 });

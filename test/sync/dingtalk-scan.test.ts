@@ -6,7 +6,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DingTalkApi, resetDingTalkTokenCache } from '../../lib/dingtalk/api';
 import { DINGTALK_ERR } from '../../lib/dingtalk/errors';
+import { ERRCODE_PROTOCOL } from '../../lib/errors';
 import { createMemoryLogger } from '../../lib/log';
+import type { DingTalkDirectory } from '../../lib/ports';
 import type { DingTalkSimulator } from '../../lib/sandbox/dingtalk-sim';
 import { startSimulators } from '../../lib/sandbox/simulators';
 import { readDingTalkScope } from '../../lib/sync/dingtalk-scan';
@@ -117,5 +119,24 @@ describe('a read DingTalk throttles is retried, with the configured waits', () =
     const { scan, dt } = await scanWith([0, 0], (dt) => dt.failNext('topapi/v2/department/listsub', DINGTALK_ERR.badCredentials, 1));
     await expect(scan()).rejects.toMatchObject({ errcode: DINGTALK_ERR.badCredentials });
     expect(dt.calls['topapi/v2/department/listsub']).toBe(1);
+  });
+});
+
+describe('paging through a department’s members', () => {
+  it('fails the scan, retryably, when user/list hands back a cursor it already followed', async () => {
+    const asked: number[] = [];
+    const dingtalk = {
+      listSubDepts: async () => [],
+      listUsers: async (_dept: number, cursor: number) => {
+        asked.push(cursor);
+        return { hasMore: true, nextCursor: cursor === 0 ? 100 : 0, list: [] };
+      },
+    } as unknown as DingTalkDirectory;
+    const config = { rootDeptIds: [1], excludeDeptIds: [] };
+    await expect(readDingTalkScope({ dingtalk, config })).rejects.toMatchObject({
+      errcode: ERRCODE_PROTOCOL,
+      failure: 'retryable',
+    });
+    expect(asked).toEqual([0, 100]);
   });
 });

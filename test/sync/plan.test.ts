@@ -58,7 +58,7 @@ function input(over: Partial<PlanInput> = {}): PlanInput {
     dingtalkDepts: depts,
     dingtalkUsers: users,
     ...converged(),
-    config: { onLeave: 'disable', rootDeptIds: [1], toInvite: false },
+    config: { onLeave: 'disable', rootDeptIds: [1], excludeDeptIds: [], toInvite: false },
     ...over,
   };
 }
@@ -117,8 +117,8 @@ describe('planReconcile', () => {
     const stranger: EntityState = { kind: 'user', id: 'stranger', wecomId: 'stranger', owned: false, status: 'failed', updatedAt: 1, version: 1 };
     const base = { dingtalkUsers: users.filter((u) => u.userid !== 'zhangsan'), userStates: [...c.userStates, stranger] };
     expect(ops(input({ ...base }))).toEqual(['disable_user zhangsan']);
-    expect(ops(input({ ...base, config: { onLeave: 'delete', rootDeptIds: [1], toInvite: false } }))).toEqual(['delete_user zhangsan']);
-    expect(ops(input({ ...base, config: { onLeave: 'ignore', rootDeptIds: [1], toInvite: false } }))).toEqual([]);
+    expect(ops(input({ ...base, config: { onLeave: 'delete', rootDeptIds: [1], excludeDeptIds: [], toInvite: false } }))).toEqual(['delete_user zhangsan']);
+    expect(ops(input({ ...base, config: { onLeave: 'ignore', rootDeptIds: [1], excludeDeptIds: [], toInvite: false } }))).toEqual([]);
   });
 
   it('does not disable twice, and re-enables a disabled user who is back', () => {
@@ -225,7 +225,7 @@ describe('planReconcile', () => {
       input({
         dingtalkDepts: depts.filter((d) => d.dept_id !== 4),
         dingtalkUsers: users,
-        config: { onLeave: 'disable', rootDeptIds: [2], toInvite: false },
+        config: { onLeave: 'disable', rootDeptIds: [2], excludeDeptIds: [], toInvite: false },
         deptStates: [],
         userStates: [],
         wecomDepts: [{ id: 1, parentid: 0 }],
@@ -322,7 +322,7 @@ describe('planReconcile: a plan made after one run is empty', () => {
     expect(ops(input({ userStates }))).toEqual(['update_user zhangsan']); // lisi is synced: zhangsan gets him
     const lisiLeft = { userStates, dingtalkUsers: users.filter((u) => u.userid !== 'lisi') };
     expect(ops(input(lisiLeft))).toEqual(['disable_user lisi']);
-    expect(ops(input({ ...lisiLeft, config: { onLeave: 'ignore', rootDeptIds: [1], toInvite: false } }))).toEqual(['update_user zhangsan']);
+    expect(ops(input({ ...lisiLeft, config: { onLeave: 'ignore', rootDeptIds: [1], excludeDeptIds: [], toInvite: false } }))).toEqual(['update_user zhangsan']);
   });
 
   it('neither compares nor writes a field a listing lacks: an unknown manager keeps the leader last written', () => {
@@ -348,12 +348,36 @@ describe('planReconcile: contact details held by disabled leavers', () => {
       ...over,
     });
     const userStates = c.userStates.filter((s) => s.id !== 'zhangsan');
-    const planned = (extra: EntityState) => planReconcile(input({ userStates: [...userStates, extra] })).ops.filter((o) => o.id === 'zhangsan');
+    const stillThere = { userid: 'old', name: '旧', dept_id_list: [4] };
+    const planned = (extra: EntityState, inDingTalk = false) =>
+      planReconcile(input({ userStates: [...userStates, extra], dingtalkUsers: inDingTalk ? [...users, stillThere] : users })).ops.filter(
+        (o) => o.id === 'zhangsan',
+      );
     expect(planned(leaver({}))).toEqual([
       expect.objectContaining({ op: 'adopt_user', releaseFrom: ['old'], changes: expect.stringContaining('from disabled old') }),
     ]);
+    // Enabled and staying (in DingTalk), kept by `ignore`, or not the sync's.
     for (const other of [leaver({ status: 'synced' }), leaver({ status: 'ignored' }), leaver({ owned: false })]) {
-      expect(planned(other)[0]).not.toHaveProperty('releaseFrom');
+      expect(planned(other, other.status === 'synced')[0]).not.toHaveProperty('releaseFrom');
     }
+  });
+
+  it('counts a leaver this run disables (before anyone is written) among those who may give up their details', () => {
+    const c = converged();
+    const old: EntityState = {
+      kind: 'user',
+      id: 'old',
+      wecomId: 'old',
+      owned: true,
+      status: 'synced',
+      payload: { userid: 'old', name: '旧', department: [4], mobile: '+86 13800000001' },
+      updatedAt: 1,
+      version: 1,
+    };
+    const plan = planReconcile(input({ userStates: [...c.userStates.filter((s) => s.id !== 'zhangsan'), old] }));
+    expect(plan.ops.filter((o) => o.id === 'old' || o.id === 'zhangsan')).toEqual([
+      expect.objectContaining({ op: 'adopt_user', id: 'zhangsan', releaseFrom: ['old'] }),
+      expect.objectContaining({ op: 'disable_user', id: 'old' }),
+    ]);
   });
 });

@@ -36,4 +36,11 @@ describe('SyncScope', () => {
     expect(scope.includesChildOfIncluded(5)).toBe(true);
     expect(scope.includesChildOfIncluded(3)).toBe(false);
   });
+
+  it("maps DingTalk's root to WeCom's only while it is in scope: excluded, or not a root, it is no place for anyone", () => {
+    expect(new SyncScope({ rootDeptIds: [1], excludeDeptIds: [] }).mapsToWeComRoot(1)).toBe(true);
+    expect(new SyncScope({ rootDeptIds: [1], excludeDeptIds: [1] }).mapsToWeComRoot(1)).toBe(false);
+    expect(new SyncScope({ rootDeptIds: [2], excludeDeptIds: [] }).mapsToWeComRoot(1)).toBe(false);
+    expect(new SyncScope({ rootDeptIds: [2], excludeDeptIds: [] }).mapsToWeComRoot(2)).toBe(false);
+  });
 });
