@@ -8,6 +8,7 @@ import { composeLocalService } from '../compose/local';
 import { loadLogLevel } from '../config';
 import { createLogger } from '../log';
 import { SANDBOX_ENV } from '../sandbox/seed';
+import { controlFilePath, controlRoutes, newControlToken, removeControlFile, writeControlFile } from './control';
 import { type HttpApiHandler, startDevServer } from './dev-server';
 import { startWorkerLoop } from './worker-loop';
 
@@ -37,6 +38,11 @@ async function main(): Promise<void> {
 
   const { server, url } = await startDevServer(routes, deployment.port);
   const callbackUrl = `${url}/dingtalk/callback`;
+  // For `npm run doctor` and `npm run first-import`: routes behind a token only this user can read.
+  const token = newControlToken();
+  routes.push(...controlRoutes(service, { token, callbackUrl }));
+  const controlFile = controlFilePath(deployment.stateFile);
+  writeControlFile(controlFile, { url, token, pid: process.pid });
   sims?.dingtalk.setCallback({
     url: callbackUrl,
     token: SANDBOX_ENV.DINGTALK_TOKEN,
@@ -55,6 +61,9 @@ async function main(): Promise<void> {
       `  ${creds} npm run simulate -- --url ${callbackUrl} --event user_add_org --user zhangsan`,
       'then see what WeCom now holds:',
       `  curl ${url}/sandbox/wecom`,
+      'check the whole set-up, then import everything once, as on day one in AWS:',
+      '  npm run doctor',
+      '  npm run first-import',
     );
   } else {
     lines.push(
@@ -64,6 +73,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${lines.join('\n')}\n`);
 
   const shutdown = (): void => {
+    removeControlFile(controlFile);
     stopWorker();
     server.close();
     void service.close().finally(() => process.exit(0));
