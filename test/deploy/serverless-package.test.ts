@@ -157,7 +157,8 @@ describe('pay only for what you use', () => {
     expect(Object.values(lean.stack.Resources).filter((r) => r.Type.startsWith('AWS::EC2::'))).toEqual([]);
     // secondNatGateway=true was asked for too: it needs the fixed egress IP, so it adds nothing.
     expect(lean.raw.Parameters.SecondNatGateway!.Default).toBe('true');
-    for (const fn of ['SyncLambdaFunction', 'ReconcileLambdaFunction', 'DoctorLambdaFunction']) expect(lean.stack.Resources[fn]!.Properties).not.toHaveProperty('VpcConfig');
+    for (const fn of ['SyncLambdaFunction', 'ReconcileLambdaFunction', 'DoctorLambdaFunction'])
+      expect(lean.stack.Resources[fn]!.Properties).not.toHaveProperty('VpcConfig');
     for (const role of ['SyncRole', 'ReconcileRole', 'DoctorRole']) expect(JSON.stringify(statementsOf(lean.stack, role))).not.toContain('ec2:');
     expect(Object.keys(lean.stack.Outputs).filter((o) => o.startsWith('WeComTrustedIp'))).toEqual([]);
   });
