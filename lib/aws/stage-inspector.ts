@@ -22,7 +22,7 @@ import { ReconcileProgressItem } from './reconcile-progress';
 
 const SERVICE = 'dingtalk-wecom-sync';
 /** serverless.yml's default region: `serverless deploy` without --region deploys there. */
-export const DEFAULT_REGION = 'ap-southeast-1';
+const DEFAULT_REGION = 'ap-southeast-1';
 
 type Sender = { send(command: unknown): Promise<unknown> };
 
@@ -51,7 +51,7 @@ export function defaultStageClients(region = DEFAULT_REGION): StageClients {
 }
 
 /** A function answered with an error (FunctionError): its type and message. */
-export class FunctionFailedError extends Error {
+class FunctionFailedError extends Error {
   override readonly name = 'FunctionFailedError';
 }
 

@@ -92,7 +92,7 @@ export async function firstImport(runner: ReconcileRunner, io: FirstImportIo, op
   return 1;
 }
 
-export function formatPlanSummary(plan: PlanSummary): string {
+function formatPlanSummary(plan: PlanSummary): string {
   if (plan.operations === 0) return 'plan: nothing to do, WeCom already matches DingTalk (as far as its id lists show)';
   const by = Object.entries(plan.byOperation)
     .map(([k, v]) => `${k} ${v}`)
