@@ -5,6 +5,7 @@
  * Metrics (the run by status, its duration and counts, what the failed-push sweep enqueued, the
  * outcomes of what it wrote) go out through Powertools Metrics when the run ends.
  */
+import { progressWriter, ReconcileProgressItem } from '../lib/aws/reconcile-progress';
 import { composeAwsService } from '../lib/compose/aws';
 import { loadLogLevel } from '../lib/config';
 import { type InvocationTime, withLambdaDeadline } from '../lib/invocation-deadline';
@@ -30,7 +31,10 @@ export async function handler(event: ReconcileEvent | Record<string, unknown> = 
     const queue = countingQueue(service.queue(), metrics); // before any work: a stack without QUEUE_URL fails naming it
     // A scheduled event carries EventBridge's own fields: only explicit `true` flags count.
     const opts = { dryRun: event.dryRun === true, allowDeletes: event.allowDeletes === true, rewriteAll: event.rewriteAll === true };
-    const { report, plan, timings } = await withLambdaDeadline(context, () => runReconcile(service.reconcileDeps(queue), opts));
+    // An applying run tells `npm run first-import` how far it is (a dry run writes nothing).
+    const table = service.deployment.stateTable;
+    const onProgress = !opts.dryRun && table ? progressWriter(new ReconcileProgressItem(table), Date.now()) : undefined;
+    const { report, plan, timings } = await withLambdaDeadline(context, () => runReconcile(service.reconcileDeps(queue), { ...opts, onProgress }));
     logger.info('reconcile report', { ...report, timings });
     recordReconcileMetrics(metrics, report);
     return { ...report, plan: plan ? summarisePlan(plan.ops) : undefined };

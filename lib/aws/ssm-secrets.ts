@@ -54,7 +54,7 @@ function definedOnly(env: Env): Env {
   return out;
 }
 
-/** For tests: forget the cached secrets. */
+/** Forget the cached secrets: for tests, and for the doctor function, which must read them as they are now. */
 export function resetSecretsCache(): void {
   cached = undefined;
 }

@@ -73,7 +73,7 @@ const DINGTALK: PlatformProfile = {
 // Shared by every instance in this module, i.e. across warm Lambda invocations.
 const tokens = new TokenCache();
 
-/** For tests: forget every cached DingTalk token. */
+/** Forget every cached DingTalk token (and held gettoken failure): for tests and the doctor function. */
 export function resetDingTalkTokenCache(): void {
   tokens.clear();
 }

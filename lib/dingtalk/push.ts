@@ -18,6 +18,11 @@ export interface PushResult {
   /** Why it does not count as delivered. */
   reason?: string;
   elapsedMs: number;
+  /**
+   * When the request left and the answer came (this machine's epoch ms), and the reply's own
+   * `timeStamp` when it had one: the receiver's clock, for measuring the skew between the two.
+   */
+  times?: { sentAt: number; answeredAt: number; replyTimeStamp?: number };
 }
 
 /** The query string and body DingTalk sends for `plaintext`. */
@@ -64,6 +69,7 @@ export async function postSignedEvent(
   const elapsed = () => Math.round(performance.now() - started);
   let res: Response;
   let text: string;
+  const sentAt = Date.now();
   try {
     res = await (opts.fetch ?? fetch)(target, {
       method: 'POST',
@@ -75,8 +81,19 @@ export async function postSignedEvent(
   } catch (e) {
     return { delivered: false, status: 0, reason: `no answer: ${(e as Error).message}`, elapsedMs: elapsed() };
   }
+  const times = { sentAt, answeredAt: Date.now(), replyTimeStamp: replyTimeStamp(text) };
   const reason = judgeReply(res.status, text, creds);
   return reason === undefined
-    ? { delivered: true, status: res.status, elapsedMs: elapsed() }
-    : { delivered: false, status: res.status, reason, elapsedMs: elapsed() };
+    ? { delivered: true, status: res.status, elapsedMs: elapsed(), times }
+    : { delivered: false, status: res.status, reason, elapsedMs: elapsed(), times };
+}
+
+/** The reply's `timeStamp` in epoch ms, when it is one. */
+function replyTimeStamp(text: string): number | undefined {
+  try {
+    const v = (JSON.parse(text) as { timeStamp?: unknown }).timeStamp;
+    return typeof v === 'string' && /^\d{10,16}$/.test(v) ? Number(v) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -28,6 +28,9 @@ async function main(): Promise<void> {
       `  ${creds} npm run simulate -- --url ${callbackUrl} --event user_add_org --user zhangsan`,
       'then see what WeCom now holds:',
       `  curl ${url}/sandbox/wecom`,
+      'check the whole set-up, then import everything once, as on day one in AWS:',
+      '  npm run doctor',
+      '  npm run first-import',
     );
   } else {
     lines.push(

@@ -7,6 +7,7 @@
 import type { Server } from 'node:http';
 import { composeLocalService, type LocalService, type LocalServiceOptions } from '../compose/local';
 import { SANDBOX_ENV } from '../sandbox/seed';
+import { controlFilePath, controlRoutes, newControlToken, removeControlFile, writeControlFile } from './control';
 import { type HttpApiHandler, type Route, startDevServer } from './dev-server';
 import { operationsRoutes } from './ops-routes';
 import { startWorkerLoop } from './worker-loop';
@@ -54,6 +55,11 @@ export async function startLocalServer(env: Record<string, string | undefined>, 
   }
   const { server, url } = started;
   const callbackUrl = `${url}/dingtalk/callback`;
+  // For `npm run doctor` and `npm run first-import`: routes behind a token only this user can read.
+  const token = newControlToken();
+  routes.push(...controlRoutes(service, { token, callbackUrl }));
+  const controlFile = controlFilePath(deployment.stateFile);
+  writeControlFile(controlFile, { url, token, pid: process.pid });
   sims?.dingtalk.setCallback({
     url: callbackUrl,
     token: SANDBOX_ENV.DINGTALK_TOKEN,
@@ -66,6 +72,7 @@ export async function startLocalServer(env: Record<string, string | undefined>, 
     url,
     callbackUrl,
     close: async () => {
+      removeControlFile(controlFile);
       stopWorker();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await service.close();

@@ -7,7 +7,7 @@
  *
  * It also models what makes WeCom hard to sync to: the contact-sync secret may write but not
  * read details (48009), only trusted IPs may call (60020, switchable), a self-built app's secret
- * may not write (48002), 10,000 calls per minute per API (45009), and an administrator who edits
+ * may not write nor list member ids (48002: `user/list_id` is for the contact-sync secret only), 10,000 calls per minute per API (45009), and an administrator who edits
  * the directory by hand (`seedUser`, `removeUserByHand`, `moveDeptByHand`, … follow the same
  * rules as the API, as WeCom's console does).
  */
@@ -38,8 +38,11 @@ export interface WeComSimulatorOptions {
 }
 
 type TokenKind = 'contact' | 'app';
-/** read: ids-only lists the contact secret may call; write: changes; detail: reads it may not call. */
-type Access = 'read' | 'write' | 'detail';
+/**
+ * read: ids-only lists the contact secret may call; contact: one of those that only the
+ * contact-sync secret may call (`user/list_id`); write: changes; detail: reads it may not call.
+ */
+type Access = 'read' | 'contact' | 'write' | 'detail';
 
 export class WeComSimulator extends SandboxServer {
   readonly corpId: string;
@@ -138,7 +141,7 @@ export class WeComSimulator extends SandboxServer {
       this.members.batchDelete(objectBody(body).useridlist);
       return { errmsg: 'deleted' };
     });
-    this.contact('user/list_id', 'POST', 'read', ({ body }) => this.members.listIds(objectBody(body)));
+    this.contact('user/list_id', 'POST', 'contact', ({ body }) => this.members.listIds(objectBody(body)));
     this.contact('user/get', 'GET', 'detail', () => ({}));
     this.contact('user/list', 'GET', 'detail', () => ({}));
     this.contact('user/simplelist', 'GET', 'detail', () => ({}));
@@ -150,7 +153,7 @@ export class WeComSimulator extends SandboxServer {
       const kind = this.requireToken(req.query.get('access_token'));
       if (this.requireTrustedIp && !this.trustedIps.has(req.ip)) throw new SimError(WECOM_ERR.untrustedIp);
       if (access === 'detail') throw new SimError(WECOM_ERR.detailReadForbidden);
-      if (access === 'write' && kind === 'app') throw new SimError(WECOM_ERR.apiForbidden);
+      if ((access === 'write' || access === 'contact') && kind === 'app') throw new SimError(WECOM_ERR.apiForbidden);
       return handle(req);
     });
   }

@@ -67,7 +67,7 @@ const WECOM: PlatformProfile = {
 // Shared by every instance in this module, i.e. across warm Lambda invocations.
 const tokens = new TokenCache();
 
-/** For tests: forget every cached WeCom token. */
+/** Forget every cached WeCom token (and held gettoken failure): for tests and the doctor function. */
 export function resetWeComTokenCache(): void {
   tokens.clear();
 }
@@ -154,6 +154,15 @@ export class WeComApi implements WeComDirectory {
   async deleteUser(userid: string): Promise<void> {
     await this.http.call('user/delete', 'GET', { query: { userid }, alreadyDone: USER_GONE });
     this.written('user/delete', userid);
+  }
+
+  /**
+   * Asks for one `user/list_id` row and nothing else: it succeeds only for the contact-sync
+   * secret (an app's secret gets 48002 / 60011) called from an IP WeCom trusts (else 60020,
+   * naming the IP). For the doctor, which must not page through a whole directory.
+   */
+  async probeContactSync(): Promise<void> {
+    await this.http.call('user/list_id', 'POST', { body: { limit: 1 } });
   }
 
   async listUserDepts(): Promise<WeComUserDeptRow[]> {

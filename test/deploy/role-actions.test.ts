@@ -11,7 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cfn, type PackagedStack, packageStack, statementsOf, target } from './packaged-stack';
 import { analyseHandlers, type HandlerCalls } from './sdk-calls';
 
-const FUNCTIONS = { callback: 'CallbackLambdaFunction', sync: 'SyncLambdaFunction', reconcile: 'ReconcileLambdaFunction' } as const;
+const FUNCTIONS = {
+  callback: 'CallbackLambdaFunction',
+  sync: 'SyncLambdaFunction',
+  reconcile: 'ReconcileLambdaFunction',
+  doctor: 'DoctorLambdaFunction',
+} as const;
 type FunctionName = keyof typeof FUNCTIONS;
 
 /** What Lambda does with a function's role, beyond the function's own code. */
@@ -94,11 +99,14 @@ describe('each role grants only the actions its function calls', () => {
 });
 
 describe('the analysis can tell', () => {
-  it('finds the calls each handler makes: SSM secrets for all, the queue for the callback, the state table for the workers', () => {
+  it('finds the calls each handler makes: SSM secrets for all, the queue for the callback, the state table for the workers, nothing else for the doctor', () => {
     for (const fn of Object.keys(FUNCTIONS) as FunctionName[]) expect(callsOf(fn).required.has('ssm:GetParametersByPath')).toBe(true);
     expect(callsOf('callback').required.has('sqs:SendMessage')).toBe(true);
     expect(callsOf('callback').files).not.toContain('lib/aws/dynamo-store.ts');
     for (const fn of ['sync', 'reconcile'] as const) expect(callsOf(fn).required.has('dynamodb:GetItem')).toBe(true);
+    // The reconcile writes its progress for npm run first-import (PutItem, which its report needs too).
+    expect(callsOf('reconcile').required.get('dynamodb:PutItem')).toContain('PutCommand in ReconcileProgressItem.put');
+    expect([...callsOf('doctor').required.keys()]).toEqual(['ssm:GetParametersByPath']);
   });
 
   it('counts only the store and queue methods the code calls, not everything their classes could do', () => {

@@ -69,9 +69,9 @@ describe('serverless package (offline)', () => {
 
   it('runs the functions on nodejs22.x, each from its own zip', () => {
     const fns = byType(fixed.stack, 'AWS::Lambda::Function');
-    expect(fns.map(([name]) => name).sort()).toEqual(['CallbackLambdaFunction', 'ReconcileLambdaFunction', 'SyncLambdaFunction']);
+    expect(fns.map(([name]) => name).sort()).toEqual(['CallbackLambdaFunction', 'DoctorLambdaFunction', 'ReconcileLambdaFunction', 'SyncLambdaFunction']);
     for (const [, fn] of fns) expect(fn.Properties.Runtime).toBe('nodejs22.x');
-    for (const f of ['callback', 'sync', 'reconcile']) expect(zipEntries(join(fixed.dir, `${f}.zip`)).has(`handlers/${f}.js`)).toBe(true);
+    for (const f of ['callback', 'sync', 'reconcile', 'doctor']) expect(zipEntries(join(fixed.dir, `${f}.zip`)).has(`handlers/${f}.js`)).toBe(true);
   });
 
   it('ships the callback as a minified bundle without the worker’s dependencies (cold start)', () => {
@@ -112,10 +112,10 @@ describe('serverless package (offline)', () => {
     expect(syncStatements.some((s: Cfn) => target(s.Resource) === 'StateTable')).toBe(true);
   });
 
-  it('gives the workers a fixed egress IP for WeCom’s trusted-IP list', () => {
+  it('gives the workers (and the doctor function, which checks their IP) a fixed egress IP for WeCom’s trusted-IP list', () => {
     expect(byType(fixed.stack, 'AWS::EC2::NatGateway')).toHaveLength(1);
     expect(byType(fixed.stack, 'AWS::EC2::EIP')).toHaveLength(1);
-    for (const fn of ['SyncLambdaFunction', 'ReconcileLambdaFunction']) {
+    for (const fn of ['SyncLambdaFunction', 'ReconcileLambdaFunction', 'DoctorLambdaFunction']) {
       const vpc = fixed.stack.Resources[fn]!.Properties.VpcConfig;
       expect(vpc.SubnetIds.map(target)).toEqual(['PrivateSubnetA', 'PrivateSubnetB']);
       expect(vpc.SecurityGroupIds.map(target)).toEqual(['WorkerSecurityGroup']);
@@ -169,8 +169,9 @@ describe('pay only for what you use', () => {
     expect(Object.values(lean.stack.Resources).filter((r) => r.Type.startsWith('AWS::EC2::'))).toEqual([]);
     // secondNatGateway=true was asked for too: it needs the fixed egress IP, so it adds nothing.
     expect(lean.raw.Parameters.SecondNatGateway!.Default).toBe('true');
-    for (const fn of ['SyncLambdaFunction', 'ReconcileLambdaFunction']) expect(lean.stack.Resources[fn]!.Properties).not.toHaveProperty('VpcConfig');
-    for (const role of ['SyncRole', 'ReconcileRole']) expect(JSON.stringify(statementsOf(lean.stack, role))).not.toContain('ec2:');
+    for (const fn of ['SyncLambdaFunction', 'ReconcileLambdaFunction', 'DoctorLambdaFunction'])
+      expect(lean.stack.Resources[fn]!.Properties).not.toHaveProperty('VpcConfig');
+    for (const role of ['SyncRole', 'ReconcileRole', 'DoctorRole']) expect(JSON.stringify(statementsOf(lean.stack, role))).not.toContain('ec2:');
     expect(Object.keys(lean.stack.Outputs).filter((o) => o.startsWith('WeComTrustedIp'))).toEqual([]);
   });
 
@@ -195,7 +196,7 @@ describe('least privilege', () => {
 
   it('reads the secrets from one SSM path per function group, each role scoped to its own path', () => {
     for (const { stack, stage } of both()) {
-      const own = { CallbackLambdaFunction: 'callback', SyncLambdaFunction: 'worker', ReconcileLambdaFunction: 'worker' };
+      const own = { CallbackLambdaFunction: 'callback', SyncLambdaFunction: 'worker', ReconcileLambdaFunction: 'worker', DoctorLambdaFunction: 'worker' };
       for (const [fn, group] of Object.entries(own)) {
         expect(pathOf(stack, fn)).toBe(`/dingtalk-wecom-sync/${stage}/${group}`);
         const role = target(stack.Resources[fn]!.Properties.Role)!;
@@ -208,7 +209,7 @@ describe('least privilege', () => {
   });
 
   it('decrypts with a customer-managed KMS key only when one is given, and only through SSM, for the role’s own path', () => {
-    for (const role of ['CallbackRole', 'SyncRole', 'ReconcileRole']) {
+    for (const role of ['CallbackRole', 'SyncRole', 'ReconcileRole', 'DoctorRole']) {
       expect(JSON.stringify(statementsOf(fixed.stack, role))).not.toContain('kms:');
       const kms = statementsOf(lean.stack, role).filter((s: Cfn) => JSON.stringify(s.Action).includes('kms:'));
       expect(kms).toHaveLength(1);
@@ -229,6 +230,7 @@ describe('least privilege', () => {
         ['CallbackLambdaFunction', 'CallbackLogGroup'],
         ['SyncLambdaFunction', 'SyncLogGroup'],
         ['ReconcileLambdaFunction', 'ReconcileLogGroup'],
+        ['DoctorLambdaFunction', 'DoctorLogGroup'],
       ] as const) {
         const role = stack.Resources[target(stack.Resources[fn]!.Properties.Role)!]!;
         expect(role.Properties).not.toHaveProperty('ManagedPolicyArns');

@@ -94,12 +94,14 @@ describe('gettoken, secrets and tokens', () => {
     expect(code(await post('user/list_id', {}))).toBe(WECOM_ERR.expiredToken);
   });
 
-  it("a self-built app's secret gets a token, but contact writes answer 48002", async () => {
+  it("a self-built app's secret gets a token, but contact writes and the member id list answer 48002", async () => {
     await startSim();
     const appToken = await token(sim.appSecret);
     expect(code(await post('department/create', { name: 'A', parentid: 1 }, appToken))).toBe(WECOM_ERR.apiForbidden);
     expect(code(await post('user/create', member('a1'), appToken))).toBe(48002);
-    expect(code(await post('user/list_id', {}, appToken))).toBe(0);
+    // user/list_id is the contact-sync secret's alone: the doctor tells the two secrets apart by it.
+    expect(code(await post('user/list_id', {}, appToken))).toBe(WECOM_ERR.apiForbidden);
+    expect(code(await get('department/simplelist', { access_token: appToken }))).toBe(0);
     expect(sim.listDepts()).toHaveLength(1);
   });
 
