@@ -62,6 +62,14 @@ function schedule(s: DeploymentStatus): CheckResult {
   }
 }
 
+/**
+ * The command with a flag for the script itself: npm takes a flag before `--` as its own
+ * configuration and the script never sees it, so `--` is added unless the command has one.
+ */
+function withScriptFlag(command: string, flag: string): string {
+  return command.split(' ').includes('--') ? `${command} ${flag}` : `${command} -- ${flag}`;
+}
+
 function firstImport(s: DeploymentStatus): CheckResult {
   const c = check('queue', 'first-import', 'first import (latest reconcile report)');
   const r = s.latestReport;
@@ -87,7 +95,7 @@ function firstImport(s: DeploymentStatus): CheckResult {
     case 'blocked':
       return c.fail(
         `${summary}: ${r.message ?? 'stopped by the deletion guard'}`,
-        `check the app's scope and SYNC_ROOT_DEPT_IDS; if the deletions are intended, run ${s.firstImportCommand} --allow-deletes`,
+        `check the app's scope and SYNC_ROOT_DEPT_IDS; if the deletions are intended, run ${withScriptFlag(s.firstImportCommand, '--allow-deletes')}`,
       );
     case 'failed':
       return c.fail(`${summary}: ${r.message ?? 'see its log'}`, `fix what the message names (often a ✗ above), then ${s.firstImportCommand}`);

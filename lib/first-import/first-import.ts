@@ -55,7 +55,7 @@ export async function firstImport(runner: ReconcileRunner, io: FirstImportIo, op
   if (dry.plan) io.out(formatPlanSummary(dry.plan));
   if (dry.report.status === 'blocked') {
     io.out(`the deletion guard would stop the apply: ${dry.report.message ?? ''}`);
-    io.out('check the app’s scope and SYNC_ROOT_DEPT_IDS; if these deletions are intended, run this again with --allow-deletes');
+    io.out('check the app’s scope and SYNC_ROOT_DEPT_IDS; if these deletions are intended, run this again with --allow-deletes after the script’s -- (npm run first-import -- --allow-deletes)');
     return 1;
   }
   const operations = dry.plan?.operations ?? 0;
@@ -65,7 +65,7 @@ export async function firstImport(runner: ReconcileRunner, io: FirstImportIo, op
       `2. apply ${operations === 0 ? 'the run (nothing to change; it records the import and sweeps failed pushes)' : `these ${operations} operations to WeCom`}? [y/N] `,
     ))
   ) {
-    io.out('not applied: nothing was written (run with --yes to apply without asking)');
+    io.out('not applied: nothing was written (to apply without asking, run it again with --yes after the script’s --: npm run first-import -- --yes)');
     return 1;
   }
   io.out('2. applying…');

@@ -9,7 +9,7 @@
  * user can read (`npm-start.json` beside STATE_FILE); the commands find the server through it.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { LocalService } from '../compose/local';
@@ -32,7 +32,12 @@ export function controlFilePath(stateFile: string): string {
 
 export function writeControlFile(path: string, info: ControlFile): void {
   mkdirSync(dirname(path), { recursive: true });
+  // `mode` applies only when the file is created: a file already there (a stale one, or one made
+  // under another umask) keeps its permissions. Removing it first means the token is never
+  // written into a wider file; the chmod covers a umask that narrowed the create.
+  rmSync(path, { force: true });
   writeFileSync(path, `${JSON.stringify(info)}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
 }
 
 export function readControlFile(path: string): ControlFile | undefined {

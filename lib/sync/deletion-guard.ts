@@ -27,6 +27,6 @@ export function deletionGuard(
   if (reasons.length === 0) return { blocked: false };
   return {
     blocked: true,
-    reason: `${reasons.join('; ')}: more than SYNC_MAX_DELETE_RATIO=${maxRatio} (at least ${floor} always allowed). Check the scope and the DingTalk app's permissions; rerun with --allow-deletes (or {"allowDeletes":true}) if this is intended.`,
+    reason: `${reasons.join('; ')}: more than SYNC_MAX_DELETE_RATIO=${maxRatio} (at least ${floor} always allowed). Check the scope and the DingTalk app's permissions; rerun with --allow-deletes after the npm script's -- (npm run reconcile -- --apply --allow-deletes; or {"allowDeletes":true}) if this is intended.`,
   };
 }

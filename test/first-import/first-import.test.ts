@@ -78,6 +78,8 @@ describe('the conversation', () => {
     expect(await firstImport(declined.runner, out.value, { yes: false, allowDeletes: false })).toBe(1);
     expect(declined.runs).toHaveLength(1);
     expect(out.text()).toContain('not applied: nothing was written');
+    // npm takes a flag before `--` as its own configuration: the hint names one that reaches the script.
+    expect(out.text()).toContain('npm run first-import -- --yes');
 
     const yes = scripted(
       { report: report('success', true), plan: PLAN },
@@ -107,7 +109,7 @@ describe('the conversation', () => {
         allowDeletes: false,
       }),
     ).toBe(1);
-    expect(blocked.text()).toContain('run this again with --allow-deletes');
+    expect(blocked.text()).toContain('npm run first-import -- --allow-deletes');
   });
 
   it('an apply that failed or found another run exits 1 with what to do', async () => {
