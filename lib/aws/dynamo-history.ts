@@ -26,6 +26,13 @@ export interface DynamoHistoryStoreOptions {
   clock?: Clock;
 }
 
+/** Counts this process's history writes; 16 digits hold any safe integer. */
+let sequence = 0;
+function nextSequence(): string {
+  sequence += 1;
+  return String(sequence).padStart(16, '0');
+}
+
 export class DynamoHistoryStore implements HistoryStore, FailureIndex {
   private readonly table: string;
   private readonly doc: DynamoDBDocumentClient;
@@ -41,8 +48,11 @@ export class DynamoHistoryStore implements HistoryStore, FailureIndex {
 
   async append(entry: HistoryEntry): Promise<void> {
     const { kind, id, ...item } = entry;
-    // Two items of one entity in the same millisecond (a retry right after a failure) stay apart.
-    const suffix = randomBytes(4).toString('hex');
+    // Two items of one entity in the same millisecond (a retry right after a failure) stay apart
+    // and, when one process wrote both, in the order written: the sort key orders by time, then by
+    // this process's sequence (zero-padded so it sorts as text), then a random part that keeps
+    // two processes' keys apart.
+    const suffix = `${nextSequence()}#${randomBytes(4).toString('hex')}`;
     await this.doc.send(
       new PutCommand({
         TableName: this.table,

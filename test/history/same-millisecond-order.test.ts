@@ -1,7 +1,6 @@
 /**
- * Review 10: history is newest first even when items of one entity share a millisecond (a retry
- * recorded, then the redelivery's outcome). DynamoHistoryStore sorts by `${at}#${random suffix}`,
- * so within one millisecond the order is random.
+ * History is newest first even when items of one entity share a millisecond (a retry recorded,
+ * then the redelivery's outcome): the order of writes must not rest on a random key suffix.
  */
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
