@@ -6,6 +6,7 @@
  */
 import type { HistoryItem, HistoryStore } from '../history/history';
 import type { EntityKind, StateStore } from '../ports';
+import { isHistoryAnswer, isStatusReport } from './answer-shape';
 import type { FailureIndex } from './failures';
 import { type QueueStatusSource, type StatusReport, statusReport } from './status';
 
@@ -37,7 +38,7 @@ export class OperationsHttpError extends Error {
 /** The endpoints of a running `npm start` (or anything serving them). */
 export function httpOperations(baseUrl: string, fetchImpl: typeof fetch = globalThis.fetch): Operations {
   const base = baseUrl.replace(/\/+$/, '');
-  const get = async (path: string): Promise<unknown> => {
+  const get = async <T>(path: string, isExpected: (v: unknown) => v is T, what: string): Promise<T> => {
     const url = `${base}${path}`;
     let res: Response;
     try {
@@ -48,17 +49,20 @@ export function httpOperations(baseUrl: string, fetchImpl: typeof fetch = global
     }
     const text = await res.text();
     if (!res.ok) throw new OperationsHttpError(`GET ${url} answered HTTP ${res.status}: ${text.trim().slice(0, 200)}`);
+    let answer: unknown;
     try {
-      return JSON.parse(text);
+      answer = JSON.parse(text);
     } catch {
       throw new OperationsHttpError(`GET ${url} did not answer JSON`);
     }
+    if (!isExpected(answer)) throw new OperationsHttpError(`GET ${url} did not answer ${what} (is it npm start's URL?)`);
+    return answer;
   };
   return {
-    status: async () => (await get('/status')) as StatusReport,
+    status: () => get('/status', isStatusReport, 'a status report'),
     history: async (kind, id, limit) => {
       const query = limit === undefined ? '' : `?limit=${limit}`;
-      return ((await get(`/history/${kind}/${encodeURIComponent(id)}${query}`)) as { items: HistoryItem[] }).items;
+      return (await get(`/history/${kind}/${encodeURIComponent(id)}${query}`, isHistoryAnswer, 'a history')).items;
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * Review 10: `--url` pointing at a server that answers 200 JSON but is not npm start. The CLI
- * should refuse the answer, not print it as a report (exit 0) or crash with a TypeError.
+ * `--url` pointing at a server that answers 200 JSON but is not npm start: the commands refuse
+ * the answer with one line saying so, rather than print it as a report (exit 0) or fail with a
+ * TypeError.
  */
 import { expect, it } from 'vitest';
 import { historyCommand, statusCommand } from '../../scripts/operations-cli';
@@ -9,7 +10,9 @@ const notNpmStart = (async () => new Response('{"hello":"world"}', { status: 200
 
 it('status --json refuses an answer that is not a status report', async () => {
   const r = await statusCommand(['--url', 'http://127.0.0.1:9', '--json'], { fetch: notNpmStart });
-  expect(r.code).not.toBe(0);
+  expect(r.code).toBe(1);
+  expect(r.stdout).toBe('');
+  expect(r.stderr).toBe("status: GET http://127.0.0.1:9/status did not answer a status report (is it npm start's URL?)\n");
 });
 
 it('status (table) says the answer is not a status report rather than a TypeError', async () => {
@@ -20,7 +23,9 @@ it('status (table) says the answer is not a status report rather than a TypeErro
 
 it('history --json refuses an answer without items[]', async () => {
   const r = await historyCommand(['--url', 'http://127.0.0.1:9', '--user', 'lisi', '--json'], { fetch: notNpmStart });
-  expect(r.code).not.toBe(0);
+  expect(r.code).toBe(1);
+  expect(r.stdout).toBe('');
+  expect(r.stderr).toBe("history: GET http://127.0.0.1:9/history/user/lisi did not answer a history (is it npm start's URL?)\n");
 });
 
 it('history (table) says the answer is not a history rather than a TypeError', async () => {
