@@ -61,6 +61,9 @@ export function httpOperations(baseUrl: string, fetchImpl: typeof fetch = global
   return {
     status: () => get('/status', isStatusReport, 'a status report'),
     history: async (kind, id, limit) => {
+      // URL parsers treat `.` and `..` as dot segments even percent-encoded (%2E), so the request
+      // would reach another path: refused rather than answered with someone else's history.
+      if (id === '.' || id === '..') throw new OperationsHttpError(`the id ${JSON.stringify(id)} cannot be asked for over HTTP; read it with --stage`);
       const query = limit === undefined ? '' : `?limit=${limit}`;
       return (await get(`/history/${kind}/${encodeURIComponent(id)}${query}`, isHistoryAnswer, 'a history')).items;
     },
