@@ -3,6 +3,7 @@
  * for good, an entity DingTalk will not show), newest first. Fixing the cause and the entity's
  * next change (or a reconcile) closes one.
  */
+import { redactPersonalData } from '../personal-data';
 import type { EntityKind, EntityState, StateStore } from '../ports';
 
 export interface OpenFailure {
@@ -31,7 +32,8 @@ export const FAILURES_SHOWN = 20;
 export function openFailureOf(state: Pick<EntityState, 'kind' | 'id' | 'updatedAt' | 'lastErrcode' | 'lastError'>): OpenFailure {
   const failure: OpenFailure = { kind: state.kind, id: state.id, since: new Date(state.updatedAt).toISOString() };
   if (state.lastErrcode !== undefined) failure.errcode = state.lastErrcode;
-  if (state.lastError !== undefined) failure.error = state.lastError;
+  // Masked again here: a record written before failures were masked may still quote a mobile.
+  if (state.lastError !== undefined) failure.error = redactPersonalData(state.lastError);
   return failure;
 }
 

@@ -15,6 +15,7 @@
 import { PlatformError } from '../errors';
 import { noteStateWrite } from '../history/observed-writes';
 import type { Logger } from '../log';
+import { redactPersonalData } from '../personal-data';
 import { type Clock, type EntityKind, type EntityState, type EntityStatus, StaleStateError, type StateStore } from '../ports';
 import type { SyncOutcome } from './outcome';
 
@@ -152,7 +153,7 @@ export class EntityStateBook {
         id,
         api: e.api,
         errcode: e.errcode,
-        errmsg: e.errmsg,
+        errmsg: redactPersonalData(e.errmsg),
       });
     }
     // A claim we took must not block the retry.
@@ -177,7 +178,7 @@ export class EntityStateBook {
     failure: { errcode?: number; message: string; payloadHash: string | undefined; dropClaim?: boolean },
   ): Promise<SyncOutcome> {
     const outcome = await this.recordFailure(kind, id, state, { status: 'failed', ...failure });
-    this.deps.logger?.warn('permanent sync failure recorded', { kind, id, errcode: failure.errcode, error: failure.message, metric: 'PermanentFailure' });
+    this.deps.logger?.warn('permanent sync failure recorded', { kind, id, errcode: failure.errcode, error: outcome.message, metric: 'PermanentFailure' });
     return outcome;
   }
 
@@ -197,13 +198,17 @@ export class EntityStateBook {
     return written;
   }
 
-  /** Keeps what the store knew of the WeCom side (ownership, id, last payload) and adds the failure. */
+  /**
+   * Keeps what the store knew of the WeCom side (ownership, id, last payload) and adds the
+   * failure, its message with personal data masked (a platform's errmsg may echo what was sent).
+   */
   private async recordFailure(
     kind: EntityKind,
     id: string,
     state: EntityState | undefined,
     f: { status: EntityStatus; payloadHash: string | undefined; errcode?: number; message: string; dropClaim?: boolean },
   ): Promise<SyncOutcome> {
+    const message = redactPersonalData(f.message);
     await this.save(state, {
       ...kept(state),
       kind,
@@ -215,8 +220,8 @@ export class EntityStateBook {
       status: f.status,
       payloadHash: f.payloadHash,
       lastErrcode: f.errcode,
-      lastError: f.message,
+      lastError: message,
     });
-    return { kind, id, result: 'failed', wecomId: state?.wecomId, errcode: f.errcode, message: f.message };
+    return { kind, id, result: 'failed', wecomId: state?.wecomId, errcode: f.errcode, message };
   }
 }

@@ -155,8 +155,10 @@ function userOrder(userid: string, deptId: number, order: string): number {
 export function weComMobile(user: Pick<DingTalkUser, 'userid' | 'mobile' | 'state_code'>): string | undefined {
   const raw = user.mobile?.trim();
   if (!raw) return undefined;
+  // The message is stored as lastError and shown by `npm run status`: it names the field and
+  // at most the country code, never the number.
   const invalid = (why: string): MappingError =>
-    new MappingError('invalid_mobile', `user ${user.userid} has mobile ${JSON.stringify(raw)} that WeCom cannot take: ${why}`);
+    new MappingError('invalid_mobile', `user ${user.userid} has a mobile that WeCom cannot take: ${why}`);
 
   const state = user.state_code?.trim().replace(/^\+/, '') || '86';
   let code: string;
@@ -179,7 +181,7 @@ export function weComMobile(user: Pick<DingTalkUser, 'userid' | 'mobile' | 'stat
   number = number.replace(/[\s()]/g, '');
   if (!/^\d[\d-]*$/.test(number)) throw invalid('a number may only contain digits and -');
   const mobile = `+${code} ${number}`;
-  if (mobile.length > WECOM_MAX_MOBILE_CHARS) throw invalid(`"${mobile}" is longer than ${WECOM_MAX_MOBILE_CHARS} characters`);
+  if (mobile.length > WECOM_MAX_MOBILE_CHARS) throw invalid(`with its country code it is longer than ${WECOM_MAX_MOBILE_CHARS} characters`);
   return mobile;
 }
 

@@ -17,6 +17,7 @@ import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambd
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { invocationDeadline } from '../invocation-deadline';
 import type { Logger } from '../log';
+import { redactPersonalData } from '../personal-data';
 import { decodeMessage } from '../messages';
 import { trailFromAttributes } from '../trail/attributes';
 import { runWithTrail } from '../trail/context';
@@ -73,7 +74,14 @@ export function createSyncBatchProcessor(
           const outcome = await sync.handle(message);
           outcomes.push(outcome);
           if (outcome.result === 'failed') {
-            logger?.warn('change recorded as failed', { ...outcome, messageId: record.messageId });
+            // The outcome's `message` goes under `error`: spread as it is, it would replace the
+            // line's own message. Masked, as everything recorded from a platform is.
+            const { message: error, ...fields } = outcome;
+            logger?.warn('change recorded as failed', {
+              ...fields,
+              ...(error === undefined ? {} : { error: redactPersonalData(error) }),
+              messageId: record.messageId,
+            });
           }
         } catch (e) {
           logger?.warn('change will be retried', {

@@ -64,6 +64,8 @@ describe('weComMobile', () => {
     expect(e.code).toBe('invalid_mobile');
     expect(e.message).toContain('user u1');
     expect(e.message).toContain(reason);
+    // The message becomes lastError and the status report's `error`: no personal data in it.
+    expect(e.message).not.toContain(fields.mobile);
   });
 });
 
