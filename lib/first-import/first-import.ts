@@ -55,7 +55,9 @@ export async function firstImport(runner: ReconcileRunner, io: FirstImportIo, op
   if (dry.plan) io.out(formatPlanSummary(dry.plan));
   if (dry.report.status === 'blocked') {
     io.out(`the deletion guard would stop the apply: ${dry.report.message ?? ''}`);
-    io.out('check the app’s scope and SYNC_ROOT_DEPT_IDS; if these deletions are intended, run this again with --allow-deletes after the script’s -- (npm run first-import -- --allow-deletes)');
+    io.out(
+      'check the app’s scope and SYNC_ROOT_DEPT_IDS; if these deletions are intended, run this again with --allow-deletes after the script’s -- (npm run first-import -- --allow-deletes)',
+    );
     return 1;
   }
   const operations = dry.plan?.operations ?? 0;

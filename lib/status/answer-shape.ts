@@ -18,11 +18,18 @@ export function isStatusReport(v: unknown): v is StatusReport {
   const run = reconcile.lastRun;
   const runOk =
     run === null ||
-    (isObject(run) && typeof run.runId === 'string' && typeof run.status === 'string' && typeof run.startedAt === 'string' && typeof run.finishedAt === 'string' && isObject(run.counts));
+    (isObject(run) &&
+      typeof run.runId === 'string' &&
+      typeof run.status === 'string' &&
+      typeof run.startedAt === 'string' &&
+      typeof run.finishedAt === 'string' &&
+      isObject(run.counts));
   const failuresOk =
     typeof failures.open === 'number' &&
     Array.isArray(failures.items) &&
-    failures.items.every((f) => isObject(f) && typeof f.kind === 'string' && typeof f.id === 'string' && typeof f.since === 'string' && typeof f.hint === 'string');
+    failures.items.every(
+      (f) => isObject(f) && typeof f.kind === 'string' && typeof f.id === 'string' && typeof f.since === 'string' && typeof f.hint === 'string',
+    );
   return queueOk && runOk && failuresOk;
 }
 

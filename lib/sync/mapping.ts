@@ -157,8 +157,7 @@ export function weComMobile(user: Pick<DingTalkUser, 'userid' | 'mobile' | 'stat
   if (!raw) return undefined;
   // The message is stored as lastError and shown by `npm run status`: it names the field and
   // at most the country code, never the number.
-  const invalid = (why: string): MappingError =>
-    new MappingError('invalid_mobile', `user ${user.userid} has a mobile that WeCom cannot take: ${why}`);
+  const invalid = (why: string): MappingError => new MappingError('invalid_mobile', `user ${user.userid} has a mobile that WeCom cannot take: ${why}`);
 
   const state = user.state_code?.trim().replace(/^\+/, '') || '86';
   let code: string;

@@ -17,8 +17,8 @@ import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambd
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { invocationDeadline } from '../invocation-deadline';
 import type { Logger } from '../log';
-import { redactPersonalData } from '../personal-data';
 import { decodeMessage } from '../messages';
+import { redactPersonalData } from '../personal-data';
 import { trailFromAttributes } from '../trail/attributes';
 import { runWithTrail } from '../trail/context';
 import { trailOfMessage } from '../trail/trail';

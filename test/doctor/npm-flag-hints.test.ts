@@ -15,10 +15,10 @@ const blocked = (firstImportCommand: string): DeploymentStatus => ({
 
 it('the fix for a blocked import is a command npm passes --allow-deletes through (npm start)', () => {
   const [, , imported] = deploymentChecks(blocked('npm run first-import')); // as local-doctor.ts passes it
-  expect(imported.fix).toContain('npm run first-import -- --allow-deletes');
+  expect(imported?.fix).toContain('npm run first-import -- --allow-deletes');
 });
 
 it('the fix for a blocked import adds no second -- to a command that has one (a stage)', () => {
   const [, , imported] = deploymentChecks(blocked('npm run first-import -- --stage prod')); // as stage-doctor.ts passes it
-  expect(imported.fix).toContain('npm run first-import -- --stage prod --allow-deletes');
+  expect(imported?.fix).toContain('npm run first-import -- --stage prod --allow-deletes');
 });
