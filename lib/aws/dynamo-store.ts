@@ -37,8 +37,10 @@
  * HASH, PAY_PER_REQUEST); test/store/dynamo-store.test.ts creates its table from the same object.
  * The functions need dynamodb:GetItem, PutItem, UpdateItem, DeleteItem and Scan on it.
  */
+
 import { type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { OPTIONAL_ENTITY_FIELDS } from '../entity-fields';
 import { type EntityKind, type EntityState, type OutboxRecord, type RunReport, StaleStateError, type StateStore } from '../ports';
 import { boundReport } from '../run-report';
 import { FAILURES_TIMELINE, failureSortKey, TIMELINE_PK, TIMELINE_SK, timelineIndexDefinition } from './timeline-index';
@@ -59,22 +61,6 @@ const REPORT_PK = 'report#latest';
 
 /** Fields of EntityState the store writes besides `kind`, `id` and `version`, split by whether they may be absent. */
 const REQUIRED_FIELDS = ['owned', 'status', 'updatedAt'] as const;
-const OPTIONAL_FIELDS = [
-  'wecomId',
-  'payloadHash',
-  'payload',
-  'lastErrcode',
-  'lastError',
-  'creating',
-  'claim',
-  'releases',
-  'dingtalkParentId',
-  'blockedBy',
-  'waitingUsers',
-  'waitingDepts',
-  'blocking',
-  'contactWaiters',
-] as const;
 
 export interface DynamoStateStoreOptions {
   tableName: string;
@@ -115,7 +101,7 @@ export class DynamoStateStore implements StateStore {
       values[`:${field}`] = state[field];
       sets.push(`#${field} = :${field}`);
     }
-    for (const field of OPTIONAL_FIELDS) {
+    for (const field of OPTIONAL_ENTITY_FIELDS) {
       names[`#${field}`] = field;
       if (state[field] === undefined) {
         removes.push(`#${field}`);
@@ -311,7 +297,7 @@ function isConditionFailure(e: unknown): boolean {
 /** Picks the EntityState fields out of an item (dropping `pk`), leaving absent fields absent. */
 function toEntityState(item: Record<string, unknown>): EntityState {
   const state: Record<string, unknown> = { kind: item.kind, id: item.id, version: item.version };
-  for (const field of [...REQUIRED_FIELDS, ...OPTIONAL_FIELDS]) {
+  for (const field of [...REQUIRED_FIELDS, ...OPTIONAL_ENTITY_FIELDS]) {
     if (item[field] !== undefined) state[field] = item[field];
   }
   return state as unknown as EntityState;

@@ -17,9 +17,11 @@
  * A file that exists but cannot be read as a state file is an error at construction, naming the
  * file: starting empty would make the sync forget what it owns in WeCom.
  */
+
 import { mkdirSync, readFileSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { OPTIONAL_ENTITY_FIELDS } from '../entity-fields';
 import { type EntityKind, type EntityState, type OutboxRecord, type RunReport, StaleStateError, type StateStore } from '../ports';
 import { boundReport } from '../run-report';
 
@@ -41,27 +43,7 @@ interface StateFile {
   cursors?: Record<string, string>;
 }
 
-const ENTITY_FIELDS = [
-  'kind',
-  'id',
-  'wecomId',
-  'owned',
-  'status',
-  'payloadHash',
-  'payload',
-  'lastErrcode',
-  'lastError',
-  'creating',
-  'claim',
-  'releases',
-  'dingtalkParentId',
-  'blockedBy',
-  'waitingUsers',
-  'waitingDepts',
-  'blocking',
-  'contactWaiters',
-  'updatedAt',
-] as const;
+const ENTITY_FIELDS = ['kind', 'id', 'owned', 'status', 'updatedAt', ...OPTIONAL_ENTITY_FIELDS] as const;
 
 export class FileStateStore implements StateStore {
   private readonly entities = new Map<string, EntityState>();

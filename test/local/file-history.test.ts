@@ -30,7 +30,7 @@ describe('FileHistoryStore specifics', () => {
 
   it('lives beside the state file', () => {
     expect(historyFileFor('.data/state.json')).toBe('.data/state.history.jsonl');
-    expect(historyFileFor('/var/sync/state')).toBe('/var/sync/state.history.jsonl');
+    expect(historyFileFor('var/sync/state')).toBe('var/sync/state.history.jsonl');
   });
 
   it('reads back after a restart, skipping a line cut short by a crash', async () => {
