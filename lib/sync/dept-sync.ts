@@ -21,7 +21,7 @@ import { type DeptContext, DeptOperations, readDept, rememberDept } from './dept
 import { DeptRemoval } from './dept-removal';
 import { WaitingUsers } from './dept-waiting';
 import type { EntityStateBook } from './entity-state';
-import { mayAdoptDept } from './identity';
+import { mayAdoptDept, ownsInWeCom } from './identity';
 import { DINGTALK_ROOT_DEPT_ID, MappingError, mapDept, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
 import { changedSinceRead, type SyncOutcome, type SyncResult, sameAsLastWrite } from './outcome';
 import { deptOrderChanged, deptPayloadHash } from './payload-hash';
@@ -276,7 +276,8 @@ export class DeptSync {
   /**
    * Creates with the DingTalk id when WeCom can take it, else lets WeCom assign one. A WeCom
    * department that already has the id is adopted only as `mayAdoptDept` allows (under the same
-   * parent: what a create whose state write was lost leaves behind).
+   * parent: what a create whose state write was lost leaves behind; and no other record's copy,
+   * which only a full read of the records can tell, on this rare path alone).
    * An id WeCom assigns comes only in the answer: `createWithAssignedId` finds it if that was lost.
    */
   private async createDept(dept: DingTalkDept, payload: WeComDeptPayload, claim: ClaimRef): Promise<{ wecomId: number; result: SyncResult }> {
@@ -291,7 +292,9 @@ export class DeptSync {
       // deptExists is "id or sibling name already exists": only the id list can tell which.
       const existing = (await wecom.listDepts()).find((d) => d.id === wantedId);
       if (!existing) throw e;
-      if (mayAdoptDept(existing, payload.parentid)) {
+      const id = String(dept.dept_id);
+      const heldByAnother = (await this.deps.states.list('dept')).some((s) => s.id !== id && ownsInWeCom(s) && s.wecomId === String(wantedId));
+      if (mayAdoptDept(existing, payload.parentid, heldByAnother)) {
         await wecom.updateDept({ ...payload, id: wantedId });
         return { wecomId: wantedId, result: 'adopted' };
       }

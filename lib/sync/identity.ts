@@ -75,9 +75,11 @@ export function caseConflictMessage(match: { wecomUserid: string; heldBy?: strin
  * department's copy: only when it sits under the parent the copy belongs under, which is what a
  * create whose state write was lost leaves behind. One elsewhere is someone else's, made by hand
  * or by another tool; `parentid` undefined (the parent has no WeCom copy yet) never matches.
+ * One the store records as another DingTalk department's copy (`heldByAnother`: WeCom assigned
+ * it that id when its own was taken) is that department's, wherever it sits.
  */
-export function mayAdoptDept(existing: Pick<WeComDeptRef, 'parentid'>, parentid: number | undefined): boolean {
-  return parentid !== undefined && existing.parentid === parentid;
+export function mayAdoptDept(existing: Pick<WeComDeptRef, 'parentid'>, parentid: number | undefined, heldByAnother: boolean): boolean {
+  return parentid !== undefined && existing.parentid === parentid && !heldByAnother;
 }
 
 /** The store records the sync as owning a WeCom object that has not been deleted. */

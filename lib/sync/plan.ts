@@ -114,6 +114,8 @@ export function planReconcile(input: PlanInput): Plan {
     (id) => roots.has(id) || !dingDepts.has(id),
   );
   const deptOps: PlanOp[] = [];
+  /** WeCom department ids the store records as some DingTalk department's copy, and whose. */
+  const heldDepts = new Map(input.deptStates.filter(owns).map((s) => [s.wecomId, s.id]));
   /** The WeCom id a DingTalk department has now, when known; new departments get theirs on apply. */
   const mappedDept = (dingId: number): number | undefined => {
     if (dingId === DINGTALK_ROOT_DEPT_ID && roots.has(DINGTALK_ROOT_DEPT_ID)) return WECOM_ROOT_DEPT_ID;
@@ -134,8 +136,9 @@ export function planReconcile(input: PlanInput): Plan {
       const wanted = wecomDeptIdFor(dept.dept_id);
       const existing = wanted === undefined ? undefined : wecomDept.get(wanted);
       const parentid = roots.has(dept.dept_id) ? WECOM_ROOT_DEPT_ID : dept.parent_id === undefined ? undefined : mappedDept(dept.parent_id);
-      // As the worker decides on the same id (mayAdoptDept): one elsewhere is someone else's, and WeCom assigns a new id.
-      if (existing && mayAdoptDept(existing, parentid)) push('adopt_dept', `adopt WeCom department ${wanted} as "${dept.name}"`, false);
+      // As the worker decides on the same id (mayAdoptDept): one elsewhere, or another record's copy, is someone else's, and WeCom assigns a new id.
+      const heldByAnother = wanted !== undefined && (heldDepts.get(String(wanted)) ?? id) !== id;
+      if (existing && mayAdoptDept(existing, parentid, heldByAnother)) push('adopt_dept', `adopt WeCom department ${wanted} as "${dept.name}"`, false);
       // A create that failed is retried here even if nothing changed (the worker does not retry it).
       else if (state?.status === 'failed') push('create_dept', `retry create "${dept.name}" after ${state.lastErrcode ?? 'an error'}`, true);
       else push('create_dept', `create "${dept.name}"`, false);

@@ -47,9 +47,13 @@ describe('userids, as WeCom compares them', () => {
 
 describe('adopting a WeCom department with the wanted id', () => {
   it('only under the parent the copy belongs under', () => {
-    expect(mayAdoptDept({ parentid: 2 }, 2)).toBe(true);
-    expect(mayAdoptDept({ parentid: 1 }, 2)).toBe(false);
-    expect(mayAdoptDept({ parentid: 1 }, undefined)).toBe(false);
+    expect(mayAdoptDept({ parentid: 2 }, 2, false)).toBe(true);
+    expect(mayAdoptDept({ parentid: 1 }, 2, false)).toBe(false);
+    expect(mayAdoptDept({ parentid: 1 }, undefined, false)).toBe(false);
+  });
+
+  it('never one the store records as another DingTalk department’s copy, even under the same parent', () => {
+    expect(mayAdoptDept({ parentid: 2 }, 2, true)).toBe(false);
   });
 });
 

@@ -246,6 +246,9 @@ describe('planReconcile: identity and adoption follow the worker’s rules (iden
     expect(deptOps(input({ deptStates, wecomDepts: elsewhere }))).toEqual(['create_dept 3']);
     // A parent with no WeCom copy yet: nothing to compare with, so nothing is adopted.
     expect(deptOps(input({ deptStates: c.deptStates.filter((s) => s.id !== '2' && s.id !== '3') }))).toEqual(['adopt_dept 2', 'create_dept 3']);
+    // Another record's copy (WeCom gave it id 3 when its own was taken): not free, wherever it sits.
+    const heldByAnother = [...deptStates, { ...c.deptStates.find((s) => s.id === '3')!, id: '9' }];
+    expect(deptOps(input({ deptStates: heldByAnother }))).toEqual(['create_dept 3']);
   });
 
   it('finds owned members ignoring case, as WeCom does: another spelling is not a deletion', () => {
