@@ -53,6 +53,15 @@ export function leaverPlaceholderEmail(userid: string): string {
   return `leaver-${createHash('sha256').update(userid.toLowerCase()).digest('hex').slice(0, 16)}@${PLACEHOLDER_DOMAIN}`;
 }
 
+/**
+ * Whether a write for a person must clear the placeholder address they kept as a leaver: they
+ * are back, DingTalk gives them no email, and they have a mobile (WeCom refuses a member with
+ * neither). It is cleared as a released mobile is, sent empty.
+ */
+export function clearsLeaverPlaceholder(sending: Pick<WeComUserPayload, 'userid' | 'mobile' | 'email'>, lastWritten: WeComUserPayload | undefined): boolean {
+  return sending.email === undefined && !!sending.mobile && lastWritten?.email === leaverPlaceholderEmail(sending.userid);
+}
+
 /** A leaver the sync may take contact details from: owned, in WeCom, and disabled there. */
 export function mayRelease(state: EntityState | undefined): state is EntityState & { wecomId: string; payload: WeComUserPayload } {
   return !!state?.owned && !!state.wecomId && state.status === 'disabled' && state.payload !== undefined;

@@ -9,6 +9,45 @@ import { rigLifecycle } from '../correctness/rig';
 
 const rigs = rigLifecycle();
 
+/** A person as the property's scenarios make them: a mobile, no email. */
+const person = (userid: string, mobile: string, dept_id_list = [2], extra: Record<string, unknown> = {}) => ({
+  userid,
+  name: userid.toUpperCase(),
+  mobile,
+  state_code: '86',
+  dept_id_list,
+  ...extra,
+});
+
+describe('a rehire whose mobile went to a new hire while they were away', () => {
+  // Shrunk: p001 leaves; p009 joins with p001's old mobile; p001 comes back with a new mobile.
+  it('comes back without the placeholder address the sync gave them as a leaver', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }], users: [person('p001', '13900000001')] });
+    await r.reconcile();
+
+    r.dt.removeUser('p001');
+    await r.settle();
+    r.dt.addUser(person('p009', '13900000001'));
+    await r.settle();
+    expect(r.wc.getUser('p001')).toMatchObject({ enable: 0, email: 'p001@leavers.invalid' });
+    expect(r.wc.getUser('p001')?.mobile).toBeUndefined();
+
+    r.dt.addUser(person('p001', '13900000010'));
+    await r.settle();
+    expect(r.wc.getUser('p001')).toMatchObject({ enable: 1, mobile: '+86 13900000010', department: [2] });
+    expect(r.wc.getUser('p001')?.email).toBeUndefined();
+
+    // Converged: nothing left for the reconcile or a repeated event to write.
+    const writes = () => (r.wc.calls['user/update'] ?? 0) + (r.wc.calls['user/create'] ?? 0);
+    const before = writes();
+    expect((await r.reconcile()).report.counts).toEqual({ failed_push_enqueued: 0 });
+    r.dt.updateUser('p001', {});
+    await r.settle();
+    expect(writes()).toBe(before);
+  });
+});
+
 describe('a department whose DingTalk id WeCom had already given to another department', () => {
   // Shrunk: WeCom has a department 1010 of its own; DingTalk creates 1010 (WeCom assigns it
   // 1011), then 1011 under the same parent.

@@ -8,6 +8,7 @@ import { FileStateStore } from '../../lib/local/file-store';
 import type { EntityState, WeComUserPayload } from '../../lib/ports';
 import {
   ContactReleaser,
+  clearsLeaverPlaceholder,
   contactsOf,
   indexLeaverContacts,
   isContactTaken,
@@ -81,6 +82,19 @@ describe('what a leaver gives up and keeps', () => {
     expect(dotted).toMatch(/^leaver-[0-9a-f]{16}@leavers\.invalid$/);
     expect(leaverPlaceholderEmail('Zhang.San@corp')).toBe(dotted); // userids are unique ignoring case
     expect(Buffer.byteLength(leaverPlaceholderEmail('a'.repeat(64)))).toBeLessThanOrEqual(64);
+  });
+});
+
+describe('a rehire who kept the placeholder address', () => {
+  const placeholder = payload({ mobile: undefined, email: leaverPlaceholderEmail('old') });
+  it('has it cleared when DingTalk gives no email and a mobile is sent', () => {
+    expect(clearsLeaverPlaceholder({ userid: 'old', mobile: '+86 13900000010' }, placeholder)).toBe(true);
+  });
+  it('keeps it otherwise: an email of their own replaces it, without a mobile it is all they have, and only the placeholder goes', () => {
+    expect(clearsLeaverPlaceholder({ userid: 'old', mobile: '+86 13900000010', email: 'old@example.com' }, placeholder)).toBe(false);
+    expect(clearsLeaverPlaceholder({ userid: 'old', email: undefined }, placeholder)).toBe(false);
+    expect(clearsLeaverPlaceholder({ userid: 'old', mobile: '+86 13900000010' }, payload())).toBe(false);
+    expect(clearsLeaverPlaceholder({ userid: 'old', mobile: '+86 13900000010' }, undefined)).toBe(false);
   });
 });
 
