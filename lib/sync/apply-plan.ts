@@ -1,8 +1,9 @@
 /**
  * Applying a reconcile plan through EntitySync, so outcomes are recorded exactly as the worker
- * records them: departments first (one at a time, parent first), then users in manager waves,
- * then department deletions (children first, as planned). Writes are paced under WeCom's rate,
- * and those that read the entity from DingTalk again first under DingTalk's too.
+ * records them: departments first (one at a time, parent first), then leavers, then the other
+ * users in manager waves, then department deletions (children first, as planned). Writes are
+ * paced under WeCom's rate, and those that read the entity from DingTalk again first under
+ * DingTalk's too.
  *
  * A write to an entity the store has a record of is made from a fresh DingTalk read under the
  * entity's lease, never from the scan: a worker may have written newer data since the scan, and
@@ -88,8 +89,15 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
   // WeCom asks for departments to be created one at a time, parent first.
   const depts = ops.filter((o) => o.kind === 'dept' && o.op !== 'delete_dept');
   for (const op of depts) await run(op);
+  // Leavers before everyone else: a person may need a mobile or email a leaver gives up once disabled.
+  const isRemoval = (o: PlanOp) => o.op === 'disable_user' || o.op === 'delete_user';
+  await mapLimit(
+    ops.filter((o) => o.kind === 'user' && isRemoval(o)),
+    deps.writeConcurrency ?? 8,
+    run,
+  );
   // Managers before the people who report to them, so direct_leader is set in the same run.
-  for (const wave of managerWaves(ops.filter((o) => o.kind === 'user'))) await mapLimit(wave, deps.writeConcurrency ?? 8, run);
+  for (const wave of managerWaves(ops.filter((o) => o.kind === 'user' && !isRemoval(o)))) await mapLimit(wave, deps.writeConcurrency ?? 8, run);
   for (const op of ops.filter((o) => o.op === 'delete_dept')) await run(op);
   return { counts, errors, notices, skipped, stoppedBy };
 }

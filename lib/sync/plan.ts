@@ -173,7 +173,12 @@ export function planReconcile(input: PlanInput): Plan {
   const dingUsers = new Map(input.dingtalkUsers.map((u) => [u.userid, u]));
   const keepsLeaversSynced = input.config.onLeave === 'ignore';
   const leads = (id: string) => willLead(userState.get(id), dingUsers.has(id), keepsLeaversSynced);
-  const leavers = indexLeaverContacts(input.userStates);
+  // ---- Leavers: owned users no longer in DingTalk's scope. Those this run disables count as
+  // disabled leavers already: apply-plan.ts removes leavers before it writes anyone else, so a
+  // person who needs a mobile or email one of them holds can take it in the same run.
+  const { removalOps, ownedUsers } = planLeavers(input.userStates, dingUsers, wecomMembers, input.config.onLeave);
+  const disabling = new Set(removalOps.filter((o) => o.op === 'disable_user').map((o) => o.id));
+  const leavers = indexLeaverContacts(input.userStates.map((s) => (disabling.has(s.id) && owns(s) ? { ...s, status: 'disabled' as const } : s)));
   // Owned users by the WeCom member they hold: an exact match that another state holds is not free to adopt.
   const heldMembers = new Map(input.userStates.filter(owns).map((s) => [userKey(s.wecomId), s.id]));
   const userOps: PlanOp[] = [];
@@ -239,9 +244,6 @@ export function planReconcile(input: PlanInput): Plan {
       push('rewrite_user', 'rewrite (--rewrite-all)', true);
     }
   }
-
-  // ---- Leavers: owned users no longer in DingTalk's scope
-  const { removalOps, ownedUsers } = planLeavers(input.userStates, dingUsers, wecomMembers, input.config.onLeave);
 
   // ---- Departments gone from DingTalk's scope, children first. A create whose saved result was
   // lost counts as owned when WeCom has what it claimed (as the worker judges it).

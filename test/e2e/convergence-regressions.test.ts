@@ -48,6 +48,27 @@ describe('a rehire whose mobile went to a new hire while they were away', () => 
   });
 });
 
+describe('a new hire given the mobile of someone whose departure was never delivered', () => {
+  // Shrunk: p024 leaves (push lost); p036 joins with p024's mobile; the reconcile runs.
+  it('is created by the one reconcile that disables the leaver', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }], users: [person('p024', '13900000031')] });
+    await r.reconcile();
+
+    r.dt.removeUser('p024', { push: false });
+    r.dt.addUser(person('p036', '13900000031'));
+    await r.settle();
+    expect(r.wc.getUser('p036')).toBeUndefined(); // WeCom refused: p024 still holds the mobile
+    expect((await r.store.get('user', 'p036'))?.lastErrcode).toBe(60104);
+
+    const run = await r.reconcile();
+    expect(run.report.errors).toEqual([]);
+    expect(r.wc.getUser('p024')).toMatchObject({ enable: 0, department: [1] });
+    expect(r.wc.getUser('p024')?.mobile).toBeUndefined();
+    expect(r.wc.getUser('p036')).toMatchObject({ enable: 1, mobile: '+86 13900000031', department: [2] });
+  });
+});
+
 describe('a department whose DingTalk id WeCom had already given to another department', () => {
   // Shrunk: WeCom has a department 1010 of its own; DingTalk creates 1010 (WeCom assigns it
   // 1011), then 1011 under the same parent.

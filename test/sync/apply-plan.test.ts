@@ -44,7 +44,7 @@ const ops: PlanOp[] = [
 ];
 
 describe('operations run in an order WeCom accepts', () => {
-  it('departments first, then users with managers before their reports, then department deletions', async () => {
+  it('departments first, then leavers, then the other users with managers before their reports, then department deletions', async () => {
     const { calls, deps } = stubSync();
     await applyPlan(deps, ops);
     expect(calls).toEqual([
@@ -53,8 +53,10 @@ describe('operations run in an order WeCom accepts', () => {
       'applyDept 3 {"force":false,"ifVersion":0}', // whether to adopt is EntitySync's rule, not the plan's say
       // Recorded ones: read from DingTalk again under the lease, never written from the scan.
       'syncDept 4 {"force":false}',
+      // A removal reads the user again (it may have come back since the scan); leavers go first,
+      // so a person who needs a mobile or email a leaver holds can take it.
+      'syncUser x',
       'applyUser b {"force":false,"ifVersion":0,"releaseFrom":[]}',
-      'syncUser x', // a removal reads the user again: it may have come back since the scan
       'syncUser c {"force":true,"releaseFrom":[]}',
       'syncDept 9',
     ]);

@@ -355,8 +355,17 @@ describe('planReconcile: contact details held by disabled leavers', () => {
     expect(planned(leaver({}))).toEqual([
       expect.objectContaining({ op: 'adopt_user', releaseFrom: ['old'], changes: expect.stringContaining('from disabled old') }),
     ]);
-    for (const other of [leaver({ status: 'synced' }), leaver({ status: 'ignored' }), leaver({ owned: false })]) {
+    for (const other of [leaver({ status: 'ignored' }), leaver({ owned: false })]) {
       expect(planned(other)[0]).not.toHaveProperty('releaseFrom');
     }
+    // An enabled holder still in DingTalk is never asked; one this very run disables (it left
+    // DingTalk) is, since the run disables leavers before it writes anyone else.
+    const colleague = leaver({ id: 'lisi', wecomId: 'lisi', status: 'synced' });
+    const withColleague = planReconcile(input({ userStates: [...userStates.filter((s) => s.id !== 'lisi'), colleague] })).ops.filter(
+      (o) => o.id === 'zhangsan',
+    );
+    expect(withColleague[0]).not.toHaveProperty('releaseFrom');
+    expect(planned(leaver({ status: 'synced' }))).toEqual([expect.objectContaining({ op: 'adopt_user', releaseFrom: ['old'] })]);
+    expect(planReconcile(input({ userStates: [...userStates, leaver({ status: 'synced' })] })).ops.map((o) => `${o.op} ${o.id}`)).toContain('disable_user old');
   });
 });
