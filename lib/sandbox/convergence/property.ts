@@ -23,6 +23,11 @@ export interface ConvergenceOptions {
   path?: string;
   /** Give up shrinking after this long and report the smallest failure found so far. */
   timeLimitMs?: number;
+  /**
+   * Differences to set aside, by what differs (`direct_leader`, `email`, …): to hunt for other
+   * failures while a known one, pinned by its regression test, is not fixed yet.
+   */
+  ignore?: readonly string[];
   /** Called after each scenario run (shrinking runs included). */
   onRun?: (result: ScenarioResult, scenario: Scenario) => void;
 }
@@ -107,7 +112,8 @@ export function scenarioArbitrary(changes: number): fc.Arbitrary<Scenario> {
 export async function checkConvergence(opts: ConvergenceOptions): Promise<ConvergenceOutcome> {
   let last: ConvergenceOutcome['last'];
   const property = fc.asyncProperty(scenarioArbitrary(opts.changes), async (scenario) => {
-    const result = await runScenario(scenario, { faultRate: opts.faultRate });
+    const ran = await runScenario(scenario, { faultRate: opts.faultRate });
+    const result = { ...ran, divergences: ran.divergences.filter((d) => !opts.ignore?.includes(d.what)) };
     last = { scenario, result };
     opts.onRun?.(result, scenario);
     if (result.divergences.length > 0 || result.problems.length > 0) throw new Error(describeFailure(result));
@@ -120,12 +126,13 @@ export async function checkConvergence(opts: ConvergenceOptions): Promise<Conver
   });
   if (!details.failed) {
     const interrupted = details.interrupted ? ' (interrupted by the time limit)' : '';
-    return { ok: true, report: `converged: ${details.numRuns} scenarios of up to ${opts.changes} changes, seed ${opts.seed}${interrupted}`, last };
+    const ignoring = opts.ignore?.length ? ` (differences in ${opts.ignore.join(', ')} set aside)` : '';
+    return { ok: true, report: `converged: ${details.numRuns} scenarios of up to ${opts.changes} changes, seed ${opts.seed}${interrupted}${ignoring}`, last };
   }
   const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
   const report = [
     `did not converge: seed ${details.seed}, path "${details.counterexamplePath}", after ${details.numShrinks} shrinks${details.interrupted ? ' (shrinking stopped by the time limit)' : ''}`,
-    `replay: npm run soak -- --seed ${details.seed} --path ${details.counterexamplePath} --changes ${opts.changes}${opts.faultRate === undefined ? '' : ` --fault-rate ${opts.faultRate}`}`,
+    `replay: npm run soak -- --seed ${details.seed} --path ${details.counterexamplePath} --changes ${opts.changes}${opts.faultRate === undefined ? '' : ` --fault-rate ${opts.faultRate}`}${(opts.ignore ?? []).map((w) => ` --ignore ${w}`).join('')}`,
     error,
   ].join('\n');
   return { ok: false, report, last };
