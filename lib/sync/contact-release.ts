@@ -54,12 +54,16 @@ export function leaverPlaceholderEmail(userid: string): string {
 }
 
 /**
- * Whether a write for a person must clear the placeholder address they kept as a leaver: they
- * are back, DingTalk gives them no email, and they have a mobile (WeCom refuses a member with
- * neither). It is cleared as a released mobile is, sent empty.
+ * Whether a write for a member the sync owns must clear the placeholder address it may hold as a
+ * leaver: DingTalk gives the person no email, a mobile is sent (WeCom refuses a member with
+ * neither), and the record says the placeholder was given, or says the person is a disabled
+ * leaver coming back: a release whose answer was lost is in WeCom but not in the record. It is
+ * cleared as a released mobile is, sent empty; a rehire's old address DingTalk no longer gives
+ * goes with it.
  */
-export function clearsLeaverPlaceholder(sending: Pick<WeComUserPayload, 'userid' | 'mobile' | 'email'>, lastWritten: WeComUserPayload | undefined): boolean {
-  return sending.email === undefined && !!sending.mobile && lastWritten?.email === leaverPlaceholderEmail(sending.userid);
+export function clearsLeaverPlaceholder(sending: Pick<WeComUserPayload, 'userid' | 'mobile' | 'email'>, record: EntityState | undefined): boolean {
+  if (sending.email !== undefined || !sending.mobile || !record) return false;
+  return record.status === 'disabled' || (record.payload as WeComUserPayload | undefined)?.email === leaverPlaceholderEmail(sending.userid);
 }
 
 /** A leaver the sync may take contact details from: owned, in WeCom, and disabled there. */

@@ -160,15 +160,15 @@ export class UserSync {
   /**
    * Writes are idempotent: an update that finds nothing creates, a create that finds the userid
    * updates — but only a member with exactly this userid; WeCom's case-insensitive match may be
-   * someone else. `owned`: the record of the member the sync owns, whose last payload tells
-   * whether a rehire still holds their leaver's placeholder address.
+   * someone else. `owned`: the record of the member the sync owns, which tells whether a rehire
+   * may still hold their leaver's placeholder address.
    */
   private async write(user: DingTalkUser, payload: WeComUserPayload, owned: EntityState | false | undefined): Promise<UserWrite> {
     const { wecom } = this.deps;
     const toCreate = knownFieldsOnly(payload, user);
     const { to_invite: _invitationIsForCreateOnly, ...toUpdate } = toCreate;
     if (owned) {
-      const update = clearsLeaverPlaceholder(toUpdate, owned.payload as WeComUserPayload | undefined) ? { ...toUpdate, email: '' } : toUpdate;
+      const update = clearsLeaverPlaceholder(toUpdate, owned) ? { ...toUpdate, email: '' } : toUpdate;
       try {
         await wecom.updateUser(update);
         return { result: 'updated' };

@@ -98,3 +98,27 @@ describe('a department whose DingTalk id WeCom had already given to another depa
     expect(run.report.counts).toEqual({ failed_push_enqueued: 0 });
   });
 });
+
+describe('a rehire whose release answer was lost', () => {
+  // Shrunk: p026 leaves; p034 joins with p026's old mobile, and WeCom applies p026's release
+  // (mobile cleared, placeholder address) but its answer never arrives, so the release is not
+  // recorded and p034's retry simply succeeds; p026 comes back with a new mobile.
+  it('comes back without the placeholder address all the same', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }], users: [person('p026', '13900000029')] });
+    await r.reconcile();
+    r.dt.removeUser('p026');
+    await r.settle();
+
+    r.wc.dropNextAfterApplying('user/update'); // the release: applied, answer lost
+    r.dt.addUser(person('p034', '13900000029'));
+    await r.settle();
+    expect(r.wc.getUser('p034')).toMatchObject({ enable: 1, mobile: '+86 13900000029' });
+    expect(r.wc.getUser('p026')).toMatchObject({ enable: 0, email: 'p026@leavers.invalid' });
+
+    r.dt.addUser(person('p026', '13900000041', [2]));
+    await r.settle();
+    expect(r.wc.getUser('p026')).toMatchObject({ enable: 1, mobile: '+86 13900000041' });
+    expect(r.wc.getUser('p026')?.email).toBeUndefined();
+  });
+});

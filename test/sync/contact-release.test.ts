@@ -85,16 +85,21 @@ describe('what a leaver gives up and keeps', () => {
   });
 });
 
-describe('a rehire who kept the placeholder address', () => {
-  const placeholder = payload({ mobile: undefined, email: leaverPlaceholderEmail('old') });
+describe('a rehire who may hold the placeholder address', () => {
+  const gaveMobile = leaver({ payload: payload({ mobile: undefined, email: leaverPlaceholderEmail('old') }) });
+  const back = { userid: 'old', mobile: '+86 13900000010' };
   it('has it cleared when DingTalk gives no email and a mobile is sent', () => {
-    expect(clearsLeaverPlaceholder({ userid: 'old', mobile: '+86 13900000010' }, placeholder)).toBe(true);
+    expect(clearsLeaverPlaceholder(back, gaveMobile)).toBe(true);
+    expect(clearsLeaverPlaceholder(back, { ...gaveMobile, status: 'synced' })).toBe(true); // given, whatever came since
   });
-  it('keeps it otherwise: an email of their own replaces it, without a mobile it is all they have, and only the placeholder goes', () => {
-    expect(clearsLeaverPlaceholder({ userid: 'old', mobile: '+86 13900000010', email: 'old@example.com' }, placeholder)).toBe(false);
-    expect(clearsLeaverPlaceholder({ userid: 'old', email: undefined }, placeholder)).toBe(false);
-    expect(clearsLeaverPlaceholder({ userid: 'old', mobile: '+86 13900000010' }, payload())).toBe(false);
-    expect(clearsLeaverPlaceholder({ userid: 'old', mobile: '+86 13900000010' }, undefined)).toBe(false);
+  it('also when the record does not say so but the person is a disabled leaver coming back: a release whose answer was lost is not recorded', () => {
+    expect(clearsLeaverPlaceholder(back, leaver())).toBe(true);
+  });
+  it('keeps the email otherwise: an email of their own replaces it, without a mobile it is all they have, a member never given it keeps its own', () => {
+    expect(clearsLeaverPlaceholder({ ...back, email: 'old@example.com' }, gaveMobile)).toBe(false);
+    expect(clearsLeaverPlaceholder({ userid: 'old', email: undefined }, gaveMobile)).toBe(false);
+    expect(clearsLeaverPlaceholder(back, leaver({ status: 'synced' }))).toBe(false);
+    expect(clearsLeaverPlaceholder(back, undefined)).toBe(false);
   });
 });
 
