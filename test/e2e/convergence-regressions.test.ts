@@ -99,6 +99,33 @@ describe('a department whose DingTalk id WeCom had already given to another depa
   });
 });
 
+describe('a manager whose own write had failed, created by the reconcile', () => {
+  // Shrunk: the manager's create fails for good (here: no mobile or email yet; in the property,
+  // a mobile a leaver still held, or five transient faults in a row); a report joins and is
+  // written without a reporting line; the manager is fixed in DingTalk with no event delivered;
+  // one reconcile runs. Known and documented in lib/sync/direct-leader.ts ("if it succeeds the
+  // next run sets the report's leader"), which the convergence property does not accept: after
+  // one reconcile, reporting lines must match DingTalk.
+  it('is the report’s direct_leader after that one reconcile', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }] });
+    await r.reconcile();
+
+    r.dt.addUser({ userid: 'mgr', name: 'MGR', dept_id_list: [2] });
+    await r.settle();
+    expect((await r.store.get('user', 'mgr'))?.status).toBe('failed');
+    r.dt.addUser(person('rep', '13900000002', [2], { manager_userid: 'mgr' }));
+    await r.settle();
+    expect(r.wc.getUser('rep')?.direct_leader).toEqual([]);
+
+    r.dt.updateUser('mgr', { mobile: '13900000001', state_code: '86' }, { push: false });
+    const run = await r.reconcile();
+    expect(run.report.errors).toEqual([]);
+    expect(r.wc.getUser('mgr')).toMatchObject({ enable: 1 });
+    expect(r.wc.getUser('rep')?.direct_leader).toEqual(['mgr']);
+  });
+});
+
 describe('a rehire whose release answer was lost', () => {
   // Shrunk: p026 leaves; p034 joins with p026's old mobile, and WeCom applies p026's release
   // (mobile cleared, placeholder address) but its answer never arrives, so the release is not
