@@ -11,8 +11,9 @@
  * middle of a batch. Then the queue is drained; a message that fails 5 receives is dead-lettered,
  * as SQS does.
  *
- * The check: with WeCom healthy again, one reconcile runs (plan, then the failed-push sweep) and
- * the queue is drained; WeCom must then equal the oracle's reading of DingTalk (oracle.ts),
+ * The check: with WeCom healthy again, one reconcile runs (plan, then the failed-push sweep; its
+ * deletions allowed, as an organisation this small trips the deletion guard) and the queue is
+ * drained; WeCom must then equal the oracle's reading of DingTalk (oracle.ts),
  * nothing of WeCom's own may have been touched, and no message may be lost. A message is lost
  * when it was dead-lettered and its entity still differs from DingTalk at the end: a dead letter
  * whose entity the reconcile repaired is counted, not lost (its change reached WeCom; the DLQ
@@ -136,12 +137,17 @@ export async function runScenario(scenario: Scenario, opts: ScenarioOptions = {}
       const store = killableStore(service.store);
       return { store, process: composeSyncCore(service.config, { store: store.store, clock, logger }).processBatch };
     }
+    // As an operator who allowed the deletions: in an organisation this small, one storm's
+    // departures and deleted departments exceed the deletion guard's share of what the sync owns.
     const reconcile = () =>
-      runReconcile({
-        ...composeSyncCore(service.config, { store: service.store, clock, logger }).reconcileDeps(queue),
-        dingtalkCallsPerSecond: Infinity,
-        wecomOpsPerMinute: Infinity,
-      });
+      runReconcile(
+        {
+          ...composeSyncCore(service.config, { store: service.store, clock, logger }).reconcileDeps(queue),
+          dingtalkCallsPerSecond: Infinity,
+          wecomOpsPerMinute: Infinity,
+        },
+        { allowDeletes: true },
+      );
     const work = async (batches: number) => {
       for (let i = 0; i < batches && queue.depth > 0; i++) {
         stats.batches!++;
@@ -210,6 +216,7 @@ export async function runScenario(scenario: Scenario, opts: ScenarioOptions = {}
     wc.setFaultPolicy(watch());
     const final = await reconcile();
     trace.push(`storm over (${queue.deadLetters.length} dead-lettered); reconcile: ${final.report.status} ${JSON.stringify(final.report.counts)}`);
+    if (final.report.status !== 'success') problems.push(`the reconcile ended ${final.report.status}: ${final.report.message ?? ''}`);
     if (final.report.errors.length > 0) problems.push(`the reconcile reported errors: ${JSON.stringify(final.report.errors)}`);
     if ((final.report.counts.failed_push_enqueued ?? 0) !== dropped) {
       problems.push(`the failed-push sweep enqueued ${final.report.counts.failed_push_enqueued ?? 0} messages for ${dropped} ids never delivered`);
