@@ -15,6 +15,7 @@
 import { PlatformError } from '../errors';
 import type { Logger } from '../log';
 import { type Clock, type EntityKind, type EntityState, type EntityStatus, StaleStateError, type StateStore } from '../ports';
+import { errorText } from './error-text';
 import type { SyncOutcome } from './outcome';
 
 /** A claim older than this was left by a worker that died mid-create and may be taken over. */
@@ -148,7 +149,27 @@ export class EntityStateBook {
       await this.deps.store
         .put({ ...state, status: 'failed', updatedAt: this.deps.clock.now(), lastError: 'creation interrupted' }, { ifVersion: state.version })
         .catch(() => undefined);
+    else if (state?.owned) await this.recordDoubt(state, e);
     throw e;
+  }
+
+  /**
+   * A write that failed retryably may have reached WeCom all the same (a timeout, a lost
+   * answer): the record must no longer say what WeCom holds, or a change back to what it says
+   * would be found unchanged and never written. Without the hash the next sync writes what it
+   * finds; a disabled leaver whose re-enabling is in doubt is no longer recorded as disabled, so
+   * a departure disables them again. Best effort, like the claim above: the retry follows anyway.
+   */
+  private async recordDoubt(state: EntityState, e: unknown): Promise<void> {
+    const disabled = state.status === 'disabled';
+    if (state.payloadHash === undefined && !disabled) return;
+    const doubt: EntityState = { ...state, payloadHash: undefined, updatedAt: this.deps.clock.now() };
+    if (disabled) {
+      doubt.status = 'failed';
+      doubt.lastErrcode = e instanceof PlatformError ? e.errcode : undefined;
+      doubt.lastError = `a write that may have re-enabled the member failed: ${errorText(e)}`;
+    }
+    await this.deps.store.put(doubt, { ifVersion: state.version }).catch(() => undefined);
   }
 
   /**

@@ -149,3 +149,51 @@ describe('a rehire whose release answer was lost', () => {
     expect(r.wc.getUser('p026')?.email).toBeUndefined();
   });
 });
+
+describe('a write WeCom applied but whose answer never came, and whose retries all failed', () => {
+  /** The next write: applied in WeCom, answer lost; the 4 retries refused (-1): dead-lettered. */
+  const applyThenFailFiveTimes = (r: Awaited<ReturnType<typeof rigs.start>>) => {
+    r.wc.dropNextAfterApplying('user/update');
+    r.wc.failNext('user/update', -1, 4);
+  };
+
+  // Shrunk: p001 leaves; p001 comes back (the re-enabling write lands in WeCom, but its answer is
+  // lost and every retry fails: dead-lettered); p001 leaves again.
+  it('does not keep a returning leaver enabled in WeCom when they leave again', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }], users: [person('p001', '13900000001')] });
+    await r.reconcile();
+    r.dt.removeUser('p001');
+    await r.settle();
+
+    applyThenFailFiveTimes(r);
+    r.dt.addUser(person('p001', '13900000001'));
+    await r.settle();
+    expect(r.queue.deadLetters).toHaveLength(1);
+    expect(r.wc.getUser('p001')?.enable).toBe(1); // WeCom did re-enable them
+
+    r.dt.removeUser('p001');
+    await r.settle();
+    expect(r.wc.getUser('p001')).toMatchObject({ enable: 0, department: [1] });
+  });
+
+  // Shrunk: p001's title changes (written, answer lost, retries fail: dead-lettered); the title
+  // changes back.
+  it('does not leave WeCom with the abandoned value when DingTalk goes back to what was last recorded', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }], users: [person('p001', '13900000001', [2], { title: '工程师' })] });
+    await r.reconcile();
+    r.dt.updateUser('p001', {}); // recorded as an event writes it, from user/get
+    await r.settle();
+
+    applyThenFailFiveTimes(r);
+    r.dt.updateUser('p001', { title: '经理' });
+    await r.settle();
+    expect(r.queue.deadLetters).toHaveLength(1);
+    expect(r.wc.getUser('p001')?.position).toBe('经理');
+
+    r.dt.updateUser('p001', { title: '工程师' });
+    await r.settle();
+    expect(r.wc.getUser('p001')?.position).toBe('工程师');
+  });
+});
