@@ -5,6 +5,7 @@
  * the shrunk sequence it comes from.
  */
 import { describe, expect, it } from 'vitest';
+import { runOneBatch } from '../../lib/local/worker-loop';
 import { rigLifecycle } from '../correctness/rig';
 
 const rigs = rigLifecycle();
@@ -195,5 +196,28 @@ describe('a write WeCom applied but whose answer never came, and whose retries a
     r.dt.updateUser('p001', { title: '工程师' });
     await r.settle();
     expect(r.wc.getUser('p001')?.position).toBe('工程师');
+  });
+});
+
+describe('a department created in WeCom whose answer was lost, moved in DingTalk before the retry', () => {
+  // Shrunk: department 1018 is created under the root (WeCom creates it, the answer is lost);
+  // it moves under 2 in DingTalk; the create is retried.
+  it('is taken as the sync’s own and moved, not left behind beside a second copy', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }] });
+    await r.reconcile();
+
+    r.wc.dropNextAfterApplying('department/create');
+    r.dt.addDept({ dept_id: 1018, name: '销售', parent_id: 1 });
+    await r.dt.idle();
+    const first = await runOneBatch(r.queue, r.process);
+    expect(first?.response.batchItemFailures).toHaveLength(1);
+    expect(r.wc.getDept(1018)).toMatchObject({ name: '销售', parentid: 1 }); // created all the same
+
+    r.dt.updateDept(1018, { parent_id: 2 });
+    await r.settle();
+    expect((await r.store.get('dept', '1018'))?.wecomId).toBe('1018');
+    expect(r.wc.getDept(1018)).toMatchObject({ name: '销售', parentid: 2 });
+    expect(r.wc.listDepts().filter((d) => d.name === '销售')).toHaveLength(1);
   });
 });
