@@ -4,12 +4,15 @@
  * answer was lost).
  *
  * A WeCom department that already has the wanted id (60008 is "id or sibling name already
- * exists": only the id list tells which) is taken over only when it is the sync's own:
- * - an earlier try of this very create reached WeCom but its answer was lost: the claim that try
- *   left names the id and the parent it asked for, wherever the department has moved since;
+ * exists": only the id list tells which) is taken over only when it is the sync's own. Never
+ * when the store records it as another department's copy (`deptHeldByAnother`: WeCom gave it
+ * this id when that department's own was taken; only a full read of the records tells, on this
+ * rare path alone); otherwise
+ * - when an earlier try of this very create may have made it: the claim that try left names the
+ *   id and the parent it asked for, wherever the department has moved since (the claim cannot
+ *   tell whether that try landed, hence the check above);
  * - or as `mayAdoptDept` allows: under the parent the copy belongs under (what a create whose
- *   saved result was lost leaves behind), and not another record's copy (WeCom gave it this id
- *   when its own was taken; only a full read of the records tells, on this rare path alone).
+ *   saved result was lost leaves behind).
  * Anyone else's keeps its id, and WeCom assigns one to the copy.
  */
 import { isPlatformError } from '../errors';
@@ -17,7 +20,7 @@ import type { DingTalkDept, EntityState, WeComDeptPayload, WeComDirectory } from
 import { WECOM_ERR } from '../wecom/errors';
 import { type ClaimRef, createWithAssignedId } from './assigned-dept-create';
 import type { EntityStateBook } from './entity-state';
-import { claimedDeptPresent, mayAdoptDept, ownsInWeCom } from './identity';
+import { claimedDeptPresent, deptHeldByAnother, mayAdoptDept } from './identity';
 import { wecomDeptIdFor } from './mapping';
 import type { SyncResult } from './outcome';
 
@@ -40,9 +43,8 @@ export async function createDeptCopy(
     const existing = (await wecom.listDepts()).find((d) => d.id === wantedId);
     if (!existing) throw e;
     const ownEarlierTry = claimedDeptPresent(before, new Map([[existing.id, existing]]));
-    const id = String(dept.dept_id);
-    const heldByAnother = !ownEarlierTry && (await states.list('dept')).some((s) => s.id !== id && ownsInWeCom(s) && s.wecomId === String(wantedId));
-    if (ownEarlierTry || mayAdoptDept(existing, payload.parentid, heldByAnother)) {
+    const heldByAnother = deptHeldByAnother(await states.list('dept'), String(dept.dept_id), existing);
+    if ((ownEarlierTry && !heldByAnother) || mayAdoptDept(existing, payload.parentid, heldByAnother)) {
       await wecom.updateDept({ ...payload, id: wantedId });
       return { wecomId: wantedId, result: 'adopted' };
     }

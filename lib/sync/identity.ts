@@ -82,6 +82,14 @@ export function mayAdoptDept(existing: Pick<WeComDeptRef, 'parentid'>, parentid:
   return parentid !== undefined && existing.parentid === parentid && !heldByAnother;
 }
 
+/**
+ * Whether the store records the WeCom department `existing` as another DingTalk department's copy
+ * (WeCom gave it that id when the other's own was taken): not free for `dingId` to adopt.
+ */
+export function deptHeldByAnother(records: readonly EntityState[], dingId: string, existing: Pick<WeComDeptRef, 'id'>): boolean {
+  return records.some((s) => s.id !== dingId && ownsInWeCom(s) && s.wecomId === String(existing.id));
+}
+
 /** The store records the sync as owning a WeCom object that has not been deleted. */
 export function ownsInWeCom(state: EntityState | undefined): state is EntityState & { wecomId: string } {
   return !!state?.owned && !!state.wecomId && state.status !== 'deleted';

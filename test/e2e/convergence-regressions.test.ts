@@ -221,3 +221,26 @@ describe('a department created in WeCom whose answer was lost, moved in DingTalk
     expect(r.wc.listDepts().filter((d) => d.name === '销售')).toHaveLength(1);
   });
 });
+
+describe('a department whose first create WeCom refused, retried once WeCom had given its id to another department', () => {
+  // Shrunk from the fixed seed after the fix above: DingTalk's 1010 gets WeCom 1011 (its own id
+  // is taken by a WeCom-only department); DingTalk's 1011 is created under the same parent, its
+  // first try refused (45009), its claim naming 1011 under the root; the retry finds 1011 there.
+  it('does not take the other department’s copy for its own earlier try', async () => {
+    const r = await rigs.start({}, { seed: false });
+    const own = r.wc.seedDept({ name: '行政(WeCom)', parentid: 1 });
+    r.wc.seedDept({ id: 1010, name: '临时(WeCom)', parentid: own });
+    await r.reconcile();
+    r.dt.addDept({ dept_id: 1010, name: '市场', parent_id: 1 });
+    await r.settle();
+    expect((await r.store.get('dept', '1010'))?.wecomId).toBe('1011');
+
+    r.wc.failNext('department/create', 45009);
+    r.dt.addDept({ dept_id: 1011, name: 'Ops', parent_id: 1 });
+    await r.settle();
+    const second = (await r.store.get('dept', '1011'))?.wecomId;
+    expect(second).not.toBe('1011');
+    expect(r.wc.getDept(1011)).toMatchObject({ name: '市场', parentid: 1 });
+    expect(r.wc.getDept(Number(second))).toMatchObject({ name: 'Ops', parentid: 1 });
+  });
+});

@@ -4,6 +4,7 @@ import {
   caseConflictMessage,
   claimedDeptPresent,
   claimedUserPresent,
+  deptHeldByAnother,
   indexWeComMembers,
   matchUnownedUser,
   matchUser,
@@ -54,6 +55,15 @@ describe('adopting a WeCom department with the wanted id', () => {
 
   it('never one the store records as another DingTalk department’s copy, even under the same parent', () => {
     expect(mayAdoptDept({ parentid: 2 }, 2, true)).toBe(false);
+  });
+
+  it('is held by another record when the store records it as that record’s copy', () => {
+    const dept = (over: Partial<EntityState>) => state({ kind: 'dept', id: '1010', ...over });
+    const existing = { id: 1011, parentid: 1 };
+    expect(deptHeldByAnother([dept({ owned: true, status: 'synced', wecomId: '1011' })], '1011', existing)).toBe(true);
+    expect(deptHeldByAnother([dept({ owned: true, status: 'deleted', wecomId: '1011' })], '1011', existing)).toBe(false);
+    expect(deptHeldByAnother([dept({ status: 'pending', claim: { wecomId: '1011' } })], '1011', existing)).toBe(false);
+    expect(deptHeldByAnother([dept({ id: '1011', owned: true, status: 'synced', wecomId: '1011' })], '1011', existing)).toBe(false); // its own
   });
 });
 
