@@ -100,7 +100,7 @@ class AtLeastWhenGenerated<T> extends fc.Arbitrary<T[]> {
   }
 }
 
-export function scenarioArbitrary(changes: number): fc.Arbitrary<Scenario> {
+function scenarioArbitrary(changes: number): fc.Arbitrary<Scenario> {
   const restart: fc.Arbitrary<Restart> = fc.record({ atStep: fc.nat({ max: Math.max(0, changes - 1) }), crashAfter: nullable(fc.nat({ max: 30 })) });
   return fc.record({
     steps: new AtLeastWhenGenerated(fc.array(step, { maxLength: changes, size: 'max' }), Math.ceil((changes * 3) / 4)),
@@ -139,7 +139,7 @@ export async function checkConvergence(opts: ConvergenceOptions): Promise<Conver
 }
 
 /** The shortest failing run as a reproduction: what happened, then what differs. */
-export function describeFailure(result: ScenarioResult): string {
+function describeFailure(result: ScenarioResult): string {
   const lines = ['what happened:', ...result.trace.map((t) => `  ${t}`)];
   if (result.divergences.length > 0) {
     lines.push(`WeCom differs from DingTalk (${result.divergences.length}):`);
