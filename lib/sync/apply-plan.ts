@@ -1,7 +1,8 @@
 /**
  * Applying a reconcile plan through EntitySync, so outcomes are recorded exactly as the worker
  * records them: departments first (one at a time, parent first), then leavers, then the other
- * users in manager waves, then department deletions (children first, as planned). Writes are
+ * users in manager waves (those refused a mobile or email another holds once more at the end),
+ * then department deletions (children first, as planned). Writes are
  * paced under WeCom's rate, and those that read the entity from DingTalk again first under
  * DingTalk's too.
  *
@@ -14,6 +15,7 @@
 import { mapLimit, PerApiRateLimiter } from '../concurrency';
 import { PlatformError } from '../errors';
 import type { RunReport } from '../ports';
+import { WECOM_ERR } from '../wecom/errors';
 import type { EntitySync, SyncOutcome } from './entity';
 import { errorText } from './error-text';
 import type { PlanOp } from './plan';
@@ -46,6 +48,9 @@ interface ApplyResult {
   stoppedBy: string | undefined;
 }
 
+/** WeCom's refusals of a mobile or an email another member holds. */
+const CONTACT_TAKEN: ReadonlySet<number> = new Set([WECOM_ERR.mobileExists, WECOM_ERR.emailExists]);
+
 /** `onProgress` counts operations done (attempted or skipped) out of all. */
 export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (done: number, total: number) => void): Promise<ApplyResult> {
   const counts: Record<string, number> = {};
@@ -66,15 +71,29 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
    * same way: stop starting new ones rather than make thousands of doomed calls, and say why.
    */
   let stoppedBy: string | undefined;
-  const run = async (op: PlanOp): Promise<void> => {
+  /**
+   * People WeCom refused a mobile or email another member holds: that member may give it up
+   * later in this very run (a colleague whose details changed, written in the same wave), so each
+   * is tried once more, read again and forced, after everyone else.
+   */
+  const lastTries: PlanOp[] = [];
+  const lastTry = (op: PlanOp): Promise<SyncOutcome> => {
+    const releaseFrom = 'releaseFrom' in op ? (op.releaseFrom ?? []) : [];
+    return dingtalkPace.run('user/get', () => wecomPace.run('wecom', () => deps.sync.syncUser(op.id, { force: true, releaseFrom })));
+  };
+  const run = async (op: PlanOp, last = false): Promise<void> => {
     if (stoppedBy !== undefined) {
       skipped++;
       onProgress?.(++done, ops.length);
       return;
     }
     try {
-      const outcome = await paced(op);
+      const outcome = await (last ? lastTry(op) : paced(op));
       notices.push(...(outcome.notices ?? []));
+      if (outcome.result === 'failed' && !last && op.kind === 'user' && CONTACT_TAKEN.has(outcome.errcode ?? 0)) {
+        lastTries.push(op); // counted when it is tried again
+        return;
+      }
       if (outcome.result === 'failed') {
         errors.push({ kind: op.kind, id: op.id, op: op.op, errcode: outcome.errcode, message: outcome.message ?? 'failed' });
       } else {
@@ -94,10 +113,11 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
   await mapLimit(
     ops.filter((o) => o.kind === 'user' && isRemoval(o)),
     deps.writeConcurrency ?? 8,
-    run,
+    (op) => run(op),
   );
   // Managers before the people who report to them, so direct_leader is set in the same run.
-  for (const wave of managerWaves(ops.filter((o) => o.kind === 'user' && !isRemoval(o)))) await mapLimit(wave, deps.writeConcurrency ?? 8, run);
+  for (const wave of managerWaves(ops.filter((o) => o.kind === 'user' && !isRemoval(o)))) await mapLimit(wave, deps.writeConcurrency ?? 8, (op) => run(op));
+  for (const op of lastTries) await run(op, true);
   for (const op of ops.filter((o) => o.op === 'delete_dept')) await run(op);
   return { counts, errors, notices, skipped, stoppedBy };
 }

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runOneBatch } from '../../lib/local/worker-loop';
+import { runReconcile } from '../../lib/sync/reconcile';
 import { rigLifecycle } from '../correctness/rig';
 
 const rigs = rigLifecycle();
@@ -242,5 +243,27 @@ describe('a department whose first create WeCom refused, retried once WeCom had 
     expect(second).not.toBe('1011');
     expect(r.wc.getDept(1011)).toMatchObject({ name: '市场', parentid: 1 });
     expect(r.wc.getDept(Number(second))).toMatchObject({ name: 'Ops', parentid: 1 });
+  });
+});
+
+describe('a new hire given the mobile a colleague changed while the event was lost', () => {
+  // Shrunk from soak seed 777: p029 changes mobile (the event never delivered); p039 joins with
+  // p029's old mobile (refused: p029 still holds it in WeCom); one reconcile writes both, p039
+  // first.
+  it('is created by that reconcile, after the colleague gave the mobile up', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }], users: [person('p029', '13900000004')] });
+    await r.reconcile();
+
+    r.dt.updateUser('p029', { mobile: '13900000038' }, { push: false });
+    r.dt.addUser(person('p039', '13900000004', [1]));
+    await r.settle();
+    expect((await r.store.get('user', 'p039'))?.lastErrcode).toBe(60104);
+
+    // One write at a time, in the scan's order: the root's people first.
+    const run = await runReconcile({ ...r.deps(), writeConcurrency: 1 });
+    expect(run.report.errors).toEqual([]);
+    expect(r.wc.getUser('p029')?.mobile).toBe('+86 13900000038');
+    expect(r.wc.getUser('p039')).toMatchObject({ enable: 1, mobile: '+86 13900000004', department: [1] });
   });
 });
