@@ -141,7 +141,7 @@ export class UserSync {
         write = await this.write(user, payload, owned && state); // once: a verified mobile WeCom would not let go fails here
       }
     } catch (e) {
-      return withNotices(await states.onWriteError('user', userid, current, hash, e), notices);
+      return withNotices(await states.onWriteError('user', userid, current, hash, e, owned ? payload : undefined), notices);
     }
     if ('caseConflict' in write) {
       // Another person's member: never written, never owned, and the claim names nothing of ours.

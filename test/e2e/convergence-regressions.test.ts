@@ -179,6 +179,26 @@ describe('a write WeCom applied but whose answer never came, and whose retries a
     expect(r.wc.getUser('p001')).toMatchObject({ enable: 0, department: [1] });
   });
 
+  // Shrunk from soak seed 31337: p031's mobile changes (written, answer lost, retries fail:
+  // dead-lettered); p031 leaves; p072 joins with that mobile.
+  it('lets the leaver who holds the mobile through it give it up to a new hire', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }], users: [person('p031', '13900000039')] });
+    await r.reconcile();
+    applyThenFailFiveTimes(r);
+    r.dt.updateUser('p031', { mobile: '13900000054' });
+    await r.settle();
+    expect(r.wc.getUser('p031')?.mobile).toBe('+86 13900000054');
+    r.dt.removeUser('p031');
+    await r.settle();
+
+    r.dt.addUser(person('p072', '13900000054'));
+    await r.settle();
+    expect(r.wc.getUser('p072')).toMatchObject({ enable: 1, mobile: '+86 13900000054' });
+    expect(r.wc.getUser('p031')).toMatchObject({ enable: 0 });
+    expect(r.wc.getUser('p031')?.mobile).toBeUndefined();
+  });
+
   // Shrunk: p001's title changes (written, answer lost, retries fail: dead-lettered); the title
   // changes back.
   it('does not leave WeCom with the abandoned value when DingTalk goes back to what was last recorded', async () => {

@@ -165,6 +165,9 @@ describe('write errors: permanent ones are recorded, the others thrown for the q
     const doubted = await store.get('dept', '2');
     expect(doubted).toMatchObject({ status: 'synced', owned: true, wecomId: '2', payload: { name: 'A', parentid: 1 } });
     expect(doubted).not.toHaveProperty('payloadHash');
+    // Given what the write sent, the record keeps that: the newer of what WeCom may hold.
+    await expect(states.onWriteError('dept', '2', doubted, 'hash-c', error, { name: 'C', parentid: 1 })).rejects.toBe(error);
+    expect(await store.get('dept', '2')).toMatchObject({ status: 'synced', payload: { name: 'C', parentid: 1 } });
   });
 
   it('on a retryable error, no longer records a disabled leaver as disabled: the re-enabling may have landed', async () => {
