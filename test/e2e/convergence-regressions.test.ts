@@ -50,6 +50,28 @@ describe('a rehire whose mobile went to a new hire while they were away', () => 
   });
 });
 
+describe('a rehire whose first re-enabling write was lost on the way', () => {
+  // Shrunk from soak seed 31337: p004 leaves; p021 takes p004's mobile (p004 keeps the
+  // placeholder); p004 comes back, and the first write fails before WeCom acts (a lost
+  // connection): the retry must still clear the placeholder.
+  it('comes back without the placeholder address all the same', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }], users: [person('p004', '13900000004')] });
+    await r.reconcile();
+    r.dt.removeUser('p004');
+    await r.settle();
+    r.dt.addUser(person('p021', '13900000004'));
+    await r.settle();
+    expect(r.wc.getUser('p004')?.email).toBe('p004@leavers.invalid');
+
+    r.wc.dropNext('user/update');
+    r.dt.addUser(person('p004', '13900000010'));
+    await r.settle();
+    expect(r.wc.getUser('p004')).toMatchObject({ enable: 1, mobile: '+86 13900000010' });
+    expect(r.wc.getUser('p004')?.email).toBeUndefined();
+  });
+});
+
 describe('a new hire given the mobile of someone whose departure was never delivered', () => {
   // Shrunk: p024 leaves (push lost); p036 joins with p024's mobile; the reconcile runs.
   it('is created by the one reconcile that disables the leaver', async () => {

@@ -92,8 +92,11 @@ describe('a rehire who may hold the placeholder address', () => {
     expect(clearsLeaverPlaceholder(back, gaveMobile)).toBe(true);
     expect(clearsLeaverPlaceholder(back, { ...gaveMobile, status: 'synced' })).toBe(true); // given, whatever came since
   });
-  it('also when the record does not say so but the person is a disabled leaver coming back: a release whose answer was lost is not recorded', () => {
+  it('also when the record does not say so but the person is a disabled leaver coming back, or their last write is in doubt: a release or write whose answer was lost is not recorded', () => {
     expect(clearsLeaverPlaceholder(back, leaver())).toBe(true);
+    expect(clearsLeaverPlaceholder(back, leaver({ status: 'failed' }))).toBe(true);
+    const released = leaver({ status: 'synced', releases: [{ to: 'new', gave: ['mobile'], placeholderEmail: leaverPlaceholderEmail('old'), at: 1 }] });
+    expect(clearsLeaverPlaceholder(back, released)).toBe(true);
   });
   it('keeps the email otherwise: an email of their own replaces it, without a mobile it is all they have, a member never given it keeps its own', () => {
     expect(clearsLeaverPlaceholder({ ...back, email: 'old@example.com' }, gaveMobile)).toBe(false);
