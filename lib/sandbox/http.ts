@@ -1,12 +1,13 @@
 /**
  * What both sandbox simulators share: a real node:http server on 127.0.0.1, per-API call
  * counters, fault injection (a delay, and faults.ts: an errcode, an HTTP status, a dropped
- * connection, any HTTP 200 body, a rewritten answer) and a fixed-window rate limiter. The two
+ * connection, any HTTP 200 body, a rewritten answer, queued or picked by a fault policy) and a
+ * fixed-window rate limiter. The two
  * platforms differ only in their routes, token rules, error codes and JSON encoding, which each
  * simulator supplies by extending `SandboxServer`.
  *
  * Request pipeline, in order: route lookup (unknown path → HTTP 404, not counted) → count the call
- * → read the body → configured delay → queued fault → rate limit → HTTP method → JSON body →
+ * → read the body → configured delay → queued fault, else the fault policy's → rate limit → HTTP method → JSON body →
  * the route's handler → a queued rewrite of its answer. Faults come before everything else so a
  * test can inject any errcode, including the token and rate-limit ones, without arranging the
  * conditions that cause them.
@@ -15,7 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Clock, systemClock } from '../ports';
-import { type AnswerObject, FaultQueue } from './faults';
+import { type AnswerObject, type FaultPolicy, FaultQueue } from './faults';
 
 /** Thrown by route handlers (and hand-edit helpers) to answer with a platform errcode. */
 export class SimError extends Error {
@@ -76,6 +77,7 @@ export abstract class SandboxServer {
   private limit: RateLimit | undefined;
   private readonly routes = new Map<string, Route>();
   private readonly faults = new FaultQueue();
+  private faultPolicy: FaultPolicy | undefined;
   private readonly delays = new Map<string, number>();
   private readonly windows = new Map<string, { start: number; count: number }>();
   private server: Server | undefined;
@@ -166,6 +168,11 @@ export abstract class SandboxServer {
     this.faults.add(api, { kind: 'drop', remaining: count });
   }
 
+  /** The next `count` calls to `api` run (their change happens), then lose their answer: a timeout after the fact. */
+  dropNextAfterApplying(api: string, count = 1): void {
+    this.faults.add(api, { kind: 'dropAfter', remaining: count });
+  }
+
   /** The next `count` calls to `api` answer HTTP 200 with exactly `text` (`'{}'`, `'null'`, …); the route does not run. */
   answerNext(api: string, text: string, count = 1): void {
     this.faults.add(api, { kind: 'answer', text, remaining: count });
@@ -176,16 +183,25 @@ export abstract class SandboxServer {
     this.faults.add(api, { kind: 'rewrite', rewrite, remaining: count });
   }
 
+  /**
+   * From now on, every call no queued fault claims asks `policy` for one (random-faults.ts picks
+   * them at a rate); undefined removes it. `clearFaults` removes it too.
+   */
+  setFaultPolicy(policy: FaultPolicy | undefined): void {
+    this.faultPolicy = policy;
+  }
+
   /** Every later call to `api` waits `ms` before being processed; 0 removes the delay. */
   delayMs(api: string, ms: number): void {
     if (ms > 0) this.delays.set(api, ms);
     else this.delays.delete(api);
   }
 
-  /** Forgets queued faults and delays. */
+  /** Forgets queued faults, delays and the fault policy. */
   clearFaults(): void {
     this.faults.clear();
     this.delays.clear();
+    this.faultPolicy = undefined;
   }
 
   resetCalls(): void {
@@ -246,7 +262,7 @@ export abstract class SandboxServer {
       }
     }
 
-    const fault = this.faults.take(api);
+    const fault = this.faults.take(api) ?? this.faultPolicy?.({ api, query: withoutToken(url.searchParams), body: raw });
     if (fault?.kind === 'drop') {
       req.socket.destroy();
       return;
@@ -281,10 +297,21 @@ export abstract class SandboxServer {
       answer = { errcode: e.errcode, errmsg: e.errmsg ?? this.errmsgFor(e.errcode) };
     }
     if (res.destroyed) return;
+    if (fault?.kind === 'dropAfter') {
+      req.socket.destroy(); // the route has run: its change stays, its answer never arrives
+      return;
+    }
     const decorated = this.decorate(answer, { ip });
     const text = this.serialize(fault?.kind === 'rewrite' ? fault.rewrite(decorated) : decorated);
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(text);
   }
+}
+
+/** The query a fault policy sees: the access token is no part of what a call is about. */
+function withoutToken(query: URLSearchParams): URLSearchParams {
+  const copy = new URLSearchParams(query);
+  copy.delete('access_token');
+  return copy;
 }
 
 /** The whole body as UTF-8, or undefined when it exceeds MAX_BODY_BYTES. */

@@ -1,9 +1,10 @@
 /**
  * Applying a reconcile plan through EntitySync, so outcomes are recorded exactly as the worker
  * records them: departments first (one at a time, parent first), then leavers, then the other
- * users in manager waves, then department deletions (children first, as planned). Every call, the
- * fresh DingTalk reads and the WeCom writes, is paced by the clients (lib/rate-budget.ts) under
- * the reconcile's share of each platform's limit.
+ * users in manager waves (those refused a mobile or email another holds once more at the end),
+ * then department deletions (children first, as planned). Every call, the fresh DingTalk reads
+ * and the WeCom writes, is paced by the clients (lib/rate-budget.ts) under the reconcile's share
+ * of each platform's limit.
  *
  * A write to an entity the store has a record of is made from a fresh DingTalk read under the
  * entity's lease, never from the scan: a worker may have written newer data since the scan, and
@@ -17,6 +18,7 @@
 import { mapLimit } from '../concurrency';
 import { PlatformError } from '../errors';
 import type { RunReport } from '../ports';
+import { WECOM_ERR } from '../wecom/errors';
 import type { EntitySync, SyncOutcome } from './entity';
 import { errorText } from './error-text';
 import type { PlanOp } from './plan';
@@ -44,6 +46,9 @@ interface ApplyResult {
   stoppedBy: string | undefined;
 }
 
+/** WeCom's refusals of a mobile or an email another member holds. */
+const CONTACT_TAKEN: ReadonlySet<number> = new Set([WECOM_ERR.mobileExists, WECOM_ERR.emailExists]);
+
 /** `onProgress` counts operations done (attempted or skipped) out of all. */
 export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (done: number, total: number) => void): Promise<ApplyResult> {
   const counts: Record<string, number> = {};
@@ -57,15 +62,29 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
    * same way: stop starting new ones rather than make thousands of doomed calls, and say why.
    */
   let stoppedBy: string | undefined;
-  const run = async (op: PlanOp): Promise<void> => {
+  /**
+   * People WeCom refused a mobile or email another member holds: that member may give it up
+   * later in this very run (a colleague whose details changed, written in the same wave), so each
+   * is tried once more, read again and forced, after everyone else.
+   */
+  const lastTries: PlanOp[] = [];
+  const lastTry = (op: PlanOp): Promise<SyncOutcome> => {
+    const releaseFrom = 'releaseFrom' in op ? (op.releaseFrom ?? []) : [];
+    return deps.sync.syncUser(op.id, { force: true, releaseFrom });
+  };
+  const run = async (op: PlanOp, last = false): Promise<void> => {
     if (stoppedBy !== undefined) {
       skipped++;
       onProgress?.(++done, ops.length);
       return;
     }
     try {
-      const outcome = await applyOp(deps.sync, op);
+      const outcome = await (last ? lastTry(op) : applyOp(deps.sync, op));
       notices.push(...(outcome.notices ?? []));
+      if (outcome.result === 'failed' && !last && op.kind === 'user' && CONTACT_TAKEN.has(outcome.errcode ?? 0)) {
+        lastTries.push(op); // counted when it is tried again
+        return;
+      }
       if (outcome.result === 'failed') {
         const error = { kind: op.kind, id: op.id, op: op.op, errcode: outcome.errcode, message: outcome.message ?? 'failed' };
         (op.op === 'conflict_user' ? conflicts : errors).push(error);
@@ -81,15 +100,16 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
   // WeCom asks for departments to be created one at a time, parent first.
   const depts = ops.filter((o) => o.kind === 'dept' && o.op !== 'delete_dept');
   for (const op of depts) await run(op);
-  // Leavers before the others: a rehire may need the mobile or email a leaver gives up once disabled.
-  const leaving = (o: PlanOp) => o.op === 'disable_user' || o.op === 'delete_user';
+  // Leavers before everyone else: a person may need a mobile or email a leaver gives up once disabled.
+  const isRemoval = (o: PlanOp) => o.op === 'disable_user' || o.op === 'delete_user';
   await mapLimit(
-    ops.filter((o) => leaving(o)),
+    ops.filter((o) => o.kind === 'user' && isRemoval(o)),
     deps.writeConcurrency ?? 8,
-    run,
+    (op) => run(op),
   );
   // Managers before the people who report to them, so direct_leader is set in the same run.
-  for (const wave of managerWaves(ops.filter((o) => o.kind === 'user' && !leaving(o)))) await mapLimit(wave, deps.writeConcurrency ?? 8, run);
+  for (const wave of managerWaves(ops.filter((o) => o.kind === 'user' && !isRemoval(o)))) await mapLimit(wave, deps.writeConcurrency ?? 8, (op) => run(op));
+  for (const op of lastTries) await run(op, true);
   for (const op of ops.filter((o) => o.op === 'delete_dept')) await run(op);
   return { counts, errors, conflicts, notices, skipped, stoppedBy };
 }

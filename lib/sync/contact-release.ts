@@ -61,6 +61,24 @@ function ownsMember(state: EntityState | undefined): state is EntityState & { we
   return !!state?.owned && !!state.wecomId && state.status !== 'deleted' && state.payload !== undefined;
 }
 
+/**
+ * Whether a write for a member the sync owns must clear the placeholder address it may hold as a
+ * leaver: DingTalk gives the person no email, a mobile is sent (WeCom refuses a member with
+ * neither), and the record says a placeholder was given (in the last payload or a release), or
+ * is not `synced`: a leaver coming back, or one whose last write is in doubt, may hold one the
+ * record does not show (a release, or a write, whose answer was lost). It is cleared as a
+ * released mobile is, sent empty; an old address DingTalk no longer gives goes with it.
+ */
+export function clearsLeaverPlaceholder(sending: Pick<WeComUserPayload, 'userid' | 'mobile' | 'email'>, record: EntityState | undefined): boolean {
+  if (sending.email !== undefined || !sending.mobile || !record) return false;
+  const placeholder = leaverPlaceholderEmail(sending.userid);
+  return (
+    record.status !== 'synced' ||
+    (record.payload as WeComUserPayload | undefined)?.email === placeholder ||
+    (record.releases ?? []).some((r) => r.placeholderEmail === placeholder)
+  );
+}
+
 /** A leaver the sync may take contact details from: owned, in WeCom, and disabled there. */
 export function mayRelease(state: EntityState | undefined): state is EntityState & { wecomId: string; payload: WeComUserPayload } {
   return !!state?.owned && !!state.wecomId && state.status === 'disabled' && state.payload !== undefined;

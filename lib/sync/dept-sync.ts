@@ -14,14 +14,13 @@ import { isPlatformError } from '../errors';
 import type { Logger } from '../log';
 import type { DingTalkDept, DingTalkDirectory, EntityState, WeComDeptPayload, WeComDirectory } from '../ports';
 import { WECOM_ERR } from '../wecom/errors';
-import { type ClaimRef, createWithAssignedId } from './assigned-dept-create';
 import { DeptChainJudge } from './dept-chain';
 import { type DeptConflictDeps, DeptConflicts, type Resolution } from './dept-conflicts';
 import { type DeptContext, DeptOperations, readDept, rememberDept } from './dept-context';
+import { createDeptCopy } from './dept-create';
 import { DeptRemoval } from './dept-removal';
 import { WaitingUsers } from './dept-waiting';
 import type { EntityStateBook } from './entity-state';
-import { mayAdoptDept } from './identity';
 import { MappingError, mapDept, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
 import { changedSinceRead, type SyncOutcome, type SyncResult, sameAsLastWrite } from './outcome';
 import { deptOrderChanged, deptPayloadHash } from './payload-hash';
@@ -45,8 +44,8 @@ export interface DeptSyncDeps {
 /**
  * `force` writes even when the stored hash says nothing changed. `ifVersion`: write only if the
  * store still holds this version. `state`: the record already read, to save reading it again.
- * (Whether a WeCom department with the wanted id is adopted is decided by `mayAdoptDept` alone,
- * for the worker and the reconcile alike.)
+ * (Whether a WeCom department with the wanted id is adopted is decided by `mayAdoptDept`, for
+ * the worker and the reconcile alike, and by the claim an earlier try left: dept-create.ts.)
  */
 export interface ApplyDeptOptions {
   force?: boolean;
@@ -214,10 +213,10 @@ export class DeptSync {
     const wantedId = wecomDeptIdFor(dept.dept_id);
     const intended = { wecomId: wantedId === undefined ? undefined : String(wantedId), payload };
     const current = creating ? await states.claim('dept', id, state, intended) : state;
-    const claim = current && { state: current }; // a create may add to the claim: see createDept
+    const claim = current && { state: current }; // a create may add to the claim: see createDeptCopy
     let restoring = false;
     const write = async (): Promise<{ wecomId: number; result: SyncResult }> => {
-      if (creating) return this.createDept(dept, payload, claim!);
+      if (creating) return createDeptCopy(this.deps, dept, payload, claim!, state);
       const wecomId = Number(state!.wecomId);
       try {
         await this.deps.wecom.updateDept({ ...payload, id: wecomId });
@@ -272,31 +271,5 @@ export class DeptSync {
     // Moved (or renamed) out of a department whose deletion it held up: that one may go now.
     await this.removal.retryBlocked(state?.blocking);
     return { kind: 'dept', id, result, wecomId: String(wecomId) };
-  }
-
-  /**
-   * Creates with the DingTalk id when WeCom can take it, else lets WeCom assign one. A WeCom
-   * department that already has the id is adopted only as `mayAdoptDept` allows (under the same
-   * parent: what a create whose state write was lost leaves behind).
-   * An id WeCom assigns comes only in the answer: `createWithAssignedId` finds it if that was lost.
-   */
-  private async createDept(dept: DingTalkDept, payload: WeComDeptPayload, claim: ClaimRef): Promise<{ wecomId: number; result: SyncResult }> {
-    const { wecom } = this.deps;
-    const wantedId = wecomDeptIdFor(dept.dept_id);
-    const assigned = async () => ({ wecomId: await createWithAssignedId(this.deps, claim, payload), result: 'created' as const });
-    if (wantedId === undefined) return assigned();
-    try {
-      return { wecomId: await wecom.createDept({ ...payload, id: wantedId }), result: 'created' };
-    } catch (e) {
-      if (!isPlatformError(e, WECOM_ERR.deptExists)) throw e;
-      // deptExists is "id or sibling name already exists": only the id list can tell which.
-      const existing = (await wecom.listDepts()).find((d) => d.id === wantedId);
-      if (!existing) throw e;
-      if (mayAdoptDept(existing, payload.parentid)) {
-        await wecom.updateDept({ ...payload, id: wantedId });
-        return { wecomId: wantedId, result: 'adopted' };
-      }
-      return assigned(); // the id is someone else's
-    }
   }
 }

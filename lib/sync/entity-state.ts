@@ -17,6 +17,7 @@ import { noteStateWrite } from '../history/observed-writes';
 import type { Logger } from '../log';
 import { redactPersonalData } from '../personal-data';
 import { type Clock, type EntityKind, type EntityState, type EntityStatus, StaleStateError, type StateStore } from '../ports';
+import { errorText } from './error-text';
 import type { SyncOutcome } from './outcome';
 
 /** A claim older than this was left by a worker that died mid-create and may be taken over. */
@@ -142,8 +143,16 @@ export class EntityStateBook {
    * A WeCom write failed: a permanent failure is recorded and returned as `failed` (the message is
    * acknowledged); anything else is thrown for the queue to retry, after releasing a claim this
    * call took, and after logging loudly what to fix when it is a configuration error.
+   * `attempted`: the payload the write sent, which WeCom may hold now (see recordDoubt).
    */
-  async onWriteError(kind: EntityKind, id: string, state: EntityState | undefined, hash: string | undefined, e: unknown): Promise<SyncOutcome> {
+  async onWriteError(
+    kind: EntityKind,
+    id: string,
+    state: EntityState | undefined,
+    hash: string | undefined,
+    e: unknown,
+    attempted?: EntityState['payload'],
+  ): Promise<SyncOutcome> {
     if (e instanceof PlatformError && e.failure === 'permanent') {
       return this.recordPermanent(kind, id, state, { errcode: e.errcode, message: `${e.api}: ${e.errmsg}`, payloadHash: hash });
     }
@@ -163,7 +172,29 @@ export class EntityStateBook {
         { ...state, status: 'failed', updatedAt: this.deps.clock.now(), lastError: 'creation interrupted' },
         { ifVersion: state.version },
       ).catch(() => undefined);
+    else if (state?.owned) await this.recordDoubt(state, e, attempted);
     throw e;
+  }
+
+  /**
+   * A write that failed retryably may have reached WeCom all the same (a timeout, a lost
+   * answer): the record must no longer say what WeCom holds, or a change back to what it says
+   * would be found unchanged and never written. Without the hash the next sync writes what it
+   * finds; the payload kept is the one attempted, the newer of the two WeCom may hold (a mobile
+   * it carries is one a leaver may have to give up); a disabled leaver whose re-enabling is in
+   * doubt is no longer recorded as disabled, so a departure disables them again. Best effort,
+   * like the claim above: the retry follows anyway.
+   */
+  private async recordDoubt(state: EntityState, e: unknown, attempted: EntityState['payload']): Promise<void> {
+    const disabled = state.status === 'disabled';
+    if (state.payloadHash === undefined && !disabled && attempted === undefined) return;
+    const doubt: EntityState = { ...state, payload: attempted ?? state.payload, payloadHash: undefined, updatedAt: this.deps.clock.now() };
+    if (disabled) {
+      doubt.status = 'failed';
+      doubt.lastErrcode = e instanceof PlatformError ? e.errcode : undefined;
+      doubt.lastError = `a write that may have re-enabled the member failed: ${redactPersonalData(errorText(e))}`;
+    }
+    await this.write(state, doubt, { ifVersion: state.version }).catch(() => undefined);
   }
 
   /**

@@ -75,9 +75,19 @@ export function caseConflictMessage(match: { wecomUserid: string; heldBy?: strin
  * department's copy: only when it sits under the parent the copy belongs under, which is what a
  * create whose state write was lost leaves behind. One elsewhere is someone else's, made by hand
  * or by another tool; `parentid` undefined (the parent has no WeCom copy yet) never matches.
+ * One the store records as another DingTalk department's copy (`heldByAnother`: WeCom assigned
+ * it that id when its own was taken) is that department's, wherever it sits.
  */
-export function mayAdoptDept(existing: Pick<WeComDeptRef, 'parentid'>, parentid: number | undefined): boolean {
-  return parentid !== undefined && existing.parentid === parentid;
+export function mayAdoptDept(existing: Pick<WeComDeptRef, 'parentid'>, parentid: number | undefined, heldByAnother: boolean): boolean {
+  return parentid !== undefined && existing.parentid === parentid && !heldByAnother;
+}
+
+/**
+ * Whether the store records the WeCom department `existing` as another DingTalk department's copy
+ * (WeCom gave it that id when the other's own was taken): not free for `dingId` to adopt.
+ */
+export function deptHeldByAnother(records: readonly EntityState[], dingId: string, existing: Pick<WeComDeptRef, 'id'>): boolean {
+  return records.some((s) => s.id !== dingId && ownsInWeCom(s) && s.wecomId === String(existing.id));
 }
 
 /** The store records the sync as owning a WeCom object that has not been deleted. */

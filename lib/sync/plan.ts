@@ -117,6 +117,8 @@ export function planReconcile(input: PlanInput): Plan {
     (id) => roots.has(id) || !dingDepts.has(id),
   );
   const deptOps: PlanOp[] = [];
+  /** WeCom department ids the store records as some DingTalk department's copy, and whose. */
+  const heldDepts = new Map(input.deptStates.filter(owns).map((s) => [s.wecomId, s.id]));
   /** The WeCom id a DingTalk department has now, when known; new departments get theirs on apply. */
   const mappedDept = (dingId: number): number | undefined => {
     // The worker's judge (scope.ts): DingTalk's root excluded is no place for anyone.
@@ -138,8 +140,9 @@ export function planReconcile(input: PlanInput): Plan {
       const wanted = wecomDeptIdFor(dept.dept_id);
       const existing = wanted === undefined ? undefined : wecomDept.get(wanted);
       const parentid = roots.has(dept.dept_id) ? WECOM_ROOT_DEPT_ID : dept.parent_id === undefined ? undefined : mappedDept(dept.parent_id);
-      // As the worker decides on the same id (mayAdoptDept): one elsewhere is someone else's, and WeCom assigns a new id.
-      if (existing && mayAdoptDept(existing, parentid)) push('adopt_dept', `adopt WeCom department ${wanted} as "${dept.name}"`, false);
+      // As the worker decides on the same id (mayAdoptDept): one elsewhere, or another record's copy, is someone else's, and WeCom assigns a new id.
+      const heldByAnother = wanted !== undefined && (heldDepts.get(String(wanted)) ?? id) !== id;
+      if (existing && mayAdoptDept(existing, parentid, heldByAnother)) push('adopt_dept', `adopt WeCom department ${wanted} as "${dept.name}"`, false);
       // A create that failed is retried here even if nothing changed (the worker does not retry it).
       else if (state?.status === 'failed') push('create_dept', `retry create "${dept.name}" after ${state.lastErrcode ?? 'an error'}`, true);
       else push('create_dept', `create "${dept.name}"`, false);
@@ -174,12 +177,12 @@ export function planReconcile(input: PlanInput): Plan {
   const dingUsers = new Map(input.dingtalkUsers.map((u) => [u.userid, u]));
   const keepsLeaversSynced = input.config.onLeave === 'ignore';
   const leads = (id: string) => willLead(userState.get(id), dingUsers.has(id), keepsLeaversSynced);
-  // Leavers disabled in this same run are disabled before anyone is written (apply-plan.ts), so
-  // they may give up their contact details too: a rehire seen with the leaver's departure is
-  // created in the same run.
+  // ---- Leavers: owned users no longer in DingTalk's scope. Those this run disables count as
+  // disabled leavers already: apply-plan.ts removes leavers before it writes anyone else, so a
+  // person who needs a mobile or email one of them holds can take it in the same run.
   const { removalOps, ownedUsers } = planLeavers(input.userStates, dingUsers, wecomMembers, input.config.onLeave);
-  const disabledNow = new Set(removalOps.filter((o) => o.op === 'disable_user').map((o) => o.id));
-  const leavers = indexLeaverContacts(input.userStates.map((s) => (disabledNow.has(s.id) ? { ...s, status: 'disabled' as const } : s)));
+  const disabling = new Set(removalOps.filter((o) => o.op === 'disable_user').map((o) => o.id));
+  const leavers = indexLeaverContacts(input.userStates.map((s) => (disabling.has(s.id) && owns(s) ? { ...s, status: 'disabled' as const } : s)));
   // Owned users by the WeCom member they hold: an exact match that another state holds is not free to adopt.
   const heldMembers = new Map(input.userStates.filter(owns).map((s) => [userKey(s.wecomId), s.id]));
   const userOps: PlanOp[] = [];

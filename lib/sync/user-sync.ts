@@ -9,7 +9,7 @@ import { isPlatformError } from '../errors';
 import type { Logger } from '../log';
 import type { DingTalkDirectory, DingTalkUser, EntityState, WeComDirectory, WeComUserPayload } from '../ports';
 import { WECOM_ERR } from '../wecom/errors';
-import { type ContactReleaser, isContactTaken } from './contact-release';
+import { type ContactReleaser, clearsLeaverPlaceholder, isContactTaken } from './contact-release';
 import type { DeptSync } from './dept-sync';
 import { mayLead } from './direct-leader';
 import { ConcurrentWriteError, type EntityStateBook } from './entity-state';
@@ -135,15 +135,15 @@ export class UserSync {
     let notices: Notice[] = [];
     try {
       try {
-        write = await this.write(user, payload, owned);
+        write = await this.write(user, payload, owned && state);
       } catch (e) {
         if (!isContactTaken(e)) throw e;
         notices = await this.deps.contacts.release(userid, { mobile: payload.mobile, email: payload.email }, opts.releaseFrom);
         if (notices.length === 0) throw e;
-        write = await this.write(user, payload, owned); // once: a verified mobile WeCom would not let go fails here
+        write = await this.write(user, payload, owned && state); // once: a verified mobile WeCom would not let go fails here
       }
     } catch (e) {
-      return withNotices(await states.onWriteError('user', userid, current, hash, e), notices);
+      return withNotices(await states.onWriteError('user', userid, current, hash, e, owned ? payload : undefined), notices);
     }
     if ('caseConflict' in write) {
       // Another person's member: never written, never owned, and the claim names nothing of ours.
@@ -171,15 +171,17 @@ export class UserSync {
   /**
    * Writes are idempotent: an update that finds nothing creates, a create that finds the userid
    * updates — but only a member with exactly this userid; WeCom's case-insensitive match may be
-   * someone else.
+   * someone else. `owned`: the record of the member the sync owns, which tells whether a rehire
+   * may still hold their leaver's placeholder address.
    */
-  private async write(user: DingTalkUser, payload: WeComUserPayload, owned: boolean): Promise<UserWrite> {
+  private async write(user: DingTalkUser, payload: WeComUserPayload, owned: EntityState | false | undefined): Promise<UserWrite> {
     const { wecom } = this.deps;
     const toCreate = knownFieldsOnly(payload, user);
     const { to_invite: _invitationIsForCreateOnly, ...toUpdate } = toCreate;
     if (owned) {
+      const update = clearsLeaverPlaceholder(toUpdate, owned) ? { ...toUpdate, email: '' } : toUpdate;
       try {
-        await wecom.updateUser(toUpdate);
+        await wecom.updateUser(update);
         return { result: 'updated' };
       } catch (e) {
         if (!isPlatformError(e, WECOM_ERR.useridNotFound)) throw e;

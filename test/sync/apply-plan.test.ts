@@ -43,7 +43,7 @@ const ops: PlanOp[] = [
 ];
 
 describe('operations run in an order WeCom accepts', () => {
-  it('departments first, then users with managers before their reports, then department deletions', async () => {
+  it('departments first, then leavers, then the other users with managers before their reports, then department deletions', async () => {
     const { calls, deps } = stubSync();
     await applyPlan(deps, ops);
     expect(calls).toEqual([
@@ -64,12 +64,12 @@ describe('operations run in an order WeCom accepts', () => {
 
 describe('what a run reports', () => {
   it('counts what succeeded per operation and lists what failed, with progress for each', async () => {
-    const { deps } = stubSync((call) => (call.startsWith('applyUser b') ? { result: 'failed', errcode: WECOM_ERR.mobileExists, message: 'taken' } : {}));
+    const { deps } = stubSync((call) => (call.startsWith('applyUser b') ? { result: 'failed', errcode: WECOM_ERR.badMobile, message: 'bad mobile' } : {}));
     const progress: number[] = [];
     const result = await applyPlan(deps, ops, (done, total) => progress.push(done / total));
     expect(result).toEqual({
       counts: { create_dept: 1, adopt_dept: 1, update_dept: 1, update_user: 1, disable_user: 1, delete_dept: 1 },
-      errors: [{ kind: 'user', id: 'b', op: 'create_user', errcode: WECOM_ERR.mobileExists, message: 'taken' }],
+      errors: [{ kind: 'user', id: 'b', op: 'create_user', errcode: WECOM_ERR.badMobile, message: 'bad mobile' }],
       conflicts: [],
       notices: [],
       skipped: 0,
@@ -77,6 +77,22 @@ describe('what a run reports', () => {
     });
     expect(progress).toHaveLength(ops.length);
     expect(progress.at(-1)).toBe(1);
+  });
+
+  it('tries a person WeCom refused a mobile or email once more after everyone else, read again and forced', async () => {
+    const taken = { result: 'failed' as const, errcode: WECOM_ERR.mobileExists, message: 'taken' };
+    const once = stubSync((call) => (call.startsWith('applyUser b') ? taken : {}));
+    const progress: number[] = [];
+    const result = await applyPlan(once.deps, ops, (done, total) => progress.push(done / total));
+    expect(once.calls.slice(-3)).toEqual(['syncUser c {"force":true,"releaseFrom":[]}', 'syncUser b {"force":true,"releaseFrom":[]}', 'syncDept 9']);
+    expect(result.errors).toEqual([]);
+    expect(result.counts.create_user).toBe(1);
+    expect(progress).toHaveLength(ops.length);
+    // Refused again: recorded, and not tried a third time.
+    const twice = stubSync((call) => (call.startsWith('applyUser b') || call.startsWith('syncUser b') ? taken : {}));
+    const again = await applyPlan(twice.deps, ops);
+    expect(twice.calls.filter((c) => c.includes(' b '))).toHaveLength(2);
+    expect(again.errors).toEqual([{ kind: 'user', id: 'b', op: 'create_user', errcode: WECOM_ERR.mobileExists, message: 'taken' }]);
   });
 
   it('stops starting operations after a configuration error, and says why', async () => {

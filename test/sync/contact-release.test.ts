@@ -8,6 +8,7 @@ import { FileStateStore } from '../../lib/local/file-store';
 import type { EntityState, WeComUserPayload } from '../../lib/ports';
 import {
   ContactReleaser,
+  clearsLeaverPlaceholder,
   contactsOf,
   indexLeaverContacts,
   isContactTaken,
@@ -81,6 +82,27 @@ describe('what a leaver gives up and keeps', () => {
     expect(dotted).toMatch(/^leaver-[0-9a-f]{16}@leavers\.invalid$/);
     expect(leaverPlaceholderEmail('Zhang.San@corp')).toBe(dotted); // userids are unique ignoring case
     expect(Buffer.byteLength(leaverPlaceholderEmail('a'.repeat(64)))).toBeLessThanOrEqual(64);
+  });
+});
+
+describe('a rehire who may hold the placeholder address', () => {
+  const gaveMobile = leaver({ payload: payload({ mobile: undefined, email: leaverPlaceholderEmail('old') }) });
+  const back = { userid: 'old', mobile: '+86 13900000010' };
+  it('has it cleared when DingTalk gives no email and a mobile is sent', () => {
+    expect(clearsLeaverPlaceholder(back, gaveMobile)).toBe(true);
+    expect(clearsLeaverPlaceholder(back, { ...gaveMobile, status: 'synced' })).toBe(true); // given, whatever came since
+  });
+  it('also when the record does not say so but the person is a disabled leaver coming back, or their last write is in doubt: a release or write whose answer was lost is not recorded', () => {
+    expect(clearsLeaverPlaceholder(back, leaver())).toBe(true);
+    expect(clearsLeaverPlaceholder(back, leaver({ status: 'failed' }))).toBe(true);
+    const released = leaver({ status: 'synced', releases: [{ to: 'new', gave: ['mobile'], placeholderEmail: leaverPlaceholderEmail('old'), at: 1 }] });
+    expect(clearsLeaverPlaceholder(back, released)).toBe(true);
+  });
+  it('keeps the email otherwise: an email of their own replaces it, without a mobile it is all they have, a member never given it keeps its own', () => {
+    expect(clearsLeaverPlaceholder({ ...back, email: 'old@example.com' }, gaveMobile)).toBe(false);
+    expect(clearsLeaverPlaceholder({ userid: 'old', email: undefined }, gaveMobile)).toBe(false);
+    expect(clearsLeaverPlaceholder(back, leaver({ status: 'synced' }))).toBe(false);
+    expect(clearsLeaverPlaceholder(back, undefined)).toBe(false);
   });
 });
 

@@ -149,6 +149,48 @@ describe('write errors: permanent ones are recorded, the others thrown for the q
     expect(await store.get('dept', '2')).toMatchObject({ status: 'failed', lastError: 'creation interrupted' });
   });
 
+  it('on a retryable error, stops recording what WeCom holds for an owned entity: the write may have landed', async () => {
+    const { store, states } = setup();
+    await states.save(undefined, {
+      kind: 'dept',
+      id: '2',
+      owned: true,
+      wecomId: '2',
+      status: 'synced',
+      payloadHash: 'hash-a',
+      payload: { name: 'A', parentid: 1 },
+    });
+    const error = wecomError(-1, 'retryable');
+    await expect(states.onWriteError('dept', '2', await store.get('dept', '2'), 'hash-b', error)).rejects.toBe(error);
+    const doubted = await store.get('dept', '2');
+    expect(doubted).toMatchObject({ status: 'synced', owned: true, wecomId: '2', payload: { name: 'A', parentid: 1 } });
+    expect(doubted).not.toHaveProperty('payloadHash');
+    // Given what the write sent, the record keeps that: the newer of what WeCom may hold.
+    await expect(states.onWriteError('dept', '2', doubted, 'hash-c', error, { name: 'C', parentid: 1 })).rejects.toBe(error);
+    expect(await store.get('dept', '2')).toMatchObject({ status: 'synced', payload: { name: 'C', parentid: 1 } });
+  });
+
+  it('on a retryable error, no longer records a disabled leaver as disabled: the re-enabling may have landed', async () => {
+    const { store, states } = setup();
+    await states.save(undefined, {
+      kind: 'user',
+      id: 'p001',
+      owned: true,
+      wecomId: 'p001',
+      status: 'disabled',
+      payload: { userid: 'p001', name: 'P', department: [1] },
+    });
+    const error = wecomError(-1, 'retryable');
+    await expect(states.onWriteError('user', 'p001', await store.get('user', 'p001'), 'h', error)).rejects.toBe(error);
+    expect(await store.get('user', 'p001')).toMatchObject({
+      status: 'failed',
+      owned: true,
+      wecomId: 'p001',
+      lastErrcode: -1,
+      lastError: expect.stringMatching(/re-enabled/),
+    });
+  });
+
   it('logs a configuration error loudly, then throws it', async () => {
     const { states, logger } = setup();
     const error = wecomError(WECOM_ERR.untrustedIp, 'configuration');

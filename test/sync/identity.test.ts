@@ -4,6 +4,7 @@ import {
   caseConflictMessage,
   claimedDeptPresent,
   claimedUserPresent,
+  deptHeldByAnother,
   indexWeComMembers,
   matchUnownedUser,
   matchUser,
@@ -47,9 +48,22 @@ describe('userids, as WeCom compares them', () => {
 
 describe('adopting a WeCom department with the wanted id', () => {
   it('only under the parent the copy belongs under', () => {
-    expect(mayAdoptDept({ parentid: 2 }, 2)).toBe(true);
-    expect(mayAdoptDept({ parentid: 1 }, 2)).toBe(false);
-    expect(mayAdoptDept({ parentid: 1 }, undefined)).toBe(false);
+    expect(mayAdoptDept({ parentid: 2 }, 2, false)).toBe(true);
+    expect(mayAdoptDept({ parentid: 1 }, 2, false)).toBe(false);
+    expect(mayAdoptDept({ parentid: 1 }, undefined, false)).toBe(false);
+  });
+
+  it('never one the store records as another DingTalk department’s copy, even under the same parent', () => {
+    expect(mayAdoptDept({ parentid: 2 }, 2, true)).toBe(false);
+  });
+
+  it('is held by another record when the store records it as that record’s copy', () => {
+    const dept = (over: Partial<EntityState>) => state({ kind: 'dept', id: '1010', ...over });
+    const existing = { id: 1011, parentid: 1 };
+    expect(deptHeldByAnother([dept({ owned: true, status: 'synced', wecomId: '1011' })], '1011', existing)).toBe(true);
+    expect(deptHeldByAnother([dept({ owned: true, status: 'deleted', wecomId: '1011' })], '1011', existing)).toBe(false);
+    expect(deptHeldByAnother([dept({ status: 'pending', claim: { wecomId: '1011' } })], '1011', existing)).toBe(false);
+    expect(deptHeldByAnother([dept({ id: '1011', owned: true, status: 'synced', wecomId: '1011' })], '1011', existing)).toBe(false); // its own
   });
 });
 

@@ -246,6 +246,9 @@ describe('planReconcile: identity and adoption follow the worker’s rules (iden
     expect(deptOps(input({ deptStates, wecomDepts: elsewhere }))).toEqual(['create_dept 3']);
     // A parent with no WeCom copy yet: nothing to compare with, so nothing is adopted.
     expect(deptOps(input({ deptStates: c.deptStates.filter((s) => s.id !== '2' && s.id !== '3') }))).toEqual(['adopt_dept 2', 'create_dept 3']);
+    // Another record's copy (WeCom gave it id 3 when its own was taken): not free, wherever it sits.
+    const heldByAnother = [...deptStates, { ...c.deptStates.find((s) => s.id === '3')!, id: '9' }];
+    expect(deptOps(input({ deptStates: heldByAnother }))).toEqual(['create_dept 3']);
   });
 
   it('finds owned members ignoring case, as WeCom does: another spelling is not a deletion', () => {
@@ -356,10 +359,18 @@ describe('planReconcile: contact details held by disabled leavers', () => {
     expect(planned(leaver({}))).toEqual([
       expect.objectContaining({ op: 'adopt_user', releaseFrom: ['old'], changes: expect.stringContaining('from disabled old') }),
     ]);
-    // Enabled and staying (in DingTalk), kept by `ignore`, or not the sync's.
-    for (const other of [leaver({ status: 'synced' }), leaver({ status: 'ignored' }), leaver({ owned: false })]) {
-      expect(planned(other, other.status === 'synced')[0]).not.toHaveProperty('releaseFrom');
+    for (const other of [leaver({ status: 'ignored' }), leaver({ owned: false })]) {
+      expect(planned(other)[0]).not.toHaveProperty('releaseFrom');
     }
+    // An enabled holder still in DingTalk is never asked; one this very run disables (it left
+    // DingTalk) is, since the run disables leavers before it writes anyone else.
+    const colleague = leaver({ id: 'lisi', wecomId: 'lisi', status: 'synced' });
+    const withColleague = planReconcile(input({ userStates: [...userStates.filter((s) => s.id !== 'lisi'), colleague] })).ops.filter(
+      (o) => o.id === 'zhangsan',
+    );
+    expect(withColleague[0]).not.toHaveProperty('releaseFrom');
+    expect(planned(leaver({ status: 'synced' }))).toEqual([expect.objectContaining({ op: 'adopt_user', releaseFrom: ['old'] })]);
+    expect(planReconcile(input({ userStates: [...userStates, leaver({ status: 'synced' })] })).ops.map((o) => `${o.op} ${o.id}`)).toContain('disable_user old');
   });
 
   it('counts a leaver this run disables (before anyone is written) among those who may give up their details', () => {

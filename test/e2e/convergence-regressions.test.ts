@@ -1,0 +1,311 @@
+/**
+ * What the convergence property (convergence.property.test.ts) found, each failure shrunk and
+ * written again by hand as a small deterministic run of the pipeline: DingTalk simulator →
+ * signed push → callback → queue → worker → WeCom simulator, plus the reconcile. Each test says
+ * the shrunk sequence it comes from.
+ */
+import { describe, expect, it } from 'vitest';
+import { runOneBatch } from '../../lib/local/worker-loop';
+import { runReconcile } from '../../lib/sync/reconcile';
+import { rigLifecycle } from '../correctness/rig';
+
+const rigs = rigLifecycle();
+
+/** A person as the property's scenarios make them: a mobile, no email. */
+const person = (userid: string, mobile: string, dept_id_list = [2], extra: Record<string, unknown> = {}) => ({
+  userid,
+  name: userid.toUpperCase(),
+  mobile,
+  state_code: '86',
+  dept_id_list,
+  ...extra,
+});
+
+describe('a rehire whose mobile went to a new hire while they were away', () => {
+  // Shrunk: p001 leaves; p009 joins with p001's old mobile; p001 comes back with a new mobile.
+  it('comes back without the placeholder address the sync gave them as a leaver', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }], users: [person('p001', '13900000001')] });
+    await r.reconcile();
+
+    r.dt.removeUser('p001');
+    await r.settle();
+    r.dt.addUser(person('p009', '13900000001'));
+    await r.settle();
+    expect(r.wc.getUser('p001')).toMatchObject({ enable: 0, email: 'p001@leavers.invalid' });
+    expect(r.wc.getUser('p001')?.mobile).toBeUndefined();
+
+    r.dt.addUser(person('p001', '13900000010'));
+    await r.settle();
+    expect(r.wc.getUser('p001')).toMatchObject({ enable: 1, mobile: '+86 13900000010', department: [2] });
+    expect(r.wc.getUser('p001')?.email).toBeUndefined();
+
+    // Converged: nothing left for the reconcile or a repeated event to write.
+    const writes = () => (r.wc.calls['user/update'] ?? 0) + (r.wc.calls['user/create'] ?? 0);
+    const before = writes();
+    expect((await r.reconcile()).report.counts).toEqual({ failed_push_enqueued: 0 });
+    r.dt.updateUser('p001', {});
+    await r.settle();
+    expect(writes()).toBe(before);
+  });
+});
+
+describe('a rehire whose first re-enabling write was lost on the way', () => {
+  // Shrunk from soak seed 31337: p004 leaves; p021 takes p004's mobile (p004 keeps the
+  // placeholder); p004 comes back, and the first write fails before WeCom acts (a lost
+  // connection): the retry must still clear the placeholder.
+  it('comes back without the placeholder address all the same', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }], users: [person('p004', '13900000004')] });
+    await r.reconcile();
+    r.dt.removeUser('p004');
+    await r.settle();
+    r.dt.addUser(person('p021', '13900000004'));
+    await r.settle();
+    expect(r.wc.getUser('p004')?.email).toBe('p004@leavers.invalid');
+
+    r.wc.dropNext('user/update');
+    r.dt.addUser(person('p004', '13900000010'));
+    await r.settle();
+    expect(r.wc.getUser('p004')).toMatchObject({ enable: 1, mobile: '+86 13900000010' });
+    expect(r.wc.getUser('p004')?.email).toBeUndefined();
+  });
+});
+
+describe('a new hire given the mobile of someone whose departure was never delivered', () => {
+  // Shrunk: p024 leaves (push lost); p036 joins with p024's mobile; the reconcile runs.
+  it('is created by the one reconcile that disables the leaver', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }], users: [person('p024', '13900000031')] });
+    await r.reconcile();
+
+    r.dt.removeUser('p024', { push: false });
+    r.dt.addUser(person('p036', '13900000031'));
+    await r.settle();
+    expect(r.wc.getUser('p036')).toBeUndefined(); // WeCom refused: p024 still holds the mobile
+    expect((await r.store.get('user', 'p036'))?.lastErrcode).toBe(60104);
+
+    const run = await r.reconcile();
+    expect(run.report.errors).toEqual([]);
+    expect(r.wc.getUser('p024')).toMatchObject({ enable: 0, department: [1] });
+    expect(r.wc.getUser('p024')?.mobile).toBeUndefined();
+    expect(r.wc.getUser('p036')).toMatchObject({ enable: 1, mobile: '+86 13900000031', department: [2] });
+  });
+});
+
+describe('a department whose DingTalk id WeCom had already given to another department', () => {
+  // Shrunk: WeCom has a department 1010 of its own; DingTalk creates 1010 (WeCom assigns it
+  // 1011), then 1011 under the same parent.
+  it('gets its own WeCom department instead of taking over the one the sync made for the other', async () => {
+    const r = await rigs.start({}, { seed: false });
+    const own = r.wc.seedDept({ name: '行政(WeCom)', parentid: 1 });
+    r.wc.seedDept({ id: 1010, name: '临时(WeCom)', parentid: own });
+    await r.reconcile();
+
+    r.dt.addDept({ dept_id: 1010, name: '研发', parent_id: 1 });
+    await r.settle();
+    const first = Number((await r.store.get('dept', '1010'))?.wecomId);
+    expect(first).not.toBe(1010);
+    expect(r.wc.getDept(first)).toMatchObject({ name: '研发', parentid: 1 });
+
+    r.dt.addDept({ dept_id: first, name: '市场', parent_id: 1 });
+    await r.settle();
+    const second = Number((await r.store.get('dept', String(first)))?.wecomId);
+    expect(second).not.toBe(first);
+    expect(r.wc.getDept(first)).toMatchObject({ name: '研发', parentid: 1 });
+    expect(r.wc.getDept(second)).toMatchObject({ name: '市场', parentid: 1 });
+    expect(r.wc.getDept(1010)).toMatchObject({ name: '临时(WeCom)', parentid: own });
+
+    // The reconcile judges the same way: nothing to adopt, nothing to change.
+    const run = await r.reconcile();
+    expect(run.report.errors).toEqual([]);
+    expect(run.report.counts).toEqual({ failed_push_enqueued: 0 });
+  });
+});
+
+describe('a manager whose own write had failed, created by the reconcile', () => {
+  // Shrunk: the manager's create fails for good (here: no mobile or email yet; in the property,
+  // a mobile a leaver still held, or five transient faults in a row); a report joins and is
+  // written without a reporting line; the manager is fixed in DingTalk with no event delivered;
+  // one reconcile runs. Known and documented in lib/sync/direct-leader.ts ("if it succeeds the
+  // next run sets the report's leader"), which the convergence property does not accept: after
+  // one reconcile, reporting lines must match DingTalk.
+  it('is the report’s direct_leader after that one reconcile', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }] });
+    await r.reconcile();
+
+    r.dt.addUser({ userid: 'mgr', name: 'MGR', dept_id_list: [2] });
+    await r.settle();
+    expect((await r.store.get('user', 'mgr'))?.status).toBe('failed');
+    r.dt.addUser(person('rep', '13900000002', [2], { manager_userid: 'mgr' }));
+    await r.settle();
+    expect(r.wc.getUser('rep')?.direct_leader).toEqual([]);
+
+    r.dt.updateUser('mgr', { mobile: '13900000001', state_code: '86' }, { push: false });
+    const run = await r.reconcile();
+    expect(run.report.errors).toEqual([]);
+    expect(r.wc.getUser('mgr')).toMatchObject({ enable: 1 });
+    expect(r.wc.getUser('rep')?.direct_leader).toEqual(['mgr']);
+  });
+});
+
+describe('a rehire whose release answer was lost', () => {
+  // Shrunk: p026 leaves; p034 joins with p026's old mobile, and WeCom applies p026's release
+  // (mobile cleared, placeholder address) but its answer never arrives, so the release is not
+  // recorded and p034's retry simply succeeds; p026 comes back with a new mobile.
+  it('comes back without the placeholder address all the same', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }], users: [person('p026', '13900000029')] });
+    await r.reconcile();
+    r.dt.removeUser('p026');
+    await r.settle();
+
+    r.wc.dropNextAfterApplying('user/update'); // the release: applied, answer lost
+    r.dt.addUser(person('p034', '13900000029'));
+    await r.settle();
+    expect(r.wc.getUser('p034')).toMatchObject({ enable: 1, mobile: '+86 13900000029' });
+    expect(r.wc.getUser('p026')).toMatchObject({ enable: 0, email: 'p026@leavers.invalid' });
+
+    r.dt.addUser(person('p026', '13900000041', [2]));
+    await r.settle();
+    expect(r.wc.getUser('p026')).toMatchObject({ enable: 1, mobile: '+86 13900000041' });
+    expect(r.wc.getUser('p026')?.email).toBeUndefined();
+  });
+});
+
+describe('a write WeCom applied but whose answer never came, and whose retries all failed', () => {
+  /** The next write: applied in WeCom, answer lost; the 4 retries refused (-1): dead-lettered. */
+  const applyThenFailFiveTimes = (r: Awaited<ReturnType<typeof rigs.start>>) => {
+    r.wc.dropNextAfterApplying('user/update');
+    r.wc.failNext('user/update', -1, 4);
+  };
+
+  // Shrunk: p001 leaves; p001 comes back (the re-enabling write lands in WeCom, but its answer is
+  // lost and every retry fails: dead-lettered); p001 leaves again.
+  it('does not keep a returning leaver enabled in WeCom when they leave again', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }], users: [person('p001', '13900000001')] });
+    await r.reconcile();
+    r.dt.removeUser('p001');
+    await r.settle();
+
+    applyThenFailFiveTimes(r);
+    r.dt.addUser(person('p001', '13900000001'));
+    await r.settle();
+    expect(r.queue.deadLetters).toHaveLength(1);
+    expect(r.wc.getUser('p001')?.enable).toBe(1); // WeCom did re-enable them
+
+    r.dt.removeUser('p001');
+    await r.settle();
+    expect(r.wc.getUser('p001')).toMatchObject({ enable: 0, department: [1] });
+  });
+
+  // Shrunk from soak seed 31337: p031's mobile changes (written, answer lost, retries fail:
+  // dead-lettered); p031 leaves; p072 joins with that mobile.
+  it('lets the leaver who holds the mobile through it give it up to a new hire', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }], users: [person('p031', '13900000039')] });
+    await r.reconcile();
+    applyThenFailFiveTimes(r);
+    r.dt.updateUser('p031', { mobile: '13900000054' });
+    await r.settle();
+    expect(r.wc.getUser('p031')?.mobile).toBe('+86 13900000054');
+    r.dt.removeUser('p031');
+    await r.settle();
+
+    r.dt.addUser(person('p072', '13900000054'));
+    await r.settle();
+    expect(r.wc.getUser('p072')).toMatchObject({ enable: 1, mobile: '+86 13900000054' });
+    expect(r.wc.getUser('p031')).toMatchObject({ enable: 0 });
+    expect(r.wc.getUser('p031')?.mobile).toBeUndefined();
+  });
+
+  // Shrunk: p001's title changes (written, answer lost, retries fail: dead-lettered); the title
+  // changes back.
+  it('does not leave WeCom with the abandoned value when DingTalk goes back to what was last recorded', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }], users: [person('p001', '13900000001', [2], { title: '工程师' })] });
+    await r.reconcile();
+    r.dt.updateUser('p001', {}); // recorded as an event writes it, from user/get
+    await r.settle();
+
+    applyThenFailFiveTimes(r);
+    r.dt.updateUser('p001', { title: '经理' });
+    await r.settle();
+    expect(r.queue.deadLetters).toHaveLength(1);
+    expect(r.wc.getUser('p001')?.position).toBe('经理');
+
+    r.dt.updateUser('p001', { title: '工程师' });
+    await r.settle();
+    expect(r.wc.getUser('p001')?.position).toBe('工程师');
+  });
+});
+
+describe('a department created in WeCom whose answer was lost, moved in DingTalk before the retry', () => {
+  // Shrunk: department 1018 is created under the root (WeCom creates it, the answer is lost);
+  // it moves under 2 in DingTalk; the create is retried.
+  it('is taken as the sync’s own and moved, not left behind beside a second copy', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }] });
+    await r.reconcile();
+
+    r.wc.dropNextAfterApplying('department/create');
+    r.dt.addDept({ dept_id: 1018, name: '销售', parent_id: 1 });
+    await r.dt.idle();
+    const first = await runOneBatch(r.queue, r.process);
+    expect(first?.response.batchItemFailures).toHaveLength(1);
+    expect(r.wc.getDept(1018)).toMatchObject({ name: '销售', parentid: 1 }); // created all the same
+
+    r.dt.updateDept(1018, { parent_id: 2 });
+    await r.settle();
+    expect((await r.store.get('dept', '1018'))?.wecomId).toBe('1018');
+    expect(r.wc.getDept(1018)).toMatchObject({ name: '销售', parentid: 2 });
+    expect(r.wc.listDepts().filter((d) => d.name === '销售')).toHaveLength(1);
+  });
+});
+
+describe('a department whose first create WeCom refused, retried once WeCom had given its id to another department', () => {
+  // Shrunk from the fixed seed after the fix above: DingTalk's 1010 gets WeCom 1011 (its own id
+  // is taken by a WeCom-only department); DingTalk's 1011 is created under the same parent, its
+  // first try refused (45009), its claim naming 1011 under the root; the retry finds 1011 there.
+  it('does not take the other department’s copy for its own earlier try', async () => {
+    const r = await rigs.start({}, { seed: false });
+    const own = r.wc.seedDept({ name: '行政(WeCom)', parentid: 1 });
+    r.wc.seedDept({ id: 1010, name: '临时(WeCom)', parentid: own });
+    await r.reconcile();
+    r.dt.addDept({ dept_id: 1010, name: '市场', parent_id: 1 });
+    await r.settle();
+    expect((await r.store.get('dept', '1010'))?.wecomId).toBe('1011');
+
+    r.wc.failNext('department/create', 45009);
+    r.dt.addDept({ dept_id: 1011, name: 'Ops', parent_id: 1 });
+    await r.settle();
+    const second = (await r.store.get('dept', '1011'))?.wecomId;
+    expect(second).not.toBe('1011');
+    expect(r.wc.getDept(1011)).toMatchObject({ name: '市场', parentid: 1 });
+    expect(r.wc.getDept(Number(second))).toMatchObject({ name: 'Ops', parentid: 1 });
+  });
+});
+
+describe('a new hire given the mobile a colleague changed while the event was lost', () => {
+  // Shrunk from soak seed 777: p029 changes mobile (the event never delivered); p039 joins with
+  // p029's old mobile (refused: p029 still holds it in WeCom); one reconcile writes both, p039
+  // first.
+  it('is created by that reconcile, after the colleague gave the mobile up', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({ depts: [{ dept_id: 2, name: '研发', parent_id: 1 }], users: [person('p029', '13900000004')] });
+    await r.reconcile();
+
+    r.dt.updateUser('p029', { mobile: '13900000038' }, { push: false });
+    r.dt.addUser(person('p039', '13900000004', [1]));
+    await r.settle();
+    expect((await r.store.get('user', 'p039'))?.lastErrcode).toBe(60104);
+
+    // One write at a time, in the scan's order: the root's people first.
+    const run = await runReconcile({ ...r.deps(), writeConcurrency: 1 });
+    expect(run.report.errors).toEqual([]);
+    expect(r.wc.getUser('p029')?.mobile).toBe('+86 13900000038');
+    expect(r.wc.getUser('p039')).toMatchObject({ enable: 1, mobile: '+86 13900000004', department: [1] });
+  });
+});
