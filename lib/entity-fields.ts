@@ -19,4 +19,5 @@ export const OPTIONAL_ENTITY_FIELDS = [
   'waitingDepts',
   'blocking',
   'contactWaiters',
+  'leaderWithheld',
 ] as const satisfies readonly (keyof EntityState)[];

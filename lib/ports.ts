@@ -252,6 +252,12 @@ export interface EntityState {
    * synced again when it is disabled (and can give them up).
    */
   contactWaiters?: string[];
+  /**
+   * Users: the DingTalk manager the last write left out of `direct_leader` because they could
+   * not lead in WeCom yet (not synced there: failed, a leaver, not written yet). The reconcile
+   * writes the person again once that manager can lead (apply-plan.ts).
+   */
+  leaderWithheld?: string;
   /** Epoch ms of this record. */
   updatedAt: number;
   /** Optimistic-concurrency counter, 1 on first write; maintained by the store. */

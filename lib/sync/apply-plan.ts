@@ -24,7 +24,7 @@ import { errorText } from './error-text';
 import type { PlanOp } from './plan';
 
 export interface ApplyDeps {
-  sync: Pick<EntitySync, 'syncUser' | 'syncDept' | 'applyUser' | 'recordUserConflict'>;
+  sync: Pick<EntitySync, 'syncUser' | 'syncDept' | 'applyUser' | 'recordUserConflict' | 'completeReportingLine'>;
   /** Parallel user writes to WeCom (departments are always serial). */
   writeConcurrency?: number;
 }
@@ -49,8 +49,16 @@ interface ApplyResult {
 /** WeCom's refusals of a mobile or an email another member holds. */
 const CONTACT_TAKEN: ReadonlySet<number> = new Set([WECOM_ERR.mobileExists, WECOM_ERR.emailExists]);
 
-/** `onProgress` counts operations done (attempted or skipped) out of all. */
-export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (done: number, total: number) => void): Promise<ApplyResult> {
+/**
+ * `onProgress` counts operations done (attempted or skipped) out of all. `reportingLinesWaiting`:
+ * the plan's people whose manager could not lead when they were last written.
+ */
+export async function applyPlan(
+  deps: ApplyDeps,
+  ops: PlanOp[],
+  onProgress?: (done: number, total: number) => void,
+  opts: { reportingLinesWaiting?: readonly string[] } = {},
+): Promise<ApplyResult> {
   const counts: Record<string, number> = {};
   const errors: RunReport['errors'] = [];
   const conflicts: RunReport['errors'] = [];
@@ -110,6 +118,19 @@ export async function applyPlan(deps: ApplyDeps, ops: PlanOp[], onProgress?: (do
   // Managers before the people who report to them, so direct_leader is set in the same run.
   for (const wave of managerWaves(ops.filter((o) => o.kind === 'user' && !isRemoval(o)))) await mapLimit(wave, deps.writeConcurrency ?? 8, (op) => run(op));
   for (const op of lastTries) await run(op, true);
+  // Managers created, re-enabled or retried above can lead now: the people written without them
+  // get their reporting line in this same run (no event tells of it).
+  await mapLimit(opts.reportingLinesWaiting ?? [], deps.writeConcurrency ?? 8, async (id) => {
+    if (stoppedBy !== undefined) return;
+    try {
+      const outcome = await deps.sync.completeReportingLine(id);
+      if (outcome.result === 'failed') errors.push({ kind: 'user', id, op: 'set_leader', errcode: outcome.errcode, message: outcome.message ?? 'failed' });
+      else if (outcome.result !== 'unchanged') counts.set_leader = (counts.set_leader ?? 0) + 1;
+    } catch (e) {
+      if (e instanceof PlatformError && e.failure === 'configuration') stoppedBy ??= errorText(e);
+      errors.push({ kind: 'user', id, op: 'set_leader', errcode: e instanceof PlatformError ? e.errcode : undefined, message: errorText(e) });
+    }
+  });
   for (const op of ops.filter((o) => o.op === 'delete_dept')) await run(op);
   return { counts, errors, conflicts, notices, skipped, stoppedBy };
 }

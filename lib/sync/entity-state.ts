@@ -42,12 +42,12 @@ type NextState = Omit<EntityState, 'version' | 'updatedAt'> & { updatedAt?: numb
 /**
  * What a record keeps across a claim and a recorded failure: links to other entities that are
  * not about this write (the department's DingTalk parent, what waits for it, the departments a
- * member or child holds up, the people waiting for a member's contact details), so a failed write
- * does not lose them.
+ * member or child holds up, the people waiting for a member's contact details, the manager a
+ * member's last write left out), so a failed write does not lose them.
  */
 function kept(
   state: EntityState | undefined,
-): Pick<EntityState, 'dingtalkParentId' | 'waitingUsers' | 'waitingDepts' | 'blocking' | 'releases' | 'contactWaiters'> {
+): Pick<EntityState, 'dingtalkParentId' | 'waitingUsers' | 'waitingDepts' | 'blocking' | 'releases' | 'contactWaiters' | 'leaderWithheld'> {
   return {
     dingtalkParentId: state?.dingtalkParentId,
     waitingUsers: state?.waitingUsers,
@@ -55,6 +55,7 @@ function kept(
     blocking: state?.blocking,
     releases: state?.releases,
     contactWaiters: state?.contactWaiters,
+    leaderWithheld: state?.leaderWithheld,
   };
 }
 

@@ -129,6 +129,11 @@ export class EntitySync {
     return this.leased('user', userid, LEASE_WAIT_DELAYS_MS, () => this.users.recordUserConflict(userid, message));
   }
 
+  /** Writes the user again, reporting line included, once the manager their last write left out can lead (user-sync.ts). */
+  completeReportingLine(userid: string): Promise<SyncOutcome> {
+    return this.leased('user', userid, LEASE_WAIT_DELAYS_MS, () => this.users.completeReportingLine(userid));
+  }
+
   /** Reads the department from DingTalk and applies it; one gone from DingTalk is deleted in WeCom. */
   syncDept(deptId: number, opts: Pick<ApplyDeptOptions, 'force'> = {}): Promise<SyncOutcome> {
     return this.leased('dept', String(deptId), LEASE_WAIT_DELAYS_MS, () => this.depts.syncDept(deptId, opts));

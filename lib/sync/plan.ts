@@ -98,6 +98,12 @@ export interface Plan {
   deptRemovals: number;
   /** Departments that must go but that WeCom holds things in the sync may not move: reported on every run. */
   blocked: BlockedDept[];
+  /**
+   * People in DingTalk's scope whose last write left out a manager, also in scope, who could not
+   * lead then (`leaderWithheld`): after the run's writes, each is written again if that manager
+   * can lead now (apply-plan.ts). Not operations: most need nothing, and cost no call to find out.
+   */
+  reportingLinesWaiting: string[];
 }
 
 export function planReconcile(input: PlanInput): Plan {
@@ -268,6 +274,9 @@ export function planReconcile(input: PlanInput): Plan {
     userRemovals: removalOps.length,
     deptRemovals: deptDeletes.length,
     blocked,
+    reportingLinesWaiting: input.userStates
+      .filter((s) => owns(s) && s.status === 'synced' && s.leaderWithheld !== undefined && dingUsers.has(s.id) && dingUsers.has(s.leaderWithheld))
+      .map((s) => s.id),
   };
 }
 

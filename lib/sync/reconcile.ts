@@ -150,7 +150,7 @@ async function run(deps: ReconcileDeps, opts: ReconcileOptions, runId: string): 
     timings.detailNew = performance.now() - t;
 
     t = performance.now();
-    const applied = await applyPlan(deps, toApply.ops, progress('apply'));
+    const applied = await applyPlan(deps, toApply.ops, progress('apply'), { reportingLinesWaiting: plan.reportingLinesWaiting });
     timings.apply = performance.now() - t;
     // The slice was read and what it showed applied: the next run reads the next one. After a
     // configuration error (reading DingTalk or writing WeCom) it was not, and the next run reads it again.

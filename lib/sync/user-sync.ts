@@ -77,6 +77,21 @@ export class UserSync {
     return this.applyUser(user, opts);
   }
 
+  /**
+   * The person's last write left out a manager who could not lead yet (`leaderWithheld`): once
+   * that manager can, read the person again and write them, reporting line included. Otherwise
+   * nothing is read or written (`unchanged`).
+   */
+  async completeReportingLine(userid: string): Promise<SyncOutcome> {
+    const { states } = this.deps;
+    const state = await states.get('user', userid);
+    const manager = state?.leaderWithheld;
+    if (!manager || state.status !== 'synced' || !mayLead(await states.get('user', manager))) {
+      return { kind: 'user', id: userid, result: 'unchanged', wecomId: state?.wecomId };
+    }
+    return this.syncUser(userid);
+  }
+
   /** Makes WeCom match a user already read from DingTalk (the reconcile reads whole departments at once). */
   async applyUser(user: DingTalkUser, opts: ApplyUserOptions = {}): Promise<SyncOutcome> {
     const { states } = this.deps;
@@ -125,8 +140,14 @@ export class UserSync {
     const owned = !!(state?.owned && state.wecomId && state.status !== 'deleted');
     payload = keepUnknownFields(payload, user, owned ? (state?.payload as WeComUserPayload | undefined) : undefined);
     const hash = payloadHash(payload);
+    // A manager who cannot lead yet is left out, and remembered: the reconcile writes the
+    // person again once they can (a manager created or re-enabled later sends no event for them).
+    const leaderWithheld = manager && manager !== userid && !managerSynced ? manager : undefined;
     const same = opts.force ? undefined : sameAsLastWrite('user', userid, state, hash);
-    if (same) return same;
+    if (same) {
+      if (state && same.result === 'unchanged' && state.leaderWithheld !== leaderWithheld) await states.save(state, { ...state, leaderWithheld });
+      return same;
+    }
 
     // A create is claimed first and the claim kept until the result is saved: if that save is
     // lost, the member is still known to be the sync's own (it is disabled when the person leaves).
@@ -162,6 +183,7 @@ export class UserSync {
       payloadHash: payloadHash(saved),
       payload: saved,
       contactWaiters: current?.contactWaiters,
+      leaderWithheld,
     });
     this.deps.logger?.info('user synced', { userid, result });
     await this.deps.depts.retryBlocked(state?.blocking);

@@ -28,6 +28,7 @@ function stubSync(answer: (call: string) => Partial<SyncOutcome> | Error = () =>
     syncDept: (id, o) => respond(`syncDept ${id}${o ? ` ${JSON.stringify(o)}` : ''}`, 'dept', String(id)),
     applyUser: (u, o) => respond(`applyUser ${u.userid} ${JSON.stringify(o)}`, 'user', u.userid),
     recordUserConflict: (id, message) => respond(`recordUserConflict ${id} ${message}`, 'user', id),
+    completeReportingLine: (id) => respond(`completeReportingLine ${id}`, 'user', id),
   };
   return { calls, deps: { sync, writeConcurrency: 1 } };
 }
@@ -93,6 +94,17 @@ describe('what a run reports', () => {
     const again = await applyPlan(twice.deps, ops);
     expect(twice.calls.filter((c) => c.includes(' b '))).toHaveLength(2);
     expect(again.errors).toEqual([{ kind: 'user', id: 'b', op: 'create_user', errcode: WECOM_ERR.mobileExists, message: 'taken' }]);
+  });
+
+  it('writes again, after every user write and before department deletions, the people whose manager could not lead when they were written', async () => {
+    const { calls, deps } = stubSync((call) => (call === 'completeReportingLine r2' ? { result: 'unchanged' } : {}));
+    const result = await applyPlan(deps, ops, undefined, { reportingLinesWaiting: ['r1', 'r2'] });
+    expect(calls.slice(-3)).toEqual(['completeReportingLine r1', 'completeReportingLine r2', 'syncDept 9']);
+    // Only a person actually written again counts; one whose manager still cannot lead costs nothing.
+    expect(result.counts.set_leader).toBe(1);
+    const failing = stubSync((call) => (call === 'completeReportingLine r1' ? new Error('network down') : {}));
+    const failed = await applyPlan(failing.deps, ops, undefined, { reportingLinesWaiting: ['r1'] });
+    expect(failed.errors).toEqual([{ kind: 'user', id: 'r1', op: 'set_leader', errcode: undefined, message: 'network down' }]);
   });
 
   it('stops starting operations after a configuration error, and says why', async () => {

@@ -132,6 +132,47 @@ describe('nothing changed, nothing written', () => {
   });
 });
 
+describe('reporting lines: a manager who cannot lead yet is left out, and remembered', () => {
+  const boss = { userid: 'boss', name: 'Boss', mobile: '13800009999', dept_id_list: [2] };
+  const rep = { userid: 'rep', name: 'Rep', mobile: '13800009998', dept_id_list: [2], manager_userid: 'boss' };
+
+  it('records the manager left out; completeReportingLine writes the person only once that manager can lead, and the record forgets them', async () => {
+    const rig = await setup();
+    const { dt, wc, store, sync } = rig;
+    dt.addUser(boss, { push: false });
+    dt.addUser(rep, { push: false });
+    await sync.syncUser('rep');
+    expect(wc.getUser('rep')?.direct_leader ?? []).toEqual([]);
+    expect((await store.get('user', 'rep'))?.leaderWithheld).toBe('boss');
+
+    resetCalls(rig);
+    expect(await sync.completeReportingLine('rep')).toMatchObject({ result: 'unchanged' });
+    expect(dingtalkReads(dt) + wecomWrites(wc)).toBe(0);
+
+    await sync.syncUser('boss');
+    expect(await sync.completeReportingLine('rep')).toMatchObject({ result: 'updated' });
+    expect(wc.getUser('rep')?.direct_leader).toEqual(['boss']);
+    expect((await store.get('user', 'rep'))?.leaderWithheld).toBeUndefined();
+    resetCalls(rig);
+    expect(await sync.completeReportingLine('rep')).toMatchObject({ result: 'unchanged' });
+    expect(dingtalkReads(dt) + wecomWrites(wc)).toBe(0);
+  });
+
+  it('a person unchanged in WeCom whose new manager cannot lead either: the record names the new one, with no WeCom write', async () => {
+    const rig = await setup();
+    const { dt, wc, store, sync } = rig;
+    dt.addUser(boss, { push: false });
+    dt.addUser({ ...boss, userid: 'boss2', mobile: '13800009997' }, { push: false });
+    dt.addUser(rep, { push: false });
+    await sync.syncUser('rep');
+    dt.updateUser('rep', { manager_userid: 'boss2' }, { push: false });
+    resetCalls(rig);
+    expect(await sync.syncUser('rep')).toMatchObject({ result: 'unchanged' });
+    expect(wecomWrites(wc)).toBe(0);
+    expect((await store.get('user', 'rep'))?.leaderWithheld).toBe('boss2');
+  });
+});
+
 describe('idempotent writes: a create that finds the object updates it, an update that finds nothing creates it', () => {
   it('adopts a WeCom user that already has the userid (60102 on create → update)', async () => {
     const { wc, store, sync } = await setup();

@@ -328,6 +328,29 @@ describe('planReconcile: a plan made after one run is empty', () => {
     expect(ops(input({ ...lisiLeft, config: { onLeave: 'ignore', rootDeptIds: [1], excludeDeptIds: [], toInvite: false } }))).toEqual(['update_user zhangsan']);
   });
 
+  it('lists, apart from its operations, the people whose last write left out a manager in scope who could not lead then', () => {
+    const c = converged();
+    const waiting = (over: Partial<EntityState>, dingtalkUsers = users) =>
+      planReconcile(input({ dingtalkUsers, userStates: c.userStates.map((s) => (s.id === 'zhangsan' ? { ...s, leaderWithheld: 'lisi', ...over } : s)) }))
+        .reportingLinesWaiting;
+    expect(planReconcile(input()).reportingLinesWaiting).toEqual([]);
+    expect(waiting({})).toEqual(['zhangsan']);
+    // Not when the person is not synced (their own write is retried), or out of scope, or when the manager is.
+    expect(waiting({ status: 'failed' })).toEqual([]);
+    expect(
+      waiting(
+        {},
+        users.filter((u) => u.userid !== 'zhangsan'),
+      ),
+    ).toEqual([]);
+    expect(
+      waiting(
+        {},
+        users.filter((u) => u.userid !== 'lisi'),
+      ),
+    ).toEqual([]);
+  });
+
   it('neither compares nor writes a field a listing lacks: an unknown manager keeps the leader last written', () => {
     const listed = users.map((u) => ({ ...u, manager_userid: undefined, unknownFields: ['manager_userid' as const] }));
     expect(ops(input({ dingtalkUsers: listed }))).toEqual([]);
