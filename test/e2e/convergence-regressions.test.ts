@@ -187,6 +187,28 @@ describe('a manager who comes back with no event delivered', () => {
   });
 });
 
+describe('a manager who leaves', () => {
+  // Shrunk from soak seed 1: p021 reports to p045; p045 leaves (disabled in WeCom), and no event
+  // tells of p021. A leaver leads no one, so after one reconcile p021 reports to nobody.
+  it('is no longer their report’s direct_leader after one reconcile', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({
+      depts: [{ dept_id: 2, name: '研发', parent_id: 1 }],
+      users: [person('mgr', '13900000001'), person('rep', '13900000002', [2], { manager_userid: 'mgr' }), ...colleagues(20)],
+    });
+    await r.reconcile();
+    expect(r.wc.getUser('rep')?.direct_leader).toEqual(['mgr']);
+
+    r.dt.removeUser('mgr');
+    await r.settle();
+    expect(r.wc.getUser('mgr')).toMatchObject({ enable: 0 });
+    const run = await r.reconcile();
+    expect(run.report.errors).toEqual([]);
+    expect(r.wc.getUser('rep')?.direct_leader ?? []).toEqual([]);
+    expect(writesIn((await r.reconcile()).report.counts)).toEqual({});
+  });
+});
+
 describe('a rehire whose release answer was lost', () => {
   // Shrunk: p026 leaves; p034 joins with p026's old mobile, and WeCom applies p026's release
   // (mobile cleared, placeholder address) but its answer never arrives, so the release is not
