@@ -12,6 +12,17 @@ export function directLeaderFor(user: Pick<DingTalkUser, 'userid' | 'manager_use
 }
 
 /**
+ * A payload whose `direct_leader` was kept from the last write (a listing cannot tell the
+ * manager) without anyone who can no longer lead: a manager who left since leads no one, and
+ * predicting that schedules the full read that writes it (no event tells of the report).
+ */
+export function withoutFormerLeaders<P extends { direct_leader?: string[] }>(payload: P, leads: (userid: string) => boolean): P {
+  const kept = payload.direct_leader;
+  if (!kept || kept.every(leads)) return payload;
+  return { ...payload, direct_leader: kept.filter(leads) };
+}
+
+/**
  * A manager can lead in WeCom once the sync has written them there successfully: owned (created
  * or adopted), with a WeCom id, and synced. A manager whose write failed may not exist in WeCom
  * (WeCom refuses a direct_leader that is not a member), and a leaver is no longer a manager.

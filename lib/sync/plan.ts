@@ -23,7 +23,7 @@ import type { LeavePolicy } from '../config';
 
 import type { DingTalkDept, DingTalkUser, EntityState, WeComDeptPayload, WeComDeptRef, WeComUserDeptRow, WeComUserPayload } from '../ports';
 import { indexLeaverContacts, leaversHolding } from './contact-release';
-import { willLead } from './direct-leader';
+import { willLead, withoutFormerLeaders } from './direct-leader';
 import { keepUnknownFields } from './field-provenance';
 import { caseConflictMessage, claimedDeptPresent, indexWeComMembers, matchUnownedUser, mayAdoptDept, ownsInWeCom, userKey } from './identity';
 import { MappingError, mapDept, mapUser, WECOM_ROOT_DEPT_ID, wecomDeptIdFor } from './mapping';
@@ -235,7 +235,7 @@ export function planReconcile(input: PlanInput): Plan {
     if (!unmapped) {
       try {
         const mapped = mapUser(user, { wecomDeptId: mappedDept, isSyncedUser: leads, toInvite: input.config.toInvite });
-        payload = keepUnknownFields(mapped, user, state.payload as WeComUserPayload | undefined);
+        payload = withoutFormerLeaders(keepUnknownFields(mapped, user, state.payload as WeComUserPayload | undefined), leads);
       } catch (e) {
         if (!(e instanceof MappingError)) throw e;
       }

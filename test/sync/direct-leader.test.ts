@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EntityState, EntityStatus } from '../../lib/ports';
-import { directLeaderFor, mayLead, willLead } from '../../lib/sync/direct-leader';
+import { directLeaderFor, mayLead, willLead, withoutFormerLeaders } from '../../lib/sync/direct-leader';
 
 const state = (status: EntityStatus, owned = true): EntityState => ({ kind: 'user', id: 'm', wecomId: 'm', owned, status, updatedAt: 1, version: 1 });
 
@@ -28,5 +28,14 @@ describe('direct_leader', () => {
     expect(willLead(state('synced'), false, false)).toBe(false); // disabled or deleted this run
     expect(willLead(state('synced'), false, true)).toBe(true); // SYNC_ON_LEAVE=ignore keeps them
     expect(willLead(undefined, false, true)).toBe(false);
+  });
+
+  it('a reporting line kept from the last write loses whoever can no longer lead, and only that', () => {
+    const leads = (id: string) => id !== 'gone';
+    const kept = { userid: 'rep', direct_leader: ['boss'] };
+    expect(withoutFormerLeaders(kept, leads)).toBe(kept); // the same object: nothing to predict
+    expect(withoutFormerLeaders({ userid: 'rep' }, leads)).toEqual({ userid: 'rep' });
+    expect(withoutFormerLeaders({ userid: 'rep', direct_leader: ['gone'] }, leads)).toEqual({ userid: 'rep', direct_leader: [] });
+    expect(withoutFormerLeaders({ userid: 'rep', direct_leader: ['gone', 'boss'] }, leads)).toEqual({ userid: 'rep', direct_leader: ['boss'] });
   });
 });

@@ -351,6 +351,11 @@ describe('planReconcile: a plan made after one run is empty', () => {
     ).toEqual([]);
   });
 
+  it('a reporting line kept from the last write to a manager who leaves this run is not kept: the report is read and written again', () => {
+    const listed = users.map((u) => ({ ...u, manager_userid: undefined, unknownFields: ['manager_userid' as const] }));
+    expect(ops(input({ dingtalkUsers: listed.filter((u) => u.userid !== 'lisi') }))).toEqual(['update_user zhangsan', 'disable_user lisi']);
+  });
+
   it('neither compares nor writes a field a listing lacks: an unknown manager keeps the leader last written', () => {
     const listed = users.map((u) => ({ ...u, manager_userid: undefined, unknownFields: ['manager_userid' as const] }));
     expect(ops(input({ dingtalkUsers: listed }))).toEqual([]);
