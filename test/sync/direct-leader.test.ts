@@ -34,8 +34,9 @@ describe('direct_leader', () => {
     const leads = (id: string) => id !== 'gone';
     const kept = { userid: 'rep', direct_leader: ['boss'] };
     expect(withoutFormerLeaders(kept, leads)).toBe(kept); // the same object: nothing to predict
-    expect(withoutFormerLeaders({ userid: 'rep' }, leads)).toEqual({ userid: 'rep' });
-    expect(withoutFormerLeaders({ userid: 'rep', direct_leader: ['gone'] }, leads)).toEqual({ userid: 'rep', direct_leader: [] });
-    expect(withoutFormerLeaders({ userid: 'rep', direct_leader: ['gone', 'boss'] }, leads)).toEqual({ userid: 'rep', direct_leader: ['boss'] });
+    const payload = (direct_leader?: string[]) => ({ userid: 'rep', ...(direct_leader ? { direct_leader } : {}) });
+    expect(withoutFormerLeaders(payload(), leads)).toEqual({ userid: 'rep' });
+    expect(withoutFormerLeaders(payload(['gone']), leads)).toEqual({ userid: 'rep', direct_leader: [] });
+    expect(withoutFormerLeaders(payload(['gone', 'boss']), leads)).toEqual({ userid: 'rep', direct_leader: ['boss'] });
   });
 });
