@@ -76,6 +76,12 @@ export async function applyPlan(
    * is tried once more, read again and forced, after everyone else.
    */
   const lastTries: PlanOp[] = [];
+  /**
+   * People written without a manager who could not lead then: those the plan knew of, and those
+   * this run's writes withheld one from (a listing names no manager, so the waves cannot always
+   * put the manager first: a manager retried in the same run may come after their report).
+   */
+  const reportingLinesWaiting = new Set(opts.reportingLinesWaiting);
   const lastTry = (op: PlanOp): Promise<SyncOutcome> => {
     const releaseFrom = 'releaseFrom' in op ? (op.releaseFrom ?? []) : [];
     return deps.sync.syncUser(op.id, { force: true, releaseFrom });
@@ -89,6 +95,7 @@ export async function applyPlan(
     try {
       const outcome = await (last ? lastTry(op) : applyOp(deps.sync, op));
       notices.push(...(outcome.notices ?? []));
+      if (outcome.leaderWithheld !== undefined) reportingLinesWaiting.add(op.id);
       if (outcome.result === 'failed' && !last && op.kind === 'user' && CONTACT_TAKEN.has(outcome.errcode ?? 0)) {
         lastTries.push(op); // counted when it is tried again
         return;
@@ -120,7 +127,7 @@ export async function applyPlan(
   for (const op of lastTries) await run(op, true);
   // Managers created, re-enabled or retried above can lead now: the people written without them
   // get their reporting line in this same run (no event tells of it).
-  await mapLimit(opts.reportingLinesWaiting ?? [], deps.writeConcurrency ?? 8, async (id) => {
+  await mapLimit([...reportingLinesWaiting], deps.writeConcurrency ?? 8, async (id) => {
     if (stoppedBy !== undefined) return;
     try {
       const outcome = await deps.sync.completeReportingLine(id);

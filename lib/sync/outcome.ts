@@ -32,6 +32,8 @@ export interface SyncOutcome {
   errcode?: number;
   message?: string;
   notices?: Notice[];
+  /** A user written without their DingTalk manager, who could not lead yet (see EntityState.leaderWithheld). */
+  leaderWithheld?: string;
 }
 
 /**

@@ -187,7 +187,7 @@ export class UserSync {
     });
     this.deps.logger?.info('user synced', { userid, result });
     await this.deps.depts.retryBlocked(state?.blocking);
-    return withNotices({ kind: 'user', id: userid, result, wecomId: userid }, notices);
+    return withNotices({ kind: 'user', id: userid, result, wecomId: userid, ...(leaderWithheld ? { leaderWithheld } : {}) }, notices);
   }
 
   /**

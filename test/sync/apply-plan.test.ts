@@ -102,6 +102,10 @@ describe('what a run reports', () => {
     expect(calls.slice(-3)).toEqual(['completeReportingLine r1', 'completeReportingLine r2', 'syncDept 9']);
     // Only a person actually written again counts; one whose manager still cannot lead costs nothing.
     expect(result.counts.set_leader).toBe(1);
+    // A person this run wrote without their manager is among them, whatever the plan knew.
+    const withheld = stubSync((call) => (call.startsWith('syncUser c') ? { leaderWithheld: 'b' } : {}));
+    await applyPlan(withheld.deps, ops, undefined, { reportingLinesWaiting: ['r1'] });
+    expect(withheld.calls.slice(-3)).toEqual(['completeReportingLine r1', 'completeReportingLine c', 'syncDept 9']);
     const failing = stubSync((call) => (call === 'completeReportingLine r1' ? new Error('network down') : {}));
     const failed = await applyPlan(failing.deps, ops, undefined, { reportingLinesWaiting: ['r1'] });
     expect(failed.errors).toEqual([{ kind: 'user', id: 'r1', op: 'set_leader', errcode: undefined, message: 'network down' }]);
