@@ -216,12 +216,13 @@ export interface EntityState {
   lastErrcode?: number;
   lastError?: string;
   /**
-   * A department create whose id WeCom assigns: the parent and the ids of its children just
-   * before the first try, kept from the claim until the department is saved or fails for good.
-   * An answer that lost the id leaves a department the store does not know; its retry tells that
-   * one (a child that appeared since) from those that were already there.
+   * A department create whose id WeCom assigns: the parent, the name asked for and the ids of the
+   * parent's children just before the first try, kept from the claim until the department is
+   * saved or fails for good. An answer that lost the id leaves a department the store does not
+   * know; its retry tells that one (a child that appeared since) from those that were already
+   * there, under the parent and name that try asked for (`name` absent in records from before).
    */
-  creating?: { parentid: number; childIds: number[] };
+  creating?: { parentid: number; name?: string; childIds: number[] };
   /**
    * A create sent (or about to be sent) to WeCom and not yet confirmed by a saved result: the id
    * it asked for and what it sent. Kept until confirmed; meanwhile a WeCom object with exactly

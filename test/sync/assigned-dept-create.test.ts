@@ -64,11 +64,11 @@ describe('a create whose id WeCom assigns', () => {
     await release(first);
 
     const retry = await claim();
-    expect(retry.state.creating).toEqual({ parentid: 1, childIds: [5000] }); // the first try's, not one taken now
+    expect(retry.state.creating).toEqual({ parentid: 1, name: PAYLOAD.name, childIds: [5000] }); // the first try's, not one taken now
     expect(await create(retry, { ...PAYLOAD, order: 9 })).toBe(made);
     expect(named()).toEqual([expect.objectContaining({ id: made, order: 9 })]);
     expect(wc.calls['department/create']).toBe(2);
-    expect((await store.get('dept', '3000000000'))?.creating).toEqual({ parentid: 1, childIds: [5000] });
+    expect((await store.get('dept', '3000000000'))?.creating).toEqual({ parentid: 1, name: PAYLOAD.name, childIds: [5000] });
   });
 
   it('leaves out children some record of the store holds: another department created meanwhile', async () => {
@@ -116,8 +116,40 @@ describe('a create whose id WeCom assigns', () => {
 
     const retry = await claim();
     const id = await create(retry, { ...PAYLOAD, parentid: parent });
-    expect(retry.state.creating).toEqual({ parentid: parent, childIds: [] });
+    expect(retry.state.creating).toEqual({ parentid: parent, name: PAYLOAD.name, childIds: [] });
     expect(wc.getDept(id)).toMatchObject({ parentid: parent });
+  });
+
+  it('a try in doubt for another parent or name (the department moved or was renamed since) is finished where it was asked, then moved: one copy', async () => {
+    const { wc, claim, release, create, named } = await setup();
+    const parent = wc.seedDept({ name: '上级', parentid: 1 });
+    wc.rewriteNext('department/create', withoutId); // made under 1, answer lost
+    const first = await claim();
+    await expect(create(first)).rejects.toMatchObject({ errcode: ERRCODE_PROTOCOL });
+    await release(first);
+
+    const id = await create(await claim(), { ...PAYLOAD, name: '新名字', parentid: parent });
+    expect(named()).toEqual([]);
+    expect(wc.listDepts().filter((d) => d.name === '新名字')).toEqual([expect.objectContaining({ id, parentid: parent })]);
+  });
+
+  it('a try in doubt that made nothing: the old name is taken under the old parent now, and moved; a name already there before is not taken', async () => {
+    const { wc, claim, create, named } = await setup();
+    const parent = wc.seedDept({ name: '上级', parentid: 1 });
+    // The worker died before its try reached WeCom: the snapshot stays, in doubt.
+    const first = await claim();
+    first.state = { ...first.state, creating: { parentid: 1, name: PAYLOAD.name, childIds: [parent] } };
+    const id = await create(first, { ...PAYLOAD, parentid: parent });
+    expect(named()).toEqual([expect.objectContaining({ id, parentid: parent })]);
+
+    // A sibling of that name that was there before the snapshot is someone else's: left alone.
+    const { wc: wc2, claim: claim2, create: create2, named: named2 } = await setup();
+    const parent2 = wc2.seedDept({ name: '上级', parentid: 1 });
+    const handMade = wc2.seedDept({ name: PAYLOAD.name, parentid: 1 });
+    const second = await claim2();
+    second.state = { ...second.state, creating: { parentid: 1, name: PAYLOAD.name, childIds: [parent2, handMade] } };
+    const id2 = await create2(second, { ...PAYLOAD, parentid: parent2 });
+    expect(named2()).toEqual([expect.objectContaining({ id: handMade, parentid: 1 }), expect.objectContaining({ id: id2, parentid: parent2 })]);
   });
 
   it('drops the record of the children after a try WeCom refused: a department made by hand before the retry is never taken', async () => {
@@ -143,7 +175,7 @@ describe('a create whose id WeCom assigns', () => {
     wc.failNext('department/create', WECOM_ERR.systemBusy);
     const second = await claim();
     await create(second).catch(() => undefined);
-    expect(second.state.creating).toEqual({ parentid: 1, childIds: [] });
+    expect(second.state.creating).toEqual({ parentid: 1, name: PAYLOAD.name, childIds: [] });
     await release(second);
 
     expect(await create(await claim())).toBe(named()[0]!.id);
