@@ -124,8 +124,7 @@ export async function checkConvergence(opts: ConvergenceOptions): Promise<Conver
       shrinkingStopped = true;
       return;
     }
-    const ran = await runScenario(scenario, { faultRate: opts.faultRate });
-    const result = { ...ran, divergences: ran.divergences.filter((d) => !opts.ignore?.includes(d.what)) };
+    const result = await runScenario(scenario, { faultRate: opts.faultRate, ignore: opts.ignore });
     last = { scenario, result };
     opts.onRun?.(result, scenario);
     if (result.divergences.length > 0 || result.problems.length > 0) {

@@ -71,6 +71,11 @@ export interface Scenario {
 export interface ScenarioOptions {
   /** Share of WeCom calls that fail transiently during the storm. Default 0.2. */
   faultRate?: number;
+  /**
+   * Differences to set aside, by what differs (`direct_leader`, …): left out of the result's
+   * divergences and of the judgement of lost messages alike.
+   */
+  ignore?: readonly string[];
 }
 
 export interface ScenarioResult {
@@ -235,16 +240,32 @@ export async function runScenario(scenario: Scenario, opts: ScenarioOptions = {}
       deptIds,
     });
     for (const t of touches) problems.push(`touched what WeCom holds apart from the sync: ${t}`);
-    const diverging = new Set(found.map((d) => d.entity));
-    for (const m of queue.deadLetters) {
-      const { kind, id } = JSON.parse(m.body) as { kind: string; id: string };
-      if (diverging.has(`${kind} ${id}`)) problems.push(`lost: the dead-lettered message for ${kind} ${id} was never made good`);
-    }
-    return { trace, divergences: found, problems, stats };
+    const judged = judge(found, queue.deadLetters, opts.ignore ?? []);
+    problems.push(...judged.lost);
+    return { trace, divergences: judged.divergences, problems, stats };
   } finally {
     await new Promise<void>((resolve) => (server as Server).close(() => resolve()));
     await service.close();
   }
+}
+
+/**
+ * The differences that count (those in `ignore` set aside) and the messages lost: dead-lettered,
+ * and their entity still differs from DingTalk by a difference that counts.
+ */
+export function judge(
+  found: readonly Divergence[],
+  deadLetters: readonly { body: string }[],
+  ignore: readonly string[],
+): { divergences: Divergence[]; lost: string[] } {
+  const counted = found.filter((d) => !ignore.includes(d.what));
+  const diverging = new Set(counted.map((d) => d.entity));
+  const lost: string[] = [];
+  for (const m of deadLetters) {
+    const { kind, id } = JSON.parse(m.body) as { kind: string; id: string };
+    if (diverging.has(`${kind} ${id}`)) lost.push(`lost: the dead-lettered message for ${kind} ${id} was never made good`);
+  }
+  return { divergences: counted, lost };
 }
 
 function owns(s: EntityState): s is EntityState & { wecomId: string } {
