@@ -117,7 +117,13 @@ export async function checkConvergence(opts: ConvergenceOptions): Promise<Conver
   let last: ConvergenceOutcome['last'];
   let firstFailureAt: number | undefined;
   let shrinkingStopped = false;
+  let ran = 0;
   const property = fc.asyncProperty(scenarioArbitrary(opts.changes), async (scenario) => {
+    // A replay runs the path's scenario alone: given a path, fast-check goes on to every later
+    // candidate of that shrink step until one fails, each a full scenario. Past a passing replay
+    // those count as passing without being run; after a failing one they are its shrinking.
+    if (opts.path !== undefined && ran > 0 && firstFailureAt === undefined) return;
+    ran++;
     // Past the time limit a shrinking candidate counts as passing without being run, so
     // fast-check ends with the smallest failure it has.
     if (firstFailureAt !== undefined && opts.timeLimitMs !== undefined && performance.now() - firstFailureAt > opts.timeLimitMs) {
@@ -139,7 +145,8 @@ export async function checkConvergence(opts: ConvergenceOptions): Promise<Conver
   });
   if (!details.failed) {
     const ignoring = opts.ignore?.length ? ` (differences in ${opts.ignore.join(', ')} set aside)` : '';
-    return { ok: true, report: `converged: ${details.numRuns} scenarios of up to ${opts.changes} changes, seed ${opts.seed}${ignoring}`, last };
+    const what = opts.path === undefined ? `${details.numRuns} scenarios` : `the scenario at path ${opts.path}`;
+    return { ok: true, report: `converged: ${what} of up to ${opts.changes} changes, seed ${opts.seed}${ignoring}`, last };
   }
   const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
   const report = [
