@@ -62,8 +62,8 @@ const outcome = await checkConvergence({
     const verdict =
       result.divergences.length + result.problems.length === 0 ? 'ok' : `FAILED (${result.divergences.length} differences, ${result.problems.length} problems)`;
     console.log(
-      `  run ${++n}: ${s.changes} changes (${s.skipped} skipped), ${s.events} events, ${s.pushes} pushes, ${s.dropped} ids dropped, ${faults} WeCom faults, ` +
-        `${s.restarts} restarts, ${s.batches} batches, ${s.deadLettered} dead-lettered → ${verdict}  [${((performance.now() - started) / 1000).toFixed(0)} s]`,
+      `  run ${++n}: ${s.changes} changes (${s.skipped} skipped), ${s.events} events, ${s.pushes} pushes (${s.late} late), ${s.dropped} ids dropped, ${faults} WeCom faults, ` +
+        `${s.restarts} restarts (${s.killed} killed mid-batch), ${s.batches} batches, ${s.deadLettered} dead-lettered → ${verdict}  [${((performance.now() - started) / 1000).toFixed(0)} s]`,
     );
   },
 });

@@ -33,15 +33,26 @@ it(`converges after ${SCENARIOS} × up to ${CHANGES} disturbed changes under 20 
   });
   expect(outcome.ok, outcome.report).toBe(true);
   // Each scenario is as large and as disturbed as announced: a few hundred changes applied (some
-  // draws do not apply, such as moving a department under its own child), duplicated and
-  // dropped events, a restart, and every kind of WeCom fault.
+  // draws do not apply, such as moving a department under its own child), of every kind,
+  // duplicated, late and dropped events, and a restart.
   expect(runs).toHaveLength(SCENARIOS);
   for (const stats of runs) {
     expect(stats.changes).toBeGreaterThanOrEqual(200);
+    for (const op of ['addDept', 'renameDept', 'moveDept', 'removeDept', 'addPerson', 'editPerson', 'movePerson', 'leave', 'rejoin']) {
+      expect(stats[`op ${op}`], `${op} changes applied`).toBeGreaterThan(0);
+    }
     expect(stats.pushes).toBeGreaterThan(stats.events!);
+    expect(stats.late).toBeGreaterThan(0);
     expect(stats.dropped).toBeGreaterThan(0);
     expect(stats.restarts).toBeGreaterThanOrEqual(1);
   }
+  const total = (key: string) => runs.reduce((sum, stats) => sum + (stats[key] ?? 0), 0);
+  // A worker killed with work left in its batch, not merely replaced.
+  expect(total('killed')).toBeGreaterThanOrEqual(1);
+  // Messages dead-lettered, so "no message lost" was judged on some.
+  expect(total('deadLettered')).toBeGreaterThan(0);
+  // DingTalk reached the id WeCom's own department holds, so WeCom numbered one differently.
+  expect(total('renumbered')).toBeGreaterThan(0);
   const faults = new Set(runs.flatMap((stats) => Object.keys(stats).filter((k) => k.startsWith('fault '))));
   expect([...faults].sort()).toEqual(['fault drop', 'fault dropAfter', 'fault errcode -1', 'fault errcode 45009', 'fault http 502', 'fault http 503']);
 }, 180_000);

@@ -10,14 +10,18 @@ export class WorkerDiedError extends Error {
   override readonly name = 'WorkerDiedError';
 }
 
-export function killableStore(store: StateStore): { store: StateStore; dieAfter(calls: number): void } {
+export function killableStore(store: StateStore): { store: StateStore; dieAfter(calls: number): void; readonly died: boolean } {
   let remaining = Number.POSITIVE_INFINITY;
+  let died = false;
   const view = new Proxy(store, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
-        if (remaining <= 0) return Promise.reject(new WorkerDiedError('the worker process died'));
+        if (remaining <= 0) {
+          died = true;
+          return Promise.reject(new WorkerDiedError('the worker process died'));
+        }
         remaining--;
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
@@ -27,6 +31,10 @@ export function killableStore(store: StateStore): { store: StateStore; dieAfter(
     store: view,
     dieAfter(calls) {
       remaining = calls;
+    },
+    /** Whether a call was refused: the process died with work still to do, not after it. */
+    get died() {
+      return died;
     },
   };
 }

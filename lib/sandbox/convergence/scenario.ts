@@ -95,7 +95,7 @@ const MAX_DRAIN_BATCHES = 50_000;
 export async function runScenario(scenario: Scenario, opts: ScenarioOptions = {}): Promise<ScenarioResult> {
   const trace: string[] = [];
   const problems: string[] = [];
-  const stats: Record<string, number> = { changes: 0, skipped: 0, events: 0, pushes: 0, dropped: 0, batches: 0, restarts: 0 };
+  const stats: Record<string, number> = { changes: 0, skipped: 0, events: 0, pushes: 0, late: 0, dropped: 0, batches: 0, restarts: 0, killed: 0 };
   let offset = 0;
   const clock: Clock & { advance(ms: number): void } = {
     now: () => Date.now() + offset,
@@ -180,6 +180,7 @@ export async function runScenario(scenario: Scenario, opts: ScenarioOptions = {}
         stats.skipped!++;
       } else {
         stats.changes!++;
+        stats[`op ${change.op}`] = (stats[`op ${change.op}`] ?? 0) + 1;
         for (const event of applied.events) {
           stats.events!++;
           if (delivery.drop) {
@@ -188,6 +189,7 @@ export async function runScenario(scenario: Scenario, opts: ScenarioOptions = {}
             continue;
           }
           const slot = i + delivery.delay;
+          if (delivery.delay > 0) stats.late!++;
           due.set(slot, [...(due.get(slot) ?? []), ...Array.from({ length: 1 + delivery.copies }, () => event)]);
         }
         const how = delivery.drop ? 'dropped' : `×${1 + delivery.copies}${delivery.delay ? `, ${delivery.delay} late` : ''}`;
@@ -198,13 +200,17 @@ export async function runScenario(scenario: Scenario, opts: ScenarioOptions = {}
       const restart = restartAt.get(i);
       if (restart) {
         stats.restarts!++;
+        let killed = false;
         if (restart.crashAfter !== null && queue.depth > 0) {
           worker.store.dieAfter(restart.crashAfter);
           await work(1);
           clock.advance(VISIBILITY_TIMEOUT_MS);
+          killed = worker.store.died;
         }
+        if (killed) stats.killed!++;
         worker = newWorker();
-        trace.push(`#${i} worker restarted${restart.crashAfter === null ? '' : `, the old one killed ${restart.crashAfter} store calls into a batch`}`);
+        // Killed only when the batch still had store calls to make past that point.
+        trace.push(`#${i} worker restarted${killed ? `, the old one killed ${restart.crashAfter} store calls into a batch` : ''}`);
       }
     }
     for (const slot of [...due.keys()].sort((a, b) => a - b)) await deliver(slot);
@@ -231,6 +237,7 @@ export async function runScenario(scenario: Scenario, opts: ScenarioOptions = {}
       if (owns(s)) deptIds.set(Number(s.id), Number(s.wecomId));
       if (s.wecomId !== undefined && s.wecomId !== s.id) renumbered.push(`${s.id} → ${s.wecomId} (${s.status})`);
     }
+    stats.renumbered = renumbered.length;
     if (renumbered.length > 0) trace.push(`departments WeCom numbered differently: ${renumbered.join(', ')}`);
     const found = divergences({
       dingtalk: { depts: dt.listDepts(), users: dt.listUsers() },

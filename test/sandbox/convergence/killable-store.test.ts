@@ -14,9 +14,11 @@ describe('killableStore', () => {
     await worker.store.put(record);
     worker.dieAfter(1);
     expect(await worker.store.get('user', 'p001')).toMatchObject({ version: 1 });
+    expect(worker.died).toBe(false);
     await expect(worker.store.acquireLease('user', 'p001', 'w', 90_000, 1)).rejects.toBeInstanceOf(WorkerDiedError);
     await expect(worker.store.put({ ...record, status: 'failed' })).rejects.toBeInstanceOf(WorkerDiedError);
     expect(await store.get('user', 'p001')).toMatchObject({ status: 'synced', version: 1 });
     expect(await store.acquireLease('user', 'p001', 'next', 90_000, 1)).toBe(true);
+    expect(worker.died).toBe(true);
   });
 });
