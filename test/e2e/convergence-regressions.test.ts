@@ -448,3 +448,40 @@ describe('a department WeCom numbered itself, whose create answer was lost, move
     expect(r.wc.listDepts().filter((d) => d.name === '法务')).toHaveLength(1);
   });
 });
+
+describe('a department that takes the name of a sibling gone from DingTalk, whose temporary rename was lost', () => {
+  // From soak seed 11 (`--runs 5 --changes 300`, path 1:8): 1001 "销售" leaves DingTalk (its event
+  // lost) while 1017 is renamed "销售" beside it. Freeing the name, the record of 1001 takes its
+  // temporary name first, then WeCom's rename fails before WeCom acts (a lost connection): the
+  // record says "销售~1001", WeCom still "销售". Every later try of 1017, the reconcile's included
+  // (it writes departments before it deletes any), found no holder of "销售" and failed for good.
+  it('frees the name on a later try and is written, and the holder is deleted, in one reconcile', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({
+      depts: [
+        { dept_id: 1001, name: '销售', parent_id: 1 },
+        { dept_id: 1017, name: 'Ops', parent_id: 1 },
+      ],
+    });
+    await r.reconcile();
+
+    let lost = false;
+    r.wc.setFaultPolicy((call) => {
+      if (lost || call.api !== 'department/update' || !(call.body ?? '').includes('销售~')) return undefined;
+      lost = true;
+      return { kind: 'drop' };
+    });
+    r.dt.removeDept(1001, { push: false });
+    r.dt.recordFailedPush('org_dept_remove', { deptIds: [1001] });
+    r.dt.updateDept(1017, { name: '销售' });
+    await r.settle();
+    expect(lost).toBe(true);
+    expect(r.wc.getDept(1001)).toMatchObject({ name: '销售' });
+
+    const run = await r.reconcile();
+    expect(run.report.errors).toEqual([]);
+    await r.settle();
+    expect(r.wc.getDept(1017)).toMatchObject({ name: '销售', parentid: 1 });
+    expect(r.wc.getDept(1001)).toBeUndefined();
+  });
+});
