@@ -89,7 +89,7 @@ export class DeptConflicts {
     const candidate = tree
       .filter((d) => d.parentid === parentid && d.id !== write.wecomId)
       .map((d) => owners.get(String(d.id)))
-      .find((s) => s !== undefined && s.id !== String(write.deptId) && (s.payload as WeComDeptPayload | undefined)?.name === name);
+      .find((s) => s !== undefined && s.id !== String(write.deptId) && mayHoldName(s, name));
     if (!candidate || ctx.writing.has(Number(candidate.id))) return undefined;
 
     // The holder is another entity: renamed only under its own lease, from its record as it is
@@ -125,17 +125,20 @@ export class DeptConflicts {
     const { wecom, states } = this.deps;
     const holder = await states.get('dept', holderId);
     const payload = holder?.payload as WeComDeptPayload | undefined;
-    if (!holder?.owned || holder.status === 'deleted' || holder.wecomId !== wecomId || payload?.name !== name) return undefined;
+    if (!holder?.owned || holder.status === 'deleted' || holder.wecomId !== wecomId || !payload || !mayHoldName(holder, name)) return undefined;
     if (await this.stillWants(ctx, holder, name)) return undefined;
 
     const temporary = temporaryName(name, wecomId);
-    const renamedPayload = { ...payload, name: temporary };
-    try {
-      await states.save(holder, { ...holder, payload: renamedPayload, payloadHash: deptPayloadHash(renamedPayload) });
-    } catch (e) {
-      // Not this department's record: its own writer (whose lease expired) got in. Retry later.
-      if (e instanceof StaleSaveError) throw new ConcurrentWriteError(`department ${holderId} changed while its name was being freed; retrying`);
-      throw e;
+    // Recorded already when an earlier rename's outcome was unknown: only WeCom is asked again.
+    if (payload.name !== temporary) {
+      const renamedPayload = { ...payload, name: temporary };
+      try {
+        await states.save(holder, { ...holder, payload: renamedPayload, payloadHash: deptPayloadHash(renamedPayload) });
+      } catch (e) {
+        // Not this department's record: its own writer (whose lease expired) got in. Retry later.
+        if (e instanceof StaleSaveError) throw new ConcurrentWriteError(`department ${holderId} changed while its name was being freed; retrying`);
+        throw e;
+      }
     }
     try {
       await wecom.updateDept({ id: Number(wecomId), name: temporary });
@@ -148,7 +151,8 @@ export class DeptConflicts {
     // WeCom kept the real name: the record says so again (if this fails, the holder's next sync
     // only writes the name it already has).
     const recorded = await states.get('dept', holderId);
-    if (recorded) await states.save(recorded, { ...recorded, payload, payloadHash: holder.payloadHash }).catch(() => undefined);
+    const real = { ...payload, name };
+    if (recorded) await states.save(recorded, { ...recorded, payload: real, payloadHash: deptPayloadHash(real) }).catch(() => undefined);
     return undefined;
   }
 
@@ -164,6 +168,16 @@ export class DeptConflicts {
     const all = await this.deps.states.list('dept');
     return new Map(all.filter((s) => s.owned && s.wecomId && s.status !== 'deleted').map((s) => [s.wecomId!, s]));
   }
+}
+
+/**
+ * Whether the record says this department may hold `name` in WeCom: it wrote that name last, or
+ * a temporary rename away from it whose outcome is unknown (the record takes the temporary name
+ * before WeCom is asked, and keeps it when the request is lost on the way).
+ */
+function mayHoldName(state: EntityState, name: string): boolean {
+  const recorded = (state.payload as WeComDeptPayload | undefined)?.name;
+  return recorded === name || (state.wecomId !== undefined && recorded === temporaryName(name, state.wecomId));
 }
 
 /** `<name>~<wecomId>`, the name cut so the whole stays within WeCom's 64 characters; unique among siblings by the id. */
