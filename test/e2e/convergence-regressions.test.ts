@@ -406,7 +406,7 @@ describe('a manager and their report, both retried by the same reconcile', () =>
   });
 });
 
-describe('a department WeCom numbered itself, whose create answer was lost, moved in DingTalk before the retry', () => {
+describe('a department WeCom numbered itself, whose create answer was lost, moved or deleted in DingTalk before the retry', () => {
   // From soak seed 11 (`--runs 5 --changes 300 --ignore direct_leader`, path 0:5:1:1:8): DingTalk
   // creates 1010 under 1006 (WeCom's 1010 is a department of its own, so WeCom assigns the id);
   // WeCom creates it, the answer is lost; 1010 moves under 1008 before the retry. The retry takes
@@ -446,6 +446,37 @@ describe('a department WeCom numbered itself, whose create answer was lost, move
     const wecomId = Number((await r.store.get('dept', '1010'))?.wecomId);
     expect(r.wc.getDept(wecomId)).toMatchObject({ name: '法务', parentid: 1001 });
     expect(r.wc.listDepts().filter((d) => d.name === '法务')).toHaveLength(1);
+  });
+
+  // From soak seed 34 (`--runs 10 --changes 150 --ignore direct_leader`, path 9:5:4, shrinking
+  // stopped by the time limit): the same lost answer, and the department deleted in DingTalk
+  // before the retry. The copy WeCom made stays, unknown to the store, and later blocks the
+  // deletion of its parent ("holds departments the sync does not own"). With an id of its own
+  // (no id taken) the claim names the copy and the deletion removes it.
+  it('is deleted when DingTalk deletes the department before the retry', async () => {
+    const r = await rigs.start({}, { seed: false });
+    const own = r.wc.seedDept({ name: '行政(WeCom)', parentid: 1 });
+    r.wc.seedDept({ id: 1010, name: '临时(WeCom)', parentid: own });
+    r.dt.seed({ depts: [{ dept_id: 1000, name: '研发', parent_id: 1 }] });
+    await r.reconcile();
+
+    let lost = false;
+    r.wc.setFaultPolicy((call) => {
+      if (lost || call.api !== 'department/create' || (JSON.parse(call.body) as { id?: number }).id !== undefined) return undefined;
+      lost = true;
+      return { kind: 'dropAfter' };
+    });
+    r.dt.addDept({ dept_id: 1010, name: '法务', parent_id: 1000 });
+    await r.dt.idle();
+    await runOneBatch(r.queue, r.process);
+    expect(r.wc.listDepts().filter((d) => d.name === '法务')).toMatchObject([{ parentid: 1000 }]); // created all the same
+
+    r.dt.removeDept(1010);
+    await r.settle();
+    const run = await r.reconcile();
+    expect(run.report.errors).toEqual([]);
+    expect(r.wc.listDepts().filter((d) => d.name === '法务')).toEqual([]);
+    expect(r.wc.getDept(1010)).toMatchObject({ name: '临时(WeCom)', parentid: own });
   });
 });
 
