@@ -73,7 +73,7 @@ function askedFor(inDoubt: Creating, payload: Omit<WeComDeptPayload, 'id'>): boo
  * as above, or the one made now. Undefined when nothing was made there: the name belongs to a
  * department that was already there, or the old parent cannot take it any more (gone).
  */
-async function finishEarlierTry(deps: Deps, inDoubt: Creating): Promise<number | undefined> {
+export async function finishEarlierTry(deps: Deps, inDoubt: Creating): Promise<number | undefined> {
   if (inDoubt.name === undefined) return undefined;
   try {
     return await deps.wecom.createDept({ name: inDoubt.name, parentid: inDoubt.parentid });

@@ -15,6 +15,7 @@ import { isPlatformError, type PlatformError } from '../errors';
 import type { Logger } from '../log';
 import type { EntityKind, EntityState, WeComDirectory } from '../ports';
 import { WECOM_ERR } from '../wecom/errors';
+import { finishEarlierTry } from './assigned-dept-create';
 import type { DeptContext, DeptOperations } from './dept-context';
 import { type Waiting, withWaiting } from './dept-waiting';
 import { ConcurrentWriteError, type EntityStateBook } from './entity-state';
@@ -56,7 +57,8 @@ export class DeptRemoval {
     opts: { force?: boolean } = {},
   ): Promise<SyncOutcome> {
     const id = String(deptId);
-    const state = stored?.owned || !stored?.claim?.wecomId ? stored : await this.confirmClaim(stored);
+    let state = stored?.owned || !stored?.claim?.wecomId ? stored : await this.confirmClaim(stored);
+    if (state && !state.owned && state.creating) state = await this.earlierTry(state, state.creating);
     // `force`: the record says deleted, but WeCom's side is in doubt (a write raced this one).
     if (!state?.owned || !state.wecomId || (state.status === 'deleted' && !opts.force)) {
       return { kind: 'dept', id, result: state?.status === 'deleted' ? 'unchanged' : 'out_of_scope', message: `department ${why}` };
@@ -94,6 +96,17 @@ export class DeptRemoval {
     return { ...state, owned: true, wecomId: state.claim?.wecomId, payload: state.claim?.payload ?? state.payload, claim: undefined };
   }
 
+  /**
+   * A create whose id WeCom assigns, in doubt (its answer lost): the copy that try may have made
+   * is found (or made now, as it was asked: assigned-dept-create.ts) and counted as owned, so the
+   * deletion removes it instead of leaving a department nobody knows.
+   */
+  private async earlierTry(state: EntityState, creating: NonNullable<EntityState['creating']>): Promise<EntityState> {
+    const wecomId = await finishEarlierTry(this.deps, creating);
+    if (wecomId === undefined) return state;
+    return { ...state, owned: true, wecomId: String(wecomId), creating: undefined, claim: undefined };
+  }
+
   /** A member's or child department's write (or deletion) went through: retry deleting the departments it held up. */
   async retryBlocked(deptIds: readonly string[] | undefined): Promise<void> {
     for (const id of deptIds ?? []) {
@@ -121,7 +134,14 @@ export class DeptRemoval {
     const { states } = this.deps;
     const id = judged.id;
     const now = (await states.get('dept', id))!;
-    const state = { ...withWaiting(now, shed), owned: judged.owned, wecomId: judged.wecomId, payload: judged.payload, claim: judged.claim };
+    const state = {
+      ...withWaiting(now, shed),
+      owned: judged.owned,
+      wecomId: judged.wecomId,
+      payload: judged.payload,
+      claim: judged.claim,
+      creating: judged.creating,
+    };
     await states.save(now, {
       ...state,
       status: 'deleted',
