@@ -10,38 +10,46 @@
  * hunting for others; `--time-limit` stops shrinking and reports the smallest failure so far.
  * Defaults: a random seed, 20 scenarios of up to 400 changes, 20 % faults. A failure is shrunk
  * and printed with its seed and path; `--seed S --path P` (with the same `--changes`) replays it.
- * Prints one line per scenario and exits 1 when the property fails.
+ * Prints one line per scenario and exits 1 when the property fails, 2 on arguments it cannot use.
  */
 import { parseArgs } from 'node:util';
 import { checkConvergence } from '../lib/sandbox/convergence/property';
+import { cli } from './cli';
 
-const { values } = parseArgs({
-  options: {
-    seed: { type: 'string' },
-    runs: { type: 'string', default: '20' },
-    changes: { type: 'string', default: '400' },
-    'fault-rate': { type: 'string', default: '0.2' },
-    path: { type: 'string' },
-    'time-limit': { type: 'string' },
-    ignore: { type: 'string', multiple: true },
-  },
-});
+const USAGE = 'usage: npm run soak -- [--seed N] [--runs N] [--changes N] [--fault-rate R] [--path P] [--time-limit S] [--ignore WHAT]…';
+/** Bad arguments exit 2, apart from a property that fails (1). */
+const { fail, parseOrFail } = cli('soak', USAGE, 2);
+
+const { values } = parseOrFail(() =>
+  parseArgs({
+    options: {
+      seed: { type: 'string' },
+      runs: { type: 'string', default: '20' },
+      changes: { type: 'string', default: '400' },
+      'fault-rate': { type: 'string', default: '0.2' },
+      path: { type: 'string' },
+      'time-limit': { type: 'string' },
+      ignore: { type: 'string', multiple: true },
+    },
+  }),
+);
 
 function number(name: string, raw: string | undefined, check: (n: number) => boolean): number | undefined {
   if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!check(n)) {
-    console.error(`--${name} ${raw}: not valid`);
-    process.exit(2);
-  }
+  const n = raw.trim() === '' ? Number.NaN : Number(raw);
+  if (!check(n)) fail(`--${name} ${raw}: not valid\n${USAGE}`);
   return n;
 }
 
-const seed = number('seed', values.seed, Number.isSafeInteger) ?? Math.floor(Math.random() * 2 ** 31);
+// fast-check takes a seed as a 32-bit integer: any other would run (and report) a different one.
+const isSeed = (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31;
+const seed = number('seed', values.seed, isSeed) ?? Math.floor(Math.random() * 2 ** 31);
 const runs = number('runs', values.runs, (n) => Number.isInteger(n) && n > 0)!;
 const changes = number('changes', values.changes, (n) => Number.isInteger(n) && n > 0)!;
 const faultRate = number('fault-rate', values['fault-rate'], (n) => n >= 0 && n <= 1)!;
 const timeLimitS = number('time-limit', values['time-limit'], (n) => n > 0);
+// fast-check's path: the run, then the shrink taken at each step (`2:0:13`).
+if (values.path !== undefined && !/^\d+(:\d+)*$/.test(values.path)) fail(`--path ${values.path}: not a fast-check path (like 2:0:13)\n${USAGE}`);
 
 console.log(`soak: seed ${seed}, ${values.path ? `path ${values.path}` : `${runs} scenarios`} of up to ${changes} changes, ${faultRate * 100} % WeCom faults`);
 let n = 0;
