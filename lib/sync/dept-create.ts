@@ -42,9 +42,9 @@ export async function createDeptCopy(
     if (!isPlatformError(e, WECOM_ERR.deptExists)) throw e;
     const existing = (await wecom.listDepts()).find((d) => d.id === wantedId);
     if (!existing) throw e;
-    const ownEarlierTry = claimedDeptPresent(before, new Map([[existing.id, existing]]));
     const heldByAnother = deptHeldByAnother(await states.list('dept'), String(dept.dept_id), existing);
-    if ((ownEarlierTry && !heldByAnother) || mayAdoptDept(existing, payload.parentid, heldByAnother)) {
+    const ownEarlierTry = claimedDeptPresent(before, new Map([[existing.id, existing]]), () => heldByAnother);
+    if (ownEarlierTry || mayAdoptDept(existing, payload.parentid, heldByAnother)) {
       await wecom.updateDept({ ...payload, id: wantedId });
       return { wecomId: wantedId, result: 'adopted' };
     }

@@ -20,7 +20,7 @@ import type { DeptContext, DeptOperations } from './dept-context';
 import { type Waiting, withWaiting } from './dept-waiting';
 import { ConcurrentWriteError, type EntityStateBook } from './entity-state';
 import { errorText } from './error-text';
-import { claimedDeptPresent } from './identity';
+import { claimedDeptPresent, deptHeldByAnother } from './identity';
 import type { SyncOutcome } from './outcome';
 
 export interface DeptRemovalDeps {
@@ -92,7 +92,8 @@ export class DeptRemoval {
    */
   private async confirmClaim(state: EntityState): Promise<EntityState> {
     const depts = new Map((await this.deps.wecom.listDepts()).map((d) => [d.id, d]));
-    if (!claimedDeptPresent(state, depts)) return state;
+    const records = await this.deps.states.list('dept');
+    if (!claimedDeptPresent(state, depts, (wecomId) => deptHeldByAnother(records, state.id, { id: Number(wecomId) }))) return state;
     return { ...state, owned: true, wecomId: state.claim?.wecomId, payload: state.claim?.payload ?? state.payload, claim: undefined };
   }
 

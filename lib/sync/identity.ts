@@ -98,16 +98,22 @@ export function ownsInWeCom(state: EntityState | undefined): state is EntityStat
 /**
  * An unconfirmed claim (a create that may have reached WeCom without being recorded) whose object
  * is there: the sync's own, though the store does not say so yet. Users match by exact userid;
- * departments by id and the parent the create asked for.
+ * departments by id and the parent the create asked for, unless the store records that WeCom
+ * department as another DingTalk department's copy (`heldByAnother`: WeCom gave it the id when
+ * that one's own was taken; the claim's create may never have succeeded).
  */
 export function claimedUserPresent(state: EntityState | undefined, members: ReadonlyMap<string, WeComMember>): boolean {
   const wecomId = state?.claim?.wecomId;
   return wecomId !== undefined && members.get(userKey(wecomId))?.userid === wecomId;
 }
 
-export function claimedDeptPresent(state: EntityState | undefined, depts: ReadonlyMap<number, Pick<WeComDeptRef, 'parentid'>>): boolean {
+export function claimedDeptPresent(
+  state: EntityState | undefined,
+  depts: ReadonlyMap<number, Pick<WeComDeptRef, 'parentid'>>,
+  heldByAnother: (wecomId: string) => boolean,
+): boolean {
   const wecomId = state?.claim?.wecomId;
-  if (wecomId === undefined) return false;
+  if (wecomId === undefined || heldByAnother(wecomId)) return false;
   const found = depts.get(Number(wecomId));
   const parentid = (state?.claim?.payload as { parentid?: number } | undefined)?.parentid;
   return found !== undefined && found.parentid === parentid;

@@ -258,7 +258,11 @@ export function planReconcile(input: PlanInput): Plan {
   // ---- Departments gone from DingTalk's scope, children first. A create whose saved result was
   // lost counts as owned when WeCom has what it claimed (as the worker judges it).
   const ownedDeptStates = input.deptStates.flatMap((stored) =>
-    owns(stored) ? [stored] : claimedDeptPresent(stored, wecomDept) ? [{ ...stored, wecomId: stored.claim!.wecomId! }] : [],
+    owns(stored)
+      ? [stored]
+      : claimedDeptPresent(stored, wecomDept, (wecomId) => heldDepts.has(wecomId) && heldDepts.get(wecomId) !== stored.id)
+        ? [{ ...stored, wecomId: stored.claim!.wecomId! }]
+        : [],
   );
   const { deletes: deptDeletes, blocked } = planDeptRemovals({
     owned: ownedDeptStates,

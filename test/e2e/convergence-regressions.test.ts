@@ -516,3 +516,44 @@ describe('a department that takes the name of a sibling gone from DingTalk, whos
     expect(writesIn(run.report.counts)).toEqual({});
   });
 });
+
+describe('a department whose create never succeeded, deleted in DingTalk, whose claim names another department’s copy', () => {
+  // From soak seed 35 (`--runs 10 --changes 150 --ignore direct_leader`, path 6:4:1:1:7:7): WeCom's
+  // 1010 is its own, so DingTalk's 1010 gets 1011; DingTalk's 1011 is created under the same
+  // parent, its claim naming 1011 (the id it asked for first), and its create WeCom numbers
+  // itself fails until dead-lettered; DingTalk deletes 1011. The claim is taken as a create whose
+  // result was lost (identity.ts `claimedDeptPresent`: id and parent match, whoever holds it),
+  // and WeCom's 1011, DingTalk 1010's copy, is deleted. In the soak the copy held members, so
+  // WeCom refused and the reconcile reported 1011 blocked by them; empty, it is simply gone.
+  // Failing when written: the lead fixes lib/sync.
+  for (const by of ['the worker', 'the reconcile']) {
+    it(`leaves that copy alone when ${by} applies the deletion`, async () => {
+      const r = await rigs.start({}, { seed: false });
+      const own = r.wc.seedDept({ name: '行政(WeCom)', parentid: 1 });
+      r.wc.seedDept({ id: 1010, name: '临时(WeCom)', parentid: own });
+      await r.reconcile();
+      r.dt.addDept({ dept_id: 1010, name: '市场', parent_id: 1 });
+      await r.settle();
+      expect((await r.store.get('dept', '1010'))?.wecomId).toBe('1011');
+
+      // Every create WeCom would number itself fails (-1): dead-lettered.
+      let failing = true;
+      r.wc.setFaultPolicy((call) =>
+        failing && call.api === 'department/create' && (JSON.parse(call.body) as { id?: number }).id === undefined
+          ? { kind: 'errcode', errcode: -1 }
+          : undefined,
+      );
+      r.dt.addDept({ dept_id: 1011, name: 'Ops', parent_id: 1 });
+      await r.settle();
+      failing = false;
+      expect(r.queue.deadLetters).toHaveLength(1);
+      expect(await r.store.get('dept', '1011')).toMatchObject({ owned: false, claim: { wecomId: '1011' } });
+
+      r.dt.removeDept(1011, { push: by === 'the worker' });
+      await r.settle();
+      if (by === 'the reconcile') expect((await r.reconcile()).report.errors).toEqual([]);
+      expect(r.wc.getDept(1011)).toMatchObject({ name: '市场', parentid: 1 });
+      expect((await r.store.get('dept', '1010'))?.wecomId).toBe('1011');
+    });
+  }
+});

@@ -84,12 +84,15 @@ describe('ownership', () => {
     expect(claimedUserPresent(state({}), members)).toBe(false);
   });
 
-  it('an unconfirmed department claim is present only with its id under its parent', () => {
+  it('an unconfirmed department claim is present only with its id under its parent, and not another’s copy', () => {
     const depts = new Map([[3, { parentid: 2 }]]);
     const dept = (claim: EntityState['claim']) => state({ kind: 'dept', id: '3', claim });
-    expect(claimedDeptPresent(dept({ wecomId: '3', payload: { name: 'x', parentid: 2 } }), depts)).toBe(true);
-    expect(claimedDeptPresent(dept({ wecomId: '3', payload: { name: 'x', parentid: 1 } }), depts)).toBe(false);
-    expect(claimedDeptPresent(dept({ wecomId: '5', payload: { name: 'x', parentid: 2 } }), depts)).toBe(false);
-    expect(claimedDeptPresent(dept({ payload: { name: 'x', parentid: 2 } }), depts)).toBe(false); // WeCom was to assign the id
+    const free = () => false;
+    expect(claimedDeptPresent(dept({ wecomId: '3', payload: { name: 'x', parentid: 2 } }), depts, free)).toBe(true);
+    expect(claimedDeptPresent(dept({ wecomId: '3', payload: { name: 'x', parentid: 1 } }), depts, free)).toBe(false);
+    expect(claimedDeptPresent(dept({ wecomId: '5', payload: { name: 'x', parentid: 2 } }), depts, free)).toBe(false);
+    expect(claimedDeptPresent(dept({ payload: { name: 'x', parentid: 2 } }), depts, free)).toBe(false); // WeCom was to assign the id
+    // The store records WeCom's 3 as another DingTalk department's copy: the claim's create may never have succeeded.
+    expect(claimedDeptPresent(dept({ wecomId: '3', payload: { name: 'x', parentid: 2 } }), depts, (w) => w === '3')).toBe(false);
   });
 });
