@@ -557,3 +557,44 @@ describe('a department whose create never succeeded, deleted in DingTalk, whose 
     });
   }
 });
+
+describe('a department taking a name whose holder’s temporary rename WeCom refused', () => {
+  // From soak seed 36 (`--runs 10 --changes 150 --ignore direct_leader`, path
+  // 0:7:1:1:0:0:0:0:0:1:0:4:6:10:10:10:14:14:16:21:21:25:25:28:33:33): 1002 "QA" moves under 1004
+  // (push lost); 1004 "QA" moves under 1000, where WeCom still has 1002 "QA" (60008). Freeing the
+  // name records 1002's temporary name first, then WeCom refuses the rename (-1 here; 45009 in
+  // the soak) and the message is retried. The retry looks for a holder whose record names "QA",
+  // finds none (the record says "QA~1002", WeCom still "QA"), and records 60008 for good; the
+  // reconcile meets the same (1004 is written before 1002, parents first) and nothing tries 1004
+  // again. Soak seed 23 (path 0:9:8:8:8:8) ends the same way (60008 on 1036). Failing when
+  // written: the lead fixes lib/sync.
+  it('takes it once the holder has moved: after the retry, or at the latest after one reconcile', async () => {
+    const r = await rigs.start({}, { seed: false });
+    r.dt.seed({
+      depts: [
+        { dept_id: 1000, name: '研发', parent_id: 1 },
+        { dept_id: 1002, name: 'QA', parent_id: 1000 },
+        { dept_id: 1004, name: 'QA', parent_id: 1 },
+      ],
+    });
+    await r.reconcile();
+    r.dt.updateDept(1002, { parent_id: 1004 }, { push: false });
+    r.dt.recordFailedPush('org_dept_modify', { deptIds: [1002] });
+
+    let refused = false;
+    r.wc.setFaultPolicy((call) => {
+      if (refused || call.api !== 'department/update' || !call.body.includes('~')) return undefined;
+      refused = true;
+      return { kind: 'errcode', errcode: -1 };
+    });
+    r.dt.updateDept(1004, { parent_id: 1000 });
+    await r.settle();
+    expect(refused).toBe(true);
+
+    const run = await r.reconcile();
+    await r.settle();
+    expect(run.report.errors).toEqual([]);
+    expect(r.wc.getDept(1004)).toMatchObject({ name: 'QA', parentid: 1000 });
+    expect(r.wc.getDept(1002)).toMatchObject({ name: 'QA', parentid: 1004 });
+  });
+});
