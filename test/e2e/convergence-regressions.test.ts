@@ -414,7 +414,7 @@ describe('a department WeCom numbered itself, whose create answer was lost, move
   // a second copy there, and the first stays behind under the old parent, the sync's and unknown
   // to it. The same-id case is pinned above ("… moved in DingTalk before the retry").
   // Failing when written: the lead fixes lib/sync.
-  it('is taken as the sync’s own and moved, not left behind beside a second copy', async () => {
+  it('is taken as the sync’s own and moved, not left behind beside a second copy under the old parent', async () => {
     const r = await rigs.start({}, { seed: false });
     const own = r.wc.seedDept({ name: '行政(WeCom)', parentid: 1 });
     r.wc.seedDept({ id: 1010, name: '临时(WeCom)', parentid: own });
