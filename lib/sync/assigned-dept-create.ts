@@ -55,7 +55,7 @@ export async function createWithAssignedId(deps: Deps, claim: ClaimRef, payload:
       if (isPlatformError(e) && e.refused && creating !== inDoubt) claim.state = await states.noteCreating(claim.state, undefined);
       throw e;
     }
-    const made = await madeSince(deps, payload.parentid, creating, e);
+    const made = await madeSince(deps, payload, creating, e);
     if (made === undefined) throw e;
     // Ours: the first try made it. Bring it up to date (DingTalk may have changed it since).
     await wecom.updateDept({ ...payload, id: made });
@@ -78,7 +78,7 @@ export async function finishEarlierTry(deps: Deps, inDoubt: Creating): Promise<n
   try {
     return await deps.wecom.createDept({ name: inDoubt.name, parentid: inDoubt.parentid });
   } catch (e) {
-    if (isPlatformError(e, WECOM_ERR.deptExists)) return madeSince(deps, inDoubt.parentid, inDoubt, e);
+    if (isPlatformError(e, WECOM_ERR.deptExists)) return madeSince(deps, { name: inDoubt.name, parentid: inDoubt.parentid }, inDoubt, e);
     if (isPlatformError(e) && e.refused) return undefined;
     throw e;
   }
@@ -87,14 +87,23 @@ export async function finishEarlierTry(deps: Deps, inDoubt: Creating): Promise<n
 /**
  * After 60008 (a sibling has the name): the one child that appeared under the parent since
  * `snapshot` and that no record holds, the department an earlier try made; undefined when none
- * did. Several cannot be told apart: the refusal stands, permanent.
+ * did. WeCom keeps sibling names unique, so a child the store records under this very name
+ * explains the refusal by itself: no earlier try made one, and a department someone made there
+ * meanwhile is not taken for ours. Several that cannot be told apart: the refusal stands,
+ * permanent.
  */
-async function madeSince(deps: Deps, parentid: number, snapshot: Creating, e: PlatformError): Promise<number | undefined> {
+async function madeSince(deps: Deps, asked: Pick<WeComDeptPayload, 'name' | 'parentid'>, snapshot: Creating, e: PlatformError): Promise<number | undefined> {
   const before = new Set(snapshot.childIds);
-  const held = await deps.states.heldWeComIds('dept');
-  const appeared = (await childIds(deps.wecom, parentid)).filter((id) => !before.has(id) && !held.has(String(id)));
-  if (appeared.length > 1) throw ambiguous(e, parentid, appeared);
+  const held = new Map((await deps.states.list('dept')).filter((s) => s.wecomId !== undefined).map((s) => [s.wecomId!, s]));
+  const children = await childIds(deps.wecom, asked.parentid);
+  if (children.some((id) => recordedWithName(held.get(String(id)), asked.name))) return undefined;
+  const appeared = children.filter((id) => !before.has(id) && !held.has(String(id)));
+  if (appeared.length > 1) throw ambiguous(e, asked.parentid, appeared);
   return appeared[0];
+}
+
+function recordedWithName(record: EntityState | undefined, name: string): boolean {
+  return record !== undefined && record.status !== 'deleted' && (record.payload as WeComDeptPayload | undefined)?.name === name;
 }
 
 /** The ids of the department's direct children (`simplelist` gives the whole subtree). */
