@@ -56,7 +56,11 @@ export async function createWithAssignedId(deps: Deps, claim: ClaimRef, payload:
       throw e;
     }
     const made = await madeSince(deps, payload, creating, e);
-    if (made === undefined) throw e;
+    if (made === undefined) {
+      // The name's holder was there before, or is the store's: no try made ours, nothing is in doubt.
+      claim.state = await states.noteCreating(claim.state, undefined);
+      throw e;
+    }
     // Ours: the first try made it. Bring it up to date (DingTalk may have changed it since).
     await wecom.updateDept({ ...payload, id: made });
     return made;

@@ -249,6 +249,9 @@ export class EntityStateBook {
       wecomId: state?.wecomId,
       payload: state?.payload,
       claim: f.dropClaim ? undefined : state?.claim,
+      // A create in doubt stays in doubt whatever fails after it: its retry (or the deletion)
+      // still finds the copy that try may have made (assigned-dept-create.ts).
+      creating: f.dropClaim ? undefined : state?.creating,
       status: f.status,
       payloadHash: f.payloadHash,
       lastErrcode: f.errcode,

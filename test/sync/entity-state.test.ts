@@ -60,15 +60,16 @@ describe("a create whose id WeCom assigns keeps the parent's children in its cla
     expect(await states.claim('dept', '3000000000', released)).toMatchObject({ status: 'pending', creating });
   });
 
-  it('drops them once the department is saved, or fails for good', async () => {
+  it('drops them once the department is saved, and keeps them through a recorded failure (only the create can tell nothing was made)', async () => {
     const { store, states } = setup();
     const noted = await states.noteCreating(await states.claim('dept', '3', undefined), creating);
     await states.save(noted, { kind: 'dept', id: '3', owned: true, wecomId: '5001', status: 'synced' });
     expect(await store.get('dept', '3')).not.toHaveProperty('creating');
 
+    // A permanent failure after a try in doubt (its parent refused, say): the copy may exist all the same.
     const other = await states.noteCreating(await states.claim('dept', '4', undefined), creating);
     await states.onWriteError('dept', '4', other, 'h', wecomError(WECOM_ERR.deptExists, 'permanent'));
-    expect(await store.get('dept', '4')).not.toHaveProperty('creating');
+    expect(await store.get('dept', '4')).toMatchObject({ status: 'failed', creating });
   });
 
   it('lists the WeCom ids the records of one kind hold', async () => {
