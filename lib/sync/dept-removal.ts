@@ -104,7 +104,14 @@ export class DeptRemoval {
    */
   private async earlierTry(state: EntityState, creating: NonNullable<EntityState['creating']>): Promise<EntityState> {
     const wecomId = await finishEarlierTry(this.deps, creating);
-    if (wecomId === undefined) return state;
+    if (wecomId === undefined) {
+      // Nothing was made there: no longer in doubt, so the reconcile does not plan this again.
+      const settled = { ...state, creating: undefined };
+      await this.deps.states.save(state, settled).catch((e: unknown) => {
+        if (!(e instanceof ConcurrentWriteError)) throw e;
+      });
+      return settled;
+    }
     return { ...state, owned: true, wecomId: String(wecomId), creating: undefined, claim: undefined };
   }
 

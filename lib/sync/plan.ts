@@ -271,12 +271,25 @@ export function planReconcile(input: PlanInput): Plan {
     wecomUserDepts: input.wecomUserDepts,
   });
 
+  // A create whose id WeCom assigns, still in doubt (its answer lost), for a department gone from
+  // DingTalk's scope: the WeCom id is unknown, so the deletion first finds the copy that try may
+  // have made (dept-removal.ts). Before the others: that copy may sit in a department going too.
+  const inDoubtDeletes: PlanOp[] = input.deptStates
+    .filter((s) => !owns(s) && s.creating !== undefined && s.status !== 'deleted' && !dingDepts.has(Number(s.id)))
+    .map((s) => ({
+      op: 'delete_dept',
+      kind: 'dept',
+      id: s.id,
+      wecomId: '?',
+      changes: 'gone while its create was in doubt: find the copy it may have made, and delete it',
+    }));
+
   return {
-    ops: [...deptOps, ...userOps, ...removalOps, ...deptDeletes],
+    ops: [...deptOps, ...userOps, ...removalOps, ...inDoubtDeletes, ...deptDeletes],
     ownedUsers,
     ownedDepts: ownedDeptStates.length,
     userRemovals: removalOps.length,
-    deptRemovals: deptDeletes.length,
+    deptRemovals: inDoubtDeletes.length + deptDeletes.length,
     blocked,
     reportingLinesWaiting: input.userStates
       .filter((s) => owns(s) && s.status === 'synced' && s.leaderWithheld !== undefined && dingUsers.has(s.id) && dingUsers.has(s.leaderWithheld))

@@ -134,6 +134,25 @@ describe('planReconcile', () => {
     expect([plan.userRemovals, plan.ownedUsers, plan.deptRemovals, plan.ownedDepts]).toEqual([1, 2, 2, 3]);
   });
 
+  it('plans the deletion of a department gone from DingTalk whose create WeCom numbers is in doubt, before the others (its copy must be found first)', () => {
+    const c = converged();
+    const inDoubt: EntityState = {
+      kind: 'dept',
+      id: '3000000000',
+      owned: false,
+      status: 'failed',
+      creating: { parentid: 2, name: '法务', childIds: [3] },
+      updatedAt: 1,
+      version: 2,
+    };
+    expect(ops(input({ deptStates: [...c.deptStates, inDoubt] }))).toEqual(['delete_dept 3000000000']);
+    expect(planReconcile(input({ deptStates: [...c.deptStates, inDoubt] })).deptRemovals).toBe(1);
+    // Still in DingTalk: its own retry settles it; once settled (no snapshot), nothing.
+    const stillThere = [...depts, { dept_id: 3000000000, name: '法务', parent_id: 2 }];
+    expect(ops(input({ dingtalkDepts: stillThere, deptStates: [...c.deptStates, inDoubt] }))).not.toContain('delete_dept 3000000000');
+    expect(ops(input({ deptStates: [...c.deptStates, { ...inDoubt, creating: undefined }] }))).toEqual([]);
+  });
+
   it('never deletes a department it does not own', () => {
     const c = converged();
     const deptStates = c.deptStates.map((s) => (s.id === '3' ? { ...s, owned: false } : s));
