@@ -138,7 +138,10 @@ export async function composeLocalService(env: Env = process.env, opts: LocalSer
           history,
         }),
       callbackHandler: () => createCallbackHandler({ config: callbackConfig(), queue, logger: opts.logger, metrics }),
-      close: async () => sims?.stop(),
+      close: async () => {
+        if (history instanceof FileHistoryStore) await history.settled();
+        await sims?.stop();
+      },
     };
   } catch (e) {
     await sims?.stop();

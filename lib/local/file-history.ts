@@ -47,6 +47,14 @@ export class FileHistoryStore implements HistoryStore {
     await write;
   }
 
+  /**
+   * Resolves once every write started so far is done (the rewrite a load may start included):
+   * before the file or its folder is removed, or the process ends.
+   */
+  async settled(): Promise<void> {
+    await this.tail.catch(() => undefined);
+  }
+
   async history(kind: EntityKind, id: string, limit = DEFAULT_HISTORY_LIMIT): Promise<HistoryItem[]> {
     const now = Math.floor(this.clock.now() / 1000);
     const items = this.byEntity.get(`${kind}#${id}`) ?? [];
