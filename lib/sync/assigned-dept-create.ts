@@ -20,6 +20,7 @@
 import { isPlatformError, PlatformError } from '../errors';
 import type { EntityState, WeComDeptPayload, WeComDirectory } from '../ports';
 import { WECOM_ERR } from '../wecom/errors';
+import { mayHoldName } from './dept-conflicts';
 import type { EntityStateBook } from './entity-state';
 
 /** Our claim on the department, replaced by the record as stored whenever it changes. */
@@ -99,15 +100,15 @@ export async function finishEarlierTry(deps: Deps, inDoubt: Creating): Promise<n
 async function madeSince(deps: Deps, asked: Pick<WeComDeptPayload, 'name' | 'parentid'>, snapshot: Creating, e: PlatformError): Promise<number | undefined> {
   const before = new Set(snapshot.childIds);
   const held = new Map((await deps.states.list('dept')).filter((s) => s.wecomId !== undefined).map((s) => [s.wecomId!, s]));
+  const recordedWithName = (id: number) => {
+    const record = held.get(String(id));
+    return record !== undefined && record.status !== 'deleted' && mayHoldName(record, asked.name);
+  };
   const children = await childIds(deps.wecom, asked.parentid);
-  if (children.some((id) => recordedWithName(held.get(String(id)), asked.name))) return undefined;
+  if (children.some(recordedWithName)) return undefined;
   const appeared = children.filter((id) => !before.has(id) && !held.has(String(id)));
   if (appeared.length > 1) throw ambiguous(e, asked.parentid, appeared);
   return appeared[0];
-}
-
-function recordedWithName(record: EntityState | undefined, name: string): boolean {
-  return record !== undefined && record.status !== 'deleted' && (record.payload as WeComDeptPayload | undefined)?.name === name;
 }
 
 /** The ids of the department's direct children (`simplelist` gives the whole subtree). */

@@ -175,7 +175,7 @@ export class DeptConflicts {
  * a temporary rename away from it whose outcome is unknown (the record takes the temporary name
  * before WeCom is asked, and keeps it when the request is lost on the way).
  */
-function mayHoldName(state: EntityState, name: string): boolean {
+export function mayHoldName(state: EntityState, name: string): boolean {
   const recorded = (state.payload as WeComDeptPayload | undefined)?.name;
   return recorded === name || (state.wecomId !== undefined && recorded === temporaryName(name, state.wecomId));
 }

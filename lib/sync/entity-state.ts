@@ -117,13 +117,6 @@ export class EntityStateBook {
     }
   }
 
-  /** Every WeCom id some record of this kind holds: WeCom objects the store knows. */
-  async heldWeComIds(kind: EntityKind): Promise<Set<string>> {
-    const held = new Set<string>();
-    for (const s of await this.deps.store.list(kind)) if (s.wecomId !== undefined) held.add(s.wecomId);
-    return held;
-  }
-
   /** A `pending` claim young enough that its worker may still be creating the entity. */
   isFreshClaim(state: EntityState | undefined): boolean {
     return state?.status === 'pending' && this.deps.clock.now() - state.updatedAt < PENDING_CLAIM_TTL_MS;

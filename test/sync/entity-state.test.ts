@@ -71,15 +71,6 @@ describe("a create whose id WeCom assigns keeps the parent's children in its cla
     await states.onWriteError('dept', '4', other, 'h', wecomError(WECOM_ERR.deptExists, 'permanent'));
     expect(await store.get('dept', '4')).toMatchObject({ status: 'failed', creating });
   });
-
-  it('lists the WeCom ids the records of one kind hold', async () => {
-    const { store, states } = setup();
-    await store.put({ kind: 'dept', id: '2', wecomId: '2', owned: true, status: 'synced', updatedAt: 1 });
-    await store.put({ kind: 'dept', id: '3000000000', wecomId: '5001', owned: true, status: 'deleted', updatedAt: 1 });
-    await store.put({ kind: 'dept', id: '4', owned: false, status: 'pending', updatedAt: 1 });
-    await store.put({ kind: 'user', id: '5', wecomId: '5', owned: true, status: 'synced', updatedAt: 1 });
-    expect(await states.heldWeComIds('dept')).toEqual(new Set(['2', '5001']));
-  });
 });
 
 describe('links to other entities survive a claim and a recorded failure', () => {
