@@ -9,7 +9,6 @@
  *   running with them (with no credentials set, the sandbox `npm start`).
  * Exit 0 when nothing is ✗, 1 when something is, 2 when the doctor itself could not run.
  */
-import { parseArgs } from 'node:util';
 import { defaultStageClients, StageInspector } from '../lib/aws/stage-inspector';
 import type { DoctorReport } from '../lib/doctor/check';
 import { formatReport } from '../lib/doctor/format';
@@ -22,23 +21,14 @@ const USAGE = 'usage: npm run doctor [-- --stage <stage> [--region <region>]] [-
 const command: Cli = cli('doctor', USAGE, 2);
 
 async function main(): Promise<void> {
-  const args = command.parseOrFail(
-    () =>
-      parseArgs({
-        options: {
-          stage: { type: 'string' },
-          region: { type: 'string' },
-          json: { type: 'boolean' },
-          'corp-id': { type: 'string' },
-          'callback-url': { type: 'string' },
-          help: { type: 'boolean' },
-        },
-      }).values,
-  );
-  if (args.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const args = command.optionsOrHelp({
+    stage: { type: 'string' },
+    region: { type: 'string' },
+    json: { type: 'boolean' },
+    'corp-id': { type: 'string' },
+    'callback-url': { type: 'string' },
+  });
+  if (!args) return;
   let report: DoctorReport;
   if (args.stage !== undefined) {
     const inspector = new StageInspector(args.stage, defaultStageClients(args.region));

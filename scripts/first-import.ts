@@ -8,7 +8,6 @@
  * Exit 0 once applied, 1 when not applied or the run failed, 2 when it could not start.
  */
 import { createInterface } from 'node:readline/promises';
-import { parseArgs } from 'node:util';
 import { defaultStageClients, StageInspector } from '../lib/aws/stage-inspector';
 import { firstImport, type ReconcileProgressUpdate, type ReconcileRunner } from '../lib/first-import/first-import';
 import { LocalReconcileRunner } from '../lib/first-import/local-runner';
@@ -65,22 +64,13 @@ function progressLine() {
 }
 
 async function main(): Promise<void> {
-  const args = command.parseOrFail(
-    () =>
-      parseArgs({
-        options: {
-          stage: { type: 'string' },
-          region: { type: 'string' },
-          yes: { type: 'boolean' },
-          'allow-deletes': { type: 'boolean' },
-          help: { type: 'boolean' },
-        },
-      }).values,
-  );
-  if (args.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const args = command.optionsOrHelp({
+    stage: { type: 'string' },
+    region: { type: 'string' },
+    yes: { type: 'boolean' },
+    'allow-deletes': { type: 'boolean' },
+  });
+  if (!args) return;
   const runner = await runnerFor(args.stage, args.region);
   const line = progressLine();
   process.exitCode = await firstImport(

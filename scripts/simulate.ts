@@ -5,7 +5,6 @@
  * and checks the reply the way DingTalk does: signature, decryption, and the word `success`.
  * Exit 0 only when DingTalk would count the push as delivered.
  */
-import { parseArgs } from 'node:util';
 import { loadCallbackConfig } from '../lib/config';
 import { postSignedEvent } from '../lib/dingtalk/push';
 import { type Cli, cli } from './cli';
@@ -14,31 +13,22 @@ const USAGE = `usage: npm run simulate -- --url <callback url> [--check-url | --
 settings from the environment: DINGTALK_TOKEN, DINGTALK_AES_KEY, DINGTALK_OWNER_KEY (or DINGTALK_APP_KEY)`;
 
 const command: Cli = cli('simulate', USAGE, 1);
-const { parseOrFail, configOrFail } = command;
+const { configOrFail } = command;
 // A declared function, so the compiler knows that code after a call to it does not run.
 function fail(message: string): never {
   return command.fail(message);
 }
 
 async function main(): Promise<void> {
-  const args = parseOrFail(
-    () =>
-      parseArgs({
-        options: {
-          url: { type: 'string' },
-          event: { type: 'string' },
-          user: { type: 'string', multiple: true },
-          dept: { type: 'string', multiple: true },
-          'check-url': { type: 'boolean' },
-          'corp-id': { type: 'string' },
-          help: { type: 'boolean' },
-        },
-      }).values,
-  );
-  if (args.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const args = command.optionsOrHelp({
+    url: { type: 'string' },
+    event: { type: 'string' },
+    user: { type: 'string', multiple: true },
+    dept: { type: 'string', multiple: true },
+    'check-url': { type: 'boolean' },
+    'corp-id': { type: 'string' },
+  });
+  if (!args) return;
   if (!args.url) fail(`--url is required\n${USAGE}`);
   let url: URL;
   try {
