@@ -4,39 +4,24 @@
  * --yes, then applied), the doctor again (the first import is now on record), and the doctor with
  * three wrong values in the environment (three ✗, exit 1). Real child processes throughout.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { DoctorReport } from '../../lib/doctor/check';
+import { type NpmStart, startNpmStart } from '../support/npm-start';
 
 const STATE_FILE = join(mkdtempSync(join(tmpdir(), 'npm-start-doctor-')), 'state.json');
 const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'warn', STATE_FILE };
-let server: ChildProcess;
-let output = '';
+let npmStart: NpmStart;
 
 beforeAll(async () => {
-  server = spawn(process.execPath, ['--import', 'tsx', 'lib/local/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  server.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const check = setInterval(() => {
-      if (output.includes('npm run first-import')) {
-        clearInterval(check);
-        resolve();
-      } else if (server.exitCode !== null) {
-        clearInterval(check);
-        reject(new Error(`npm start exited: ${output}`));
-      }
-    }, 50);
-  });
+  npmStart = await startNpmStart(/npm run first-import/, env);
 }, 60_000);
 
-afterAll(() => {
-  server.kill('SIGTERM');
-});
+afterAll(() => npmStart?.stop());
 
 /** Runs a script as `npm run` would, with stdin closed (no terminal to confirm on). */
 async function run(script: string, args: string[] = [], extra: Record<string, string> = {}) {
@@ -53,7 +38,7 @@ async function run(script: string, args: string[] = [], extra: Record<string, st
 }
 
 it('npm start prints the doctor and first-import commands', () => {
-  expect(output).toMatch(/npm run doctor\n\s+npm run first-import/);
+  expect(npmStart.output()).toMatch(/npm run doctor\n\s+npm run first-import/);
 });
 
 it('the doctor passes the sandbox npm start: every item ✔ or a note, exit 0', async () => {
@@ -75,7 +60,7 @@ it('first-import: the dry run and its plan; without a terminal or --yes nothing 
   expect(refused.code).toBe(1);
   expect(refused.stdout).toContain('plan: 6 operations (create_dept 3, create_user 3)');
   expect(refused.stdout).toContain('not applied: nothing was written');
-  const wecom = () => fetch(output.match(/curl (\S+)/)![1]!).then((r) => r.json() as Promise<{ users: unknown[] }>);
+  const wecom = () => fetch(npmStart.output().match(/curl (\S+)/)![1]!).then((r) => r.json() as Promise<{ users: unknown[] }>);
   expect((await wecom()).users).toEqual([]);
 
   const applied = await run('first-import', ['--yes']);

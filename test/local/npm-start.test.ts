@@ -2,42 +2,25 @@
  * The Quick start's `npm start` with no credentials: a real child process, the printed simulate
  * command's settings, a signed event over HTTP, and WeCom's state as the printed URL shows it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { postSignedEvent } from '../../lib/dingtalk/push';
+import { type NpmStart, startNpmStart } from '../support/npm-start';
 
-let child: ChildProcess;
-let output = '';
+let npmStart: NpmStart;
 
 beforeAll(async () => {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'warn' };
-  child = spawn(process.execPath, ['--import', 'tsx', 'lib/local/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const check = setInterval(() => {
-      if (/curl http:\/\/\S+/.test(output)) {
-        clearInterval(check);
-        resolve();
-      } else if (child.exitCode !== null) {
-        clearInterval(check);
-        reject(new Error(`npm start exited: ${output}`));
-      }
-    }, 50);
-  });
+  npmStart = await startNpmStart(/curl http:\/\/\S+/);
 }, 60_000);
 
-afterAll(() => {
-  child.kill('SIGTERM');
-});
+afterAll(() => npmStart?.stop());
 
 it('prints a working simulate command and the URL that shows WeCom’s state', async () => {
   const command = /(DINGTALK_TOKEN=\S+) (DINGTALK_AES_KEY=\S+) (DINGTALK_OWNER_KEY=\S+) npm run simulate -- --url (\S+) --event user_add_org --user (\S+)/.exec(
-    output,
+    npmStart.output(),
   );
-  if (!command) throw new Error(`npm start printed no simulate command:\n${output}`);
+  if (!command) throw new Error(`npm start printed no simulate command:\n${npmStart.output()}`);
   const setting = (i: number) => command[i]!.split('=')[1]!;
-  const stateUrl = /curl (\S+)/.exec(output)![1]!;
+  const stateUrl = /curl (\S+)/.exec(npmStart.output())![1]!;
 
   const before = (await (await fetch(stateUrl)).json()) as { users: { userid: string }[] };
   expect(before.users).toEqual([]);

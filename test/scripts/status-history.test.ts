@@ -2,41 +2,22 @@
  * The sandbox session an operator runs: `npm start`, a signed push, then `npm run status` and
  * `npm run history` as real child processes asking the running server over HTTP.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { postSignedEvent } from '../../lib/dingtalk/push';
 import { SANDBOX_ENV } from '../../lib/sandbox/seed';
+import { type NpmStart, startNpmStart } from '../support/npm-start';
 
-let child: ChildProcess;
-let output = '';
+let npmStart: NpmStart;
 let url = '';
 
 beforeAll(async () => {
-  child = spawn(process.execPath, ['--import', 'tsx', 'lib/local/main.ts'], {
-    env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const check = setInterval(() => {
-      const printed = /npm run status -- --url (\S+)/.exec(output);
-      if (printed) {
-        url = printed[1]!;
-        clearInterval(check);
-        resolve();
-      } else if (child.exitCode !== null) {
-        clearInterval(check);
-        reject(new Error(`npm start exited: ${output}`));
-      }
-    }, 50);
-  });
+  npmStart = await startNpmStart(/npm run status -- --url \S+/);
+  url = /npm run status -- --url (\S+)/.exec(npmStart.output())![1]!;
 }, 60_000);
 
-afterAll(() => {
-  child.kill('SIGTERM');
-});
+afterAll(() => npmStart?.stop());
 
 const run = async (script: string, args: string[]) =>
   (await promisify(execFile)(process.execPath, ['--import', 'tsx', script, ...args], { env: { PATH: process.env.PATH }, timeout: 60_000 })).stdout;
