@@ -82,6 +82,12 @@ export async function applyPlan(
    * put the manager first: a manager retried in the same run may come after their report).
    */
   const reportingLinesWaiting = new Set(opts.reportingLinesWaiting);
+  const concurrency = deps.writeConcurrency ?? 8;
+  /** A write that threw: reported; a configuration error stops the operations not yet started. */
+  const thrown = (at: { kind: PlanOp['kind']; id: string; op: string }, e: unknown): void => {
+    if (e instanceof PlatformError && e.failure === 'configuration') stoppedBy ??= errorText(e);
+    errors.push({ ...at, errcode: e instanceof PlatformError ? e.errcode : undefined, message: errorText(e) });
+  };
   const lastTry = (op: PlanOp): Promise<SyncOutcome> => {
     const releaseFrom = 'releaseFrom' in op ? (op.releaseFrom ?? []) : [];
     return deps.sync.syncUser(op.id, { force: true, releaseFrom });
@@ -107,8 +113,7 @@ export async function applyPlan(
         counts[op.op] = (counts[op.op] ?? 0) + 1;
       }
     } catch (e) {
-      if (e instanceof PlatformError && e.failure === 'configuration') stoppedBy ??= errorText(e);
-      errors.push({ kind: op.kind, id: op.id, op: op.op, errcode: e instanceof PlatformError ? e.errcode : undefined, message: errorText(e) });
+      thrown({ kind: op.kind, id: op.id, op: op.op }, e);
     }
     onProgress?.(++done, ops.length);
   };
@@ -119,23 +124,22 @@ export async function applyPlan(
   const isRemoval = (o: PlanOp) => o.op === 'disable_user' || o.op === 'delete_user';
   await mapLimit(
     ops.filter((o) => o.kind === 'user' && isRemoval(o)),
-    deps.writeConcurrency ?? 8,
+    concurrency,
     (op) => run(op),
   );
   // Managers before the people who report to them, so direct_leader is set in the same run.
-  for (const wave of managerWaves(ops.filter((o) => o.kind === 'user' && !isRemoval(o)))) await mapLimit(wave, deps.writeConcurrency ?? 8, (op) => run(op));
+  for (const wave of managerWaves(ops.filter((o) => o.kind === 'user' && !isRemoval(o)))) await mapLimit(wave, concurrency, (op) => run(op));
   for (const op of lastTries) await run(op, true);
   // Managers created, re-enabled or retried above can lead now: the people written without them
   // get their reporting line in this same run (no event tells of it).
-  await mapLimit([...reportingLinesWaiting], deps.writeConcurrency ?? 8, async (id) => {
+  await mapLimit([...reportingLinesWaiting], concurrency, async (id) => {
     if (stoppedBy !== undefined) return;
     try {
       const outcome = await deps.sync.completeReportingLine(id);
       if (outcome.result === 'failed') errors.push({ kind: 'user', id, op: 'set_leader', errcode: outcome.errcode, message: outcome.message ?? 'failed' });
       else if (outcome.result !== 'unchanged') counts.set_leader = (counts.set_leader ?? 0) + 1;
     } catch (e) {
-      if (e instanceof PlatformError && e.failure === 'configuration') stoppedBy ??= errorText(e);
-      errors.push({ kind: 'user', id, op: 'set_leader', errcode: e instanceof PlatformError ? e.errcode : undefined, message: errorText(e) });
+      thrown({ kind: 'user', id, op: 'set_leader' }, e);
     }
   });
   for (const op of ops.filter((o) => o.op === 'delete_dept')) await run(op);
