@@ -15,11 +15,11 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, stat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateTableDefinition } from '../../lib/aws/dynamo-store';
 import { TIMELINE_INDEX, TTL_ATTRIBUTE } from '../../lib/aws/timeline-index';
 import { METRIC, METRICS_NAMESPACE } from '../../lib/metrics/metrics';
+import { zipEntries } from './packaged-stack';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation's template is untyped JSON, read by path in assertions
 type Cfn = any;
@@ -227,26 +227,4 @@ function sourceText(root: string): string {
     .map((name) => join(root, name))
     .map((path) => (statSync(path).isDirectory() ? sourceText(path) : path.endsWith('.ts') ? readFileSync(path, 'utf8') : ''))
     .join('\n');
-}
-
-/** The files in a zip, read with node's zlib: the central directory, then each entry's data. */
-function zipEntries(path: string): Map<string, Buffer> {
-  const zip = readFileSync(path);
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  const count = zip.readUInt16LE(end + 10);
-  let at = zip.readUInt32LE(end + 16);
-  const files = new Map<string, Buffer>();
-  for (let i = 0; i < count; i++) {
-    const method = zip.readUInt16LE(at + 10);
-    const size = zip.readUInt32LE(at + 20);
-    const nameLength = zip.readUInt16LE(at + 28);
-    const skip = nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
-    const name = zip.toString('utf8', at + 46, at + 46 + nameLength);
-    const local = zip.readUInt32LE(at + 42);
-    const dataAt = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-    const data = zip.subarray(dataAt, dataAt + size);
-    files.set(name, method === 8 ? inflateRawSync(data) : data);
-    at += 46 + skip;
-  }
-  return files;
 }
