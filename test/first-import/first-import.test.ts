@@ -144,6 +144,18 @@ describe('the stage runner', () => {
     await aws.close();
   });
 
+  /** Stage "test": its reconcile function answered by `lambda`, its table and queue the local servers. */
+  const stageWith = (lambda: ReturnType<typeof fakeClient>) =>
+    new StageInspector('test', {
+      region: 'ap-southeast-1',
+      lambda,
+      cloudformation: fakeClient({}),
+      ssm: fakeClient({}),
+      eventbridge: fakeClient({}),
+      sqs: aws.sqs,
+      dynamodb: aws.dynamodb,
+    });
+
   it('invokes the reconcile function for the dry run and the apply, and shows the progress the apply writes', async () => {
     const seen: ReconcileProgressUpdate[] = [];
     const events: unknown[] = [];
@@ -161,15 +173,7 @@ describe('the stage runner', () => {
         return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ ...r, plan: plan && summarisePlan(plan.ops) })) };
       },
     });
-    const inspector = new StageInspector('test', {
-      region: 'ap-southeast-1',
-      lambda,
-      cloudformation: fakeClient({}),
-      ssm: fakeClient({}),
-      eventbridge: fakeClient({}),
-      sqs: aws.sqs,
-      dynamodb: aws.dynamodb,
-    });
+    const inspector = stageWith(lambda);
     const out = io(true);
     out.value.progress = (p) => seen.push(p);
     const code = await firstImport(new StageReconcileRunner(inspector, 'state', 5), out.value, { yes: true, allowDeletes: false });
@@ -190,15 +194,7 @@ describe('the stage runner', () => {
         Payload: new TextEncoder().encode(JSON.stringify({ errorType: 'ConfigError', errorMessage: 'configuration: WECOM_CORP_ID is not set' })),
       }),
     });
-    const inspector = new StageInspector('test', {
-      region: 'ap-southeast-1',
-      lambda,
-      cloudformation: fakeClient({}),
-      ssm: fakeClient({}),
-      eventbridge: fakeClient({}),
-      sqs: aws.sqs,
-      dynamodb: aws.dynamodb,
-    });
+    const inspector = stageWith(lambda);
     await expect(new StageReconcileRunner(inspector, 'state').run({ dryRun: true, allowDeletes: false }, () => undefined)).rejects.toThrow(
       'dingtalk-wecom-sync-test-reconcile failed: ConfigError: configuration: WECOM_CORP_ID is not set',
     );
