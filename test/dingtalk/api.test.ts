@@ -287,9 +287,10 @@ describe('DingTalkApi turns transport failures into retryable errors that leak n
   });
 
   it('turns a refused connection into retryable -1', async () => {
-    const fake = await fakeDingTalk();
-    await fake.close(); // nothing listens on that port any more
-    const e = await failure(client(fake).getUser('alice'));
+    // Port 1, not a closed server's port: a freed ephemeral port can be taken at once by another
+    // test file's server, which then answers. Our servers only ever take ephemeral ports.
+    const nowhere = new DingTalkApi({ appKey: APP_KEY, appSecret: APP_SECRET, baseUrl: 'http://127.0.0.1:1', logger: createMemoryLogger() });
+    const e = await failure(nowhere.getUser('alice'));
     expect(e).toMatchObject({ errcode: DINGTALK_ERR.systemBusy, failure: 'retryable', api: 'gettoken' });
   });
 
