@@ -15,6 +15,7 @@ import {
   startFakePlatform,
   stopFakePlatforms,
 } from '../support/fake-platform';
+import { NOTHING_LISTENS } from '../support/nothing-listens';
 
 const APP_KEY = 'dingappkey123';
 const APP_SECRET = 'app-secret-VERY-SECRET';
@@ -287,9 +288,7 @@ describe('DingTalkApi turns transport failures into retryable errors that leak n
   });
 
   it('turns a refused connection into retryable -1', async () => {
-    // Port 1, not a closed server's port: a freed ephemeral port can be taken at once by another
-    // test file's server, which then answers. Our servers only ever take ephemeral ports.
-    const nowhere = new DingTalkApi({ appKey: APP_KEY, appSecret: APP_SECRET, baseUrl: 'http://127.0.0.1:1', logger: createMemoryLogger() });
+    const nowhere = new DingTalkApi({ appKey: APP_KEY, appSecret: APP_SECRET, baseUrl: NOTHING_LISTENS, logger: createMemoryLogger() });
     const e = await failure(nowhere.getUser('alice'));
     expect(e).toMatchObject({ errcode: DINGTALK_ERR.systemBusy, failure: 'retryable', api: 'gettoken' });
   });

@@ -3,12 +3,12 @@
  * built on lib/dingtalk/crypto: the envelope, the signature and encryption, the retries, the
  * failed list they end in, and what stopping the simulator does to pushes in flight.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FailedPushList } from '../../lib/sandbox/dingtalk-failed-pushes';
 import { DingTalkPusher } from '../../lib/sandbox/dingtalk-pusher';
 import { DingTalkSimulator, type DingTalkSimulatorOptions } from '../../lib/sandbox/dingtalk-sim';
+import { NOTHING_LISTENS } from '../support/nothing-listens';
 import { AES_KEY, closeAll, dingtalkClient, manualClock, type ReceiverReply, receiver as startReceiver, TOKEN } from './support';
 
 let sim: DingTalkSimulator;
@@ -88,11 +88,7 @@ describe("pushes are signed, encrypted, retried and listed as failed like DingTa
 
   it('an unreachable receiver ends in the failed list with dept ids under deptid', async () => {
     await startSim({ retryDelaysMs: [], pushTimeoutMs: 500 });
-    const closed = createServer();
-    await new Promise<void>((res) => closed.listen(0, '127.0.0.1', res));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((res) => closed.close(res));
-    sim.setCallback({ url: `http://127.0.0.1:${port}/cb`, token: TOKEN, aesKey: AES_KEY });
+    sim.setCallback({ url: `${NOTHING_LISTENS}/cb`, token: TOKEN, aesKey: AES_KEY });
     const outcome = await sim.pushEvent('org_dept_remove', { deptIds: [5, 6] });
     expect(outcome.errors[0]).toMatch(/no answer/);
     const failed = await get('call_back/get_call_back_failed_result', { access_token: await token() });

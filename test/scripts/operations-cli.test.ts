@@ -4,7 +4,7 @@
  * local-aws-sqs, the table on dynalite, the oldest message's age from a stand-in for CloudWatch)
  * and against a running local server (`--url`).
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
@@ -22,6 +22,7 @@ import { SANDBOX_ENV } from '../../lib/sandbox/seed';
 import type { StatusReport } from '../../lib/status/status';
 import { historyCommand, type OperationsCliDeps, statusCommand } from '../../scripts/operations-cli';
 import { userState } from '../store/contract';
+import { NOTHING_LISTENS } from '../support/nothing-listens';
 
 const dynalite = createRequire(import.meta.url)('dynalite') as (o: { createTableMs?: number }) => Server;
 const T0 = Date.parse('2026-03-01T08:00:00.000Z');
@@ -206,12 +207,8 @@ describe('mistakes get one line and the usage', () => {
   });
 
   it('says when nothing answers at the URL, and passes on what AWS says', async () => {
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((r) => closed.close(r));
-    const r = await statusCommand(['--url', `http://127.0.0.1:${port}`]);
-    expect(r).toMatchObject({ code: 1, stderr: expect.stringMatching(new RegExp(`^status: no answer from http://127.0.0.1:${port}/status.*npm start`)) });
+    const r = await statusCommand(['--url', NOTHING_LISTENS]);
+    expect(r).toMatchObject({ code: 1, stderr: expect.stringMatching(new RegExp(`^status: no answer from ${NOTHING_LISTENS}/status.*npm start`)) });
     const failing = {
       send: (async () =>
         Promise.reject(Object.assign(new Error('Stack with id x does not exist'), { name: 'ValidationError' }))) as unknown as CloudFormationClient['send'],
