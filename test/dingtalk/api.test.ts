@@ -282,9 +282,10 @@ describe('DingTalkApi checks every answer and reads it without losing a digit', 
 describe('DingTalkApi turns transport failures into retryable errors that leak no secret', () => {
   it('turns a timeout into retryable -1', async () => {
     const fake = await fakeDingTalk({ 'topapi/v2/user/get': () => 'hang' });
-    const e = await failure(client(fake, { timeoutMs: 100 }).getUser('alice'));
+    // Long enough for the token fetched first to answer on a loaded machine; the hang still times out.
+    const e = await failure(client(fake, { timeoutMs: 1000 }).getUser('alice'));
     expect(e).toMatchObject({ errcode: DINGTALK_ERR.systemBusy, failure: 'retryable', api: 'topapi/v2/user/get' });
-    expect(e.errmsg).toContain('100 ms');
+    expect(e.errmsg).toContain('1000 ms');
   });
 
   it('turns a refused connection into retryable -1', async () => {
@@ -315,7 +316,7 @@ describe('DingTalkApi turns transport failures into retryable errors that leak n
       'topapi/v2/department/get': () => 'hang',
       'topapi/user/listid': () => ({ status: 503, raw: 'unavailable' }),
     });
-    const api = client(fake, { timeoutMs: 100, logger });
+    const api = client(fake, { timeoutMs: 1000, logger });
     const errors = [await failure(api.getUser('alice')), await failure(api.getDept(1)), await failure(api.listUserIds(1))];
     fake.gettoken = (s) => ({ json: { errcode: DINGTALK_ERR.badCredentials, errmsg: `invalid appsecret ${s.query.get('appsecret') ?? ''}` } });
     resetDingTalkTokenCache();

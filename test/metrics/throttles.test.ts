@@ -18,8 +18,9 @@ describe('onThrottle', () => {
     const heard: string[] = [];
     const onThrottle = (platform: string, api: string) => heard.push(`${platform} ${api}`);
     const { dingtalk: dt, wecom: wc } = sims;
-    const dingtalk = new DingTalkApi({ appKey: dt.appKey, appSecret: dt.appSecret, baseUrl: dt.url, onThrottle });
-    const wecom = new WeComApi({ corpId: wc.corpId, secret: wc.contactSecret, baseUrl: wc.url, onThrottle });
+    const throttleDelaysMs = [10, 10, 10]; // what is heard, not how long the clients wait
+    const dingtalk = new DingTalkApi({ appKey: dt.appKey, appSecret: dt.appSecret, baseUrl: dt.url, onThrottle, throttleDelaysMs });
+    const wecom = new WeComApi({ corpId: wc.corpId, secret: wc.contactSecret, baseUrl: wc.url, onThrottle, throttleDelaysMs });
     dt.failNext('topapi/v2/user/get', 90018);
     dt.failNextHttp('topapi/v2/user/get', 429);
     dt.failNext('topapi/v2/user/get', 50002);

@@ -4,9 +4,12 @@
  * local-aws-sqs, the table on dynalite, the oldest message's age from a stand-in for CloudWatch)
  * and against a running local server (`--url`).
  */
+import { mkdtempSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { type CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -145,7 +148,10 @@ describe('--stage: a deployed stage, from its stack’s outputs', () => {
 describe('--url: a running npm start', () => {
   let local: LocalServer;
   beforeAll(async () => {
-    local = await startLocalServer({ PORT: '0', LOG_LEVEL: 'error' }, { sandbox: true });
+    local = await startLocalServer(
+      { PORT: '0', LOG_LEVEL: 'error', STATE_FILE: join(mkdtempSync(join(tmpdir(), 'operations-cli-')), 'state.json') },
+      { sandbox: true },
+    );
   });
   afterAll(() => local.close());
 

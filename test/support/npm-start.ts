@@ -3,6 +3,9 @@
  * start as a user does: started with no credentials, and ready once what it prints matches.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface NpmStart {
   /** Everything it printed so far, stdout and stderr. */
@@ -10,10 +13,14 @@ export interface NpmStart {
   stop(): void;
 }
 
-/** Starts it with `env` (PORT 0 and warn-level logs unless set) and resolves once its output matches `ready`. */
+/**
+ * Starts it with `env` (PORT 0, warn-level logs and a state file of its own unless set) and
+ * resolves once its output matches `ready`. The default state file, `.data/npm-start.json` in the
+ * repository, would be shared by every test file that starts one.
+ */
 export async function startNpmStart(ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<NpmStart> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'lib/local/main.ts'], {
-    env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'warn', STATE_FILE: join(mkdtempSync(join(tmpdir(), 'npm-start-')), 'state.json'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -326,7 +326,7 @@ describe('WeComApi counts only answers of the documented shape', () => {
 describe('WeComApi turns transport failures into retryable errors that leak no secret', () => {
   it('turns a timeout into retryable -1', async () => {
     const fake = await fakeWeCom({ 'user/create': () => 'hang' });
-    const e = await failure(client(fake, { timeoutMs: 100 }).createUser(alice));
+    const e = await failure(client(fake, { timeoutMs: 1000 }).createUser(alice));
     expect(e).toMatchObject({ api: 'user/create', errcode: WECOM_ERR.systemBusy, failure: 'retryable' });
   });
 
@@ -350,7 +350,7 @@ describe('WeComApi turns transport failures into retryable errors that leak no s
       'user/delete': () => ({ status: 504, raw: 'timeout' }),
       'user/list_id': (s) => ({ json: { errcode: WECOM_ERR.untrustedIp, errmsg: `from ip: 198.51.100.1 token ${s.query.get('access_token') ?? ''}` } }),
     });
-    const api = client(fake, { timeoutMs: 100, logger });
+    const api = client(fake, { timeoutMs: 1000, logger });
     const errors = [
       await failure(api.createUser(alice)),
       await failure(api.updateUser({ userid: 'alice', name: 'A' })),
