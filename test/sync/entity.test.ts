@@ -159,6 +159,25 @@ describe('reporting lines: a manager who cannot lead yet is left out, and rememb
     expect(dingtalkReads(dt) + wecomWrites(wc)).toBe(0);
   });
 
+  it('syncing the manager, once they can lead, completes the reporting lines that waited for them: no reconcile needed', async () => {
+    const rig = await setup();
+    const { dt, wc, store, sync } = rig;
+    dt.addUser(boss, { push: false });
+    dt.addUser(rep, { push: false });
+    dt.addUser({ ...rep, userid: 'rep2', mobile: '13800009996' }, { push: false });
+    await sync.syncUser('rep'); // the events came in the other order
+    await sync.syncUser('rep2');
+    expect((await store.get('user', 'rep'))?.leaderWithheld).toBe('boss');
+    expect(await sync.syncUser('boss')).toMatchObject({ result: 'created' });
+    expect(wc.getUser('rep')?.direct_leader).toEqual(['boss']);
+    expect(wc.getUser('rep2')?.direct_leader).toEqual(['boss']);
+    expect((await store.get('user', 'rep'))?.leaderWithheld).toBeUndefined();
+    expect((await store.get('user', 'rep2'))?.leaderWithheld).toBeUndefined();
+    resetCalls(rig);
+    await sync.syncUser('boss'); // already leading: nobody waits, nothing more is written
+    expect(wecomWrites(wc)).toBe(0);
+  });
+
   it('a person unchanged in WeCom whose new manager cannot lead either: the record names the new one, with no WeCom write', async () => {
     const rig = await setup();
     const { dt, wc, store, sync } = rig;
