@@ -322,6 +322,11 @@ export interface StateStore {
   put(state: Omit<EntityState, 'version'>, opts?: { ifVersion?: number }): Promise<EntityState>;
   /** Every record of one kind. */
   list(kind: EntityKind): Promise<EntityState[]>;
+  /**
+   * The userids of `synced` users whose last write left `manager` out of their reporting line
+   * (`leaderWithheld`), oldest record first: written again once that manager can lead.
+   */
+  awaitingLeader(manager: string): Promise<string[]>;
   /** Takes a named lock until `now + ttlMs`; false when someone else holds an unexpired one. */
   acquireLock(name: string, owner: string, ttlMs: number, now: number): Promise<boolean>;
   releaseLock(name: string, owner: string): Promise<void>;

@@ -17,7 +17,9 @@
  * | history item      | `history#<kind>#<id>#<at>#<random>` | kind='history', entityKind, entityId, …  (lib/aws/dynamo-history.ts) |
  *
  * An entity record whose status is `failed` also carries the `timeline` index's keys (gpk
- * `failures`), so the open failures are one Query; any other status removes them.
+ * `failures`), so the open failures are one Query; a `synced` user whose last write withheld its
+ * manager carries them too (gpk `awaiting-leader#<manager>`), so the people waiting for a manager
+ * are one Query when that manager is written; any other record has none.
  *
  * Why pk only: every hot path (one changed user or department) is a single-item GetItem or
  * conditional write on a key spread across partitions. The only bulk read is `list(kind)`, done by
@@ -35,15 +37,15 @@
  *
  * serverless.yml must declare the table exactly as `stateTableDefinition` below (key `pk`, type S,
  * HASH, PAY_PER_REQUEST); test/store/dynamo-store.test.ts creates its table from the same object.
- * The functions need dynamodb:GetItem, PutItem, UpdateItem, DeleteItem and Scan on it.
+ * The functions need dynamodb:GetItem, PutItem, UpdateItem, DeleteItem and Scan on it, and Query on its index.
  */
 
 import { type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { OPTIONAL_ENTITY_FIELDS } from '../entity-fields';
 import { type EntityKind, type EntityState, type OutboxRecord, type RunReport, StaleStateError, type StateStore } from '../ports';
 import { boundReport } from '../run-report';
-import { FAILURES_TIMELINE, failureSortKey, TIMELINE_PK, TIMELINE_SK, timelineIndexDefinition } from './timeline-index';
+import { awaitingLeaderTimeline, entityTimeline, TIMELINE_INDEX, TIMELINE_PK, TIMELINE_SK, timelineIndexDefinition } from './timeline-index';
 
 /** Key schema, index and billing of the state table; serverless.yml must match it. */
 export const stateTableDefinition: Required<Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema' | 'BillingMode' | 'GlobalSecondaryIndexes'>> = {
@@ -110,12 +112,14 @@ export class DynamoStateStore implements StateStore {
         sets.push(`#${field} = :${field}`);
       }
     }
-    // The open-failures timeline holds a record while it is `failed`, and only then.
+    // A failed record is in the open-failures timeline, a synced one that withheld its manager in
+    // that manager's; any other leaves both.
     names['#gpk'] = TIMELINE_PK;
     names['#gsk'] = TIMELINE_SK;
-    if (state.status === 'failed') {
-      values[':gpk'] = FAILURES_TIMELINE;
-      values[':gsk'] = failureSortKey(state.updatedAt, state.kind, state.id);
+    const timeline = entityTimeline(state);
+    if (timeline) {
+      values[':gpk'] = timeline.gpk;
+      values[':gsk'] = timeline.gsk;
       sets.push('#gpk = :gpk', '#gsk = :gsk');
     } else {
       removes.push('#gpk', '#gsk');
@@ -150,6 +154,27 @@ export class DynamoStateStore implements StateStore {
 
   async list(kind: EntityKind): Promise<EntityState[]> {
     return (await this.scanKind(kind)).map(toEntityState);
+  }
+
+  /** One Query on the manager's timeline (eventually consistent, as every index read is). */
+  async awaitingLeader(manager: string): Promise<string[]> {
+    const ids: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: TIMELINE_INDEX,
+          KeyConditionExpression: '#gpk = :gpk',
+          ExpressionAttributeNames: { '#gpk': TIMELINE_PK },
+          ExpressionAttributeValues: { ':gpk': awaitingLeaderTimeline(manager) },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) ids.push(item.id as string);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return ids;
   }
 
   async acquireLock(name: string, owner: string, ttlMs: number, now: number): Promise<boolean> {

@@ -6,16 +6,18 @@
  * |-----------------------|----------------------------|-----------------------------------|------------------------------|
  * | one entity's history  | `history#<kind>#<id>`      | `<at ISO>#<random>`               | a history item (TTL `ttl`)   |
  * | open failures         | `failures`                 | `<updatedAt ISO>#<kind>#<id>`     | an entity record, while `failed` |
+ * | reports of a manager  | `awaiting-leader#<userid>` | `<updatedAt ISO>#<kind>#<id>`     | a `synced` user record whose last write withheld that manager |
  *
  * So one entity's history is one Query on its partition, newest first, and the open failures are
- * a Query too (a sparse partition: a record leaves it when it stops being `failed`). Neither is a
+ * a Query too (a sparse partition: a record leaves it when it stops being `failed`); so are the
+ * people waiting for a manager to lead (`leaderWithheld`), when that manager is written. None is a
  * Scan. Adding an index is an in-place update of the table (its key schema, which holds what the
  * sync owns, never changes).
  *
  * The projection carries what these two reads show and nothing else: no payload.
  */
 import type { GlobalSecondaryIndex } from '@aws-sdk/client-dynamodb';
-import type { EntityKind } from '../ports';
+import type { EntityKind, EntityState } from '../ports';
 
 export const TIMELINE_INDEX = 'timeline';
 export const TIMELINE_PK = 'gpk';
@@ -56,6 +58,18 @@ export function historyTimeline(kind: EntityKind, id: string): string {
   return `history#${kind}#${id}`;
 }
 
-export function failureSortKey(updatedAt: number, kind: EntityKind, id: string): string {
+function recordSortKey(updatedAt: number, kind: EntityKind, id: string): string {
   return `${new Date(updatedAt).toISOString()}#${kind}#${id}`;
+}
+
+export function awaitingLeaderTimeline(manager: string): string {
+  return `awaiting-leader#${manager}`;
+}
+
+/** The timeline an entity record belongs to, by its status, if any: its index keys. */
+export function entityTimeline(state: Pick<EntityState, 'kind' | 'id' | 'status' | 'updatedAt' | 'leaderWithheld'>): { gpk: string; gsk: string } | undefined {
+  const gsk = recordSortKey(state.updatedAt, state.kind, state.id);
+  if (state.status === 'failed') return { gpk: FAILURES_TIMELINE, gsk };
+  if (state.status === 'synced' && state.leaderWithheld !== undefined) return { gpk: awaitingLeaderTimeline(state.leaderWithheld), gsk };
+  return undefined;
 }

@@ -91,6 +91,13 @@ export class FileStateStore implements StateStore {
     return [...this.entities.values()].filter((s) => s.kind === kind).map((s) => structuredClone(s));
   }
 
+  async awaitingLeader(manager: string): Promise<string[]> {
+    return [...this.entities.values()]
+      .filter((s) => s.kind === 'user' && s.status === 'synced' && s.leaderWithheld === manager)
+      .sort((a, b) => a.updatedAt - b.updatedAt)
+      .map((s) => s.id);
+  }
+
   async acquireLock(name: string, owner: string, ttlMs: number, now: number): Promise<boolean> {
     const before = this.locks.get(name);
     if (!takeExpiring(this.locks, name, owner, ttlMs, now)) return false;

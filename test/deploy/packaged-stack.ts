@@ -116,6 +116,18 @@ export function evaluate(template: Template, overrides: Record<string, string> =
 /** Resolves `{ 'Fn::GetAtt': [name, attr] }` / `{ Ref: name }` to the logical name. */
 export const target = (v: Cfn): string | undefined => v?.['Fn::GetAtt']?.[0] ?? v?.Ref;
 
+/**
+ * What a statement's Resource names, by logical id: `StateTable` for its ARN, and
+ * `StateTable/index/timeline` for `!Join ['', [!GetAtt StateTable.Arn, /index/timeline]]`.
+ */
+export function resourceName(v: Cfn): string | undefined {
+  const joined = v?.['Fn::Join'];
+  if (!joined) return target(v);
+  const [head, ...rest] = joined[1] as Cfn[];
+  const base = target(head);
+  return base === undefined || !rest.every((p) => typeof p === 'string') ? undefined : base + rest.join(joined[0]);
+}
+
 /** The resources of one type, as [logical id, resource] pairs. */
 export const byType = (template: Template, type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 

@@ -20,13 +20,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateTableDefinition } from '../../lib/aws/dynamo-store';
 import { encodeMessage } from '../../lib/messages';
 import { type Simulators, startSimulators } from '../../lib/sandbox/simulators';
-import { type Cfn, packageStack, statementsOf, target } from '../deploy/packaged-stack';
+import { type Cfn, packageStack, resourceName, statementsOf } from '../deploy/packaged-stack';
 import { analyseHandlers } from '../deploy/sdk-calls';
 
 const dynalite = createRequire(import.meta.url)('dynalite') as (o: { createTableMs?: number }) => Server;
 const listen = (s: Server) => new Promise<number>((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port)));
 
-let granted: string[];
+/** Each DynamoDB action the role grants, with what it grants it on (`StateTable`, `StateTable/index/<name>`). */
+let granted: { action: string; resource: string }[];
 let dynamo: Server;
 let proxy: Server;
 let sims: Simulators;
@@ -40,7 +41,10 @@ function iamProxy(dynamoPort: number): Server {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const action = `dynamodb:${String(req.headers['x-amz-target']).split('.')[1]}`;
-      if (!granted.includes(action)) {
+      // A Query on an index needs the grant on the index's ARN, not the table's.
+      const index = (JSON.parse(Buffer.concat(chunks).toString() || '{}') as { IndexName?: string }).IndexName;
+      const resource = index ? `StateTable/index/${index}` : 'StateTable';
+      if (!granted.some((g) => g.action === action && g.resource === resource)) {
         denied.push(action);
         res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
         res.end(JSON.stringify({ __type: 'com.amazon.coral.service#AccessDeniedException', Message: `not authorized to perform: ${action}` }));
@@ -58,8 +62,8 @@ function iamProxy(dynamoPort: number): Server {
 beforeAll(async () => {
   const stack = (await packageStack('test')).stack;
   granted = statementsOf(stack, 'SyncRole')
-    .filter((s: Cfn) => target(s.Resource) === 'StateTable')
-    .flatMap((s: Cfn) => [s.Action].flat());
+    .filter((s: Cfn) => resourceName(s.Resource)?.startsWith('StateTable'))
+    .flatMap((s: Cfn) => [s.Action].flat().map((action: string) => ({ action, resource: resourceName(s.Resource)! })));
   dynamo = dynalite({ createTableMs: 0 });
   const dynamoPort = await listen(dynamo);
   proxy = iamProxy(dynamoPort);

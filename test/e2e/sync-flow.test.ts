@@ -52,6 +52,16 @@ describe('user events', () => {
     expect(wc.getUser('zhangsan')?.direct_leader).toEqual(['lisi']);
   });
 
+  it('a report announced before their manager gets the reporting line when the manager is synced, with no reconcile', async () => {
+    const { dt, wc, settle } = await harness();
+    dt.pushEvent('user_add_org', { userIds: ['zhangsan'] }); // lisi, her manager, is not in WeCom yet
+    await settle();
+    expect(wc.getUser('zhangsan')?.direct_leader ?? []).toEqual([]);
+    dt.pushEvent('user_add_org', { userIds: ['lisi'] });
+    await settle();
+    expect(wc.getUser('zhangsan')?.direct_leader).toEqual(['lisi']);
+  });
+
   it('user_active_org, org_admin_add and org_admin_remove about an unchanged user cost one read and no write', async () => {
     const { dt, wc, settle } = await harness();
     dt.pushEvent('user_add_org', { userIds: ['zhangsan'] });

@@ -246,6 +246,34 @@ export function stateStoreContract(name: string, makeStore: () => Promise<StoreU
       });
     });
 
+    describe('awaitingLeader', () => {
+      it('lists the synced users whose record withholds that manager, oldest first, and only them', async () => {
+        const store = await fresh();
+        expect(await store.awaitingLeader('boss')).toEqual([]);
+        await store.put(userState('late', { leaderWithheld: 'boss', updatedAt: 3_000 }));
+        await store.put(userState('early', { leaderWithheld: 'boss', updatedAt: 1_000 }));
+        await store.put(userState('other', { leaderWithheld: 'boss2', updatedAt: 2_000 }));
+        await store.put(userState('failed', { leaderWithheld: 'boss', status: 'failed', updatedAt: 2_000 }));
+        await store.put(userState('disabled', { leaderWithheld: 'boss', status: 'disabled', updatedAt: 2_000 }));
+        await store.put(userState('led', { updatedAt: 2_000 }));
+        await store.put({ kind: 'dept', id: 'boss', owned: true, status: 'synced', updatedAt: 2_000 });
+        expect(await store.awaitingLeader('boss')).toEqual(['early', 'late']);
+        expect(await store.awaitingLeader('boss2')).toEqual(['other']);
+      });
+
+      it('forgets a user once a put no longer withholds that manager, or withholds another', async () => {
+        const store = await fresh();
+        const a = await store.put(userState('a', { leaderWithheld: 'boss' }));
+        const b = await store.put(userState('b', { leaderWithheld: 'boss' }));
+        await store.put(userState('a'), { ifVersion: a.version });
+        await store.put(userState('b', { leaderWithheld: 'boss2' }), { ifVersion: b.version });
+        expect(await store.awaitingLeader('boss')).toEqual([]);
+        expect(await store.awaitingLeader('boss2')).toEqual(['b']);
+        await store.put(userState('b', { leaderWithheld: 'boss2', status: 'failed' }));
+        expect(await store.awaitingLeader('boss2')).toEqual([]);
+      });
+    });
+
     describe('locks', () => {
       it('refuses a second owner until the lock expires, then hands it over', async () => {
         const store = await fresh();

@@ -10,6 +10,7 @@ import { DINGTALK_ERR } from '../../lib/dingtalk/errors';
 import { PlatformError } from '../../lib/errors';
 import type { FileStateStore } from '../../lib/local/file-store';
 import { createMemoryLogger } from '../../lib/log';
+import type { StateStore } from '../../lib/ports';
 import type { DingTalkSimulator } from '../../lib/sandbox/dingtalk-sim';
 import { dingtalkReads, wecomWrites } from '../../lib/sandbox/pipeline';
 import type { WeComSimulator } from '../../lib/sandbox/wecom-sim';
@@ -25,6 +26,8 @@ interface Rig {
   config: SyncConfig;
   /** Another EntitySync on the same clients and store, with some settings changed. */
   syncWith(config: Partial<SyncConfig>): EntitySync;
+  /** Another EntitySync on the same clients, over `store` (a view of the same one). */
+  syncOn(store: StateStore): EntitySync;
 }
 
 let close: (() => Promise<void>) | undefined;
@@ -48,6 +51,7 @@ async function setup(env: Record<string, string> = {}): Promise<Rig> {
     sync,
     config,
     syncWith: (over) => new EntitySync({ dingtalk, wecom, store, config: { ...config, ...over } }),
+    syncOn: (view) => new EntitySync({ dingtalk, wecom, store: view, config }),
   };
 }
 
@@ -150,7 +154,10 @@ describe('reporting lines: a manager who cannot lead yet is left out, and rememb
     expect(await sync.completeReportingLine('rep')).toMatchObject({ result: 'unchanged' });
     expect(dingtalkReads(dt) + wecomWrites(wc)).toBe(0);
 
-    await sync.syncUser('boss');
+    // boss can lead now, by a write that did not list who waited (an index read that missed rep):
+    // the reconcile's completeReportingLine writes rep.
+    wc.seedUser({ userid: 'boss', name: 'Boss', department: [1], mobile: boss.mobile });
+    await store.put({ kind: 'user', id: 'boss', wecomId: 'boss', owned: true, status: 'synced', updatedAt: Date.now() });
     expect(await sync.completeReportingLine('rep')).toMatchObject({ result: 'updated' });
     expect(wc.getUser('rep')?.direct_leader).toEqual(['boss']);
     expect((await store.get('user', 'rep'))?.leaderWithheld).toBeUndefined();
@@ -176,6 +183,32 @@ describe('reporting lines: a manager who cannot lead yet is left out, and rememb
     resetCalls(rig);
     await sync.syncUser('boss'); // already leading: nobody waits, nothing more is written
     expect(wecomWrites(wc)).toBe(0);
+  });
+
+  it('a manager written while their report is (two workers): the report looks at the manager again after its save, so the line is not lost', async () => {
+    const rig = await setup();
+    const { dt, wc, store, sync } = rig;
+    dt.addUser(boss, { push: false });
+    dt.addUser(rep, { push: false });
+    // The report's worker has read boss (not leading yet) and written rep; before its save
+    // lands, the other worker creates boss and lists who waits for boss: nobody yet.
+    let managerWritten = false;
+    const racing = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop !== 'put') return Reflect.get(target, prop, receiver);
+        return async (state: Parameters<typeof store.put>[0], opts?: Parameters<typeof store.put>[1]) => {
+          if (!managerWritten && state.id === 'rep' && state.leaderWithheld === 'boss') {
+            managerWritten = true;
+            expect(await sync.syncUser('boss')).toMatchObject({ result: 'created' });
+          }
+          return target.put(state, opts);
+        };
+      },
+    });
+    await rig.syncOn(racing).syncUser('rep');
+    expect(managerWritten).toBe(true);
+    expect(wc.getUser('rep')?.direct_leader).toEqual(['boss']);
+    expect((await store.get('user', 'rep'))?.leaderWithheld).toBeUndefined();
   });
 
   it('a person unchanged in WeCom whose new manager cannot lead either: the record names the new one, with no WeCom write', async () => {
