@@ -123,6 +123,9 @@ describe('the analysis can tell', () => {
   it('reports an action granted but never called, and one called but not granted', () => {
     const needs = needed(fixed.stack, 'sync');
     const [dropped] = needs;
-    expect(compare([...needs.slice(1), 'dynamodb:BatchWriteItem'], needs)).toEqual({ grantedButNeverCalled: ['dynamodb:BatchWriteItem'], calledButNotGranted: [dropped] });
+    expect(compare([...needs.slice(1), 'dynamodb:BatchWriteItem'], needs)).toEqual({
+      grantedButNeverCalled: ['dynamodb:BatchWriteItem'],
+      calledButNotGranted: [dropped],
+    });
   });
 });
