@@ -25,6 +25,7 @@ import { type BatchProcessor, startWorkerLoop } from '../lib/local/worker-loop';
 import { budgetsFor } from '../lib/rate-budget';
 import { generateOrg } from '../lib/sandbox/org-generator';
 import { startSandboxPipeline } from '../lib/sandbox/pipeline';
+import { reportingLinesIn } from '../lib/sandbox/reporting-lines';
 import { SANDBOX_ENV } from '../lib/sandbox/seed';
 import type { SyncBatchResult } from '../lib/sync/worker';
 
@@ -124,5 +125,7 @@ console.log(
   `messages: ${outcomes.length} handled (${count('created')} created, ${count('adopted')} adopted, ${count('unchanged')} unchanged, ${count('requeued')} requeued after a throttle, ${count('failed')} failed); ${returned} returned to the queue; dead-lettered ${queue.deadLetters.length}`,
 );
 console.log(`synced: ${org.users.length - missingUsers}/${org.users.length} people, ${org.depts.length - missingDepts}/${org.depts.length} departments`);
+const lines = reportingLinesIn(wc, org.users);
+console.log(`reporting lines: ${lines.set} of ${lines.managed} people with a manager report to them in WeCom, with no reconcile`);
 await p.close();
 process.exitCode = missingUsers + missingDepts + queue.deadLetters.length > 0 ? 1 : 0;

@@ -14,6 +14,7 @@
  */
 import { composeLocalService } from '../lib/compose/local';
 import { generateOrg } from '../lib/sandbox/org-generator';
+import { reportingLinesIn } from '../lib/sandbox/reporting-lines';
 import { runReconcile } from '../lib/sync/reconcile';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
@@ -80,13 +81,6 @@ const dingtalkReads = (c: Record<string, number>) => {
   return { listing, full, total: listing + full };
 };
 /** People with a manager in the organisation, and how many of them WeCom shows reporting to that manager. */
-const reportingLines = () => {
-  const inOrg = new Set(org.users.map((u) => u.userid));
-  const managed = org.users.filter((u) => u.manager_userid && u.manager_userid !== u.userid && inOrg.has(u.manager_userid));
-  const set = managed.filter((u) => wc.getUser(u.userid!)?.direct_leader?.[0] === u.manager_userid).length;
-  return { managed: managed.length, set };
-};
-
 for (const label of ['first import', 'second run (no changes)']) {
   dt.resetCalls();
   wc.resetCalls();
@@ -107,7 +101,7 @@ for (const label of ['first import', 'second run (no changes)']) {
     `  DingTalk reads: ${reads.total} = listing ${reads.listing} + user/get ${reads.full} (detail sweep slice ${report.counts.detail_swept ?? 0}; full reads made ${report.counts.detail_read ?? 0}, the rest fresh reads before writes)`,
   );
   if (label === 'first import') {
-    const lines = reportingLines();
+    const lines = reportingLinesIn(wc, org.users);
     console.log(`  reporting lines: ${lines.set} of ${lines.managed} people with a manager report to them in WeCom after ${seconds.toFixed(1)} s`);
   }
   console.log(`  WeCom calls: ${calls(wc.calls)}  → writes ${writes(wc.calls)}`);
