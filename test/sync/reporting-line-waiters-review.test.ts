@@ -1,0 +1,198 @@
+/**
+ * Adversarial review of "a manager's write completes the reports waiting for them"
+ * (reporting-line-waiters.ts, user-sync.ts, apply-plan.ts): each test pins one problem found.
+ * Failing when written: the lead fixes lib/sync.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { composeLocalService } from '../../lib/compose/local';
+import type { FileStateStore } from '../../lib/local/file-store';
+import { createMemoryLogger } from '../../lib/log';
+import type { StateStore } from '../../lib/ports';
+import { EntitySync } from '../../lib/sync/entity';
+import { WECOM_ERR } from '../../lib/wecom/errors';
+import { rigLifecycle } from '../correctness/rig';
+
+const rigs = rigLifecycle();
+
+let closeService: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await closeService?.();
+  closeService = undefined;
+});
+
+/** EntitySync over the simulators and the embedded store, as test/sync/entity.test.ts sets it up. */
+async function service() {
+  const s = await composeLocalService(
+    {},
+    { sandbox: true, simulators: { dingtalk: { retryDelaysMs: [] }, wecom: { rateLimitPerMinute: null } }, logger: createMemoryLogger() },
+  );
+  closeService = s.close;
+  return {
+    dt: s.sims!.dingtalk,
+    wc: s.sims!.wecom,
+    store: s.store as FileStateStore,
+    sync: s.sync,
+    /** Another worker: an EntitySync on the same clients over a view of the same store. */
+    worker: (view: StateStore) => new EntitySync({ dingtalk: s.dingtalk, wecom: s.wecom, store: view, config: s.config }),
+  };
+}
+
+/** A view of `store` whose methods named in `over` are replaced. */
+function viewOf(store: StateStore, over: Partial<StateStore>): StateStore {
+  return new Proxy(store, {
+    get: (target, prop, receiver) => (prop in over ? over[prop as keyof StateStore] : Reflect.get(target, prop, receiver)),
+  });
+}
+
+/** Resolves once `n` callers have arrived. */
+function barrier(n: number): () => Promise<void> {
+  let arrived = 0;
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return () => {
+    if (++arrived === n) open();
+    return opened;
+  };
+}
+
+/** A person as the convergence scenarios make them: a mobile, no email. */
+const person = (userid: string, mobile: string, dept_id_list = [2], extra: Record<string, unknown> = {}) => ({
+  userid,
+  name: userid.toUpperCase(),
+  mobile,
+  state_code: '86',
+  dept_id_list,
+  ...extra,
+});
+
+const boss = { userid: 'boss', name: 'Boss', mobile: '13800009999', dept_id_list: [2] };
+const rep = { userid: 'rep', name: 'Rep', mobile: '13800009998', dept_id_list: [2], manager_userid: 'boss' };
+
+describe('review: the reconcile’s run report and the reporting lines a manager’s write completes', () => {
+  it('a reporting line completed inside the manager’s operation is counted (set_leader), and one WeCom refuses is in the run report errors', async () => {
+    const r = await rigs.start({}, { seed: false });
+    // mgr's create is refused (permanent): rep and rep2 are written without a leader, waiting for mgr.
+    let refuseMgr = true;
+    let refuseRep = false;
+    r.wc.setFaultPolicy((call) => {
+      if (refuseMgr && call.api === 'user/create' && call.body.includes('"userid":"mgr"')) return { kind: 'errcode', errcode: WECOM_ERR.badName };
+      if (refuseRep && call.api === 'user/update' && call.body.includes('"userid":"rep"')) return { kind: 'errcode', errcode: WECOM_ERR.badName };
+      return undefined;
+    });
+    r.dt.seed({
+      depts: [{ dept_id: 2, name: '研发', parent_id: 1 }],
+      users: [
+        person('mgr', '13900000001'),
+        person('rep', '13900000002', [2], { manager_userid: 'mgr' }),
+        person('rep2', '13900000003', [2], { manager_userid: 'mgr' }),
+      ],
+    });
+    await r.reconcile();
+    expect((await r.store.get('user', 'mgr'))?.status).toBe('failed');
+    expect(await r.store.get('user', 'rep')).toMatchObject({ status: 'synced', leaderWithheld: 'mgr' });
+
+    // The next run retries mgr, who is created; the write that sets rep's reporting line is refused, rep2's goes through.
+    refuseMgr = false;
+    refuseRep = true;
+    const run = await r.reconcile();
+    expect(r.wc.getUser('rep2')?.direct_leader).toEqual(['mgr']);
+    expect((await r.store.get('user', 'rep'))?.status).toBe('failed');
+    // Both writes were made by mgr's retry_user (ReportingLineWaiters.complete), which only logs
+    // them; the run's own pass over the waiting lines then finds nothing left to do.
+    expect(run.report.errors.map((e) => `${e.kind} ${e.id} ${e.op}`)).toContain('user rep set_leader');
+    expect(run.report.counts.set_leader).toBe(1);
+  });
+});
+
+describe('review: leases held while completing the people waiting for a manager', () => {
+  it('two workers writing a reporting cycle (a↔b) at the same moment do not wait out each other’s lease', async () => {
+    const s = await service();
+    s.dt.addUser({ userid: 'a', name: 'A', mobile: '13800001111', dept_id_list: [2], manager_userid: 'b' }, { push: false });
+    s.dt.addUser({ userid: 'b', name: 'B', mobile: '13800002222', dept_id_list: [2], manager_userid: 'a' }, { push: false });
+    await s.sync.syncDept(2);
+    // Each worker has read the other as not leading yet (their saves wait for each other), then
+    // lists who waits for it: the other one, whose lease the other worker holds.
+    const saved = barrier(2);
+    const listed = barrier(2);
+    const view = () =>
+      viewOf(s.store, {
+        put: async (state, opts) => {
+          if (state.status === 'synced' && state.leaderWithheld !== undefined) await saved();
+          return s.store.put(state, opts);
+        },
+        awaitingLeader: async (manager) => {
+          await listed();
+          return s.store.awaitingLeader(manager);
+        },
+      });
+    const message = (id: string) => ({ kind: 'user' as const, id, eventType: 'user_add_org', eventTime: 0, corpId: 'c' });
+    const started = Date.now();
+    await Promise.all([s.worker(view()).handle(message('a')), s.worker(view()).handle(message('b'))]);
+    const elapsed = Date.now() - started;
+    expect(s.wc.getUser('a')?.direct_leader).toEqual(['b']);
+    expect(s.wc.getUser('b')?.direct_leader).toEqual(['a']);
+    // A worker never waits for a held lease (entity.ts, NO_WAIT); here each holds its own while
+    // waiting LEASE_WAIT_DELAYS_MS (6.3 s) for the other's, and gives up.
+    expect(elapsed).toBeLessThan(2_000);
+  });
+});
+
+describe('review: the race guard (a report looks at its manager again after its save)', () => {
+  it('keeps what the first write did in the outcome: created, and the leaver that gave up a mobile', async () => {
+    const s = await service();
+    // zhangsan leaves, keeping her mobile and email in WeCom (disabled); zhangsan2 joins with them, managed by lisi.
+    await s.sync.syncUser('zhangsan');
+    s.dt.removeUser('zhangsan', { push: false });
+    await s.sync.syncUser('zhangsan');
+    s.dt.addUser(
+      { userid: 'zhangsan2', name: '张三', mobile: '13800000001', email: 'zhangsan@example.com', dept_id_list: [3], manager_userid: 'lisi' },
+      { push: false },
+    );
+    // Another worker creates lisi between zhangsan2's write and its save, and finds nobody waiting.
+    let managerWritten = false;
+    const racing = viewOf(s.store, {
+      put: async (state, opts) => {
+        if (!managerWritten && state.id === 'zhangsan2' && state.leaderWithheld === 'lisi') {
+          managerWritten = true;
+          expect(await s.sync.syncUser('lisi')).toMatchObject({ result: 'created' });
+        }
+        return s.store.put(state, opts);
+      },
+    });
+    const outcome = await s.worker(racing).syncUser('zhangsan2');
+    expect(managerWritten).toBe(true);
+    expect(s.wc.getUser('zhangsan2')?.direct_leader).toEqual(['lisi']); // the guard wrote the line…
+    // …and its second write's outcome replaced the first: 'updated', the release notice gone.
+    expect(outcome).toMatchObject({ result: 'created', notices: [expect.objectContaining({ kind: 'user', id: 'zhangsan' })] });
+  });
+});
+
+describe('review: cost of an event for an unchanged person', () => {
+  it('is the same state reads whether or not their manager can lead (no second look at the manager when nothing was saved)', async () => {
+    const s = await service();
+    // rep's manager boss never leads (not in WeCom); rep2's manager lead2 does.
+    s.dt.addUser(boss, { push: false });
+    s.dt.addUser(rep, { push: false });
+    s.dt.addUser({ userid: 'lead2', name: 'Lead2', mobile: '13800009997', dept_id_list: [2] }, { push: false });
+    s.dt.addUser({ ...rep, userid: 'rep2', mobile: '13800009996', manager_userid: 'lead2' }, { push: false });
+    await s.sync.syncUser('lead2');
+    await s.sync.syncUser('rep2');
+    await s.sync.syncUser('rep');
+    expect(await s.store.get('user', 'rep')).toMatchObject({ leaderWithheld: 'boss' });
+
+    const reads: string[] = [];
+    const worker = s.worker(
+      viewOf(s.store, {
+        get: (kind, id) => {
+          reads.push(`${kind} ${id}`);
+          return s.store.get(kind, id);
+        },
+      }),
+    );
+    expect(await worker.syncUser('rep2')).toMatchObject({ result: 'unchanged' });
+    const led = reads.splice(0);
+    expect(await worker.syncUser('rep')).toMatchObject({ result: 'unchanged' });
+    // One more: `user boss` is read again by applyUser's re-check, though nothing was saved.
+    expect(reads).toHaveLength(led.length);
+  });
+});
