@@ -18,7 +18,7 @@ export interface ChangeMessage {
   kind: EntityKind;
   /** DingTalk userid (opaque string) or department id as a decimal string. */
   id: string;
-  /** The DingTalk EventType that announced it, or `reconcile` / `failed_push_sweep`. */
+  /** The DingTalk EventType that announced it, or `reconcile` / `failed_push_sweep` / `manager_can_lead` (lib/sync/waiting-reports.ts). */
   eventType: string;
   /** Epoch milliseconds of the event as DingTalk stated it (0 when unknown). */
   eventTime: number;

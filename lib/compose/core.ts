@@ -13,6 +13,7 @@ import type { PlatformBudgets } from '../rate-budget';
 import { EntitySync } from '../sync/entity';
 import type { ReconcileDeps } from '../sync/reconcile';
 import { requeueingThrottled } from '../sync/throttle-requeue';
+import { sendingWaitingReports } from '../sync/waiting-reports';
 import { createSyncBatchProcessor } from '../sync/worker';
 import { withTrailFields } from '../trail/context';
 import { WeComApi } from '../wecom/api';
@@ -41,8 +42,10 @@ export interface SyncCoreOptions {
   budgets?: PlatformBudgets;
   /**
    * The change queue the worker's messages come from: a change still throttled when its
-   * invocation's time runs out is sent back there as a new message (lib/sync/throttle-requeue.ts).
-   * None: it is thrown, and its message comes back as a failure.
+   * invocation's time runs out is sent back there as a new message (lib/sync/throttle-requeue.ts),
+   * and the people waiting for a manager who can lead now are sent there (lib/sync/waiting-reports.ts).
+   * None: a throttled change is thrown, and its message comes back as a failure; the waiting
+   * people are left to the reconcile.
    */
   requeueTo?: () => ChangeQueue;
   /** The worker starts no record with less than this left before the invocation's deadline (its default otherwise). */
@@ -79,7 +82,11 @@ export function composeSyncCore(config: SyncConfig, opts: SyncCoreOptions): Sync
     onThrottle,
   });
   const sync = new EntitySync({ dingtalk, wecom, store, config, clock, logger, history, metrics });
-  const worker = requeueTo ? requeueingThrottled(sync, { queue: requeueTo, clock, logger }) : sync;
+  // With the change queue at hand: a throttled change goes back to it, and so do the people
+  // waiting for a manager who can lead now.
+  const worker = requeueTo
+    ? sendingWaitingReports(requeueingThrottled(sync, { queue: requeueTo, clock, logger }), { store, queue: requeueTo, clock, logger })
+    : sync;
   return {
     config,
     store,

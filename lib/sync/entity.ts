@@ -76,7 +76,6 @@ export class EntitySync {
     const resync = {
       syncUser: (userid: string, opts?: Pick<ApplyUserOptions, 'force'>) => this.syncUser(userid, opts),
       syncDept: (deptId: number) => this.syncDept(deptId),
-      completeReportingLine: (userid: string) => this.completeReportingLine(userid),
     };
     // Another entity written on the way (a sibling renamed to free its name) is written under its own lease.
     const lease = <T>(kind: EntityKind, id: string, fn: () => Promise<T>) => withEntityLease(this.leases, kind, id, fn, { waitDelaysMs: LEASE_WAIT_DELAYS_MS });

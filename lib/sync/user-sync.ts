@@ -16,9 +16,8 @@ import { ConcurrentWriteError, type EntityStateBook } from './entity-state';
 import { keepUnknownFields, knownFieldsOnly } from './field-provenance';
 import { caseConflictMessage } from './identity';
 import { MappingError, mapUser, WECOM_ROOT_DEPT_ID } from './mapping';
-import { changedSinceRead, type Notice, type SyncOutcome, type SyncResult, sameAsLastWrite } from './outcome';
+import { changedSinceRead, type Notice, rewritten, type SyncOutcome, type SyncResult, sameAsLastWrite } from './outcome';
 import { payloadHash } from './payload-hash';
-import { ReportingLineWaiters, type ReportingLineWaitersDeps } from './reporting-line-waiters';
 import { placeUser } from './user-placement';
 import { lookUpWeComUser } from './wecom-member-lookup';
 
@@ -31,8 +30,8 @@ export interface UserSyncDeps {
   /** Frees a taken mobile or email from a disabled leaver the sync owns (a rehire). */
   contacts: Pick<ContactReleaser, 'release' | 'retryWaiters'>;
   config: Pick<SyncConfig, 'onLeave' | 'toInvite'>;
-  /** Syncing another user again (one that waited for this one's contact details or leadership): through the facade, like any sync. */
-  resync: { syncUser(userid: string, opts: Pick<ApplyUserOptions, 'force'>): Promise<SyncOutcome> } & ReportingLineWaitersDeps['resync'];
+  /** Syncing another user again (one that waited for this one's contact details): through the facade, like any sync. */
+  resync: { syncUser(userid: string, opts: Pick<ApplyUserOptions, 'force'>): Promise<SyncOutcome> };
   logger?: Logger;
 }
 
@@ -56,11 +55,7 @@ type UserWrite = { result: SyncResult } | { caseConflict: string };
 const LEAVERS_PLACEMENT = { department: [WECOM_ROOT_DEPT_ID], order: [0], is_leader_in_dept: [0] };
 
 export class UserSync {
-  private readonly reportingLines: ReportingLineWaiters;
-
-  constructor(private readonly deps: UserSyncDeps) {
-    this.reportingLines = new ReportingLineWaiters({ states: deps.states, resync: deps.resync, logger: deps.logger });
-  }
+  constructor(private readonly deps: UserSyncDeps) {}
 
   async syncUser(userid: string, opts: ApplyUserOptions = {}): Promise<SyncOutcome> {
     let user: DingTalkUser;
@@ -99,13 +94,13 @@ export class UserSync {
 
   /** Makes WeCom match a user already read from DingTalk (the reconcile reads whole departments at once). */
   async applyUser(user: DingTalkUser, opts: ApplyUserOptions = {}): Promise<SyncOutcome> {
-    const outcome = await this.applyOnce(user, opts);
-    // The manager left out may have become able to lead while this write was made (see
-    // reporting-line-waiters.ts): then once more, with them. Once: the record is saved either way.
-    if (outcome.leaderWithheld !== undefined && (await this.reportingLines.canLeadNow(outcome.leaderWithheld))) {
-      return this.applyOnce(user, { releaseFrom: opts.releaseFrom });
-    }
-    return outcome;
+    const first = await this.applyOnce(user, opts);
+    // This write saved a record that leaves the manager out. Another worker may have made that
+    // manager able to lead meanwhile, and looked for the people waiting before this save: so
+    // look at the manager once more (waiting-reports.ts), and if they can lead now, write again.
+    // Once: the record is saved either way, and the reconcile completes what this misses.
+    if (first.leaderWithheld === undefined || !mayLead(await this.deps.states.get('user', first.leaderWithheld))) return first;
+    return rewritten(first, await this.applyOnce(user, { releaseFrom: opts.releaseFrom }));
   }
 
   private async applyOnce(user: DingTalkUser, opts: ApplyUserOptions): Promise<SyncOutcome> {
@@ -160,9 +155,9 @@ export class UserSync {
     const leaderWithheld = manager && manager !== userid && !managerSynced ? manager : undefined;
     const same = opts.force ? undefined : sameAsLastWrite('user', userid, state, hash);
     if (same) {
-      if (same.result !== 'unchanged') return same;
-      if (state && state.leaderWithheld !== leaderWithheld) await states.save(state, { ...state, leaderWithheld });
-      return leaderWithheld ? { ...same, leaderWithheld } : same;
+      if (same.result !== 'unchanged' || !state || state.leaderWithheld === leaderWithheld) return same;
+      await states.save(state, { ...state, leaderWithheld });
+      return leaderWithheld ? { ...same, leaderWithheld } : same; // saved: see applyUser
     }
 
     // A create is claimed first and the claim kept until the result is saved: if that save is
@@ -203,8 +198,10 @@ export class UserSync {
     });
     this.deps.logger?.info('user synced', { userid, result });
     await this.deps.depts.retryBlocked(state?.blocking);
-    if (!mayLead(state)) await this.reportingLines.complete(userid);
-    return withNotices({ kind: 'user', id: userid, result, wecomId: userid, ...(leaderWithheld ? { leaderWithheld } : {}) }, notices);
+    const outcome: SyncOutcome = { kind: 'user', id: userid, result, wecomId: userid };
+    if (leaderWithheld) outcome.leaderWithheld = leaderWithheld;
+    if (!mayLead(state)) outcome.nowLeads = true;
+    return withNotices(outcome, notices);
   }
 
   /**

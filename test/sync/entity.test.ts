@@ -66,7 +66,8 @@ describe('creating what WeCom lacks', () => {
     const { wc, store, sync } = await setup();
     const outcome = await sync.syncUser('zhangsan');
     // Her manager lisi is not in WeCom yet: left out of direct_leader, and said so.
-    expect(outcome).toEqual({ kind: 'user', id: 'zhangsan', result: 'created', wecomId: 'zhangsan', leaderWithheld: 'lisi' });
+    // She could not lead before (nobody in WeCom): people waiting for her may have their line now.
+    expect(outcome).toEqual({ kind: 'user', id: 'zhangsan', result: 'created', wecomId: 'zhangsan', leaderWithheld: 'lisi', nowLeads: true });
     expect(wc.getDept(2)).toMatchObject({ name: '研发部', parentid: 1 });
     expect(wc.getDept(3)).toMatchObject({ name: '后端组', parentid: 2 });
     expect(wc.getUser('zhangsan')).toMatchObject({ name: '张三', department: [3], enable: 1 });
@@ -166,23 +167,24 @@ describe('reporting lines: a manager who cannot lead yet is left out, and rememb
     expect(dingtalkReads(dt) + wecomWrites(wc)).toBe(0);
   });
 
-  it('syncing the manager, once they can lead, completes the reporting lines that waited for them: no reconcile needed', async () => {
+  it('says when a write makes someone able to lead (nowLeads): a create, a re-enable, a retry that succeeds; never for who already led', async () => {
     const rig = await setup();
     const { dt, wc, store, sync } = rig;
     dt.addUser(boss, { push: false });
     dt.addUser(rep, { push: false });
-    dt.addUser({ ...rep, userid: 'rep2', mobile: '13800009996' }, { push: false });
-    await sync.syncUser('rep'); // the events came in the other order
-    await sync.syncUser('rep2');
-    expect((await store.get('user', 'rep'))?.leaderWithheld).toBe('boss');
-    expect(await sync.syncUser('boss')).toMatchObject({ result: 'created' });
-    expect(wc.getUser('rep')?.direct_leader).toEqual(['boss']);
-    expect(wc.getUser('rep2')?.direct_leader).toEqual(['boss']);
-    expect((await store.get('user', 'rep'))?.leaderWithheld).toBeUndefined();
-    expect((await store.get('user', 'rep2'))?.leaderWithheld).toBeUndefined();
-    resetCalls(rig);
-    await sync.syncUser('boss'); // already leading: nobody waits, nothing more is written
-    expect(wecomWrites(wc)).toBe(0);
+    await sync.syncUser('rep');
+    expect(await store.awaitingLeader('boss')).toEqual(['rep']);
+    expect(await sync.syncUser('boss')).toMatchObject({ result: 'created', nowLeads: true });
+    // EntitySync itself writes nobody else: the worker sends rep to the queue (waiting-reports.ts).
+    expect(wc.getUser('rep')?.direct_leader ?? []).toEqual([]);
+    dt.updateUser('boss', { title: '总监' }, { push: false });
+    expect((await sync.syncUser('boss')).nowLeads).toBeUndefined(); // already leading
+    dt.removeUser('boss', { push: false });
+    expect(await sync.syncUser('boss')).toMatchObject({ result: 'disabled' });
+    dt.addUser({ ...boss, title: '总监' }, { push: false });
+    wc.failNext('user/update', WECOM_ERR.systemBusy);
+    await expect(sync.syncUser('boss')).rejects.toThrow();
+    expect(await sync.syncUser('boss')).toMatchObject({ result: 'updated', nowLeads: true }); // re-enabled, on the retry
   });
 
   it('a manager written while their report is (two workers): the report looks at the manager again after its save, so the line is not lost', async () => {
@@ -209,6 +211,32 @@ describe('reporting lines: a manager who cannot lead yet is left out, and rememb
     expect(managerWritten).toBe(true);
     expect(wc.getUser('rep')?.direct_leader).toEqual(['boss']);
     expect((await store.get('user', 'rep'))?.leaderWithheld).toBeUndefined();
+  });
+
+  it('the same race when the person is unchanged in WeCom and only the manager left out changed: the new manager is looked at again too', async () => {
+    const rig = await setup();
+    const { dt, wc, store, sync } = rig;
+    dt.addUser(boss, { push: false });
+    dt.addUser({ ...boss, userid: 'boss2', mobile: '13800009997' }, { push: false });
+    dt.addUser({ ...rep, manager_userid: 'boss2' }, { push: false });
+    await sync.syncUser('rep'); // boss2 is not in WeCom: left out
+    dt.updateUser('rep', { manager_userid: 'boss' }, { push: false }); // nor is boss: the payload is the same
+    let managerWritten = false;
+    const racing = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop !== 'put') return Reflect.get(target, prop, receiver);
+        return async (state: Parameters<typeof store.put>[0], opts?: Parameters<typeof store.put>[1]) => {
+          if (!managerWritten && state.id === 'rep' && state.leaderWithheld === 'boss') {
+            managerWritten = true;
+            expect(await sync.syncUser('boss')).toMatchObject({ result: 'created' });
+          }
+          return target.put(state, opts);
+        };
+      },
+    });
+    await rig.syncOn(racing).syncUser('rep');
+    expect(managerWritten).toBe(true);
+    expect(wc.getUser('rep')?.direct_leader).toEqual(['boss']);
   });
 
   it('a person unchanged in WeCom whose new manager cannot lead either: the record names the new one, with no WeCom write', async () => {

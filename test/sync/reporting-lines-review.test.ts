@@ -1,7 +1,8 @@
 /**
- * Adversarial review of "a manager's write completes the reports waiting for them"
- * (reporting-line-waiters.ts, user-sync.ts, apply-plan.ts): each test pins one problem found.
- * Failing when written: the lead fixes lib/sync.
+ * Found by an adversarial review of "a manager's write completes the reports waiting for them",
+ * each failing when written: the reconcile's report keeps counting the lines of its own run, a
+ * reporting cycle written by two workers at once waits for no lease, the second write of the race
+ * guard keeps what the first did, and an unchanged person costs no extra read.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { composeLocalService } from '../../lib/compose/local';
@@ -97,8 +98,7 @@ describe('review: the reconcile’s run report and the reporting lines a manager
     const run = await r.reconcile();
     expect(r.wc.getUser('rep2')?.direct_leader).toEqual(['mgr']);
     expect((await r.store.get('user', 'rep'))?.status).toBe('failed');
-    // Both writes were made by mgr's retry_user (ReportingLineWaiters.complete), which only logs
-    // them; the run's own pass over the waiting lines then finds nothing left to do.
+    // The run's own pass over the waiting lines writes both, and reports what each did.
     expect(run.report.errors.map((e) => `${e.kind} ${e.id} ${e.op}`)).toContain('user rep set_leader');
     expect(run.report.counts.set_leader).toBe(1);
   });
@@ -131,8 +131,8 @@ describe('review: leases held while completing the people waiting for a manager'
     const elapsed = Date.now() - started;
     expect(s.wc.getUser('a')?.direct_leader).toEqual(['b']);
     expect(s.wc.getUser('b')?.direct_leader).toEqual(['a']);
-    // A worker never waits for a held lease (entity.ts, NO_WAIT); here each holds its own while
-    // waiting LEASE_WAIT_DELAYS_MS (6.3 s) for the other's, and gives up.
+    // A worker never waits for a held lease (entity.ts, NO_WAIT): neither may wait
+    // LEASE_WAIT_DELAYS_MS (6.3 s) for the other's while holding its own.
     expect(elapsed).toBeLessThan(2_000);
   });
 });
@@ -162,7 +162,7 @@ describe('review: the race guard (a report looks at its manager again after its 
     const outcome = await s.worker(racing).syncUser('zhangsan2');
     expect(managerWritten).toBe(true);
     expect(s.wc.getUser('zhangsan2')?.direct_leader).toEqual(['lisi']); // the guard wrote the line…
-    // …and its second write's outcome replaced the first: 'updated', the release notice gone.
+    // …and the outcome keeps what the first write did: created, and the release notice.
     expect(outcome).toMatchObject({ result: 'created', notices: [expect.objectContaining({ kind: 'user', id: 'zhangsan' })] });
   });
 });
@@ -192,7 +192,7 @@ describe('review: cost of an event for an unchanged person', () => {
     expect(await worker.syncUser('rep2')).toMatchObject({ result: 'unchanged' });
     const led = reads.splice(0);
     expect(await worker.syncUser('rep')).toMatchObject({ result: 'unchanged' });
-    // One more: `user boss` is read again by applyUser's re-check, though nothing was saved.
+    // No more: applyUser looks at the manager again only after saving a record that leaves them out.
     expect(reads).toHaveLength(led.length);
   });
 });

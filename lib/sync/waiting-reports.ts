@@ -1,0 +1,71 @@
+/**
+ * People whose reporting line waits for their manager: written while that manager could not lead
+ * in WeCom (not created yet, failed, disabled), so `direct_leader` left them out and their record
+ * says whom (`leaderWithheld`). A manager created or re-enabled later sends no event for their
+ * reports. So when the worker's write makes a manager able to lead (`nowLeads`), each person
+ * waiting for them is sent to the queue as a change of their own, and written with the line by
+ * whichever worker takes it, under that person's lease, like any change. Sent, not written here:
+ * the manager's message neither waits for other people's leases nor grows with their number.
+ *
+ * A report and their manager may be written at the same moment by two workers: the report's
+ * worker reads the manager before the manager's save, and the manager's worker lists who waits
+ * before the report's save. So the report's worker looks at the manager once more after its own
+ * save (user-sync.ts, applyUser): one of the two sees the other. The list is an index read,
+ * eventually consistent on DynamoDB, and records saved before this existed are not in it: the
+ * reconcile's pass over `leaderWithheld` (apply-plan.ts) stays the backstop for what it misses.
+ *
+ * Only the worker does this: the reconcile completes the reporting lines of its own run itself,
+ * and counts them in its report.
+ */
+import type { Logger } from '../log';
+import { type ChangeMessage, type ChangeQueue, type Clock, type StateStore, systemClock } from '../ports';
+import type { EntitySync, SyncOutcome } from './entity';
+import { errorText } from './error-text';
+
+/** The eventType of a change sent for a person whose manager can lead now. */
+export const MANAGER_CAN_LEAD = 'manager_can_lead';
+
+export interface WaitingReportsDeps {
+  store: Pick<StateStore, 'awaitingLeader'>;
+  /** Where the changes go: the change queue. */
+  queue: () => ChangeQueue;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+type Handler = Pick<EntitySync, 'handle'>;
+
+/** `sync`, sending the people waiting for a manager to the queue once the manager can lead. */
+export function sendingWaitingReports(sync: Handler, deps: WaitingReportsDeps): Handler {
+  const clock = deps.clock ?? systemClock;
+  return {
+    async handle(message: ChangeMessage): Promise<SyncOutcome> {
+      const outcome = await sync.handle(message);
+      if (outcome.kind !== 'user' || !outcome.nowLeads) return outcome;
+      // The manager's own change is done whatever happens here: a failure is left to the reconcile.
+      try {
+        const waiting = await deps.store.awaitingLeader(outcome.id);
+        if (waiting.length === 0) return outcome;
+        const eventTime = clock.now();
+        const changes = waiting.map(
+          (id): ChangeMessage => ({
+            kind: 'user',
+            id,
+            eventType: MANAGER_CAN_LEAD,
+            eventTime,
+            corpId: message.corpId,
+            ...(message.trail ? { trail: message.trail } : {}),
+          }),
+        );
+        await deps.queue().enqueue(changes);
+        deps.logger?.info('people waiting for their manager sent to the queue', { manager: outcome.id, waiting: waiting.length });
+      } catch (e) {
+        deps.logger?.warn('could not send the people waiting for their manager; the next reconcile writes their reporting line', {
+          manager: outcome.id,
+          error: errorText(e),
+        });
+      }
+      return outcome;
+    },
+  };
+}
