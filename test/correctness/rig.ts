@@ -55,6 +55,16 @@ export async function startRig(env: Record<string, string> = {}, opts: { seed?: 
 }
 
 /** Operations of a plan as `op id` strings, for readable assertions. */
+/** A person as the convergence property's scenarios make them (a mobile, no email), for `dt.seed` and `dt.addUser`. */
+export const person = (userid: string, mobile: string, dept_id_list = [2], extra: Record<string, unknown> = {}) => ({
+  userid,
+  name: userid.toUpperCase(),
+  mobile,
+  state_code: '86',
+  dept_id_list,
+  ...extra,
+});
+
 export function opsOf(result: ReconcileResult): string[] {
   return (result.plan?.ops ?? []).map((o) => `${o.op} ${o.id}`);
 }

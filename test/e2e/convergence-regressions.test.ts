@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { runOneBatch } from '../../lib/local/worker-loop';
 import type { FaultCall, InjectedFault } from '../../lib/sandbox/faults';
 import { runReconcile } from '../../lib/sync/reconcile';
-import { type Rig, rigLifecycle } from '../correctness/rig';
+import { person, type Rig, rigLifecycle } from '../correctness/rig';
 
 const rigs = rigLifecycle();
 
@@ -48,16 +48,6 @@ const colleagues = (n: number) => Array.from({ length: n }, (_, i) => person(`c$
 /** What a reconcile's counts say it wrote: the reads it made and the failed-push sweep set aside. */
 const writesIn = (counts: Record<string, number>) =>
   Object.fromEntries(Object.entries(counts).filter(([k]) => !['failed_push_enqueued', 'detail_swept', 'detail_read'].includes(k)));
-
-/** A person as the property's scenarios make them: a mobile, no email. */
-const person = (userid: string, mobile: string, dept_id_list = [2], extra: Record<string, unknown> = {}) => ({
-  userid,
-  name: userid.toUpperCase(),
-  mobile,
-  state_code: '86',
-  dept_id_list,
-  ...extra,
-});
 
 describe('a rehire whose mobile went to a new hire while they were away', () => {
   // Shrunk: p001 leaves; p009 joins with p001's old mobile; p001 comes back with a new mobile.

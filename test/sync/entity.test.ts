@@ -17,6 +17,7 @@ import type { WeComSimulator } from '../../lib/sandbox/wecom-sim';
 import { EntitySync, type SyncResult } from '../../lib/sync/entity';
 import { ConcurrentWriteError } from '../../lib/sync/entity-state';
 import { WECOM_ERR } from '../../lib/wecom/errors';
+import { viewOf } from '../support/store-view';
 
 interface Rig {
   dt: DingTalkSimulator;
@@ -53,6 +54,24 @@ async function setup(env: Record<string, string> = {}): Promise<Rig> {
     syncWith: (over) => new EntitySync({ dingtalk, wecom, store, config: { ...config, ...over } }),
     syncOn: (view) => new EntitySync({ dingtalk, wecom, store: view, config }),
   };
+}
+
+/**
+ * Another worker's view of the store: just before `report`'s record leaving `manager` out is
+ * saved, the rig's own sync creates `manager` (and finds nobody waiting for them yet).
+ */
+function managerCreatedBeforeSave(rig: Rig, report: string, manager: string): { view: StateStore; written(): boolean } {
+  let written = false;
+  const view = viewOf(rig.store, {
+    put: async (state, opts) => {
+      if (!written && state.id === report && state.leaderWithheld === manager) {
+        written = true;
+        expect(await rig.sync.syncUser(manager)).toMatchObject({ result: 'created' });
+      }
+      return rig.store.put(state, opts);
+    },
+  });
+  return { view, written: () => written };
 }
 
 /** Forgets the calls counted so far, so the next assertions count only what follows. */
@@ -189,53 +208,29 @@ describe('reporting lines: a manager who cannot lead yet is left out, and rememb
 
   it('a manager written while their report is (two workers): the report looks at the manager again after its save, so the line is not lost', async () => {
     const rig = await setup();
-    const { dt, wc, store, sync } = rig;
+    const { dt, wc, store } = rig;
     dt.addUser(boss, { push: false });
     dt.addUser(rep, { push: false });
     // The report's worker has read boss (not leading yet) and written rep; before its save
     // lands, the other worker creates boss and lists who waits for boss: nobody yet.
-    let managerWritten = false;
-    const racing = new Proxy(store, {
-      get(target, prop, receiver) {
-        if (prop !== 'put') return Reflect.get(target, prop, receiver);
-        return async (state: Parameters<typeof store.put>[0], opts?: Parameters<typeof store.put>[1]) => {
-          if (!managerWritten && state.id === 'rep' && state.leaderWithheld === 'boss') {
-            managerWritten = true;
-            expect(await sync.syncUser('boss')).toMatchObject({ result: 'created' });
-          }
-          return target.put(state, opts);
-        };
-      },
-    });
-    await rig.syncOn(racing).syncUser('rep');
-    expect(managerWritten).toBe(true);
+    const racing = managerCreatedBeforeSave(rig, 'rep', 'boss');
+    await rig.syncOn(racing.view).syncUser('rep');
+    expect(racing.written()).toBe(true);
     expect(wc.getUser('rep')?.direct_leader).toEqual(['boss']);
     expect((await store.get('user', 'rep'))?.leaderWithheld).toBeUndefined();
   });
 
   it('the same race when the person is unchanged in WeCom and only the manager left out changed: the new manager is looked at again too', async () => {
     const rig = await setup();
-    const { dt, wc, store, sync } = rig;
+    const { dt, wc, sync } = rig;
     dt.addUser(boss, { push: false });
     dt.addUser({ ...boss, userid: 'boss2', mobile: '13800009997' }, { push: false });
     dt.addUser({ ...rep, manager_userid: 'boss2' }, { push: false });
     await sync.syncUser('rep'); // boss2 is not in WeCom: left out
     dt.updateUser('rep', { manager_userid: 'boss' }, { push: false }); // nor is boss: the payload is the same
-    let managerWritten = false;
-    const racing = new Proxy(store, {
-      get(target, prop, receiver) {
-        if (prop !== 'put') return Reflect.get(target, prop, receiver);
-        return async (state: Parameters<typeof store.put>[0], opts?: Parameters<typeof store.put>[1]) => {
-          if (!managerWritten && state.id === 'rep' && state.leaderWithheld === 'boss') {
-            managerWritten = true;
-            expect(await sync.syncUser('boss')).toMatchObject({ result: 'created' });
-          }
-          return target.put(state, opts);
-        };
-      },
-    });
-    await rig.syncOn(racing).syncUser('rep');
-    expect(managerWritten).toBe(true);
+    const racing = managerCreatedBeforeSave(rig, 'rep', 'boss');
+    await rig.syncOn(racing.view).syncUser('rep');
+    expect(racing.written()).toBe(true);
     expect(wc.getUser('rep')?.direct_leader).toEqual(['boss']);
   });
 

@@ -11,7 +11,8 @@ import { createMemoryLogger } from '../../lib/log';
 import type { StateStore } from '../../lib/ports';
 import { EntitySync } from '../../lib/sync/entity';
 import { WECOM_ERR } from '../../lib/wecom/errors';
-import { rigLifecycle } from '../correctness/rig';
+import { person, rigLifecycle } from '../correctness/rig';
+import { viewOf } from '../support/store-view';
 
 const rigs = rigLifecycle();
 
@@ -38,13 +39,6 @@ async function service() {
   };
 }
 
-/** A view of `store` whose methods named in `over` are replaced. */
-function viewOf(store: StateStore, over: Partial<StateStore>): StateStore {
-  return new Proxy(store, {
-    get: (target, prop, receiver) => (prop in over ? over[prop as keyof StateStore] : Reflect.get(target, prop, receiver)),
-  });
-}
-
 /** Resolves once `n` callers have arrived. */
 function barrier(n: number): () => Promise<void> {
   let arrived = 0;
@@ -55,16 +49,6 @@ function barrier(n: number): () => Promise<void> {
     return opened;
   };
 }
-
-/** A person as the convergence scenarios make them: a mobile, no email. */
-const person = (userid: string, mobile: string, dept_id_list = [2], extra: Record<string, unknown> = {}) => ({
-  userid,
-  name: userid.toUpperCase(),
-  mobile,
-  state_code: '86',
-  dept_id_list,
-  ...extra,
-});
 
 const boss = { userid: 'boss', name: 'Boss', mobile: '13800009999', dept_id_list: [2] };
 const rep = { userid: 'rep', name: 'Rep', mobile: '13800009998', dept_id_list: [2], manager_userid: 'boss' };
