@@ -1,0 +1,77 @@
+/**
+ * Found by an adversarial review of sendingWaitingReports (lib/sync/waiting-reports.ts): each
+ * failed when written. The decorator looks only at the outcome of the message's own entity, so a
+ * manager made able to lead by a sync nested inside another entity's sync (the people waiting
+ * for a holder's contact details, or for a department) never has their reports sent. And
+ * `nowLeads` is computed from the record before the attempt, so an attempt that saved the manager
+ * and then threw (the race guard's second write, retryable) loses it: the retry sees a synced
+ * record and sends nobody.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EntityState } from '../../lib/ports';
+import { type SandboxPipeline, startSandboxPipeline } from '../../lib/sandbox/pipeline';
+
+let p: SandboxPipeline | undefined;
+afterEach(async () => {
+  await p?.close();
+  p = undefined;
+});
+
+describe('a manager made able to lead by a sync nested in another change', () => {
+  it('sends the people waiting for them when the manager is created by retryWaiters (the contact holder left)', async () => {
+    p = await startSandboxPipeline();
+    const { dt, wc, store, settle } = p;
+    // holder: an enabled member the sync owns, with lisi's mobile.
+    dt.addUser({ userid: 'holder', name: '持有人', mobile: '13800000002', state_code: '86', dept_id_list: [4] });
+    await settle();
+    expect(wc.getUser('holder')?.enable).not.toBe(0);
+    // zhangsan waits for lisi; lisi cannot be created while holder keeps the mobile.
+    await dt.pushEvent('user_add_org', { userIds: ['zhangsan'] });
+    await settle();
+    await dt.pushEvent('user_add_org', { userIds: ['lisi'] });
+    await settle();
+    expect(await store.get('user', 'lisi')).toMatchObject({ status: 'failed' });
+    expect(await store.get('user', 'holder')).toMatchObject({ contactWaiters: ['lisi'] });
+    expect(await store.awaitingLeader('lisi')).toEqual(['zhangsan']);
+
+    // holder leaves: their sync disables them and writes lisi again (created, can lead now).
+    dt.removeUser('holder');
+    await settle();
+    expect(await store.get('user', 'lisi')).toMatchObject({ status: 'synced' });
+    expect(wc.getUser('lisi')).toBeDefined();
+    // …but zhangsan was never sent: her line waits for the next reconcile.
+    expect(wc.getUser('zhangsan')?.direct_leader).toEqual(['lisi']);
+    expect(await store.awaitingLeader('lisi')).toEqual([]);
+  });
+});
+
+describe('a manager whose change is retried after their save', () => {
+  it('still sends the people waiting for them when the race guard’s second write throws (retryable)', async () => {
+    p = await startSandboxPipeline();
+    const { dt, wc, store, settle } = p;
+    // xiao waits for zhangsan, who is not in WeCom yet.
+    dt.addUser({ userid: 'xiao', name: '小明', mobile: '13800000009', state_code: '86', dept_id_list: [4], manager_userid: 'zhangsan' });
+    await settle();
+    expect(await store.awaitingLeader('zhangsan')).toEqual(['xiao']);
+    await dt.pushEvent('user_add_org', { userIds: ['lisi'] });
+    await settle();
+    // zhangsan's first write reads lisi as unable to lead (lisi's save not seen yet), the race
+    // guard then sees lisi lead and writes again, and WeCom answers that write with -1 (busy).
+    const get = store.get.bind(store);
+    let hidden = false;
+    store.get = async (kind, id): Promise<EntityState | undefined> => {
+      if (kind === 'user' && id === 'lisi' && !hidden) {
+        hidden = true;
+        return undefined;
+      }
+      return get(kind, id);
+    };
+    wc.failNext('user/update', -1);
+    await dt.pushEvent('user_add_org', { userIds: ['zhangsan'] });
+    await settle();
+    expect(hidden).toBe(true);
+    expect(wc.getUser('zhangsan')?.direct_leader).toEqual(['lisi']);
+    // zhangsan was created by the first attempt; the retry found a synced record: nowLeads lost.
+    expect(wc.getUser('xiao')?.direct_leader).toEqual(['zhangsan']);
+  });
+});
