@@ -75,3 +75,32 @@ describe('a manager whose change is retried after their save', () => {
     expect(wc.getUser('xiao')?.direct_leader).toEqual(['zhangsan']);
   });
 });
+
+describe('the race guard’s second write', () => {
+  it('keeps the first write’s nowLeads: the people waiting for a manager just created are sent (pins rewritten’s nowLeads line, which no other test covers)', async () => {
+    p = await startSandboxPipeline();
+    const { dt, wc, store, settle } = p;
+    // xiao waits for zhangsan, who is not in WeCom yet.
+    dt.addUser({ userid: 'xiao', name: '小明', mobile: '13800000009', state_code: '86', dept_id_list: [4], manager_userid: 'zhangsan' });
+    await settle();
+    expect(await store.awaitingLeader('zhangsan')).toEqual(['xiao']);
+    await dt.pushEvent('user_add_org', { userIds: ['lisi'] });
+    await settle();
+    // zhangsan's first write reads lisi as unable to lead (lisi's save not seen yet), the race
+    // guard then sees lisi lead and writes again.
+    const get = store.get.bind(store);
+    let hidden = false;
+    store.get = async (kind, id): Promise<EntityState | undefined> => {
+      if (kind === 'user' && id === 'lisi' && !hidden) {
+        hidden = true;
+        return undefined;
+      }
+      return get(kind, id);
+    };
+    await dt.pushEvent('user_add_org', { userIds: ['zhangsan'] });
+    await settle();
+    expect(hidden).toBe(true);
+    expect(wc.getUser('zhangsan')?.direct_leader).toEqual(['lisi']);
+    expect(wc.getUser('xiao')?.direct_leader).toEqual(['zhangsan']);
+  });
+});
