@@ -16,6 +16,7 @@ import { ConcurrentWriteError, type EntityStateBook } from './entity-state';
 import { keepUnknownFields, knownFieldsOnly } from './field-provenance';
 import { caseConflictMessage } from './identity';
 import { MappingError, mapUser, WECOM_ROOT_DEPT_ID } from './mapping';
+import { noteNewLeader } from './new-leaders';
 import { changedSinceRead, type Notice, rewritten, type SyncOutcome, type SyncResult, sameAsLastWrite } from './outcome';
 import { payloadHash } from './payload-hash';
 import { placeUser } from './user-placement';
@@ -200,7 +201,10 @@ export class UserSync {
     await this.deps.depts.retryBlocked(state?.blocking);
     const outcome: SyncOutcome = { kind: 'user', id: userid, result, wecomId: userid };
     if (leaderWithheld) outcome.leaderWithheld = leaderWithheld;
-    if (!mayLead(state)) outcome.nowLeads = true;
+    if (!mayLead(state)) {
+      outcome.nowLeads = true;
+      noteNewLeader(userid);
+    }
     return withNotices(outcome, notices);
   }
 

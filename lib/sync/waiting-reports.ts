@@ -2,7 +2,7 @@
  * People whose reporting line waits for their manager: written while that manager could not lead
  * in WeCom (not created yet, failed, disabled), so `direct_leader` left them out and their record
  * says whom (`leaderWithheld`). A manager created or re-enabled later sends no event for their
- * reports. So when the worker's write makes a manager able to lead (`nowLeads`), each person
+ * reports. So when the worker's write makes a manager able to lead (new-leaders.ts), each person
  * waiting for them is sent to the queue as a change of their own, and written with the line by
  * whichever worker takes it, under that person's lease, like any change. Sent, not written here:
  * the manager's message neither waits for other people's leases nor grows with their number.
@@ -21,6 +21,7 @@ import type { Logger } from '../log';
 import { type ChangeMessage, type ChangeQueue, type Clock, type StateStore, systemClock } from '../ports';
 import type { EntitySync, SyncOutcome } from './entity';
 import { errorText } from './error-text';
+import { collectingNewLeaders } from './new-leaders';
 
 /** The eventType of a change sent for a person whose manager can lead now. */
 export const MANAGER_CAN_LEAD = 'manager_can_lead';
@@ -35,37 +36,47 @@ export interface WaitingReportsDeps {
 
 type Handler = Pick<EntitySync, 'handle'>;
 
-/** `sync`, sending the people waiting for a manager to the queue once the manager can lead. */
+/**
+ * `sync`, sending the people waiting for a manager to the queue once the manager can lead: every
+ * user who became able to lead while the message was handled (new-leaders.ts), whether the
+ * message then succeeded or threw.
+ */
 export function sendingWaitingReports(sync: Handler, deps: WaitingReportsDeps): Handler {
   const clock = deps.clock ?? systemClock;
+  const send = async (manager: string, cause: ChangeMessage): Promise<void> => {
+    // The manager's own change does not depend on this: a failure is left to the reconcile.
+    try {
+      const waiting = await deps.store.awaitingLeader(manager);
+      if (waiting.length === 0) return;
+      const eventTime = clock.now();
+      const changes = waiting.map(
+        (id): ChangeMessage => ({
+          kind: 'user',
+          id,
+          eventType: MANAGER_CAN_LEAD,
+          eventTime,
+          corpId: cause.corpId,
+          eventId: `${MANAGER_CAN_LEAD}:${manager}`, // two managers in one millisecond are two changes
+          ...(cause.trail ? { trail: cause.trail } : {}),
+        }),
+      );
+      await deps.queue().enqueue(changes);
+      deps.logger?.info('people waiting for their manager sent to the queue', { manager, waiting: waiting.length });
+    } catch (e) {
+      deps.logger?.warn('could not send the people waiting for their manager; the next reconcile writes their reporting line', {
+        manager,
+        error: errorText(e),
+      });
+    }
+  };
   return {
     async handle(message: ChangeMessage): Promise<SyncOutcome> {
-      const outcome = await sync.handle(message);
-      if (outcome.kind !== 'user' || !outcome.nowLeads) return outcome;
-      // The manager's own change is done whatever happens here: a failure is left to the reconcile.
+      const leaders = new Set<string>();
       try {
-        const waiting = await deps.store.awaitingLeader(outcome.id);
-        if (waiting.length === 0) return outcome;
-        const eventTime = clock.now();
-        const changes = waiting.map(
-          (id): ChangeMessage => ({
-            kind: 'user',
-            id,
-            eventType: MANAGER_CAN_LEAD,
-            eventTime,
-            corpId: message.corpId,
-            ...(message.trail ? { trail: message.trail } : {}),
-          }),
-        );
-        await deps.queue().enqueue(changes);
-        deps.logger?.info('people waiting for their manager sent to the queue', { manager: outcome.id, waiting: waiting.length });
-      } catch (e) {
-        deps.logger?.warn('could not send the people waiting for their manager; the next reconcile writes their reporting line', {
-          manager: outcome.id,
-          error: errorText(e),
-        });
+        return await collectingNewLeaders(leaders, () => sync.handle(message));
+      } finally {
+        for (const manager of leaders) await send(manager, message);
       }
-      return outcome;
     },
   };
 }

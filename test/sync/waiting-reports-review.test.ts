@@ -1,11 +1,10 @@
 /**
- * Found by an adversarial review of sendingWaitingReports (lib/sync/waiting-reports.ts): each
- * failed when written. The decorator looks only at the outcome of the message's own entity, so a
- * manager made able to lead by a sync nested inside another entity's sync (the people waiting
- * for a holder's contact details, or for a department) never has their reports sent. And
- * `nowLeads` is computed from the record before the attempt, so an attempt that saved the manager
- * and then threw (the race guard's second write, retryable) loses it: the retry sees a synced
- * record and sends nobody.
+ * Found by an adversarial review of sendingWaitingReports (lib/sync/waiting-reports.ts), each
+ * failing when written: a manager made able to lead by a sync nested inside another entity's (the
+ * people waiting for a holder's contact details, or for a department) had no reports sent; nor
+ * had one whose attempt saved them and then threw (the retry finds them leading already). Every
+ * user who becomes able to lead while a message is handled is now noted at the save
+ * (lib/sync/new-leaders.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EntityState } from '../../lib/ports';
