@@ -1,9 +1,11 @@
 /**
- * The users who became able to lead in WeCom while one queue message was handled: the message's
- * own user, and any synced on the way (a rehire written once the leaver holding their mobile left,
- * a person placed once their department exists). Noted the moment the record is saved, so a
- * failure after the save (the message is retried, and then finds them leading already) loses none.
- * waiting-reports.ts sends the people waiting for each.
+ * The users who may have become able to lead in WeCom while one queue message was handled: the
+ * message's own user, and any synced on the way (a rehire written once the leaver holding their
+ * mobile left, a person placed once their department exists). Each is noted just before the save
+ * that would make them able to lead, not after: that save may be applied and still throw (its
+ * answer lost, or the SDK's retry of it refused as stale), and the retry then finds them leading
+ * already. So these are candidates: waiting-reports.ts sends the people waiting for those who can
+ * lead once the message is done.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
@@ -14,7 +16,7 @@ export function collectingNewLeaders<T>(leaders: Set<string>, work: () => Promis
   return collecting.run(leaders, work);
 }
 
-/** Called when a saved write made `userid` able to lead; outside collectingNewLeaders, nothing. */
+/** Called just before a save that would make `userid` able to lead; outside collectingNewLeaders, nothing. */
 export function noteNewLeader(userid: string): void {
   collecting.getStore()?.add(userid);
 }

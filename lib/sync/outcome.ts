@@ -34,11 +34,6 @@ export interface SyncOutcome {
   notices?: Notice[];
   /** A user written without their DingTalk manager, who could not lead yet (see EntityState.leaderWithheld). */
   leaderWithheld?: string;
-  /**
-   * A user who could not lead in WeCom before this write and can now (created, adopted,
-   * re-enabled, retried): the people whose reporting line waits for them can have it.
-   */
-  nowLeads?: true;
 }
 
 /**
@@ -49,7 +44,6 @@ export interface SyncOutcome {
 export function rewritten(first: SyncOutcome, second: SyncOutcome): SyncOutcome {
   const outcome: SyncOutcome = { ...second };
   if (second.result !== 'failed' && (first.result === 'created' || first.result === 'adopted')) outcome.result = first.result;
-  if (first.nowLeads) outcome.nowLeads = true;
   const notices = [...(first.notices ?? []), ...(second.notices ?? [])];
   if (notices.length) outcome.notices = notices;
   return outcome;

@@ -186,6 +186,8 @@ export class UserSync {
     const { result } = write;
     // What a create or an adoption did not send is not in WeCom: only an update leaves unknown fields as they were.
     const saved = result === 'updated' ? payload : knownFieldsOnly(payload, user);
+    // Noted before the save, whose answer may be lost after it is applied (new-leaders.ts).
+    if (!mayLead(state)) noteNewLeader(userid);
     await states.save(current, {
       kind: 'user',
       id: userid,
@@ -199,13 +201,7 @@ export class UserSync {
     });
     this.deps.logger?.info('user synced', { userid, result });
     await this.deps.depts.retryBlocked(state?.blocking);
-    const outcome: SyncOutcome = { kind: 'user', id: userid, result, wecomId: userid };
-    if (leaderWithheld) outcome.leaderWithheld = leaderWithheld;
-    if (!mayLead(state)) {
-      outcome.nowLeads = true;
-      noteNewLeader(userid);
-    }
-    return withNotices(outcome, notices);
+    return withNotices({ kind: 'user', id: userid, result, wecomId: userid, ...(leaderWithheld ? { leaderWithheld } : {}) }, notices);
   }
 
   /**

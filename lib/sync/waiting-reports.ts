@@ -19,6 +19,7 @@
  */
 import type { Logger } from '../log';
 import { type ChangeMessage, type ChangeQueue, type Clock, type StateStore, systemClock } from '../ports';
+import { mayLead } from './direct-leader';
 import type { EntitySync, SyncOutcome } from './entity';
 import { errorText } from './error-text';
 import { collectingNewLeaders } from './new-leaders';
@@ -27,7 +28,7 @@ import { collectingNewLeaders } from './new-leaders';
 export const MANAGER_CAN_LEAD = 'manager_can_lead';
 
 export interface WaitingReportsDeps {
-  store: Pick<StateStore, 'awaitingLeader'>;
+  store: Pick<StateStore, 'get' | 'awaitingLeader'>;
   /** Where the changes go: the change queue. */
   queue: () => ChangeQueue;
   clock?: Clock;
@@ -37,8 +38,8 @@ export interface WaitingReportsDeps {
 type Handler = Pick<EntitySync, 'handle'>;
 
 /**
- * `sync`, sending the people waiting for a manager to the queue once the manager can lead: every
- * user who became able to lead while the message was handled (new-leaders.ts), whether the
+ * `sync`, sending the people waiting for a manager to the queue once the manager can lead: for
+ * every user noted while the message was handled (new-leaders.ts) who can lead now, whether the
  * message then succeeded or threw.
  */
 export function sendingWaitingReports(sync: Handler, deps: WaitingReportsDeps): Handler {
@@ -46,6 +47,7 @@ export function sendingWaitingReports(sync: Handler, deps: WaitingReportsDeps): 
   const send = async (manager: string, cause: ChangeMessage): Promise<void> => {
     // The manager's own change does not depend on this: a failure is left to the reconcile.
     try {
+      if (!mayLead(await deps.store.get('user', manager))) return; // the write that would have made them lead did not
       const waiting = await deps.store.awaitingLeader(manager);
       if (waiting.length === 0) return;
       const eventTime = clock.now();

@@ -16,6 +16,7 @@ import { dingtalkReads, wecomWrites } from '../../lib/sandbox/pipeline';
 import type { WeComSimulator } from '../../lib/sandbox/wecom-sim';
 import { EntitySync, type SyncResult } from '../../lib/sync/entity';
 import { ConcurrentWriteError } from '../../lib/sync/entity-state';
+import { collectingNewLeaders } from '../../lib/sync/new-leaders';
 import { WECOM_ERR } from '../../lib/wecom/errors';
 import { viewOf } from '../support/store-view';
 
@@ -85,8 +86,7 @@ describe('creating what WeCom lacks', () => {
     const { wc, store, sync } = await setup();
     const outcome = await sync.syncUser('zhangsan');
     // Her manager lisi is not in WeCom yet: left out of direct_leader, and said so.
-    // She could not lead before (nobody in WeCom): people waiting for her may have their line now.
-    expect(outcome).toEqual({ kind: 'user', id: 'zhangsan', result: 'created', wecomId: 'zhangsan', leaderWithheld: 'lisi', nowLeads: true });
+    expect(outcome).toEqual({ kind: 'user', id: 'zhangsan', result: 'created', wecomId: 'zhangsan', leaderWithheld: 'lisi' });
     expect(wc.getDept(2)).toMatchObject({ name: '研发部', parentid: 1 });
     expect(wc.getDept(3)).toMatchObject({ name: '后端组', parentid: 2 });
     expect(wc.getUser('zhangsan')).toMatchObject({ name: '张三', department: [3], enable: 1 });
@@ -186,24 +186,29 @@ describe('reporting lines: a manager who cannot lead yet is left out, and rememb
     expect(dingtalkReads(dt) + wecomWrites(wc)).toBe(0);
   });
 
-  it('says when a write makes someone able to lead (nowLeads): a create, a re-enable, a retry that succeeds; never for who already led', async () => {
+  it('notes who a write may make able to lead (new-leaders.ts): a create, a re-enable that goes through; never who already led', async () => {
     const rig = await setup();
     const { dt, wc, store, sync } = rig;
+    const noted = async (work: () => Promise<unknown>) => {
+      const leaders = new Set<string>();
+      await collectingNewLeaders(leaders, work).catch(() => undefined);
+      return [...leaders];
+    };
     dt.addUser(boss, { push: false });
     dt.addUser(rep, { push: false });
     await sync.syncUser('rep');
     expect(await store.awaitingLeader('boss')).toEqual(['rep']);
-    expect(await sync.syncUser('boss')).toMatchObject({ result: 'created', nowLeads: true });
+    expect(await noted(() => sync.syncUser('boss'))).toEqual(['boss']);
     // EntitySync itself writes nobody else: the worker sends rep to the queue (waiting-reports.ts).
     expect(wc.getUser('rep')?.direct_leader ?? []).toEqual([]);
     dt.updateUser('boss', { title: '总监' }, { push: false });
-    expect((await sync.syncUser('boss')).nowLeads).toBeUndefined(); // already leading
+    expect(await noted(() => sync.syncUser('boss'))).toEqual([]); // already leading
     dt.removeUser('boss', { push: false });
     expect(await sync.syncUser('boss')).toMatchObject({ result: 'disabled' });
     dt.addUser({ ...boss, title: '总监' }, { push: false });
     wc.failNext('user/update', WECOM_ERR.systemBusy);
-    await expect(sync.syncUser('boss')).rejects.toThrow();
-    expect(await sync.syncUser('boss')).toMatchObject({ result: 'updated', nowLeads: true }); // re-enabled, on the retry
+    expect(await noted(() => sync.syncUser('boss'))).toEqual([]); // WeCom refused: nothing to save
+    expect(await noted(() => sync.syncUser('boss'))).toEqual(['boss']); // re-enabled, on the retry
   });
 
   it('a manager written while their report is (two workers): the report looks at the manager again after its save, so the line is not lost', async () => {

@@ -1,10 +1,12 @@
 /**
- * Adversarial review of 9a32c74 (lib/sync/new-leaders.ts, the decorator in waiting-reports.ts):
- * properties probed and found to hold, pinned here so a later change cannot lose them silently.
+ * Adversarial review of the per-message set of new leaders (lib/sync/new-leaders.ts) and the
+ * decorator that sends their waiting people (waiting-reports.ts): what held, pinned so a later
+ * change cannot lose it, and a save applied but answered with an error (failing when written:
+ * the user was noted only after the save returned).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ChangeMessage, StaleStateError } from '../../lib/ports';
+import { type ChangeMessage, type EntityState, StaleStateError } from '../../lib/ports';
 import { type SandboxPipeline, startSandboxPipeline } from '../../lib/sandbox/pipeline';
 import type { SyncOutcome } from '../../lib/sync/entity';
 import { noteNewLeader } from '../../lib/sync/new-leaders';
@@ -13,13 +15,20 @@ import { MANAGER_CAN_LEAD, sendingWaitingReports } from '../../lib/sync/waiting-
 const msg = (id: string): ChangeMessage => ({ kind: 'user', id, eventType: 'user_add_org', eventTime: 1, corpId: 'c' });
 const ok = (id: string): SyncOutcome => ({ kind: 'user', id, result: 'updated' });
 
-function harness(handle: (m: ChangeMessage) => Promise<SyncOutcome>, awaiting: (manager: string) => Promise<string[]> = async (m) => [`report-of-${m}`]) {
+function harness(
+  handle: (m: ChangeMessage) => Promise<SyncOutcome>,
+  awaiting: (manager: string) => Promise<string[]> = async (m) => [`report-of-${m}`],
+  leads: (manager: string) => boolean = () => true,
+) {
   const sent: ChangeMessage[] = [];
   const asked: string[] = [];
   const worker = sendingWaitingReports(
     { handle },
     {
       store: {
+        // A noted user whose save went through is synced and owned: able to lead.
+        get: async (kind, id): Promise<EntityState | undefined> =>
+          leads(id) ? { kind, id, wecomId: id, owned: true, status: 'synced', updatedAt: 0, version: 1 } : undefined,
         awaitingLeader: async (m) => {
           asked.push(m);
           return awaiting(m);
@@ -43,6 +52,20 @@ describe('collectingNewLeaders: one set per handled message', () => {
     });
     await Promise.all([worker.handle(msg('a')), worker.handle(msg('b'))]);
     expect(asked.sort()).toEqual(['a-1', 'a-2', 'b-1', 'b-2']);
+  });
+
+  it('a user noted before a save that never happened (cannot lead): nobody is asked for or sent', async () => {
+    const { worker, asked, sent } = harness(
+      async (m) => {
+        noteNewLeader('lisi');
+        return ok(m.id);
+      },
+      undefined,
+      () => false,
+    );
+    await worker.handle(msg('x'));
+    expect(asked).toEqual([]);
+    expect(sent).toEqual([]);
   });
 
   it('a user noted twice in one message is asked for and sent once', async () => {

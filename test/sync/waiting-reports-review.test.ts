@@ -70,13 +70,13 @@ describe('a manager whose change is retried after their save', () => {
     await settle();
     expect(hidden).toBe(true);
     expect(wc.getUser('zhangsan')?.direct_leader).toEqual(['lisi']);
-    // zhangsan was created by the first attempt; the retry found a synced record: nowLeads lost.
+    // zhangsan was created by the first attempt; the retry found a synced record and noted nobody.
     expect(wc.getUser('xiao')?.direct_leader).toEqual(['zhangsan']);
   });
 });
 
 describe('the race guard’s second write', () => {
-  it('keeps the first write’s nowLeads: the people waiting for a manager just created are sent (pins rewritten’s nowLeads line, which no other test covers)', async () => {
+  it('the people waiting for a manager just created are sent, though the race guard wrote that manager twice', async () => {
     p = await startSandboxPipeline();
     const { dt, wc, store, settle } = p;
     // xiao waits for zhangsan, who is not in WeCom yet.
