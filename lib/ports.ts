@@ -255,8 +255,9 @@ export interface EntityState {
   contactWaiters?: string[];
   /**
    * Users: the DingTalk manager the last write left out of `direct_leader` because they could
-   * not lead in WeCom yet (not synced there: failed, a leaver, not written yet). The reconcile
-   * writes the person again once that manager can lead (apply-plan.ts).
+   * not lead in WeCom yet (not synced there: failed, a leaver, not written yet). The person is
+   * written again once that manager can lead: sent to the queue by the worker whose write made
+   * the manager able to (sync/waiting-reports.ts), else by the next reconcile (apply-plan.ts).
    */
   leaderWithheld?: string;
   /** Epoch ms of this record. */

@@ -3,7 +3,8 @@
  * the reconcile lock, the per-entity write leases, the failed-push outbox and the latest run report.
  *
  * Table layout: ONE table, partition key `pk` (string) only, no sort key, and one secondary index
- * (`timeline`, lib/aws/timeline-index.ts) for each entity's history and the open failures.
+ * (`timeline`, lib/aws/timeline-index.ts) for each entity's history, the open failures and the
+ * people waiting for a manager to lead.
  *
  * | item              | pk                  | other attributes                                       |
  * |-------------------|---------------------|--------------------------------------------------------|

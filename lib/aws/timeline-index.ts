@@ -14,7 +14,8 @@
  * Scan. Adding an index is an in-place update of the table (its key schema, which holds what the
  * sync owns, never changes).
  *
- * The projection carries what these two reads show and nothing else: no payload.
+ * The projection carries what these three reads show and nothing else: no payload. The people
+ * waiting for a manager need only the record's `id`.
  */
 import type { GlobalSecondaryIndex } from '@aws-sdk/client-dynamodb';
 import type { EntityKind, EntityState } from '../ports';

@@ -151,8 +151,8 @@ export class UserSync {
     const owned = !!(state?.owned && state.wecomId && state.status !== 'deleted');
     payload = keepUnknownFields(payload, user, owned ? (state?.payload as WeComUserPayload | undefined) : undefined);
     const hash = payloadHash(payload);
-    // A manager who cannot lead yet is left out, and remembered: the reconcile writes the
-    // person again once they can (a manager created or re-enabled later sends no event for them).
+    // A manager who cannot lead yet is left out, and remembered: the person is written again once
+    // they can (a manager created or re-enabled later sends no event for them: waiting-reports.ts).
     const leaderWithheld = manager && manager !== userid && !managerSynced ? manager : undefined;
     const same = opts.force ? undefined : sameAsLastWrite('user', userid, state, hash);
     if (same) {

@@ -1,5 +1,5 @@
 /**
- * Review round 4: the people waiting for a manager, end to end over the DynamoDB store
+ * Pinned by a review: the people waiting for a manager, end to end over the DynamoDB store
  * (dynalite): the worker's saves put the report in the manager's `timeline` partition, the
  * manager's message Queries it and sends the report, and the stale-entry paths (a report who
  * leaves, fails, or is claimed again) drop out of the partition exactly as the file store's

@@ -1,5 +1,5 @@
 /**
- * Review round 4: the race guard's second write (user-sync.ts applyUser, outcome.ts rewritten)
+ * Pinned by a review: the race guard's second write (user-sync.ts applyUser, outcome.ts rewritten)
  * when WeCom refuses it for good. The first write created the person; the second, adding the
  * manager, failed: the message's outcome must say `failed` (with the errcode), not `created`,
  * or the failure is hidden from the outcome log, history and metrics while the record is failed.
