@@ -42,12 +42,15 @@ export interface SyncCoreOptions {
   budgets?: PlatformBudgets;
   /**
    * The change queue the worker's messages come from: a change still throttled when its
-   * invocation's time runs out is sent back there as a new message (lib/sync/throttle-requeue.ts),
-   * and the people waiting for a manager who can lead now are sent there (lib/sync/waiting-reports.ts).
-   * None: a throttled change is thrown, and its message comes back as a failure; the waiting
-   * people are left to the reconcile.
+   * invocation's time runs out is sent back there as a new message (lib/sync/throttle-requeue.ts).
+   * None: it is thrown, and its message comes back as a failure.
    */
   requeueTo?: () => ChangeQueue;
+  /**
+   * Where the people waiting for a manager who can lead now are sent (lib/sync/waiting-reports.ts):
+   * `requeueTo` unless given. None: they are left to the reconcile.
+   */
+  waitingReportsTo?: () => ChangeQueue;
   /** The worker starts no record with less than this left before the invocation's deadline (its default otherwise). */
   startReserveMs?: number;
 
@@ -82,11 +85,9 @@ export function composeSyncCore(config: SyncConfig, opts: SyncCoreOptions): Sync
     onThrottle,
   });
   const sync = new EntitySync({ dingtalk, wecom, store, config, clock, logger, history, metrics });
-  // With the change queue at hand: a throttled change goes back to it, and so do the people
-  // waiting for a manager who can lead now.
-  const worker = requeueTo
-    ? sendingWaitingReports(requeueingThrottled(sync, { queue: requeueTo, clock, logger }), { store, queue: requeueTo, clock, logger })
-    : sync;
+  const throttled = requeueTo ? requeueingThrottled(sync, { queue: requeueTo, clock, logger }) : sync;
+  const waitingReportsTo = opts.waitingReportsTo ?? requeueTo;
+  const worker = waitingReportsTo ? sendingWaitingReports(throttled, { store, queue: waitingReportsTo, clock, logger }) : throttled;
   return {
     config,
     store,

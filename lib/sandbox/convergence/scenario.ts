@@ -143,7 +143,9 @@ export async function runScenario(scenario: Scenario, opts: ScenarioOptions = {}
     let worker = newWorker();
     function newWorker() {
       const store = killableStore(service.store);
-      return { store, process: composeSyncCore(service.config, { store: store.store, clock, logger }).processBatch };
+      // Throttled changes are not requeued (each receive counts), but the people waiting for a
+      // manager are sent, as production's worker does.
+      return { store, process: composeSyncCore(service.config, { store: store.store, clock, logger, waitingReportsTo: () => queue }).processBatch };
     }
     // As an operator who allowed the deletions: in an organisation this small, one storm's
     // departures and deleted departments exceed the deletion guard's share of what the sync owns.
