@@ -8,11 +8,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { composeLocalService } from '../../lib/compose/local';
 import { runOneBatch } from '../../lib/local/worker-loop';
 import { createMemoryLogger } from '../../lib/log';
-import type { DingTalkUser, EntityState } from '../../lib/ports';
+import type { DingTalkUser } from '../../lib/ports';
 import { type SandboxPipeline, startSandboxPipeline } from '../../lib/sandbox/pipeline';
 import { EntitySync } from '../../lib/sync/entity';
 import { WECOM_ERR } from '../../lib/wecom/errors';
-import { viewOf } from '../support/store-view';
+import { missFirstRead, viewOf } from '../support/store-view';
 
 let p: SandboxPipeline | undefined;
 let close: (() => Promise<void>) | undefined;
@@ -31,20 +31,12 @@ describe('the race guard’s second write refused for good', () => {
     await settle();
     // zhangsan's first write reads lisi as unable to lead (lisi's save not seen yet): created
     // without the line; the race guard then sees lisi lead and updates her, which WeCom refuses.
-    const get = store.get.bind(store);
-    let hidden = false;
-    store.get = async (kind, id): Promise<EntityState | undefined> => {
-      if (kind === 'user' && id === 'lisi' && !hidden) {
-        hidden = true;
-        return undefined;
-      }
-      return get(kind, id);
-    };
+    const missed = missFirstRead(store, 'user', 'lisi');
     wc.failNext('user/update', WECOM_ERR.invalidParam);
     await dt.pushEvent('user_add_org', { userIds: ['zhangsan'] });
     await dt.idle();
     const batch = await runOneBatch(queue, process);
-    expect(hidden).toBe(true);
+    expect(missed()).toBe(true);
     expect(wc.getUser('zhangsan')).toBeDefined(); // the first write's create went through
     expect((await store.get('user', 'zhangsan'))?.status).toBe('failed');
     expect(batch?.outcomes).toEqual([expect.objectContaining({ id: 'zhangsan', result: 'failed', errcode: WECOM_ERR.invalidParam })]);
