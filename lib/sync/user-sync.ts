@@ -9,15 +9,16 @@ import { isPlatformError } from '../errors';
 import type { Logger } from '../log';
 import type { DingTalkDirectory, DingTalkUser, EntityState, WeComDirectory, WeComUserPayload } from '../ports';
 import { WECOM_ERR } from '../wecom/errors';
-import { type ContactReleaser, clearsLeaverPlaceholder, isContactTaken } from './contact-release';
+import { type ContactReleaser, isContactTaken } from './contact-release';
 import type { DeptSync } from './dept-sync';
 import { mayLead } from './direct-leader';
 import { ConcurrentWriteError, type EntityStateBook } from './entity-state';
 import { keepUnknownFields, knownFieldsOnly } from './field-provenance';
 import { caseConflictMessage } from './identity';
 import { MappingError, mapUser, WECOM_ROOT_DEPT_ID } from './mapping';
+import { type MemberWrite, writeMember } from './member-write';
 import { noteNewLeader } from './new-leaders';
-import { changedSinceRead, type Notice, rewritten, type SyncOutcome, type SyncResult, sameAsLastWrite } from './outcome';
+import { changedSinceRead, type Notice, rewritten, type SyncOutcome, sameAsLastWrite } from './outcome';
 import { payloadHash } from './payload-hash';
 import { placeUser } from './user-placement';
 import { lookUpWeComUser } from './wecom-member-lookup';
@@ -48,9 +49,6 @@ export interface ApplyUserOptions {
   ifVersion?: number;
   releaseFrom?: readonly string[];
 }
-
-/** What writing a user to WeCom did: a result, or a member that answers to the userid but is someone else. */
-type UserWrite = { result: SyncResult } | { caseConflict: string };
 
 /** Where a disabled leaver is kept in WeCom: the root, out of every department that may go. */
 const LEAVERS_PLACEMENT = { department: [WECOM_ROOT_DEPT_ID], order: [0], is_leader_in_dept: [0] };
@@ -164,16 +162,16 @@ export class UserSync {
     // A create is claimed first and the claim kept until the result is saved: if that save is
     // lost, the member is still known to be the sync's own (it is disabled when the person leaves).
     const current = owned ? state : await states.claim('user', userid, state, { wecomId: userid, payload: knownFieldsOnly(payload, user) });
-    let write: UserWrite;
+    let write: MemberWrite;
     let notices: Notice[] = [];
     try {
       try {
-        write = await this.write(user, payload, owned && state);
+        write = await writeMember(this.deps.wecom, user, payload, owned && state);
       } catch (e) {
         if (!isContactTaken(e)) throw e;
         notices = await this.deps.contacts.release(userid, { mobile: payload.mobile, email: payload.email }, opts.releaseFrom);
         if (notices.length === 0) throw e;
-        write = await this.write(user, payload, owned && state); // once: a verified mobile WeCom would not let go fails here
+        write = await writeMember(this.deps.wecom, user, payload, owned && state); // once: a verified mobile WeCom would not let go fails here
       }
     } catch (e) {
       return withNotices(await states.onWriteError('user', userid, current, hash, e, owned ? payload : undefined), notices);
@@ -202,41 +200,6 @@ export class UserSync {
     this.deps.logger?.info('user synced', { userid, result });
     await this.deps.depts.retryBlocked(state?.blocking);
     return withNotices({ kind: 'user', id: userid, result, wecomId: userid, ...(leaderWithheld ? { leaderWithheld } : {}) }, notices);
-  }
-
-  /**
-   * Writes are idempotent: an update that finds nothing creates, a create that finds the userid
-   * updates — but only a member with exactly this userid; WeCom's case-insensitive match may be
-   * someone else. `owned`: the record of the member the sync owns, which tells whether a rehire
-   * may still hold their leaver's placeholder address.
-   */
-  private async write(user: DingTalkUser, payload: WeComUserPayload, owned: EntityState | false | undefined): Promise<UserWrite> {
-    const { wecom } = this.deps;
-    const toCreate = knownFieldsOnly(payload, user);
-    const { to_invite: _invitationIsForCreateOnly, ...toUpdate } = toCreate;
-    if (owned) {
-      const update = clearsLeaverPlaceholder(toUpdate, owned) ? { ...toUpdate, email: '' } : toUpdate;
-      try {
-        await wecom.updateUser(update);
-        return { result: 'updated' };
-      } catch (e) {
-        if (!isPlatformError(e, WECOM_ERR.useridNotFound)) throw e;
-        await wecom.createUser(toCreate); // removed in WeCom behind our back: create again
-        return { result: 'created' };
-      }
-    }
-    try {
-      await wecom.createUser(toCreate);
-      return { result: 'created' };
-    } catch (e) {
-      if (!isPlatformError(e, WECOM_ERR.useridExists)) throw e;
-      const match = await lookUpWeComUser(wecom, user.userid);
-      if (match.kind === 'case_conflict') return { caseConflict: match.wecomUserid };
-      // Not listed although WeCom says it exists: nothing to tell it is ours, so WeCom's refusal stands.
-      if (match.kind === 'absent') throw e;
-      await wecom.updateUser(toUpdate); // exactly this userid: take that member over
-      return { result: 'adopted' };
-    }
   }
 
   /**
