@@ -4,14 +4,13 @@
  * --yes, then applied), the doctor again (the first import is now on record), and the doctor with
  * three wrong values in the environment (three ✗, exit 1). Real child processes throughout.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { DoctorReport } from '../../lib/doctor/check';
 import { type NpmStart, startNpmStart } from '../support/npm-start';
+import { runScript } from '../support/run-script';
 
 const STATE_FILE = join(mkdtempSync(join(tmpdir(), 'npm-start-doctor-')), 'state.json');
 const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'warn', STATE_FILE };
@@ -24,18 +23,7 @@ beforeAll(async () => {
 afterAll(() => npmStart?.stop());
 
 /** Runs a script as `npm run` would, with stdin closed (no terminal to confirm on). */
-async function run(script: string, args: string[] = [], extra: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', `scripts/${script}.ts`, ...args], {
-      env: { ...env, ...extra },
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const failed = e as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const run = (script: string, args: string[] = [], extra: Record<string, string> = {}) => runScript(script, args, { ...env, ...extra });
 
 it('npm start prints the doctor and first-import commands', () => {
   expect(npmStart.output()).toMatch(/npm run doctor\n\s+npm run first-import/);

@@ -3,22 +3,10 @@
  * and does nothing else; an option the script does not know exits with the script's failure
  * code, the parser's line and the usage, never a stack trace.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runScript } from '../support/run-script';
 
-async function run(script: string, args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', `scripts/${script}.ts`, ...args], {
-      env: { PATH: process.env.PATH ?? '' },
-      timeout: 60_000,
-    });
-    return { code: 0, out: stdout + stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, out: err.stdout + err.stderr };
-  }
-}
+const run = (script: string, args: string[]) => runScript(script, args);
 
 describe.each([
   ['doctor', 2],

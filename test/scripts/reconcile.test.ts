@@ -2,22 +2,10 @@
  * `npm run reconcile` as an operator runs it: a dry run against freshly seeded simulators prints
  * the plan and writes nothing; wrong options and missing credentials stop it with one line.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runScript } from '../support/run-script';
 
-async function reconcile(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/reconcile.ts', ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      timeout: 60_000,
-    });
-    return { code: 0, out: stdout + stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, out: err.stdout + err.stderr };
-  }
-}
+const reconcile = (args: string[], env: Record<string, string> = {}) => runScript('reconcile', args, env);
 
 describe('npm run reconcile', () => {
   it('--sandbox --dry-run prints the plan for the seeded organisation and writes nothing', async () => {

@@ -2,23 +2,12 @@
  * `npm run redrive` as a new user's shell meets it: missing queues, no AWS region. One line and
  * a failing exit, never a stack trace; settings it does not use do not stop it.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
+import { runScript } from '../support/run-script';
 
-async function redrive(env: Record<string, string>): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/redrive.ts'], {
-      // No AWS region or credentials anywhere: what a new user's shell has.
-      env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', ...env },
-      timeout: 60_000,
-    });
-    return { code: 0, out: stdout + stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, out: err.stdout + err.stderr };
-  }
-}
+// No AWS region or credentials anywhere: what a new user's shell has.
+const redrive = (env: Record<string, string>) =>
+  runScript('redrive', [], { HOME: '/nonexistent', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', ...env });
 
 const queues = {
   QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/changes.fifo',

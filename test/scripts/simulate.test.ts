@@ -2,14 +2,13 @@
  * `npm run simulate` as an operator runs it, against the receiver behind the local dev server:
  * exit 0 only when the reply is a valid encrypted success; a clear message and exit 1 otherwise.
  */
-import { execFile } from 'node:child_process';
 import type { Server } from 'node:http';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCallbackConfig } from '../../lib/config';
 import { createCallbackHandler } from '../../lib/dingtalk/receiver';
 import { startDevServer } from '../../lib/local/dev-server';
 import { InProcessQueue } from '../../lib/local/memory-queue';
+import { runScript } from '../support/run-script';
 
 const creds = { DINGTALK_TOKEN: 'simtoken', DINGTALK_AES_KEY: 'Zq8mN3vR7tY1uI5oP9aS2dF6gH0jK4lX8cV3bN7mQ1w', DINGTALK_OWNER_KEY: 'dingsimapp' };
 let server: Server;
@@ -22,18 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-async function simulate(args: string[], env: Record<string, string> = creds): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/simulate.ts', ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      timeout: 30_000,
-    });
-    return { code: 0, out: stdout + stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, out: err.stdout + err.stderr };
-  }
-}
+const simulate = (args: string[], env: Record<string, string> = creds) => runScript('simulate', args, env);
 
 describe('npm run simulate', () => {
   it('delivers a URL check and a user event, and says so', async () => {

@@ -2,22 +2,10 @@
  * `npm run soak`'s arguments: one it cannot use exits 2 with a line saying which, never a stack
  * trace and never 1, which says the property failed.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runScript } from '../support/run-script';
 
-async function soak(args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/soak.ts', ...args], {
-      env: { PATH: process.env.PATH ?? '' },
-      timeout: 60_000,
-    });
-    return { code: 0, out: stdout + stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, out: err.stdout + err.stderr };
-  }
-}
+const soak = (args: string[]) => runScript('soak', args);
 
 describe('npm run soak', () => {
   it.each([
