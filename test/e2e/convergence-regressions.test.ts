@@ -42,6 +42,30 @@ function faultOnce(r: Pick<Rig, 'wc'>, picks: (call: FaultCall) => boolean, faul
   return { fired: () => fired };
 }
 
+/**
+ * A rig whose WeCom already holds id 1010 (inside a department of its own), so DingTalk's
+ * department 1010 gets a copy WeCom numbers itself; first import done with `depts` in DingTalk.
+ */
+async function id1010Taken(depts: { dept_id: number; name: string; parent_id: number }[] = []): Promise<Rig> {
+  const r = await rigs.start({}, { seed: false });
+  const own = r.wc.seedDept({ name: '行政(WeCom)', parentid: 1 });
+  r.wc.seedDept({ id: 1010, name: '临时(WeCom)', parentid: own });
+  if (depts.length > 0) r.dt.seed({ depts });
+  await r.reconcile();
+  return r;
+}
+
+/** The WeCom id of the WeCom-only department that holds 1010 (id1010Taken). */
+const wecomOnlyParent = (r: Rig) => r.wc.listDepts().find((d) => d.name === '行政(WeCom)')?.id;
+
+/** The run reported no error, and 法务 has one WeCom copy: the one the store records, under `parentid`. */
+async function expectOneCopyOf1010(r: Rig, run: Awaited<ReturnType<Rig['reconcile']>>, parentid: number): Promise<void> {
+  expect(run.report.errors).toEqual([]);
+  const wecomId = Number((await r.store.get('dept', '1010'))?.wecomId);
+  expect(r.wc.getDept(wecomId)).toMatchObject({ name: '法务', parentid });
+  expect(r.wc.listDepts().filter((d) => d.name === '法务')).toHaveLength(1);
+}
+
 /** People whose userids sort before the ones a test watches. */
 const colleagues = (n: number) => Array.from({ length: n }, (_, i) => person(`c${String(i).padStart(2, '0')}`, `1370000${String(i).padStart(4, '0')}`));
 
@@ -125,10 +149,7 @@ describe('a department whose DingTalk id WeCom had already given to another depa
   // Shrunk: WeCom has a department 1010 of its own; DingTalk creates 1010 (WeCom assigns it
   // 1011), then 1011 under the same parent.
   it('gets its own WeCom department instead of taking over the one the sync made for the other', async () => {
-    const r = await rigs.start({}, { seed: false });
-    const own = r.wc.seedDept({ name: '行政(WeCom)', parentid: 1 });
-    r.wc.seedDept({ id: 1010, name: '临时(WeCom)', parentid: own });
-    await r.reconcile();
+    const r = await id1010Taken();
 
     r.dt.addDept({ dept_id: 1010, name: '研发', parent_id: 1 });
     await r.settle();
@@ -142,7 +163,7 @@ describe('a department whose DingTalk id WeCom had already given to another depa
     expect(second).not.toBe(first);
     expect(r.wc.getDept(first)).toMatchObject({ name: '研发', parentid: 1 });
     expect(r.wc.getDept(second)).toMatchObject({ name: '市场', parentid: 1 });
-    expect(r.wc.getDept(1010)).toMatchObject({ name: '临时(WeCom)', parentid: own });
+    expect(r.wc.getDept(1010)).toMatchObject({ name: '临时(WeCom)', parentid: wecomOnlyParent(r) });
 
     // The reconcile judges the same way: nothing to adopt, nothing to change.
     const run = await r.reconcile();
@@ -350,10 +371,7 @@ describe('a department whose first create WeCom refused, retried once WeCom had 
   // is taken by a WeCom-only department); DingTalk's 1011 is created under the same parent, its
   // first try refused (45009), its claim naming 1011 under the root; the retry finds 1011 there.
   it('does not take the other department’s copy for its own earlier try', async () => {
-    const r = await rigs.start({}, { seed: false });
-    const own = r.wc.seedDept({ name: '行政(WeCom)', parentid: 1 });
-    r.wc.seedDept({ id: 1010, name: '临时(WeCom)', parentid: own });
-    await r.reconcile();
+    const r = await id1010Taken();
     r.dt.addDept({ dept_id: 1010, name: '市场', parent_id: 1 });
     await r.settle();
     expect((await r.store.get('dept', '1010'))?.wecomId).toBe('1011');
@@ -436,16 +454,10 @@ describe('a department WeCom numbered itself, whose create answer was lost, move
   // to it. The same-id case is pinned above ("… moved in DingTalk before the retry").
   // Failing when written: the lead fixes lib/sync.
   it('is taken as the sync’s own and moved, not left behind beside a second copy under the old parent', async () => {
-    const r = await rigs.start({}, { seed: false });
-    const own = r.wc.seedDept({ name: '行政(WeCom)', parentid: 1 });
-    r.wc.seedDept({ id: 1010, name: '临时(WeCom)', parentid: own });
-    r.dt.seed({
-      depts: [
-        { dept_id: 1000, name: '研发', parent_id: 1 },
-        { dept_id: 1001, name: '市场', parent_id: 1 },
-      ],
-    });
-    await r.reconcile();
+    const r = await id1010Taken([
+      { dept_id: 1000, name: '研发', parent_id: 1 },
+      { dept_id: 1001, name: '市场', parent_id: 1 },
+    ]);
 
     // The create WeCom numbers itself (no id sent): applied, answer lost.
     await createWithAnswerLost(r);
@@ -453,10 +465,7 @@ describe('a department WeCom numbered itself, whose create answer was lost, move
     r.dt.updateDept(1010, { parent_id: 1001 });
     await r.settle();
     const run = await r.reconcile();
-    expect(run.report.errors).toEqual([]);
-    const wecomId = Number((await r.store.get('dept', '1010'))?.wecomId);
-    expect(r.wc.getDept(wecomId)).toMatchObject({ name: '法务', parentid: 1001 });
-    expect(r.wc.listDepts().filter((d) => d.name === '法务')).toHaveLength(1);
+    await expectOneCopyOf1010(r, run, 1001);
   });
 
   // From soak seed 34 (`--runs 10 --changes 150 --ignore direct_leader`, path 9:5:4, shrinking
@@ -465,11 +474,7 @@ describe('a department WeCom numbered itself, whose create answer was lost, move
   // deletion of its parent ("holds departments the sync does not own"). With an id of its own
   // (no id taken) the claim names the copy and the deletion removes it.
   it('is deleted when DingTalk deletes the department before the retry', async () => {
-    const r = await rigs.start({}, { seed: false });
-    const own = r.wc.seedDept({ name: '行政(WeCom)', parentid: 1 });
-    r.wc.seedDept({ id: 1010, name: '临时(WeCom)', parentid: own });
-    r.dt.seed({ depts: [{ dept_id: 1000, name: '研发', parent_id: 1 }] });
-    await r.reconcile();
+    const r = await id1010Taken([{ dept_id: 1000, name: '研发', parent_id: 1 }]);
 
     await createWithAnswerLost(r);
 
@@ -478,7 +483,7 @@ describe('a department WeCom numbered itself, whose create answer was lost, move
     const run = await r.reconcile();
     expect(run.report.errors).toEqual([]);
     expect(r.wc.listDepts().filter((d) => d.name === '法务')).toEqual([]);
-    expect(r.wc.getDept(1010)).toMatchObject({ name: '临时(WeCom)', parentid: own });
+    expect(r.wc.getDept(1010)).toMatchObject({ name: '临时(WeCom)', parentid: wecomOnlyParent(r) });
   });
 });
 
@@ -525,10 +530,7 @@ describe('a department whose create never succeeded, deleted in DingTalk, whose 
   // Failing when written: the lead fixes lib/sync.
   for (const by of ['the worker', 'the reconcile']) {
     it(`leaves that copy alone when ${by} applies the deletion`, async () => {
-      const r = await rigs.start({}, { seed: false });
-      const own = r.wc.seedDept({ name: '行政(WeCom)', parentid: 1 });
-      r.wc.seedDept({ id: 1010, name: '临时(WeCom)', parentid: own });
-      await r.reconcile();
+      const r = await id1010Taken();
       r.dt.addDept({ dept_id: 1010, name: '市场', parent_id: 1 });
       await r.settle();
       expect((await r.store.get('dept', '1010'))?.wecomId).toBe('1011');
@@ -593,14 +595,7 @@ describe('a department taking a name whose holder’s temporary rename WeCom ref
 
 describe('a department WeCom numbered itself, whose create is in doubt (review 9b)', () => {
   /** WeCom's own 1010 takes DingTalk 1010's id, so WeCom numbers DingTalk 1010's copy itself. */
-  const start = async () => {
-    const r = await rigs.start({}, { seed: false });
-    const own = r.wc.seedDept({ name: '行政(WeCom)', parentid: 1 });
-    r.wc.seedDept({ id: 1010, name: '临时(WeCom)', parentid: own });
-    r.dt.seed({ depts: [{ dept_id: 1000, name: '研发', parent_id: 1 }] });
-    await r.reconcile();
-    return r;
-  };
+  const start = () => id1010Taken([{ dept_id: 1000, name: '研发', parent_id: 1 }]);
   // The create's answer is lost (WeCom made the copy); every retry fails (-1) until the message is
   // dead-lettered; DingTalk then deletes the department and that event is lost too. Only the
   // reconcile can finish the try, but its plan counts only owned records and claims naming an id
@@ -649,10 +644,7 @@ describe('a department WeCom numbered itself, whose create is in doubt (review 9
 
     r.wc.updateDeptByHand(handMade, { name: '财务(旧)' });
     const run = await r.reconcile();
-    expect(run.report.errors).toEqual([]);
-    const wecomId = Number((await r.store.get('dept', '1010'))?.wecomId);
-    expect(r.wc.getDept(wecomId)).toMatchObject({ name: '法务', parentid: 1020 });
-    expect(r.wc.listDepts().filter((d) => d.name === '法务')).toHaveLength(1);
+    await expectOneCopyOf1010(r, run, 1020);
   });
 
   // The create is lost before WeCom acts (nothing made). Before the retry: DingTalk renames the
