@@ -25,21 +25,21 @@ export async function writeMember(
   payload: WeComUserPayload,
   owned: EntityState | false | undefined,
 ): Promise<MemberWrite> {
-  const toCreate = knownFieldsOnly(payload, user);
-  const { to_invite: _invitationIsForCreateOnly, ...toUpdate } = toCreate;
+  // One payload for both calls: WeComApi.updateUser leaves out `to_invite`, which is for creates only.
+  const known = knownFieldsOnly(payload, user);
   if (owned) {
-    const update = clearsLeaverPlaceholder(toUpdate, owned) ? { ...toUpdate, email: '' } : toUpdate;
+    const update = clearsLeaverPlaceholder(known, owned) ? { ...known, email: '' } : known;
     try {
       await wecom.updateUser(update);
       return { result: 'updated' };
     } catch (e) {
       if (!isPlatformError(e, WECOM_ERR.useridNotFound)) throw e;
-      await wecom.createUser(toCreate); // removed in WeCom behind our back: create again
+      await wecom.createUser(known); // removed in WeCom behind our back: create again
       return { result: 'created' };
     }
   }
   try {
-    await wecom.createUser(toCreate);
+    await wecom.createUser(known);
     return { result: 'created' };
   } catch (e) {
     if (!isPlatformError(e, WECOM_ERR.useridExists)) throw e;
@@ -47,7 +47,7 @@ export async function writeMember(
     if (match.kind === 'case_conflict') return { caseConflict: match.wecomUserid };
     // Not listed although WeCom says it exists: nothing to tell it is ours, so WeCom's refusal stands.
     if (match.kind === 'absent') throw e;
-    await wecom.updateUser(toUpdate); // exactly this userid: take that member over
+    await wecom.updateUser(known); // exactly this userid: take that member over
     return { result: 'adopted' };
   }
 }

@@ -50,9 +50,13 @@ it('creates again a member it owns that was removed in WeCom by hand (60111 on u
 it('takes over a member with exactly this userid (60102 on create), sending no invitation with the update', async () => {
   const { wc, api } = await weCom();
   wc.seedUser({ userid: 'zhangsan', name: '旧名', department: [1], mobile: '+86 13800000001' });
+  const updates: string[] = [];
+  wc.setFaultPolicy((call) => void (call.api === 'user/update' && updates.push(call.body)));
   expect(await writeMember(api, user, { ...payload, to_invite: true }, undefined)).toEqual({ result: 'adopted' });
   expect(wc.getUser('zhangsan')?.name).toBe('张三');
-  expect(wc.invited).not.toContain('zhangsan');
+  // An invitation belongs to a create only: the update that takes the member over asks none.
+  expect(updates).toHaveLength(1);
+  expect(JSON.parse(updates[0]!)).not.toHaveProperty('to_invite');
 });
 
 it('never takes over a member spelled differently (WeCom matches userids ignoring case): names it instead', async () => {
