@@ -71,11 +71,6 @@ export class EntityStateBook {
     return this.deps.store.list(kind);
   }
 
-  /** See StateStore.awaitingLeader. */
-  awaitingLeader(manager: string): Promise<string[]> {
-    return this.deps.store.awaitingLeader(manager);
-  }
-
   /**
    * Takes the conditional `pending` claim that keeps two workers from creating the same thing,
    * recording what the create is about to ask for (`intended`).

@@ -10,10 +10,10 @@
  * A report and their manager may be written at the same moment by two workers: the report's
  * worker reads the manager before the manager's save, and the manager's worker lists who waits
  * before the report's save. So the report's worker looks at the manager once more after its own
- * save (user-sync.ts, applyUser): one of the two sees the other. The list is an index read,
- * eventually consistent on DynamoDB, and on DynamoDB a record last saved before this existed is
- * not in it (it has no index keys until it is saved again): the
- * reconcile's pass over `leaderWithheld` (apply-plan.ts) stays the backstop for what it misses.
+ * save (user-sync.ts, applyUser): one of the two sees the other. On DynamoDB the list is an
+ * index read, eventually consistent, and a record last saved before this existed is not in it (it
+ * has no index keys until it is saved again): the reconcile's pass over `leaderWithheld`
+ * (apply-plan.ts) stays the backstop for what it misses.
  *
  * Only the worker does this: the reconcile completes the reporting lines of its own run itself,
  * and counts them in its report.
